@@ -1,0 +1,1 @@
+"""The ``dummy`` instrument: small synthetic banks for demos and tests."""

@@ -1,0 +1,91 @@
+"""Registers the dummy instrument with livedata (``livedata.instruments``)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import partial
+
+from ess.livedata.core.hookspecs import hookimpl
+from ess.livedata.core.instrument import (
+    DetectorBank,
+    GeometricView,
+    Instrument,
+    LogicalView,
+    LogStream,
+    Monitor,
+    ProjectionKind,
+)
+
+from .geometry import cylindrical_tubes, flat_panel
+
+
+def make_instrument() -> Instrument:
+    """The dummy instrument: a flat panel, a tube bank, two monitors, logs."""
+    panel = DetectorBank(
+        name="panel_0",
+        source_name="dummy_panel_0",
+        make_geometry=partial(
+            flat_panel, first_id=1, nx=64, ny=64, pixel_size=0.01, distance=4.0
+        ),
+        views=(
+            LogicalView(name="pixels", title="Panel pixels (y, x)"),
+            GeometricView(
+                name="xy",
+                projection=ProjectionKind.XY_PLANE,
+                title="Panel, projected on the xy plane",
+                resolution=(64, 64),
+                pixel_noise=0.002,
+            ),
+        ),
+    )
+    tubes = DetectorBank(
+        name="tubes_1",
+        source_name="dummy_tubes_1",
+        make_geometry=partial(
+            cylindrical_tubes,
+            first_id=100_001,
+            n_tubes=48,
+            pixels_per_tube=64,
+            radius=2.5,
+            angle_range_deg=(5.0, 60.0),
+            tube_length=1.0,
+        ),
+        views=(
+            LogicalView(name="tubes", title="Tube x pixel"),
+            GeometricView(
+                name="mantle",
+                projection=ProjectionKind.CYLINDER_MANTLE_Z,
+                title="Tubes on the cylinder mantle",
+                resolution=(64, 96),
+                pixel_noise=0.003,
+            ),
+        ),
+    )
+    return Instrument(
+        name="dummy",
+        title="Dummy instrument",
+        detectors=(panel, tubes),
+        monitors=(
+            Monitor("monitor1", "dummy_cbm1", position=(0.0, 0.0, -5.0)),
+            Monitor("monitor2", "dummy_cbm2", position=(0.0, 0.0, 5.0)),
+        ),
+        logs=(
+            LogStream("motor_x", "dummy:mot:x", unit="mm", title="Sample stage x"),
+            LogStream(
+                "temperature",
+                "dummy:se:temp",
+                unit="K",
+                topic_kind="sample_env",
+                title="Sample temperature",
+            ),
+            LogStream(
+                "shutter", "dummy:shutter", unit=None, title="Shutter open (1) / closed"
+            ),
+            LogStream("panel_0_z", "dummy:mot:det_z", unit="m", title="Panel distance"),
+        ),
+    )
+
+
+@hookimpl
+def livedata_register_instruments(register: Callable[[Instrument], None]) -> None:
+    register(make_instrument())

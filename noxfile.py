@@ -1,0 +1,103 @@
+"""Test matrix: one session per distribution, each in its own venv.
+
+Each session installs only its distribution, its ``test`` extra and the
+in-repo distributions those need, so a missing dependency fails here instead
+of being hidden by a shared environment. Run ``nox -l`` to list sessions.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+
+import nox
+
+ROOT = Path(__file__).parent
+nox.options.default_venv_backend = "uv"
+nox.options.reuse_venv = "yes"
+nox.options.error_on_missing_interpreters = True
+
+PYTHON = "3.11"
+DISTRIBUTIONS = {
+    path.name: path
+    for parent in ("packages", "instruments")
+    for path in sorted((ROOT / parent).iterdir())
+    if (path / "pyproject.toml").is_file()
+}
+_NAME = re.compile(r"^[A-Za-z0-9_.-]+")
+
+
+def _requirements(name: str, extras: tuple[str, ...]) -> list[str]:
+    project = tomllib.loads((DISTRIBUTIONS[name] / "pyproject.toml").read_text())[
+        "project"
+    ]
+    optional = project.get("optional-dependencies", {})
+    reqs = list(project.get("dependencies", []))
+    for extra in extras:
+        reqs += optional.get(extra, [])
+    return reqs
+
+
+def in_repo_closure(name: str, extras: tuple[str, ...] = ("test",)) -> list[str]:
+    """``name`` and every in-repo distribution it (transitively) requires."""
+    seen: list[str] = []
+    todo = [(name, extras)]
+    while todo:
+        current, current_extras = todo.pop()
+        if current in seen:
+            continue
+        seen.append(current)
+        for req in _requirements(current, current_extras):
+            match = _NAME.match(req)
+            dep = match.group(0) if match else ""
+            if dep in DISTRIBUTIONS:
+                todo.append((dep, ()))
+    return seen
+
+
+def _install(session: nox.Session, name: str, extras: str = "test") -> None:
+    local = in_repo_closure(name, (extras,) if extras else ())
+    targets = [str(DISTRIBUTIONS[d]) for d in local]
+    targets[0] += f"[{extras}]" if extras else ""
+    session.install(*targets)
+
+
+def _pytest(session: nox.Session, *paths: str) -> None:
+    session.run(
+        "python",
+        "-m",
+        "pytest",
+        *paths,
+        *session.posargs,
+        env={"LIVEDATA_ISOLATED": session.name},
+    )
+
+
+def _make_session(name: str) -> None:
+    def run(session: nox.Session) -> None:
+        _install(session, name)
+        _pytest(session, str(DISTRIBUTIONS[name] / "tests"))
+
+    run.__doc__ = f"Tests of {name}, installed alone with its in-repo dependencies."
+    nox.session(python=PYTHON, name=name)(run)
+
+
+for _name in DISTRIBUTIONS:
+    _make_session(_name)
+
+
+@nox.session(python=PYTHON)
+def integration(session: nox.Session) -> None:
+    """Cross-distribution tests over the real Kafka broker (everything installed)."""
+    for name in DISTRIBUTIONS:
+        _install(session, name)
+    _pytest(session, str(ROOT / "tests"))
+
+
+@nox.session(python=PYTHON)
+def lint(session: nox.Session) -> None:
+    """Ruff lint and format check over the whole repository."""
+    session.install("ruff")
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")

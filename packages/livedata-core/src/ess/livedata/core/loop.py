@@ -1,0 +1,193 @@
+"""The processing loop: source -> data-time windows -> service logic -> sink.
+
+The loop owns everything a service should not have to re-implement:
+windowing, queueing commands until the next window, heartbeats and counters.
+A service plugs in as a :class:`WindowProcessor`.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Protocol
+
+from .message import Message, StreamId, StreamKind
+from .status import ServiceState, ServiceStatus
+from .window import TimeWindow, WindowClock
+
+logger = logging.getLogger(__name__)
+
+
+class MessageSource(Protocol):
+    """Delivers decoded messages; bad input is counted, never raised."""
+
+    def get_messages(self) -> Sequence[Message[Any]]: ...
+
+    def counters(self) -> Mapping[str, int]:
+        """Monotonic totals such as messages received and rejected."""
+        ...
+
+
+class MessageSink(Protocol):
+    """Publishes outputs (data, status, responses)."""
+
+    def publish_messages(self, messages: Sequence[Message[Any]]) -> None: ...
+
+
+class WindowProcessor(Protocol):
+    """Service logic driven by the loop.
+
+    ``process_window`` gets every data message of one closed window grouped
+    by stream and returns the outputs to publish. ``handle_command`` runs
+    between windows, so a command applies from the next window on.
+    """
+
+    def process_window(
+        self, window: TimeWindow, messages: Mapping[StreamId, list[Message[Any]]]
+    ) -> list[Message[Any]]: ...
+
+    def handle_command(self, command: Message[Any]) -> list[Message[Any]]: ...
+
+    def status_details(self) -> dict[str, Any]: ...
+
+
+class ProcessingLoop:
+    """Runs a :class:`WindowProcessor` between a source and a sink.
+
+    Parameters
+    ----------
+    service, instrument:
+        Names reported in heartbeats.
+    heartbeat_interval_s:
+        Wall-clock period of status messages.
+    """
+
+    def __init__(
+        self,
+        *,
+        service: str,
+        instrument: str,
+        source: MessageSource,
+        sink: MessageSink,
+        processor: WindowProcessor,
+        clock: WindowClock,
+        heartbeat_interval_s: float = 2.0,
+        version: str = "",
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._source = source
+        self._sink = sink
+        self._processor = processor
+        self._clock = clock
+        self._monotonic = monotonic
+        self._heartbeat_interval_s = heartbeat_interval_s
+        self._last_heartbeat: float | None = None
+        self._pending: dict[int, dict[StreamId, list[Message[Any]]]] = defaultdict(
+            lambda: defaultdict(list)
+        )
+        self._commands: list[Message[Any]] = []
+        self._counters: dict[str, int] = defaultdict(int)
+        self._stop = threading.Event()
+        self._status = ServiceStatus(
+            service=service,
+            instrument=instrument,
+            state=ServiceState.STARTING,
+            host=socket.gethostname(),
+            pid=os.getpid(),
+            version=version,
+            started_at=time.time_ns(),
+            update_interval_ms=int(heartbeat_interval_s * 1000),
+        )
+
+    @property
+    def counters(self) -> Mapping[str, int]:
+        return dict(self._counters)
+
+    def stop(self) -> None:
+        """Ask :meth:`run` to return after the current step (thread-safe)."""
+        self._stop.set()
+
+    def run(self) -> None:
+        """Step until :meth:`stop`; publishes a final status on the way out."""
+        self._set_state(ServiceState.RUNNING)
+        try:
+            while not self._stop.is_set():
+                self.step()
+        finally:
+            self._set_state(ServiceState.STOPPED)
+
+    def _set_state(self, state: ServiceState, message: str = "") -> None:
+        self._status = self._status.model_copy(update={"state": state})
+        if message:
+            self._status = self._status.model_copy(update={"message": message})
+        self._publish_heartbeat()
+
+    def step(self) -> None:
+        """Poll once, close ready windows, apply commands, maybe heartbeat."""
+        for message in self._source.get_messages():
+            self._accept(message)
+        for index in self._clock.closable():
+            self._close_window(index)
+            self._apply_commands()
+        if not self._pending:
+            # No window open: commands need not wait for one.
+            self._apply_commands()
+        now = self._monotonic()
+        due = self._last_heartbeat is None or (
+            now - self._last_heartbeat >= self._heartbeat_interval_s
+        )
+        if due:
+            self._publish_heartbeat()
+
+    def _accept(self, message: Message[Any]) -> None:
+        self._counters["messages_received"] += 1
+        if message.stream.kind is StreamKind.LIVEDATA_COMMANDS:
+            self._commands.append(message)
+            return
+        index = self._clock.assign(message.stream, message.timestamp)
+        self._pending[index][message.stream].append(message)
+
+    def _close_window(self, index: int) -> None:
+        window = self._clock.close(index)
+        messages = self._pending.pop(index, {})
+        outputs = self._processor.process_window(window, messages)
+        self._counters["windows_closed"] += 1
+        self._publish(outputs)
+
+    def _apply_commands(self) -> None:
+        commands, self._commands = self._commands, []
+        for command in commands:
+            self._counters["commands_received"] += 1
+            self._publish(self._processor.handle_command(command))
+
+    def _publish(self, messages: Sequence[Message[Any]]) -> None:
+        if not messages:
+            return
+        self._sink.publish_messages(messages)
+        self._counters["messages_published"] += len(messages)
+
+    def current_status(self) -> ServiceStatus:
+        """The heartbeat content as of now."""
+        counters = dict(self._counters)
+        counters.update(self._source.counters())
+        counters["late_messages"] = self._clock.late_messages
+        details: dict[str, Any] = {
+            "data_lag_s": self._clock.data_lag_s(),
+            "clock_suspect_streams": self._clock.suspect_streams(),
+            "open_windows": len(self._pending),
+        }
+        details.update(self._processor.status_details())
+        return self._status.model_copy(
+            update={"counters": counters, "details": details}
+        )
+
+    def _publish_heartbeat(self) -> None:
+        self._last_heartbeat = self._monotonic()
+        status = self.current_status()
+        stream = StreamId(StreamKind.LIVEDATA_STATUS, status.service)
+        self._sink.publish_messages([Message(time.time_ns(), stream, status)])

@@ -1,0 +1,124 @@
+from collections.abc import Mapping
+
+from ess.livedata.core.loop import ProcessingLoop
+from ess.livedata.core.message import Message, StreamId, StreamKind
+from ess.livedata.core.status import ServiceState, ServiceStatus
+from ess.livedata.core.window import TimeWindow, WindowClock
+
+SECOND = 1_000_000_000
+T0 = 1_700_000_000 * SECOND
+MON = StreamId(StreamKind.MONITOR_EVENTS, "m1")
+CMD = StreamId(StreamKind.LIVEDATA_COMMANDS, "")
+
+
+class ListSource:
+    def __init__(self) -> None:
+        self.queue: list[Message] = []
+
+    def get_messages(self):
+        out, self.queue = self.queue, []
+        return out
+
+    def counters(self) -> Mapping[str, int]:
+        return {"rejected": 3}
+
+
+class ListSink:
+    def __init__(self) -> None:
+        self.published: list[Message] = []
+
+    def publish_messages(self, messages):
+        self.published.extend(messages)
+
+    def of_kind(self, kind):
+        return [m for m in self.published if m.stream.kind is kind]
+
+
+class SumProcessor:
+    """Publishes the sum of values per window, scaled by a commanded factor."""
+
+    def __init__(self) -> None:
+        self.factor = 1
+        self.windows: list[TimeWindow] = []
+
+    def process_window(self, window, messages):
+        self.windows.append(window)
+        total = sum(m.value for msgs in messages.values() for m in msgs)
+        out = StreamId(StreamKind.LIVEDATA_DATA, "sum")
+        return [Message(window.start, out, total * self.factor)]
+
+    def handle_command(self, command):
+        self.factor = command.value
+        out = StreamId(StreamKind.LIVEDATA_RESPONSES, "")
+        return [Message(command.timestamp, out, "accepted")]
+
+    def status_details(self):
+        return {"factor": self.factor}
+
+
+def make_loop():
+    source, sink, processor = ListSource(), ListSink(), SumProcessor()
+    wall = [T0]
+    clock = WindowClock(
+        length_ns=SECOND,
+        max_skew_ns=600 * SECOND,
+        wall_clock_ns=lambda: wall[0],
+        monotonic=lambda: 0.0,
+    )
+    loop = ProcessingLoop(
+        service="test",
+        instrument="dummy",
+        source=source,
+        sink=sink,
+        processor=processor,
+        clock=clock,
+        heartbeat_interval_s=1e9,
+        monotonic=lambda: 0.0,
+    )
+    return loop, source, sink, processor
+
+
+def data(sink):
+    return [m.value for m in sink.of_kind(StreamKind.LIVEDATA_DATA)]
+
+
+def test_window_publishes_when_next_window_data_arrives():
+    loop, source, sink, _ = make_loop()
+    source.queue = [Message(T0 + i, MON, 1) for i in range(5)]
+    loop.step()
+    assert data(sink) == []
+    source.queue = [Message(T0 + SECOND, MON, 10)]
+    loop.step()
+    assert data(sink) == [5]
+
+
+def test_command_applies_from_next_window_and_gets_response():
+    loop, source, sink, _ = make_loop()
+    source.queue = [Message(T0, MON, 1), Message(T0 + 5, CMD, 100)]
+    loop.step()
+    source.queue = [Message(T0 + SECOND, MON, 2)]
+    loop.step()
+    source.queue = [Message(T0 + 2 * SECOND, MON, 3)]
+    loop.step()
+    assert data(sink) == [1, 200]
+    responses = sink.of_kind(StreamKind.LIVEDATA_RESPONSES)
+    assert [r.value for r in responses] == ["accepted"]
+
+
+def test_heartbeat_carries_counters_and_processor_details():
+    loop, source, sink, _ = make_loop()
+    source.queue = [Message(T0, MON, 1)]
+    loop.step()
+    [status] = sink.of_kind(StreamKind.LIVEDATA_STATUS)
+    assert isinstance(status.value, ServiceStatus)
+    assert status.value.counters["messages_received"] == 1
+    assert status.value.counters["rejected"] == 3
+    assert status.value.details["factor"] == 1
+
+
+def test_run_reports_running_then_stopped():
+    loop, _, sink, _ = make_loop()
+    loop.stop()
+    loop.run()
+    states = [m.value.state for m in sink.of_kind(StreamKind.LIVEDATA_STATUS)]
+    assert states == [ServiceState.RUNNING, ServiceState.STOPPED]
