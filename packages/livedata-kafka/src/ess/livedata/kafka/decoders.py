@@ -1,0 +1,77 @@
+"""Decoders from Kafka records to logical-stream messages.
+
+Upstream records carry their source name inside the FlatBuffers payload; the
+stream mapping turns (topic, source name) into a logical stream. The schema
+must fit the stream's kind: a da00 histogram on a monitor stream becomes a
+``monitor_counts`` message, anything else unexpected is rejected.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ess.livedata.core.message import Message, StreamId, StreamKind
+from ess.livedata.core.streams import StreamMapping
+
+from .rejections import Rejected
+from .schemas.ad00 import decode_ad00
+from .schemas.da00 import decode_da00
+from .schemas.errors import DecodeError
+from .schemas.ev44 import decode_ev44
+from .schemas.f144 import decode_f144
+from .schemas.registry import schema_id
+
+# Schema accepted per stream kind, and the kind the decoded message gets.
+_ACCEPTED: dict[StreamKind, dict[str, StreamKind]] = {
+    StreamKind.DETECTOR_EVENTS: {"ev44": StreamKind.DETECTOR_EVENTS},
+    StreamKind.MONITOR_EVENTS: {
+        "ev44": StreamKind.MONITOR_EVENTS,
+        "da00": StreamKind.MONITOR_COUNTS,
+    },
+    StreamKind.LOG: {"f144": StreamKind.LOG},
+    StreamKind.AREA_DETECTOR: {"ad00": StreamKind.AREA_DETECTOR},
+}
+
+
+def _decode_payload(schema: str, payload: bytes) -> tuple[str, int, Any]:
+    """Source name, data timestamp (ns) and value of an upstream payload."""
+    if schema == "ev44":
+        source, batch = decode_ev44(payload)
+        if batch.reference_time.size == 0:
+            raise Rejected("ev44 without reference time", source)
+        return source, int(batch.reference_time[0]), batch
+    if schema == "f144":
+        source, sample = decode_f144(payload)
+        return source, sample.time, sample
+    if schema == "da00":
+        return decode_da00(payload)
+    if schema == "ad00":
+        return decode_ad00(payload)
+    raise Rejected("unexpected schema", repr(schema))
+
+
+class UpstreamDecoder:
+    """Decodes instrument data and passes livedata commands through as bytes."""
+
+    def __init__(self, mapping: StreamMapping) -> None:
+        self._mapping = mapping
+        self._command_topic = mapping.output_topic(StreamKind.LIVEDATA_COMMANDS)
+
+    def decode(
+        self, topic: str, payload: bytes, kafka_timestamp_ns: int
+    ) -> Message[Any]:
+        if topic == self._command_topic:
+            stream = StreamId(StreamKind.LIVEDATA_COMMANDS, "")
+            return Message(kafka_timestamp_ns, stream, payload)
+        try:
+            schema = schema_id(payload)
+            source, timestamp, value = _decode_payload(schema, payload)
+        except DecodeError as error:
+            raise Rejected(error.reason, str(error.__cause__ or "")) from error
+        stream = self._mapping.resolve(topic, source)
+        if stream is None:
+            raise Rejected("unknown source", f"{source!r} on {topic}")
+        kind = _ACCEPTED.get(stream.kind, {}).get(schema)
+        if kind is None:
+            raise Rejected("unexpected schema", f"{schema} for {stream}")
+        return Message(timestamp, StreamId(kind, stream.name), value)

@@ -1,0 +1,81 @@
+"""Publishing livedata's outputs to Kafka: da00 data, x5f2 status, JSON responses."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from confluent_kafka import KafkaError, Producer
+from pydantic import BaseModel
+
+from ess.livedata.core.message import Message, StreamKind
+
+from .schemas.da00 import encode_da00
+from .schemas.x5f2 import encode_x5f2
+
+logger = logging.getLogger(__name__)
+
+
+def _encode_response(message: Message[Any]) -> bytes:
+    value = message.value
+    if isinstance(value, BaseModel):
+        return value.model_dump_json().encode()
+    return json.dumps(value).encode()
+
+
+_ENCODERS: dict[StreamKind, Callable[[Message[Any]], bytes]] = {
+    StreamKind.LIVEDATA_DATA: lambda m: encode_da00(
+        m.stream.name, m.timestamp, m.value
+    ),
+    StreamKind.LIVEDATA_STATUS: lambda m: encode_x5f2(m.value),
+    StreamKind.LIVEDATA_RESPONSES: _encode_response,
+    StreamKind.LIVEDATA_COMMANDS: _encode_response,
+}
+
+
+class KafkaSink:
+    """A :class:`~ess.livedata.core.loop.MessageSink` producing to Kafka.
+
+    Messages are keyed by stream name so all updates of one output land in
+    one partition, in order. Delivery failures are counted and logged, not
+    raised: a broker outage must not stop processing.
+    """
+
+    def __init__(self, producer: Producer, topics: Mapping[StreamKind, str]) -> None:
+        self._producer = producer
+        self._topics = dict(topics)
+        self.delivered = 0
+        self.failed = 0
+
+    def _on_delivery(self, error: KafkaError | None, _record: Any) -> None:
+        if error is None:
+            self.delivered += 1
+        else:
+            self.failed += 1
+            if self.failed <= 5 or self.failed % 100 == 0:
+                logger.warning("delivery failed (%d so far): %s", self.failed, error)
+
+    def publish_messages(self, messages: Sequence[Message[Any]]) -> None:
+        for message in messages:
+            kind = message.stream.kind
+            payload = _ENCODERS[kind](message)
+            self._produce(self._topics[kind], message.stream.name, payload)
+        self._producer.poll(0)
+
+    def _produce(self, topic: str, key: str, payload: bytes) -> None:
+        try:
+            self._producer.produce(
+                topic, payload, key=key.encode(), on_delivery=self._on_delivery
+            )
+        except BufferError:
+            # Local queue full: wait for deliveries to drain, then retry once.
+            self._producer.flush(5)
+            self._producer.produce(
+                topic, payload, key=key.encode(), on_delivery=self._on_delivery
+            )
+
+    def flush(self, timeout_s: float = 10.0) -> int:
+        """Wait for outstanding deliveries; returns how many are still queued."""
+        return self._producer.flush(timeout_s)

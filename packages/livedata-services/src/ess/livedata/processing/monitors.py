@@ -1,0 +1,195 @@
+"""Beam-monitor histogramming: current and cumulative time-of-arrival spectra."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import scipp as sc
+
+from ess.livedata.core.commands import Command, Reset, SetToaBinning, Start, Stop
+from ess.livedata.core.instrument import Instrument
+from ess.livedata.core.message import Message, StreamId, StreamKind
+from ess.livedata.core.payloads import EventBatch
+from ess.livedata.core.window import TimeWindow
+
+from .commanding import CommandDispatcher, CommandRejected
+from .kernels import histogram_uniform
+from .ledger import EventLedger
+from .outputs import data_message, output_name, stamp
+
+logger = logging.getLogger(__name__)
+
+SERVICE = "monitor_data"
+DEFAULT_BINNING = SetToaBinning(toa_min=0.0, toa_max=1000 / 14, bins=200)
+
+
+class MonitorHistogram:
+    """Accumulates one monitor's time of arrival into uniform bins.
+
+    Counts are float64 so that pre-histogrammed (da00) input, which must be
+    rebinned proportionally, and event input share one accumulator; float64
+    holds integer counts exactly up to 2**53.
+    """
+
+    def __init__(self, name: str, binning: SetToaBinning) -> None:
+        self.name = name
+        self.ledger = EventLedger()
+        self.running = True
+        self._cumulative_start: int | None = None
+        self.set_binning(binning)
+
+    def set_binning(self, binning: SetToaBinning) -> None:
+        """New bins; cumulative restarts because old counts cannot be re-binned."""
+        self.binning = binning
+        unit = binning.unit
+        self._lo = round(binning.toa_min * unit.ns)
+        self._hi = round(binning.toa_max * unit.ns)
+        self._edges = sc.linspace(
+            "toa", binning.toa_min, binning.toa_max, binning.bins + 1, unit=unit.value
+        )
+        self._current = np.zeros(binning.bins)
+        self._cumulative = np.zeros(binning.bins)
+        self._cumulative_start = None
+
+    def reset(self) -> None:
+        self._cumulative[:] = 0
+        self._cumulative_start = None
+
+    def add_events(self, batch: EventBatch) -> None:
+        n = batch.size
+        self.ledger.received += n
+        if not self.running:
+            self.ledger.ignored += n
+            return
+        outside, negative = histogram_uniform(
+            batch.time_of_arrival, self._lo, self._hi, self._current
+        )
+        self.ledger.out_of_range += outside
+        self.ledger.rejected += negative
+        self.ledger.counted += n - outside - negative
+
+    def add_histogram(self, data: sc.DataArray) -> None:
+        """Add a pre-histogrammed spectrum, rebinned onto our bins."""
+        total = float(data.sum().value)
+        received = round(total)
+        self.ledger.received += received
+        if not self.running:
+            self.ledger.ignored += received
+            return
+        dim = data.dim
+        edges_ns = data.coords[dim].to(unit="ns", dtype="float64")
+        ours = sc.linspace(
+            dim, float(self._lo), float(self._hi), self._current.size + 1, unit="ns"
+        )
+        source = sc.DataArray(data.data.to(dtype="float64"), coords={dim: edges_ns})
+        rebinned = sc.rebin(source, {dim: ours}).values
+        self._current += rebinned
+        inside = round(float(rebinned.sum()))
+        self.ledger.counted += inside
+        self.ledger.out_of_range += received - inside
+
+    def finalize(self, window: TimeWindow) -> tuple[sc.DataArray, sc.DataArray]:
+        """Current (this window) and cumulative spectra; current restarts."""
+        if self._cumulative_start is None:
+            self._cumulative_start = window.start
+        self._cumulative += self._current
+        current = self._as_data_array(self._current.copy(), window.start, window.end)
+        cumulative = self._as_data_array(
+            self._cumulative.copy(), self._cumulative_start, window.end
+        )
+        self._current[:] = 0
+        return current, cumulative
+
+    def _as_data_array(self, counts: np.ndarray, start: int, end: int) -> sc.DataArray:
+        data = sc.DataArray(
+            sc.array(dims=["toa"], values=counts, unit="counts"),
+            coords={"toa": self._edges},
+            name=self.name,
+        )
+        return stamp(data, start, end)
+
+
+class MonitorProcessor:
+    """The monitor_data service's logic, driven by the processing loop."""
+
+    def __init__(self, instrument: Instrument) -> None:
+        self._known = {m.name for m in instrument.monitors}
+        self._monitors: dict[str, MonitorHistogram] = {}
+        self._default_binning = DEFAULT_BINNING
+        self._commands = CommandDispatcher(SERVICE, self._apply)
+
+    def _monitor(self, name: str) -> MonitorHistogram:
+        if name not in self._monitors:
+            self._monitors[name] = MonitorHistogram(name, self._default_binning)
+        return self._monitors[name]
+
+    def process_window(
+        self, window: TimeWindow, messages: Mapping[StreamId, list[Message[Any]]]
+    ) -> list[Message[Any]]:
+        for stream, batch in messages.items():
+            if stream.name not in self._known:
+                continue
+            monitor = self._monitor(stream.name)
+            for message in batch:
+                if stream.kind is StreamKind.MONITOR_EVENTS:
+                    monitor.add_events(message.value)
+                elif stream.kind is StreamKind.MONITOR_COUNTS:
+                    monitor.add_histogram(message.value)
+        outputs: list[Message[Any]] = []
+        for name, monitor in sorted(self._monitors.items()):
+            if not monitor.running:
+                continue
+            current, cumulative = monitor.finalize(window)
+            outputs.append(
+                data_message(output_name(SERVICE, name, "current"), window.end, current)
+            )
+            outputs.append(
+                data_message(
+                    output_name(SERVICE, name, "cumulative"), window.end, cumulative
+                )
+            )
+        return outputs
+
+    def _targets(self, target: str | None) -> list[str]:
+        if target is None:
+            return sorted(self._known)
+        if target not in self._known:
+            known = ", ".join(sorted(self._known))
+            raise CommandRejected(f"unknown monitor {target!r} (known: {known})")
+        return [target]
+
+    def _apply(self, command: Command) -> None:
+        body = command.body
+        targets = self._targets(body.target)
+        if isinstance(body, SetToaBinning):
+            if body.target is None:
+                self._default_binning = body
+            for name in targets:
+                self._monitor(name).set_binning(body)
+        elif isinstance(body, Reset):
+            for name in targets:
+                self._monitor(name).reset()
+        elif isinstance(body, Start | Stop):
+            for name in targets:
+                self._monitor(name).running = isinstance(body, Start)
+        else:
+            raise CommandRejected(f"{body.action!r} is not a monitor_data command")
+
+    def handle_command(self, command: Message[Any]) -> list[Message[Any]]:
+        return self._commands.handle(command)
+
+    def status_details(self) -> dict[str, Any]:
+        return {
+            "ledger": {
+                n: m.ledger.as_dict() for n, m in sorted(self._monitors.items())
+            },
+            "binning": {
+                n: m.binning.model_dump(mode="json")
+                for n, m in sorted(self._monitors.items())
+            },
+            "running": {n: m.running for n, m in sorted(self._monitors.items())},
+            **self._commands.counters(),
+        }

@@ -1,0 +1,125 @@
+"""``--sink png``: write each published result as a PNG instead of to Kafka.
+
+Files are named ``<output path>/<data end time>.png`` plus a ``latest.png``
+beside them, so the newest plot is always easy to find.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt
+import numpy as np
+import scipp as sc
+from matplotlib.colors import LogNorm
+
+from ess.livedata.core.message import Message, StreamKind
+
+logger = logging.getLogger(__name__)
+_UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
+
+
+def _label(var: sc.Variable | sc.DataArray, name: str) -> str:
+    unit = var.unit
+    return f"{name} [{unit}]" if unit not in (None, sc.units.dimensionless) else name
+
+
+def _window_text(data: sc.DataArray) -> str:
+    if "start_time" not in data.coords or "end_time" not in data.coords:
+        return ""
+    start = data.coords["start_time"].value
+    end = data.coords["end_time"].value
+    return f"{np.datetime_as_string(start, unit='ms')} to {np.datetime_as_string(end, unit='ms')} UTC"
+
+
+def plot(data: sc.DataArray, title: str) -> plt.Figure:
+    """A figure with axes, units and a title for 1-D or 2-D data."""
+    fig, ax = plt.subplots(figsize=(7, 4.5), dpi=100)
+    if data.ndim == 1:
+        dim = data.dim
+        coord = (
+            data.coords[dim]
+            if dim in data.coords
+            else sc.arange(dim, data.sizes[dim] + 1.0)
+        )
+        x = coord.values
+        y = data.values
+        if x.size == y.size + 1:
+            ax.stairs(y, x, fill=True, alpha=0.6)
+        else:
+            ax.plot(x, y, marker=".")
+        ax.set_xlabel(_label(coord, dim))
+        ax.set_ylabel(
+            _label(data, "counts" if data.unit == sc.units.counts else data.name)
+        )
+    elif data.ndim == 2:
+        ydim, xdim = data.dims
+        values = np.asarray(data.values, dtype=float)
+        positive = values[values > 0]
+        norm = (
+            LogNorm(vmin=positive.min(), vmax=positive.max()) if positive.size else None
+        )
+        image = ax.pcolormesh(
+            _edges(data, xdim), _edges(data, ydim), values, norm=norm, shading="flat"
+        )
+        fig.colorbar(image, ax=ax, label=_label(data, "counts"))
+        ax.set_xlabel(_label(data.coords[xdim], xdim) if xdim in data.coords else xdim)
+        ax.set_ylabel(_label(data.coords[ydim], ydim) if ydim in data.coords else ydim)
+    else:
+        ax.text(0.5, 0.5, f"{data.ndim}-D data: {dict(data.sizes)}", ha="center")
+    ax.set_title(f"{title}\n{_window_text(data)}", fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def _edges(data: sc.DataArray, dim: str) -> np.ndarray:
+    n = data.sizes[dim]
+    if dim in data.coords and data.coords[dim].sizes[dim] == n + 1:
+        return data.coords[dim].values
+    if dim in data.coords:
+        centers = data.coords[dim].values.astype(float)
+        if n > 1:
+            half = np.diff(centers) / 2
+            return np.concatenate(
+                [[centers[0] - half[0]], centers[:-1] + half, [centers[-1] + half[-1]]]
+            )
+    return np.arange(n + 1.0)
+
+
+class PngSink:
+    """A :class:`~ess.livedata.core.loop.MessageSink` writing PNG files."""
+
+    def __init__(self, directory: Path) -> None:
+        self._directory = directory
+        self.written = 0
+
+    def publish_messages(self, messages: Sequence[Message[Any]]) -> None:
+        for message in messages:
+            if message.stream.kind is StreamKind.LIVEDATA_DATA:
+                self._write(message)
+            elif message.stream.kind is StreamKind.LIVEDATA_RESPONSES:
+                logger.info("response: %s", message.value)
+
+    def _write(self, message: Message[sc.DataArray]) -> None:
+        parts = [_UNSAFE.sub("_", p) for p in message.stream.name.split("/")]
+        folder = self._directory.joinpath(*parts)
+        folder.mkdir(parents=True, exist_ok=True)
+        stamp = datetime.fromtimestamp(message.timestamp / 1e9, tz=UTC)
+        path = folder / f"{stamp:%Y%m%dT%H%M%S.%f}Z.png"
+        fig = plot(message.value, message.stream.name)
+        try:
+            fig.savefig(path)
+            fig.savefig(folder / "latest.png")
+        finally:
+            plt.close(fig)
+        self.written += 1
+        logger.debug("wrote %s", path)

@@ -1,0 +1,177 @@
+"""Wiring a service: command line, instrument, Kafka or PNG sink, the loop."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import time
+import uuid
+from collections.abc import Callable, Iterable, Sequence
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any
+
+from ess.livedata.config import load_config
+from ess.livedata.core.cli import (
+    base_parser,
+    configure_logging,
+    instrument_from_args,
+    run_cli,
+    stop_on_signals,
+)
+from ess.livedata.core.loop import (
+    MessageSink,
+    MessageSource,
+    ProcessingLoop,
+    WindowProcessor,
+)
+from ess.livedata.core.message import Message, StreamKind
+from ess.livedata.core.plugins import LoadedInstrument
+from ess.livedata.core.streams import Topology
+from ess.livedata.core.window import WindowClock
+from ess.livedata.kafka.clients import ensure_topics, make_consumer, make_producer
+from ess.livedata.kafka.decoders import UpstreamDecoder
+from ess.livedata.kafka.settings import downstream_settings, upstream_settings
+from ess.livedata.kafka.sink import KafkaSink
+from ess.livedata.kafka.source import KafkaSource
+
+logger = logging.getLogger(__name__)
+
+ProcessorFactory = Callable[[LoadedInstrument], WindowProcessor]
+
+
+def service_parser(service: str, description: str) -> argparse.ArgumentParser:
+    parser = base_parser(f"python -m ess.livedata.services.{service}", description)
+    parser.add_argument(
+        "--dev",
+        action="store_true",
+        help="simplified topic structure, as used by the fake data producers",
+    )
+    parser.add_argument(
+        "--sink",
+        choices=("kafka", "png"),
+        default="kafka",
+        help="publish results to Kafka (default) or write them as PNG files",
+    )
+    parser.add_argument(
+        "--png-dir",
+        type=Path,
+        default=Path("livedata-png"),
+        help="folder for --sink png (default: ./livedata-png)",
+    )
+    return parser
+
+
+class MergedSource:
+    """Several sources polled in turn, e.g. upstream data and downstream commands."""
+
+    def __init__(self, sources: Sequence[MessageSource]) -> None:
+        self._sources = sources
+
+    def get_messages(self) -> list[Message[Any]]:
+        return [m for source in self._sources for m in source.get_messages()]
+
+    def counters(self) -> dict[str, int]:
+        totals: dict[str, int] = {}
+        for source in self._sources:
+            for key, value in source.counters().items():
+                totals[key] = totals.get(key, 0) + value
+        return totals
+
+
+class LoggingStatusSink:
+    """Status for ``--sink png``: heartbeats go to the log, data to the PNG sink."""
+
+    def __init__(self, inner: MessageSink) -> None:
+        self._inner = inner
+
+    def publish_messages(self, messages: Sequence[Message[Any]]) -> None:
+        for message in messages:
+            if message.stream.kind is StreamKind.LIVEDATA_STATUS:
+                logger.info("status: %s", message.value.model_dump_json())
+        self._inner.publish_messages(
+            [m for m in messages if m.stream.kind is not StreamKind.LIVEDATA_STATUS]
+        )
+
+
+def run_service(
+    service: str,
+    description: str,
+    make_processor: ProcessorFactory,
+    input_kinds: Iterable[StreamKind],
+    argv: Sequence[str] | None = None,
+) -> None:
+    """Parse arguments and run ``service`` until SIGINT/SIGTERM."""
+    args = service_parser(service, description).parse_args(argv)
+    configure_logging(args.log_level)
+    run_cli(lambda: _run(service, args, make_processor, set(input_kinds)))
+
+
+def _run(
+    service: str,
+    args: argparse.Namespace,
+    make_processor: ProcessorFactory,
+    input_kinds: set[StreamKind],
+) -> None:
+    loaded = instrument_from_args(args)
+    topology = Topology.DEV if args.dev else Topology.PRODUCTION
+    mapping = loaded.stream_mapping(topology)
+    defaults = load_config("services")
+    upstream, downstream = upstream_settings(), downstream_settings()
+    data_topics = mapping.input_topics(input_kinds)
+    command_topic = mapping.output_topic(StreamKind.LIVEDATA_COMMANDS)
+    if args.dev:
+        ensure_topics(upstream, data_topics)
+        ensure_topics(downstream, mapping.outputs.values())
+    decoder = UpstreamDecoder(mapping)
+    group = f"{loaded.name}_{service}"
+    data_consumer = make_consumer(upstream, group, data_topics)
+    # Every instance must see every command: a group of its own.
+    command_consumer = make_consumer(
+        downstream, f"{group}_commands_{uuid.uuid4().hex[:8]}", [command_topic]
+    )
+    source = MergedSource(
+        [KafkaSource(data_consumer, decoder), KafkaSource(command_consumer, decoder)]
+    )
+    producer = None
+    if args.sink == "png":
+        from .png_sink import PngSink
+
+        sink: MessageSink = LoggingStatusSink(PngSink(args.png_dir))
+        logger.info("writing PNG files under %s", args.png_dir.resolve())
+    else:
+        producer = make_producer(downstream)
+        sink = KafkaSink(producer, mapping.outputs)
+    clock = WindowClock(
+        length_ns=int(defaults["window_ms"]) * 1_000_000,
+        max_skew_ns=int(defaults["max_clock_skew_s"]) * 1_000_000_000,
+        stale_after_s=float(defaults["stale_stream_s"]),
+    )
+    loop = ProcessingLoop(
+        service=service,
+        instrument=loaded.name,
+        source=source,
+        sink=sink,
+        processor=make_processor(loaded),
+        clock=clock,
+        heartbeat_interval_s=int(defaults["heartbeat_interval_ms"]) / 1000,
+        version=version("livedata-services"),
+    )
+    stop_on_signals(loop.stop)
+    logger.info(
+        "%s for %s (%s topics) consuming %s from %s",
+        service,
+        loaded.name,
+        topology.value,
+        ", ".join(data_topics),
+        upstream.bootstrap_servers,
+    )
+    started = time.monotonic()
+    try:
+        loop.run()
+    finally:
+        data_consumer.close()
+        command_consumer.close()
+        if producer is not None:
+            producer.flush(10)
+        logger.info("%s stopped after %.1f s", service, time.monotonic() - started)

@@ -1,0 +1,26 @@
+"""Beam monitor service: time-of-arrival histograms, current and cumulative.
+
+Run ``python -m ess.livedata.services.monitor_data --instrument dummy --dev``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from ess.livedata.core.message import StreamKind
+from ess.livedata.processing.monitors import SERVICE, MonitorProcessor
+from ess.livedata.processing.service import run_service
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    run_service(
+        SERVICE,
+        "Histogram beam-monitor time of arrival and publish it as da00 at ~1 Hz.",
+        lambda loaded: MonitorProcessor(loaded.instrument),
+        [StreamKind.MONITOR_EVENTS],
+        argv,
+    )
+
+
+if __name__ == "__main__":
+    main()
