@@ -12,9 +12,16 @@ import enum
 import json
 import time
 import uuid
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    ValidationError,
+    model_validator,
+)
 
 MAX_COMMAND_BYTES = 64 * 1024
 """Larger command payloads are refused unread."""
@@ -77,19 +84,27 @@ class Stop(_Body):
     action: Literal["stop"] = "stop"
 
 
-CommandBody = Annotated[
+MonitorCommand = Annotated[
     SetToaBinning | Reset | Start | Stop, Field(discriminator="action")
 ]
+"""Commands the monitor_data service understands."""
+
+MONITOR_COMMANDS: TypeAdapter[Any] = TypeAdapter(MonitorCommand)
 
 
 class Command(BaseModel):
-    """Envelope: who the command is for and a unique id to match the response."""
+    """Envelope: who the command is for and a unique id to match the response.
+
+    ``body`` is validated by the addressed service against its own command
+    union (see :func:`parse_command`), so each service defines its commands
+    without touching the others.
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     command_id: str = Field(default_factory=lambda: uuid.uuid4().hex, max_length=64)
     service: str = Field(max_length=64)
-    body: CommandBody
+    body: Any
 
 
 class ResponseStatus(enum.StrEnum):
@@ -117,8 +132,10 @@ class InvalidCommand(ValueError):
         self.service = service
 
 
-def parse_command(payload: bytes) -> Command:
+def parse_command(payload: bytes, bodies: TypeAdapter[Any]) -> Command:
     """Validate a raw command; raise :class:`InvalidCommand` with a short reason.
+
+    ``bodies`` validates the body, e.g. :data:`MONITOR_COMMANDS`.
 
     The id and service are recovered from a malformed command when possible,
     so that the rejection can still be addressed to the sender.
@@ -132,10 +149,14 @@ def parse_command(payload: bytes) -> Command:
     command_id = str(raw.get("command_id", ""))[:64] if isinstance(raw, dict) else ""
     service = str(raw.get("service", ""))[:64] if isinstance(raw, dict) else ""
     try:
-        return Command.model_validate(raw)
+        command = Command.model_validate(raw)
+        return command.model_copy(update={"body": bodies.validate_python(command.body)})
     except ValidationError as error:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) or 'command'}: {e['msg']}"
-            for e in error.errors()
-        )
-        raise InvalidCommand(problems, command_id, service) from None
+        raise InvalidCommand(_summary(error), command_id, service) from None
+
+
+def _summary(error: ValidationError) -> str:
+    return "; ".join(
+        f"{'.'.join(str(p) for p in e['loc']) or 'command'}: {e['msg']}"
+        for e in error.errors()
+    )

@@ -6,6 +6,8 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+from pydantic import TypeAdapter
+
 from ess.livedata.core.commands import (
     Command,
     CommandResponse,
@@ -29,15 +31,18 @@ class CommandDispatcher:
     service or name none; a command for another service is not ours to answer.
     """
 
-    def __init__(self, service: str, apply: Callable[[Command], None]) -> None:
+    def __init__(
+        self, service: str, bodies: TypeAdapter[Any], apply: Callable[[Command], None]
+    ) -> None:
         self._service = service
+        self._bodies = bodies
         self._apply = apply
         self.accepted = 0
         self.rejected = 0
 
     def handle(self, message: Message[Any]) -> list[Message[Any]]:
         try:
-            command = parse_command(message.value)
+            command = parse_command(message.value, self._bodies)
         except InvalidCommand as error:
             if error.service not in ("", self._service):
                 return []

@@ -9,7 +9,14 @@ from typing import Any
 import numpy as np
 import scipp as sc
 
-from ess.livedata.core.commands import Command, Reset, SetToaBinning, Start, Stop
+from ess.livedata.core.commands import (
+    MONITOR_COMMANDS,
+    Command,
+    Reset,
+    SetToaBinning,
+    Start,
+    Stop,
+)
 from ess.livedata.core.instrument import Instrument
 from ess.livedata.core.message import Message, StreamId, StreamKind
 from ess.livedata.core.payloads import EventBatch
@@ -119,7 +126,7 @@ class MonitorProcessor:
         self._known = {m.name for m in instrument.monitors}
         self._monitors: dict[str, MonitorHistogram] = {}
         self._default_binning = DEFAULT_BINNING
-        self._commands = CommandDispatcher(SERVICE, self._apply)
+        self._commands = CommandDispatcher(SERVICE, MONITOR_COMMANDS, self._apply)
 
     def _monitor(self, name: str) -> MonitorHistogram:
         if name not in self._monitors:
