@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 
-from confluent_kafka import Consumer, KafkaException, Producer
+from confluent_kafka import Consumer, KafkaException, Producer, TopicPartition
+from confluent_kafka import Message as KafkaMessage
 from confluent_kafka.admin import AdminClient, NewTopic
 
 from .settings import KafkaSettings
@@ -13,19 +14,50 @@ from .settings import KafkaSettings
 logger = logging.getLogger(__name__)
 
 
-def make_consumer(
-    settings: KafkaSettings, group_id: str, topics: Iterable[str]
-) -> Consumer:
-    """A consumer in ``group_id`` subscribed to ``topics``.
+class LiveConsumer:
+    """A consumer that starts every assigned partition at its current end.
 
-    Workers of one service share a group id, so Kafka itself spreads the
-    partitions among them.
+    Live processing is about the present: on assignment each partition is
+    positioned at its high watermark, queried from the broker right then, so
+    everything produced after :attr:`assigned` lists the partition is seen,
+    and nothing older is replayed. Workers of one service share a group id,
+    so Kafka itself spreads the partitions among them.
     """
-    config = settings.client_config() | settings.consumer
-    config["group.id"] = group_id
-    consumer = Consumer(config, logger=logger)
-    consumer.subscribe(sorted(set(topics)))
-    return consumer
+
+    def __init__(
+        self, settings: KafkaSettings, group_id: str, topics: Iterable[str]
+    ) -> None:
+        config = settings.client_config() | settings.consumer
+        config["group.id"] = group_id
+        config["enable.auto.commit"] = False
+        self._consumer = Consumer(config, logger=logger)
+        self.assigned: list[TopicPartition] = []
+        self._consumer.subscribe(
+            sorted(set(topics)), on_assign=self._on_assign, on_revoke=self._on_revoke
+        )
+
+    def _on_assign(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        for partition in partitions:
+            _, high = consumer.get_watermark_offsets(partition, timeout=10)
+            partition.offset = high
+        consumer.assign(partitions)
+        self.assigned = list(partitions)
+        logger.info(
+            "assigned %s",
+            ", ".join(f"{p.topic}[{p.partition}]@{p.offset}" for p in partitions),
+        )
+
+    def _on_revoke(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        revoked = {(p.topic, p.partition) for p in partitions}
+        self.assigned = [
+            p for p in self.assigned if (p.topic, p.partition) not in revoked
+        ]
+
+    def consume(self, num_messages: int, timeout: float) -> list[KafkaMessage]:
+        return self._consumer.consume(num_messages, timeout)
+
+    def close(self) -> None:
+        self._consumer.close()
 
 
 def make_producer(settings: KafkaSettings) -> Producer:

@@ -28,6 +28,10 @@ class ConsumerLike(Protocol):
     def consume(self, num_messages: int, timeout: float) -> list[KafkaMessage]: ...
 
 
+def _assigned_partitions(consumer: ConsumerLike) -> int:
+    return len(getattr(consumer, "assigned", ()))
+
+
 class KafkaSource:
     """A :class:`~ess.livedata.core.loop.MessageSource` over a Kafka consumer.
 
@@ -82,6 +86,7 @@ class KafkaSource:
             "kafka_messages": self._received,
             "kafka_bytes": self._bytes,
             "kafka_errors": self._broker_errors,
+            "assigned_partitions": _assigned_partitions(self._consumer),
         }
         counters.update(self._rejections.as_counters())
         return counters

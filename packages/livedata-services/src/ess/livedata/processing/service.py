@@ -29,7 +29,7 @@ from ess.livedata.core.message import Message, StreamKind
 from ess.livedata.core.plugins import LoadedInstrument
 from ess.livedata.core.streams import Topology
 from ess.livedata.core.window import WindowClock
-from ess.livedata.kafka.clients import ensure_topics, make_consumer, make_producer
+from ess.livedata.kafka.clients import LiveConsumer, ensure_topics, make_producer
 from ess.livedata.kafka.decoders import UpstreamDecoder
 from ess.livedata.kafka.settings import downstream_settings, upstream_settings
 from ess.livedata.kafka.sink import KafkaSink
@@ -125,9 +125,9 @@ def _run(
         ensure_topics(downstream, mapping.outputs.values())
     decoder = UpstreamDecoder(mapping)
     group = f"{loaded.name}_{service}"
-    data_consumer = make_consumer(upstream, group, data_topics)
+    data_consumer = LiveConsumer(upstream, group, data_topics)
     # Every instance must see every command: a group of its own.
-    command_consumer = make_consumer(
+    command_consumer = LiveConsumer(
         downstream, f"{group}_commands_{uuid.uuid4().hex[:8]}", [command_topic]
     )
     source = MergedSource(

@@ -1,0 +1,93 @@
+"""Reading livedata's own topics back in tests: data, status, responses."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import scipp as sc
+from confluent_kafka import Consumer, TopicPartition
+from confluent_kafka.admin import AdminClient
+
+from ess.livedata.core.status import ServiceStatus
+from ess.livedata.kafka.schemas.da00 import decode_da00
+from ess.livedata.kafka.schemas.x5f2 import decode_x5f2
+
+
+@dataclass
+class LivedataReader:
+    """Collects everything published on an instrument's livedata topics.
+
+    Starts at the current end of each topic, so a test sees only what its
+    own services publish.
+    """
+
+    bootstrap_servers: str
+    instrument: str
+    data: dict[str, list[sc.DataArray]] = field(default_factory=dict)
+    status: list[ServiceStatus] = field(default_factory=list)
+    responses: list[dict[str, Any]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self._consumer = Consumer(
+            {
+                "bootstrap.servers": self.bootstrap_servers,
+                "group.id": f"test-reader-{uuid.uuid4().hex}",
+                "enable.auto.commit": False,
+            }
+        )
+        topics = [
+            f"{self.instrument}_livedata_{k}" for k in ("data", "status", "responses")
+        ]
+        admin = AdminClient({"bootstrap.servers": self.bootstrap_servers})
+        metadata = admin.list_topics(timeout=10).topics
+        partitions = []
+        for topic in topics:
+            for p in metadata[topic].partitions if topic in metadata else [0]:
+                tp = TopicPartition(topic, p)
+                _, high = self._consumer.get_watermark_offsets(tp, timeout=10)
+                partitions.append(TopicPartition(topic, p, max(high, 0)))
+        self._consumer.assign(partitions)
+
+    def poll(self, duration: float = 0.2) -> None:
+        deadline = time.monotonic() + duration
+        while time.monotonic() < deadline:
+            for record in self._consumer.consume(500, 0.05):
+                if record.error():
+                    continue
+                self._store(record.topic(), record.value())
+
+    def _store(self, topic: str, payload: bytes) -> None:
+        if topic.endswith("_data"):
+            name, _, data = decode_da00(payload)
+            self.data.setdefault(name, []).append(data)
+        elif topic.endswith("_status"):
+            self.status.append(decode_x5f2(payload))
+        else:
+            self.responses.append(json.loads(payload))
+
+    def wait_for(
+        self, condition: Callable[[], Any], timeout: float = 30, what: str = ""
+    ) -> Any:
+        """Poll until ``condition()`` is truthy; return its value."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            self.poll()
+            result = condition()
+            if result:
+                return result
+        raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+
+    def latest(self, name: str) -> sc.DataArray | None:
+        return self.data[name][-1] if self.data.get(name) else None
+
+    def latest_status(self, service: str) -> ServiceStatus | None:
+        matching = [s for s in self.status if s.service == service]
+        return matching[-1] if matching else None
+
+    def close(self) -> None:
+        self._consumer.close()
