@@ -3,15 +3,47 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterable
 
-from confluent_kafka import Consumer, KafkaException, Producer, TopicPartition
+from confluent_kafka import (
+    Consumer,
+    KafkaError,
+    KafkaException,
+    Producer,
+    TopicPartition,
+)
 from confluent_kafka import Message as KafkaMessage
 from confluent_kafka.admin import AdminClient, NewTopic
 
 from .settings import KafkaSettings
 
 logger = logging.getLogger(__name__)
+
+
+_NO_LEADER_YET = {
+    KafkaError.NOT_LEADER_FOR_PARTITION,
+    KafkaError.LEADER_NOT_AVAILABLE,
+    KafkaError.UNKNOWN_TOPIC_OR_PART,
+}
+
+
+def high_watermark(
+    consumer: Consumer, partition: TopicPartition, timeout_s: float = 15
+) -> int:
+    """Offset the next produced message will get, retrying while a new
+    topic's partition has no leader yet."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            _, high = consumer.get_watermark_offsets(partition, timeout=5)
+            return high
+        except KafkaException as error:
+            kafka_error = error.args[0]
+            transient = kafka_error.retriable() or kafka_error.code() in _NO_LEADER_YET
+            if not transient or time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
 
 
 class LiveConsumer:
@@ -38,8 +70,7 @@ class LiveConsumer:
 
     def _on_assign(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
         for partition in partitions:
-            _, high = consumer.get_watermark_offsets(partition, timeout=10)
-            partition.offset = high
+            partition.offset = high_watermark(consumer, partition)
         consumer.assign(partitions)
         self.assigned = list(partitions)
         logger.info(
@@ -88,3 +119,20 @@ def ensure_topics(
         except KafkaException as error:
             if error.args[0].code() != error.args[0].TOPIC_ALREADY_EXISTS:
                 raise
+    _wait_for_leaders(admin, missing, timeout_s)
+
+
+def _wait_for_leaders(admin: AdminClient, topics: list[str], timeout_s: float) -> None:
+    """Creation returns before partitions have leaders; clients need them."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        metadata = admin.list_topics(timeout=timeout_s).topics
+        if all(
+            t in metadata
+            and metadata[t].partitions
+            and all(p.leader >= 0 for p in metadata[t].partitions.values())
+            for t in topics
+        ):
+            return
+        time.sleep(0.1)
+    raise TimeoutError(f"topics {topics} have no leader after {timeout_s} s")

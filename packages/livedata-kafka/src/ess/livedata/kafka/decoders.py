@@ -13,7 +13,6 @@ from typing import Any
 from ess.livedata.core.message import Message, StreamId, StreamKind
 from ess.livedata.core.streams import StreamMapping
 
-from .rejections import Rejected
 from .schemas.ad00 import decode_ad00
 from .schemas.da00 import decode_da00
 from .schemas.errors import DecodeError
@@ -38,7 +37,7 @@ def _decode_payload(schema: str, payload: bytes) -> tuple[str, int, Any]:
     if schema == "ev44":
         source, batch = decode_ev44(payload)
         if batch.reference_time.size == 0:
-            raise Rejected("ev44 without reference time", source)
+            raise DecodeError("ev44 without reference time", source)
         return source, int(batch.reference_time[0]), batch
     if schema == "f144":
         source, sample = decode_f144(payload)
@@ -47,7 +46,7 @@ def _decode_payload(schema: str, payload: bytes) -> tuple[str, int, Any]:
         return decode_da00(payload)
     if schema == "ad00":
         return decode_ad00(payload)
-    raise Rejected("unexpected schema", repr(schema))
+    raise DecodeError("unexpected schema", repr(schema))
 
 
 class UpstreamDecoder:
@@ -63,15 +62,12 @@ class UpstreamDecoder:
         if topic == self._command_topic:
             stream = StreamId(StreamKind.LIVEDATA_COMMANDS, "")
             return Message(kafka_timestamp_ns, stream, payload)
-        try:
-            schema = schema_id(payload)
-            source, timestamp, value = _decode_payload(schema, payload)
-        except DecodeError as error:
-            raise Rejected(error.reason, str(error.__cause__ or "")) from error
+        schema = schema_id(payload)
+        source, timestamp, value = _decode_payload(schema, payload)
         stream = self._mapping.resolve(topic, source)
         if stream is None:
-            raise Rejected("unknown source", f"{source!r} on {topic}")
+            raise DecodeError("unknown source", f"{source!r} on {topic}")
         kind = _ACCEPTED.get(stream.kind, {}).get(schema)
         if kind is None:
-            raise Rejected("unexpected schema", f"{schema} for {stream}")
+            raise DecodeError("unexpected schema", f"{schema} for {stream}")
         return Message(timestamp, StreamId(kind, stream.name), value)

@@ -5,16 +5,9 @@ from __future__ import annotations
 import logging
 from collections import Counter
 
+from .schemas.errors import DecodeError
+
 logger = logging.getLogger(__name__)
-
-
-class Rejected(Exception):
-    """Raised by decoders for a message that cannot be used; carries a reason."""
-
-    def __init__(self, reason: str, detail: str = "") -> None:
-        super().__init__(f"{reason}: {detail}" if detail else reason)
-        self.reason = reason
-        self.detail = detail
 
 
 class RejectionLog:
@@ -29,7 +22,7 @@ class RejectionLog:
         self._every = every
         self.counts: Counter[str] = Counter()
 
-    def reject(self, error: Rejected, where: str) -> None:
+    def reject(self, error: DecodeError, where: str) -> None:
         self.counts[error.reason] += 1
         n = self.counts[error.reason]
         if n <= self._first or n % self._every == 0:

@@ -11,13 +11,14 @@ from confluent_kafka import Message as KafkaMessage
 
 from ess.livedata.core.message import Message
 
-from .rejections import Rejected, RejectionLog
+from .rejections import RejectionLog
+from .schemas.errors import DecodeError
 
 logger = logging.getLogger(__name__)
 
 
 class Decoder(Protocol):
-    """Turns one Kafka record into a livedata message or raises Rejected."""
+    """Turns one Kafka record into a livedata message or raises DecodeError."""
 
     def decode(
         self, topic: str, payload: bytes, kafka_timestamp_ns: int
@@ -77,7 +78,7 @@ class KafkaSource:
                         topic, payload, max(timestamp_ms, 0) * 1_000_000
                     )
                 )
-            except Rejected as rejected:
+            except DecodeError as rejected:
                 self._rejections.reject(rejected, where=f"topic {topic}")
         return messages
 

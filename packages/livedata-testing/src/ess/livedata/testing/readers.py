@@ -14,6 +14,7 @@ from confluent_kafka import Consumer, TopicPartition
 from confluent_kafka.admin import AdminClient
 
 from ess.livedata.core.status import ServiceStatus
+from ess.livedata.kafka.clients import high_watermark
 from ess.livedata.kafka.schemas.da00 import decode_da00
 from ess.livedata.kafka.schemas.x5f2 import decode_x5f2
 
@@ -48,8 +49,7 @@ class LivedataReader:
         partitions = []
         for topic in topics:
             for p in metadata[topic].partitions if topic in metadata else [0]:
-                tp = TopicPartition(topic, p)
-                _, high = self._consumer.get_watermark_offsets(tp, timeout=10)
+                high = high_watermark(self._consumer, TopicPartition(topic, p))
                 partitions.append(TopicPartition(topic, p, max(high, 0)))
         self._consumer.assign(partitions)
 

@@ -1,0 +1,1 @@
+"""Kafka adapters for livedata: consumer, producer and ESS FlatBuffers schemas."""

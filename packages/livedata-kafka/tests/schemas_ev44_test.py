@@ -1,0 +1,129 @@
+"""ev44 adapter: round trips, zero-copy decoding and structural validation."""
+
+from __future__ import annotations
+
+import flatbuffers
+import hypothesis.extra.numpy as npst
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from streaming_data_types.fbschemas.eventdata_ev44 import Event44Message
+
+from ess.livedata.core.payloads import EventBatch
+from ess.livedata.kafka.schemas.errors import DecodeError
+from ess.livedata.kafka.schemas.ev44 import decode_ev44, encode_ev44
+
+
+def _batch(rt, rti, toa, pixel, message_id=0) -> EventBatch:
+    return EventBatch(
+        reference_time=np.asarray(rt, dtype=np.int64),
+        reference_time_index=np.asarray(rti, dtype=np.int32),
+        time_of_arrival=np.asarray(toa, dtype=np.int32),
+        pixel_id=np.asarray(pixel, dtype=np.int32),
+        message_id=message_id,
+    )
+
+
+@st.composite
+def event_batches(draw: st.DrawFn) -> EventBatch:
+    n_events = draw(st.integers(0, 50))
+    n_pulses = draw(st.integers(1 if n_events else 0, 5))
+    starts = draw(
+        st.lists(st.integers(0, n_events), min_size=n_pulses, max_size=n_pulses)
+    )
+    index = sorted(starts)
+    if index:
+        index[0] = 0
+    has_pixels = draw(st.booleans())
+    return _batch(
+        draw(npst.arrays(np.int64, n_pulses)),
+        index,
+        draw(npst.arrays(np.int32, n_events)),
+        draw(npst.arrays(np.int32, n_events if has_pixels else 0)),
+        draw(st.integers(-(2**63), 2**63 - 1)),
+    )
+
+
+def _assert_same(actual: EventBatch, expected: EventBatch) -> None:
+    for field in ("reference_time", "reference_time_index", "time_of_arrival"):
+        np.testing.assert_array_equal(getattr(actual, field), getattr(expected, field))
+        assert getattr(actual, field).dtype == getattr(expected, field).dtype
+    np.testing.assert_array_equal(actual.pixel_id, expected.pixel_id)
+    assert actual.pixel_id.dtype == np.int32
+    assert actual.message_id == expected.message_id
+
+
+@settings(database=None, deadline=None)
+@given(batch=event_batches(), source=st.text(min_size=1, max_size=20))
+def test_round_trip_keeps_source_and_every_array(
+    batch: EventBatch, source: str
+) -> None:
+    decoded_source, decoded = decode_ev44(encode_ev44(source, batch))
+    assert decoded_source == source
+    _assert_same(decoded, batch)
+
+
+def test_monitor_batch_without_pixels_round_trips() -> None:
+    batch = _batch([1_700_000_000_000_000_000], [0], [5, 6, 7], [])
+    source, decoded = decode_ev44(encode_ev44("monitor_1", batch))
+    assert source == "monitor_1"
+    assert decoded.pixel_id.size == 0
+    assert decoded.size == 3
+
+
+def test_decode_is_zero_copy_for_a_million_events() -> None:
+    rng = np.random.default_rng(1)
+    n = 1_000_000
+    batch = _batch(
+        np.arange(14) * 71_000_000,
+        np.arange(14) * (n // 14),
+        rng.integers(0, 71_000_000, n),
+        rng.integers(0, 1_000_000, n),
+    )
+    payload = encode_ev44("detector", batch)
+    _, decoded = decode_ev44(payload)
+    raw = np.frombuffer(payload, dtype=np.uint8)
+    for array in (
+        decoded.reference_time,
+        decoded.reference_time_index,
+        decoded.time_of_arrival,
+        decoded.pixel_id,
+    ):
+        assert array.base is payload
+        assert np.shares_memory(array, raw)
+        assert not array.flags.writeable
+    _assert_same(decoded, batch)
+
+
+def test_absent_vectors_decode_as_empty_arrays() -> None:
+    builder = flatbuffers.Builder(64)
+    name = builder.CreateString("sparse")
+    Event44Message.Event44MessageStart(builder)
+    Event44Message.Event44MessageAddSourceName(builder, name)
+    builder.Finish(Event44Message.Event44MessageEnd(builder), file_identifier=b"ev44")
+    source, batch = decode_ev44(bytes(builder.Output()))
+    assert source == "sparse"
+    assert batch.size == 0
+    assert batch.reference_time.dtype == np.int64
+    assert batch.reference_time_index.dtype == np.int32
+    assert batch.pixel_id.dtype == np.int32
+
+
+@pytest.mark.parametrize(
+    ("rt", "rti", "toa", "pixel"),
+    [
+        pytest.param([1, 2], [0], [1, 2], [], id="fewer indices than pulses"),
+        pytest.param([1], [0], [1, 2, 3], [7, 8], id="pixel count mismatch"),
+        pytest.param([], [], [1, 2], [], id="events without pulses"),
+        pytest.param([1, 2], [1, 2], [1, 2], [], id="events before first pulse"),
+        pytest.param([1, 2, 3], [0, 2, 1], [1, 2], [], id="index decreasing"),
+        pytest.param([1, 2], [0, 3], [1, 2], [], id="index past the events"),
+        pytest.param([1], [-1], [], [], id="negative index"),
+    ],
+)
+def test_inconsistent_structure_is_rejected(rt, rti, toa, pixel) -> None:
+    payload = encode_ev44("det", _batch(rt, rti, toa, pixel))
+    with pytest.raises(DecodeError) as info:
+        decode_ev44(payload)
+    assert info.value.reason == "inconsistent ev44 payload"
