@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import base64
 import contextlib
-import ctypes
 import fcntl
 import hashlib
 import logging
@@ -21,17 +20,18 @@ import shutil
 import signal
 import socket
 import subprocess
-import sys
 import tempfile
 import time
 import uuid
 import weakref
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from types import TracebackType
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, Producer
 from confluent_kafka.admin import AdminClient, NewTopic
+
+from ess.livedata.core.processes import die_with_parent
 
 logger = logging.getLogger(__name__)
 
@@ -208,34 +208,6 @@ def _tail(text: str, lines: int = 40) -> str:
     return "\n".join(text.splitlines()[-lines:])
 
 
-def _parent_death_signal() -> Callable[[], None] | None:
-    """Return a ``preexec_fn`` that kills the broker when its parent dies.
-
-    A broker orphaned by a crashed or SIGKILLed test run would keep its port
-    and data directory and make later runs fail or hang, so the kernel is
-    asked to SIGKILL the broker when the process that started it dies
-    (Linux ``prctl(PR_SET_PDEATHSIG)``). The signal fires when the *thread*
-    that spawned the child exits, so start the broker from a thread that
-    lives as long as it should (normally the main thread). Elsewhere than
-    Linux this returns ``None`` and :meth:`LocalKafkaBroker.stop` is the only
-    cleanup.
-    """
-    if not sys.platform.startswith("linux"):
-        return None
-    # Resolved before fork: the child must not load libraries.
-    prctl = ctypes.CDLL(None, use_errno=True).prctl
-    pr_set_pdeathsig = 1
-    parent = os.getpid()
-
-    def set_death_signal() -> None:
-        if prctl(pr_set_pdeathsig, signal.SIGKILL) != 0:
-            raise OSError(ctypes.get_errno(), "prctl(PR_SET_PDEATHSIG) failed")
-        if os.getppid() != parent:  # the parent died before prctl took effect
-            os.kill(os.getpid(), signal.SIGKILL)
-
-    return set_death_signal
-
-
 def _signal_group(pid: int, sig: signal.Signals) -> None:
     with contextlib.suppress(ProcessLookupError):
         os.killpg(pid, sig)
@@ -389,7 +361,7 @@ class LocalKafkaBroker:
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 process_group=0,  # Ctrl-C in a terminal reaches us, not the broker
-                preexec_fn=_parent_death_signal(),
+                preexec_fn=die_with_parent(),
             )
         try:
             self._wait_until_ready(deadline)

@@ -1,0 +1,18 @@
+from ess.livedata.core.conformance import conformance_problems
+from ess.livedata.core.plugins import installed_instruments, load_instrument
+
+
+def test_dummy_is_installed_through_its_entry_point():
+    assert "dummy" in installed_instruments()
+
+
+def test_dummy_passes_conformance():
+    assert conformance_problems(load_instrument("dummy")) == []
+
+
+def test_dummy_banks_have_the_declared_shapes():
+    instrument = load_instrument("dummy").instrument
+    assert instrument.detector("panel_0").geometry.sizes == {"y": 64, "x": 64}
+    assert instrument.detector("tubes_1").geometry.sizes == {"tube": 48, "pixel": 64}
+    first, last = instrument.detector("panel_0").pixel_id_range()
+    assert (first, last) == (1, 64 * 64)

@@ -1,0 +1,58 @@
+"""Checks every instrument plugin must pass; plugins run them in their tests.
+
+``assert not conformance_problems(load_instrument("mine"))`` gives a new
+plugin the same checks as the built-in ones, with readable failures.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .message import StreamKind
+from .plugins import LoadedInstrument
+from .streams import Topology
+
+
+def conformance_problems(loaded: LoadedInstrument) -> list[str]:
+    """Everything wrong with an instrument definition, as sentences."""
+    problems: list[str] = []
+    instrument = loaded.instrument
+    seen_ids: dict[int, str] = {}
+    for bank in instrument.detectors:
+        try:
+            geometry = bank.geometry
+        except Exception as error:
+            problems.append(f"detector {bank.name}: geometry fails: {error}")
+            continue
+        ids = np.asarray(geometry.coords["detector_number"].values).ravel()
+        if np.unique(ids).size != ids.size:
+            problems.append(f"detector {bank.name}: detector numbers not unique")
+        overlap = {int(i) for i in ids[:100_000]} & seen_ids.keys()
+        if overlap:
+            other = seen_ids[next(iter(overlap))]
+            problems.append(f"detector {bank.name}: numbers overlap with {other}")
+        seen_ids.update(dict.fromkeys((int(i) for i in ids[:100_000]), bank.name))
+        position = geometry.coords["position"]
+        if position.dims != geometry.coords["detector_number"].dims:
+            problems.append(f"detector {bank.name}: position dims differ from ids")
+        if not np.all(np.isfinite(position.values)):
+            problems.append(f"detector {bank.name}: non-finite positions")
+        if position.unit is None or position.unit.name not in ("m", "mm"):
+            problems.append(f"detector {bank.name}: position unit must be a length")
+        if not bank.views:
+            problems.append(f"detector {bank.name}: declares no views")
+    for topology in Topology:
+        mapping = loaded.stream_mapping(topology)
+        for kind, items in (
+            (StreamKind.DETECTOR_EVENTS, instrument.detectors),
+            (StreamKind.MONITOR_EVENTS, instrument.monitors),
+            (StreamKind.LOG, instrument.logs),
+        ):
+            mapped = {s.name for s in mapping.streams(kind)}
+            missing = sorted({item.name for item in items} - mapped)
+            if missing:
+                problems.append(f"{topology} mapping lacks {kind} {missing}")
+    for key, spec in loaded.workflow_specs.items():
+        if not spec.outputs:
+            problems.append(f"workflow {key} declares no outputs")
+    return problems
