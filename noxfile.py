@@ -101,3 +101,12 @@ def lint(session: nox.Session) -> None:
     session.install("ruff")
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
+
+
+@nox.session(python=PYTHON, default=False)
+def demo(session: nox.Session) -> None:
+    """Install every distribution and run the live demo (``livedata demo``)."""
+    for name in DISTRIBUTIONS:
+        if name != "livedata-testing":
+            _install(session, name, extras="")
+    session.run("livedata", "demo", "--instrument", "dummy", *session.posargs)
