@@ -54,8 +54,15 @@ def test_bad_messages_and_commands_are_counted_and_harmless(
         b"{not json",
         json.dumps({"service": SERVICE, "body": {"action": "explode"}}).encode(),
         json.dumps(
-            {"service": SERVICE, "body": {"action": "set_toa_binning", "toa_min": 5,
-                                          "toa_max": 1, "bins": 10}}
+            {
+                "service": SERVICE,
+                "body": {
+                    "action": "set_toa_binning",
+                    "toa_min": 5,
+                    "toa_max": 1,
+                    "bins": 10,
+                },
+            }
         ).encode(),
     ]
     for payload in bad_commands:
@@ -79,7 +86,9 @@ def test_bad_messages_and_commands_are_counted_and_harmless(
     counters = status.counters
     per_reason = {k: v for k, v in counters.items() if k.startswith("rejected.")}
     assert sum(per_reason.values()) == pulses
-    assert counters["rejected.unknown source"] == pytest.approx(pulses / len(bad_data), abs=1)
+    assert counters["rejected.unknown source"] == pytest.approx(
+        pulses / len(bad_data), abs=1
+    )
     assert status.details["commands_rejected"] == len(bad_commands)
     ledger = status.details["ledger"]["monitor1"]
     assert ledger["received"] == ledger["counted"] == pulses * len(good_toa)

@@ -1,0 +1,64 @@
+import json
+
+import numpy as np
+import scipp as sc
+from confluent_kafka import Producer
+
+from ess.livedata.core.status import ServiceState, ServiceStatus
+from ess.livedata.kafka.clients import ensure_topics
+from ess.livedata.kafka.schemas.da00 import encode_da00
+from ess.livedata.kafka.schemas.x5f2 import encode_x5f2
+from ess.livedata.kafka.settings import KafkaSettings
+from ess.livedata.testing.processes import Program
+from ess.livedata.testing.readers import LivedataReader
+
+
+def test_program_logs_output_and_stops_with_sigint(tmp_path):
+    program = Program(
+        "http.server",
+        ["--bind", "127.0.0.1", "0"],
+        bootstrap_servers="unused:9092",
+        log_dir=tmp_path,
+    )
+    try:
+        # http.server handles KeyboardInterrupt and exits with status 0
+        assert program.process.poll() is None
+    finally:
+        code = program.stop(timeout=10)
+    assert code in (0, -2)
+    assert program.log_path.name == "server.log"
+
+
+def test_program_wait_reports_exit_code(tmp_path):
+    program = Program(
+        "json.tool", ["--help"], bootstrap_servers="unused:9092", log_dir=tmp_path
+    )
+    assert program.wait(timeout=30) == 0
+    assert "usage" in program.log()
+    program.stop()
+
+
+def test_reader_decodes_data_status_and_responses(kafka_broker):
+    servers = kafka_broker.bootstrap_servers
+    topics = [f"readertest_livedata_{k}" for k in ("data", "status", "responses")]
+    ensure_topics(KafkaSettings(bootstrap_servers=servers), topics)
+    reader = LivedataReader(servers, "readertest")
+    try:
+        producer = Producer({"bootstrap.servers": servers})
+        data = sc.DataArray(sc.array(dims=["x"], values=np.arange(3.0), unit="counts"))
+        producer.produce(topics[0], encode_da00("svc/src/current", 5, data))
+        status = ServiceStatus(
+            service="svc", instrument="readertest", state=ServiceState.RUNNING
+        )
+        producer.produce(topics[1], encode_x5f2(status))
+        producer.produce(topics[2], json.dumps({"command_id": "c"}).encode())
+        producer.flush(10)
+        reader.wait_for(lambda: reader.responses and reader.status, what="messages")
+        reader.wait_for(
+            lambda: reader.latest("svc/src/current") is not None, what="data"
+        )
+        assert sc.identical(reader.latest("svc/src/current").data, data.data)
+        assert reader.latest_status("svc").state is ServiceState.RUNNING
+        assert reader.responses == [{"command_id": "c"}]
+    finally:
+        reader.close()
