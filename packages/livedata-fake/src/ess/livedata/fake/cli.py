@@ -26,10 +26,23 @@ from .pulses import PULSE_HZ
 logger = logging.getLogger(__name__)
 
 
+def fake_base_parser(name: str, description: str) -> argparse.ArgumentParser:
+    """Options every fake producer has: instrument, seed, topic structure."""
+    parser = base_parser(f"python -m ess.livedata.services.{name}", description)
+    parser.add_argument("--seed", type=int, default=None, help="random seed")
+    parser.add_argument(
+        "--production-topics",
+        action="store_true",
+        help="produce on production topics and source names instead of the dev ones",
+    )
+    return parser
+
+
 def fake_parser(
     name: str, description: str, default_events_per_pulse: int
 ) -> argparse.ArgumentParser:
-    parser = base_parser(f"python -m ess.livedata.services.{name}", description)
+    """Options of the 14 Hz event producers: also event rate and pulse count."""
+    parser = fake_base_parser(name, description)
     rate = parser.add_mutually_exclusive_group()
     rate.add_argument(
         "--events-per-pulse",
@@ -44,12 +57,6 @@ def fake_parser(
     )
     parser.add_argument(
         "--pulses", type=_positive_int, default=None, help="stop after this many pulses"
-    )
-    parser.add_argument("--seed", type=int, default=None, help="random seed")
-    parser.add_argument(
-        "--production-topics",
-        action="store_true",
-        help="produce on production topics and source names instead of the dev ones",
     )
     return parser
 
@@ -103,3 +110,12 @@ def run_fake(args: argparse.Namespace, run: Run) -> None:
                 logger.warning("%d messages not delivered at exit", remaining)
 
     run_cli(main)
+
+
+def produce(producer: Producer, topic: str, payload: bytes) -> None:
+    """Produce, waiting for the local queue to drain when it is full."""
+    try:
+        producer.produce(topic, payload)
+    except BufferError:
+        producer.flush(5)
+        producer.produce(topic, payload)

@@ -17,7 +17,7 @@ from ess.livedata.core.streams import StreamMapping
 from ess.livedata.kafka.schemas.da00 import encode_da00
 from ess.livedata.kafka.schemas.ev44 import encode_ev44
 
-from .cli import events_per_pulse
+from .cli import events_per_pulse, produce
 from .pulses import RateLog, pulses
 from .toa import sample_toa
 
@@ -75,15 +75,7 @@ def run_monitors(
             payload = monitor_payload(
                 args.mode, key.source_name, pulse, toa, message_id, frame_ns
             )
-            _produce(producer, key.topic, payload)
+            produce(producer, key.topic, payload)
         producer.poll(0)
         rate.add(len(keys), len(keys) * n_events)
     logger.info("sent %d messages with %d events", rate.messages, rate.events)
-
-
-def _produce(producer: Producer, topic: str, payload: bytes) -> None:
-    try:
-        producer.produce(topic, payload)
-    except BufferError:
-        producer.flush(5)
-        producer.produce(topic, payload)

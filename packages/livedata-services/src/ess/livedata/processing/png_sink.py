@@ -8,19 +8,17 @@ from __future__ import annotations
 
 import logging
 import re
+import shutil
+import threading
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import matplotlib
-
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt
 import numpy as np
 import scipp as sc
 from matplotlib.colors import LogNorm
+from matplotlib.figure import Figure
 
 from ess.livedata.core.message import Message, StreamKind
 
@@ -29,6 +27,8 @@ _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
 
 
 def _label(var: sc.Variable | sc.DataArray, name: str) -> str:
+    if var.dtype == sc.DType.datetime64:
+        return f"{name} (UTC)"  # matplotlib shows dates; the unit is resolution
     unit = var.unit
     return f"{name} [{unit}]" if unit not in (None, sc.units.dimensionless) else name
 
@@ -41,9 +41,11 @@ def _window_text(data: sc.DataArray) -> str:
     return f"{np.datetime_as_string(start, unit='ms')} to {np.datetime_as_string(end, unit='ms')} UTC"
 
 
-def plot(data: sc.DataArray, title: str) -> plt.Figure:
+def plot(data: sc.DataArray, title: str) -> Figure:
     """A figure with axes, units and a title for 1-D or 2-D data."""
-    fig, ax = plt.subplots(figsize=(7, 4.5), dpi=100)
+    # A bare Figure (no pyplot state) can be drawn from the writer thread.
+    fig = Figure(figsize=(7, 4.5), dpi=100)
+    ax = fig.subplots()
     if data.ndim == 1:
         dim = data.dim
         coord = (
@@ -96,18 +98,58 @@ def _edges(data: sc.DataArray, dim: str) -> np.ndarray:
 
 
 class PngSink:
-    """A :class:`~ess.livedata.core.loop.MessageSink` writing PNG files."""
+    """A :class:`~ess.livedata.core.loop.MessageSink` writing PNG files.
+
+    Plotting takes a good fraction of a second per output, far longer than
+    processing a window, so a writer thread draws the files while the loop
+    goes on. If an output is updated again before its previous update was
+    drawn, only the newest is drawn (counted in :attr:`superseded`): the
+    newest plot is what a person looks at.
+    """
 
     def __init__(self, directory: Path) -> None:
         self._directory = directory
         self.written = 0
+        self.superseded = 0
+        self._pending: dict[str, Message[sc.DataArray]] = {}
+        self._wakeup = threading.Condition()
+        self._closing = False
+        self._writer = threading.Thread(
+            target=self._drain, name="png-writer", daemon=True
+        )
+        self._writer.start()
 
     def publish_messages(self, messages: Sequence[Message[Any]]) -> None:
-        for message in messages:
-            if message.stream.kind is StreamKind.LIVEDATA_DATA:
+        with self._wakeup:
+            for message in messages:
+                if message.stream.kind is StreamKind.LIVEDATA_DATA:
+                    if message.stream.name in self._pending:
+                        self.superseded += 1
+                    self._pending[message.stream.name] = message
+                elif message.stream.kind is StreamKind.LIVEDATA_RESPONSES:
+                    logger.info("response: %s", message.value)
+            self._wakeup.notify()
+
+    def close(self, timeout_s: float = 60) -> None:
+        """Draw what is still pending, then stop the writer."""
+        with self._wakeup:
+            self._closing = True
+            self._wakeup.notify()
+        self._writer.join(timeout_s)
+
+    def _drain(self) -> None:
+        while True:
+            with self._wakeup:
+                while not self._pending and not self._closing:
+                    self._wakeup.wait()
+                if not self._pending:
+                    return
+                name = next(iter(self._pending))
+                message = self._pending.pop(name)
+            try:
                 self._write(message)
-            elif message.stream.kind is StreamKind.LIVEDATA_RESPONSES:
-                logger.info("response: %s", message.value)
+            except Exception:
+                logger.exception("could not write a PNG for %s", name)
 
     def _write(self, message: Message[sc.DataArray]) -> None:
         parts = [_UNSAFE.sub("_", p) for p in message.stream.name.split("/")]
@@ -115,11 +157,7 @@ class PngSink:
         folder.mkdir(parents=True, exist_ok=True)
         stamp = datetime.fromtimestamp(message.timestamp / 1e9, tz=UTC)
         path = folder / f"{stamp:%Y%m%dT%H%M%S.%f}Z.png"
-        fig = plot(message.value, message.stream.name)
-        try:
-            fig.savefig(path)
-            fig.savefig(folder / "latest.png")
-        finally:
-            plt.close(fig)
+        plot(message.value, message.stream.name).savefig(path)
+        shutil.copyfile(path, folder / "latest.png")
         self.written += 1
         logger.debug("wrote %s", path)

@@ -134,10 +134,12 @@ def _run(
         [KafkaSource(data_consumer, decoder), KafkaSource(command_consumer, decoder)]
     )
     producer = None
+    png_sink = None
     if args.sink == "png":
         from .png_sink import PngSink
 
-        sink: MessageSink = LoggingStatusSink(PngSink(args.png_dir))
+        png_sink = PngSink(args.png_dir)
+        sink: MessageSink = LoggingStatusSink(png_sink)
         logger.info("writing PNG files under %s", args.png_dir.resolve())
     else:
         producer = make_producer(downstream)
@@ -174,4 +176,6 @@ def _run(
         command_consumer.close()
         if producer is not None:
             producer.flush(10)
+        if png_sink is not None:
+            png_sink.close()
         logger.info("%s stopped after %.1f s", service, time.monotonic() - started)

@@ -1,0 +1,303 @@
+"""Detector banks: per-pixel counts, their views, TOA spectra and ROIs.
+
+Events only touch per-pixel counters and small TOA histograms (one pass, in
+place, see :func:`~.kernels.accumulate_pixels`); images are made from the
+per-pixel counts once per published window, so the cost of a view does not
+grow with the event rate.
+
+Counts ledger per bank: ``received == counted + out_of_range + rejected``,
+where ``out_of_range`` are events outside the TOA range and ``rejected`` are
+events with a pixel id the bank does not have (also reported on their own as
+``unknown_pixel_ids``, the usual sign of a wrong geometry) or a negative time
+of arrival. ``counted`` events are in every view image and the bank spectrum.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import scipp as sc
+
+from ess.livedata.core.commands import Command, Reset, SetToaBinning
+from ess.livedata.core.detector_commands import (
+    DETECTOR_COMMANDS,
+    RemoveRoi,
+    SetRoi,
+    SetViewResolution,
+)
+from ess.livedata.core.instrument import DetectorBank, GeometricView, Instrument
+from ess.livedata.core.message import Message, StreamId, StreamKind
+from ess.livedata.core.payloads import EventBatch
+from ess.livedata.core.window import TimeWindow
+
+from .commanding import CommandDispatcher, CommandRejected
+from .kernels import accumulate_pixels
+from .ledger import EventLedger
+from .outputs import data_message, output_name, stamp
+from .pixel_index import PixelIndex
+from .projection import ProjectedImage
+from .roi import RoiSpectra, outline, pixels_inside
+from .views import LogicalImage, ViewImage
+
+logger = logging.getLogger(__name__)
+
+SERVICE = "detector_data"
+DEFAULT_BINNING = SetToaBinning(toa_min=0.0, toa_max=1000 / 14, bins=100)
+
+
+def make_view_images(
+    bank: DetectorBank, sample_position: tuple[float, float, float]
+) -> dict[str, ViewImage]:
+    """The images of all views ``bank`` declares, by view name."""
+    images: dict[str, ViewImage] = {}
+    for view in bank.views:
+        if isinstance(view, GeometricView):
+            images[view.name] = ProjectedImage(bank, view, sample_position)
+        else:
+            images[view.name] = LogicalImage(bank, view)
+    return images
+
+
+class DetectorCounts:
+    """Everything one bank accumulates, current window and cumulative.
+
+    The current window's per-pixel counts are int32, half the memory traffic
+    of int64 for random pixel ids, and are added to the int64 cumulative
+    counts at each publish; no pixel gets 2**31 events in one window.
+    """
+
+    def __init__(
+        self,
+        bank: DetectorBank,
+        sample_position: tuple[float, float, float],
+        binning: SetToaBinning,
+    ) -> None:
+        self.name = bank.name
+        self.index = PixelIndex.from_detector_numbers(bank.detector_number.values)
+        self.views = make_view_images(bank, sample_position)
+        self.ledger = EventLedger()
+        self.unknown_pixel_ids = 0
+        self._current = np.zeros(self.index.pixel_count, dtype=np.int32)
+        self._cumulative = np.zeros(self.index.pixel_count, dtype=np.int64)
+        self._cumulative_start: int | None = None
+        self.rois = RoiSpectra(self.index.pixel_count, binning.bins)
+        self._outlines: dict[int, sc.DataArray] = {}
+        self.set_binning(binning)
+        logger.info(
+            "%s: %d pixels (%s detector numbers), views %s",
+            self.name,
+            self.index.pixel_count,
+            "contiguous" if self.index.contiguous else "lookup table for",
+            ", ".join(self.views),
+        )
+
+    def set_binning(self, binning: SetToaBinning) -> None:
+        """New TOA range and bins; all cumulative results restart."""
+        self.binning = binning
+        unit = binning.unit
+        self._toa_range = (
+            round(binning.toa_min * unit.ns),
+            round(binning.toa_max * unit.ns),
+        )
+        self._edges = sc.linspace(
+            "toa", binning.toa_min, binning.toa_max, binning.bins + 1, unit=unit.value
+        )
+        self._toa_current = np.zeros(binning.bins, dtype=np.int64)
+        self._toa_cumulative = np.zeros(binning.bins, dtype=np.int64)
+        self.rois.set_bins(binning.bins)
+        self.reset()
+
+    def reset(self) -> None:
+        self._cumulative[:] = 0
+        self._toa_cumulative[:] = 0
+        self.rois.reset()
+        self._cumulative_start = None
+
+    def view(self, name: str) -> ViewImage:
+        if name not in self.views:
+            known = ", ".join(self.views) or "none"
+            raise CommandRejected(
+                f"detector {self.name!r} has no view {name!r} (known: {known})"
+            )
+        return self.views[name]
+
+    def set_roi(self, definition: SetRoi) -> None:
+        view = self.view(definition.view)
+        if view.axes is None:
+            raise CommandRejected(f"view {definition.view!r} is not 2-D")
+        x, y = view.pixel_coordinates()
+        try:
+            self.rois.set(definition, pixels_inside(definition.shape, x, y))
+        except ValueError as error:
+            raise CommandRejected(str(error)) from None
+        shape = outline(definition.shape, view.axes)
+        shape.coords["view"] = sc.scalar(definition.view)
+        self._outlines[definition.roi] = shape
+
+    def remove_roi(self, roi: int) -> None:
+        if roi not in self.rois.definitions:
+            raise CommandRejected(f"detector {self.name!r} has no ROI {roi}")
+        self.rois.remove(roi)
+        del self._outlines[roi]
+
+    def set_resolution(self, name: str, resolution: tuple[int, int]) -> None:
+        view = self.view(name)
+        if not isinstance(view, ProjectedImage):
+            raise CommandRejected(f"view {name!r} is not a projection")
+        view.set_resolution(resolution)
+
+    def add_events(self, batch: EventBatch) -> None:
+        n = batch.size
+        self.ledger.received += n
+        unknown, negative, outside = accumulate_pixels(
+            batch.pixel_id,
+            batch.time_of_arrival,
+            offset=self.index.offset,
+            lookup=self.index.lookup,
+            toa_range=self._toa_range,
+            counts=self._current,
+            toa_counts=self._toa_current,
+            roi_group=self.rois.group,
+            roi_group_toa_counts=self.rois.group_toa_counts,
+        )
+        self.unknown_pixel_ids += unknown
+        self.ledger.rejected += unknown + negative
+        self.ledger.out_of_range += outside
+        self.ledger.counted += n - unknown - negative - outside
+
+    def finalize(self, window: TimeWindow) -> dict[str, sc.DataArray]:
+        """All outputs of this window by output name; current restarts."""
+        if self._cumulative_start is None:
+            self._cumulative_start = window.start
+        self._cumulative += self._current
+        self._toa_cumulative += self._toa_current
+        current = (window.start, window.end)
+        cumulative = (self._cumulative_start, window.end)
+        outputs: dict[str, sc.DataArray] = {}
+        for name, view in self.views.items():
+            outputs[f"{name}_current"] = stamp(view.image(self._current), *current)
+            outputs[f"{name}_cumulative"] = stamp(
+                view.image(self._cumulative), *cumulative
+            )
+        outputs["toa_current"] = self._spectrum(self._toa_current, *current)
+        outputs["toa_cumulative"] = self._spectrum(self._toa_cumulative, *cumulative)
+        outputs.update(self._roi_outputs(window))
+        self._current[:] = 0
+        self._toa_current[:] = 0
+        return outputs
+
+    def _roi_outputs(self, window: TimeWindow) -> dict[str, sc.DataArray]:
+        spectra = self.rois.finalize(window, self._edges)
+        if not spectra:
+            return {}
+        outputs: dict[str, sc.DataArray] = {}
+        for roi, (current, cumulative) in spectra.items():
+            outputs[f"roi_{roi}_current"] = current
+            outputs[f"roi_{roi}_cumulative"] = cumulative
+            outputs[f"roi_{roi}_outline"] = stamp(
+                self._outlines[roi], window.start, window.end
+            )
+        ids = sorted(spectra)
+        counts = sc.DataArray(
+            sc.array(
+                dims=["roi"],
+                values=[int(spectra[r][0].sum().value) for r in ids],
+                unit="counts",
+            ),
+            coords={"roi": sc.array(dims=["roi"], values=ids, unit=None)},
+            name=f"{self.name} ROI counts",
+        )
+        outputs["roi_counts"] = stamp(counts, window.start, window.end)
+        return outputs
+
+    def _spectrum(self, counts: np.ndarray, start: int, end: int) -> sc.DataArray:
+        data = sc.DataArray(
+            sc.array(dims=["toa"], values=counts.copy(), unit="counts"),
+            coords={"toa": self._edges},
+            name=self.name,
+        )
+        return stamp(data, start, end)
+
+
+class DetectorProcessor:
+    """The detector_data service's logic, driven by the processing loop."""
+
+    def __init__(self, instrument: Instrument) -> None:
+        self._instrument = instrument
+        self._known = {bank.name for bank in instrument.detectors}
+        self._banks: dict[str, DetectorCounts] = {}
+        self._default_binning = DEFAULT_BINNING
+        self._commands = CommandDispatcher(SERVICE, DETECTOR_COMMANDS, self._apply)
+
+    def _bank(self, name: str) -> DetectorCounts:
+        """The bank's accumulator, built on first use (geometry can be large)."""
+        if name not in self._banks:
+            self._banks[name] = DetectorCounts(
+                self._instrument.detector(name),
+                self._instrument.sample_position,
+                self._default_binning,
+            )
+        return self._banks[name]
+
+    def process_window(
+        self, window: TimeWindow, messages: Mapping[StreamId, list[Message[Any]]]
+    ) -> list[Message[Any]]:
+        for stream, batch in messages.items():
+            if stream.kind is not StreamKind.DETECTOR_EVENTS:
+                continue
+            if stream.name not in self._known:
+                continue
+            bank = self._bank(stream.name)
+            for message in batch:
+                bank.add_events(message.value)
+        outputs: list[Message[Any]] = []
+        for name, bank in sorted(self._banks.items()):
+            for output, data in bank.finalize(window).items():
+                outputs.append(
+                    data_message(output_name(SERVICE, name, output), window.end, data)
+                )
+        return outputs
+
+    def _targets(self, target: str | None) -> list[str]:
+        if target is None:
+            return sorted(self._known)
+        if target not in self._known:
+            known = ", ".join(sorted(self._known))
+            raise CommandRejected(f"unknown detector {target!r} (known: {known})")
+        return [target]
+
+    def _apply(self, command: Command) -> None:
+        body = command.body
+        targets = self._targets(body.target)
+        if isinstance(body, SetToaBinning):
+            if body.target is None:
+                self._default_binning = body
+            for name in targets:
+                self._bank(name).set_binning(body)
+        elif isinstance(body, Reset):
+            for name in targets:
+                self._bank(name).reset()
+        elif isinstance(body, SetViewResolution):
+            self._bank(body.target).set_resolution(body.view, body.resolution)
+        elif isinstance(body, SetRoi):
+            self._bank(body.target).set_roi(body)
+        elif isinstance(body, RemoveRoi):
+            self._bank(body.target).remove_roi(body.roi)
+        else:
+            raise CommandRejected(f"{body.action!r} is not a detector_data command")
+
+    def handle_command(self, command: Message[Any]) -> list[Message[Any]]:
+        return self._commands.handle(command)
+
+    def status_details(self) -> dict[str, Any]:
+        banks = sorted(self._banks.items())
+        return {
+            "ledger": {n: b.ledger.as_dict() for n, b in banks},
+            "unknown_pixel_ids": {n: b.unknown_pixel_ids for n, b in banks},
+            "binning": {n: b.binning.model_dump(mode="json") for n, b in banks},
+            "rois": {n: sorted(b.rois.definitions) for n, b in banks},
+            **self._commands.counters(),
+        }

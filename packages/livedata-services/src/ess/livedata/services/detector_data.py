@@ -1,0 +1,27 @@
+"""Detector service: per-pixel counts shown in the instrument's views, TOA spectra, ROIs.
+
+Run ``python -m ess.livedata.services.detector_data --instrument dummy --dev``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from ess.livedata.core.message import StreamKind
+from ess.livedata.processing.detectors import SERVICE, DetectorProcessor
+from ess.livedata.processing.service import run_service
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    run_service(
+        SERVICE,
+        "Count detector events per pixel, project them onto the instrument's "
+        "views and publish images, TOA and ROI spectra as da00 at ~1 Hz.",
+        lambda loaded: DetectorProcessor(loaded.instrument),
+        [StreamKind.DETECTOR_EVENTS],
+        argv,
+    )
+
+
+if __name__ == "__main__":
+    main()
