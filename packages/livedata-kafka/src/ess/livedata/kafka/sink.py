@@ -7,7 +7,7 @@ import logging
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from confluent_kafka import KafkaError, Producer
+from confluent_kafka import KafkaError, KafkaException, Producer
 from pydantic import BaseModel
 
 from ess.livedata.core.message import Message, StreamKind
@@ -66,15 +66,19 @@ class KafkaSink:
 
     def _produce(self, topic: str, key: str, payload: bytes) -> None:
         try:
-            self._producer.produce(
-                topic, payload, key=key.encode(), on_delivery=self._on_delivery
-            )
-        except BufferError:
-            # Local queue full: wait for deliveries to drain, then retry once.
-            self._producer.flush(5)
-            self._producer.produce(
-                topic, payload, key=key.encode(), on_delivery=self._on_delivery
-            )
+            try:
+                self._producer.produce(
+                    topic, payload, key=key.encode(), on_delivery=self._on_delivery
+                )
+            except BufferError:
+                # Local queue full: wait for deliveries to drain, retry once.
+                self._producer.flush(5)
+                self._producer.produce(
+                    topic, payload, key=key.encode(), on_delivery=self._on_delivery
+                )
+        except (BufferError, KafkaException) as error:
+            # E.g. a result over the size limit: lose this update, not the loop.
+            self._on_delivery(KafkaError(KafkaError._FAIL, f"{key}: {error}"), None)
 
     def flush(self, timeout_s: float = 10.0) -> int:
         """Wait for outstanding deliveries; returns how many are still queued."""

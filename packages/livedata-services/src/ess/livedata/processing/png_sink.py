@@ -77,7 +77,13 @@ def plot(data: sc.DataArray, title: str) -> Figure:
         ax.set_xlabel(_label(data.coords[xdim], xdim) if xdim in data.coords else xdim)
         ax.set_ylabel(_label(data.coords[ydim], ydim) if ydim in data.coords else ydim)
     else:
-        ax.text(0.5, 0.5, f"{data.ndim}-D data: {dict(data.sizes)}", ha="center")
+        ax.set_axis_off()
+        text = (
+            f"{data.name or 'value'} = {data.value} {data.unit or ''}"
+            if data.ndim == 0
+            else f"{data.ndim}-D data: {dict(data.sizes)}"
+        )
+        ax.text(0.5, 0.5, text, ha="center", va="center", fontsize=16)
     ax.set_title(f"{title}\n{_window_text(data)}", fontsize=10)
     fig.tight_layout()
     return fig

@@ -1,0 +1,17 @@
+import numpy as np
+import scipp as sc
+from confluent_kafka import Producer
+
+from ess.livedata.core.message import Message, StreamId, StreamKind
+from ess.livedata.kafka.sink import KafkaSink
+
+
+def test_oversized_result_is_counted_not_raised():
+    producer = Producer({"bootstrap.servers": "127.0.0.1:1", "message.max.bytes": 2000})
+    sink = KafkaSink(producer, {StreamKind.LIVEDATA_DATA: "t_livedata_data"})
+    big = sc.DataArray(sc.array(dims=["x"], values=np.arange(10_000.0), unit="counts"))
+    small = sc.DataArray(sc.array(dims=["x"], values=np.arange(3.0), unit="counts"))
+    stream = StreamId(StreamKind.LIVEDATA_DATA, "svc/src/out")
+    sink.publish_messages([Message(1, stream, big), Message(2, stream, small)])
+    assert sink.failed == 1
+    assert len(producer) == 1  # the small one is queued for delivery

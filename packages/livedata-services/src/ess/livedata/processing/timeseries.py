@@ -1,0 +1,230 @@
+"""Log streams as rolling time series: history and latest value per stream.
+
+Each window, every log stream holding data is published twice:
+``timeseries/<stream>/history`` (dim ``time``, a datetime64[ns] coord, the
+values with the instrument's unit) and ``timeseries/<stream>/latest`` (the
+newest point, 0-D for scalar logs), both stamped with the window.
+
+The history is sorted by data time with unique timestamps (a repeated
+timestamp keeps the last value received) and bounded by age and point count,
+see :mod:`ess.livedata.core.log_values` for the exact age boundary.
+
+Per stream ledger, checked in tests and reported as ``balanced``::
+
+    received == stored + duplicates_replaced + rejected
+    stored   == points + evicted + cleared
+
+``stored`` counts samples that became a new point (``out_of_order`` of them
+arrived older than the newest point), ``duplicates_replaced`` samples that
+replaced the value at an existing timestamp, ``rejected`` samples whose dtype
+or shape differs from the stream's. ``points`` are held now, ``evicted``
+were dropped by the caps, ``cleared`` by reset. ``nan`` counts stored or
+replacing samples containing NaN: they are kept, since NaN is what a device
+reports when it has no reading.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, replace
+from typing import Any
+
+import numpy as np
+import scipp as sc
+from pydantic import ValidationError
+
+from ess.livedata.config import ConfigError
+from ess.livedata.core.commands import Command, Reset
+from ess.livedata.core.instrument import Instrument, LogStream
+from ess.livedata.core.log_values import (
+    Added,
+    HistoryCaps,
+    IncompatibleValue,
+    LogBuffer,
+    value_dims,
+)
+from ess.livedata.core.message import Message, StreamId, StreamKind
+from ess.livedata.core.payloads import LogSample
+from ess.livedata.core.timeseries_commands import TIMESERIES_COMMANDS, SetHistoryCaps
+from ess.livedata.core.window import TimeWindow
+
+from .commanding import CommandDispatcher, CommandRejected
+from .outputs import data_message, output_name, stamp
+
+logger = logging.getLogger(__name__)
+
+SERVICE = "timeseries"
+NS_PER_S = 1_000_000_000
+
+
+def caps_from_config(config: Mapping[str, Any]) -> HistoryCaps:
+    """Default caps from the services configuration, validated like a command."""
+    length_s = config.get("timeseries_length_s")
+    max_points = config.get("timeseries_max_points")
+    if length_s is None or max_points is None:
+        raise ConfigError(
+            "services configuration needs timeseries_length_s and timeseries_max_points"
+        )
+    try:
+        body = SetHistoryCaps(length_s=length_s, max_points=max_points)
+    except ValidationError as error:
+        raise ConfigError(f"invalid timeseries configuration: {error}") from None
+    return _updated(HistoryCaps(length_ns=1, max_points=1), body)
+
+
+def _updated(caps: HistoryCaps, body: SetHistoryCaps) -> HistoryCaps:
+    """``caps`` with the fields ``body`` sets."""
+    length_ns = caps.length_ns
+    if body.length_s is not None:
+        length_ns = round(body.length_s * NS_PER_S)
+    max_points = caps.max_points if body.max_points is None else body.max_points
+    return HistoryCaps(length_ns=length_ns, max_points=max_points)
+
+
+@dataclass
+class LogLedger:
+    """Where the samples of one stream went; see the module docstring."""
+
+    received: int = 0
+    stored: int = 0
+    duplicates_replaced: int = 0
+    rejected: int = 0
+    out_of_order: int = 0
+    nan: int = 0
+    evicted: int = 0
+    cleared: int = 0
+    points: int = 0
+
+    @property
+    def balanced(self) -> bool:
+        return (
+            self.received == self.stored + self.duplicates_replaced + self.rejected
+            and self.stored == self.points + self.evicted + self.cleared
+        )
+
+    def as_dict(self) -> dict[str, int | bool]:
+        return {**asdict(self), "balanced": self.balanced}
+
+
+class LogSeries:
+    """One log stream's history, ledger and last problem."""
+
+    def __init__(self, log: LogStream, caps: HistoryCaps) -> None:
+        self.log = log
+        self.buffer = LogBuffer(caps)
+        self._ledger = LogLedger()
+        self.problem = ""
+
+    def add(self, sample: LogSample) -> None:
+        ledger = self._ledger
+        ledger.received += 1
+        try:
+            added = self.buffer.add(sample.time, sample.value)
+        except IncompatibleValue as error:
+            ledger.rejected += 1
+            if str(error) != self.problem:
+                logger.warning("log %s: rejecting values: %s", self.log.name, error)
+            self.problem = str(error)
+            return
+        if added is Added.REPLACED:
+            ledger.duplicates_replaced += 1
+        else:
+            ledger.stored += 1
+            ledger.out_of_order += added is Added.INSERTED
+        ledger.nan += bool(np.isnan(sample.value).any())
+
+    def reset(self) -> None:
+        """Clear the history; a new dtype or shape is accepted afterwards."""
+        self._ledger.cleared += self.buffer.clear()
+        self.problem = ""
+
+    def ledger(self) -> LogLedger:
+        """The ledger with the buffer's current point and eviction counts."""
+        return replace(
+            self._ledger, points=len(self.buffer), evicted=self.buffer.evicted
+        )
+
+    def outputs(self, window: TimeWindow) -> tuple[sc.DataArray, sc.DataArray]:
+        """History and latest point, stamped with ``window``."""
+        values = self.buffer.values()
+        dims = ["time", *value_dims(values.ndim - 1)]
+        history = sc.DataArray(
+            sc.array(dims=dims, values=values, unit=self.log.unit),
+            coords={
+                "time": sc.datetimes(
+                    dims=["time"], values=self.buffer.times(), unit="ns"
+                )
+            },
+            name=self.log.name,
+        )
+        latest = history["time", -1].copy()
+        return stamp(history, window.start, window.end), stamp(
+            latest, window.start, window.end
+        )
+
+
+class TimeseriesProcessor:
+    """The timeseries service's logic, driven by the processing loop."""
+
+    def __init__(self, instrument: Instrument, caps: HistoryCaps) -> None:
+        self._series = {log.name: LogSeries(log, caps) for log in instrument.logs}
+        self._commands = CommandDispatcher(SERVICE, TIMESERIES_COMMANDS, self._apply)
+
+    def process_window(
+        self, window: TimeWindow, messages: Mapping[StreamId, list[Message[Any]]]
+    ) -> list[Message[Any]]:
+        for stream, batch in messages.items():
+            series = self._series.get(stream.name)
+            if stream.kind is not StreamKind.LOG or series is None:
+                continue
+            for message in batch:
+                series.add(message.value)
+        outputs: list[Message[Any]] = []
+        for name, series in sorted(self._series.items()):
+            if not len(series.buffer):
+                continue
+            history, latest = series.outputs(window)
+            for output, data in (("history", history), ("latest", latest)):
+                outputs.append(
+                    data_message(output_name(SERVICE, name, output), window.end, data)
+                )
+        return outputs
+
+    def _targets(self, target: str | None) -> list[LogSeries]:
+        if target is None:
+            return list(self._series.values())
+        if target not in self._series:
+            known = ", ".join(sorted(self._series))
+            raise CommandRejected(f"unknown log stream {target!r} (known: {known})")
+        return [self._series[target]]
+
+    def _apply(self, command: Command) -> None:
+        body = command.body
+        targets = self._targets(body.target)
+        if isinstance(body, SetHistoryCaps):
+            for series in targets:
+                series.buffer.set_caps(_updated(series.buffer.caps, body))
+        elif isinstance(body, Reset):
+            for series in targets:
+                series.reset()
+        else:
+            raise CommandRejected(f"{body.action!r} is not a timeseries command")
+
+    def handle_command(self, command: Message[Any]) -> list[Message[Any]]:
+        return self._commands.handle(command)
+
+    def status_details(self) -> dict[str, Any]:
+        series = sorted(self._series.items())
+        return {
+            "ledger": {n: s.ledger().as_dict() for n, s in series},
+            "caps": {
+                n: {
+                    "length_s": s.buffer.caps.length_ns / NS_PER_S,
+                    "max_points": s.buffer.max_points,
+                }
+                for n, s in series
+            },
+            "problems": {n: s.problem for n, s in series if s.problem},
+            **self._commands.counters(),
+        }
