@@ -110,3 +110,12 @@ def demo(session: nox.Session) -> None:
         if name != "livedata-testing":
             _install(session, name, extras="")
     session.run("livedata", "demo", "--instrument", "dummy", *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def docs(session: nox.Session) -> None:
+    """Build the documentation; any Sphinx warning fails the build."""
+    session.install("sphinx", "myst-parser")
+    session.run(
+        "sphinx-build", "-W", "--keep-going", "-b", "html", "docs", "docs/_build/html"
+    )

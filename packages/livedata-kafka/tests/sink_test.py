@@ -15,3 +15,13 @@ def test_oversized_result_is_counted_not_raised():
     sink.publish_messages([Message(1, stream, big), Message(2, stream, small)])
     assert sink.failed == 1
     assert len(producer) == 1  # the small one is queued for delivery
+
+
+def test_result_da00_cannot_carry_is_counted_not_raised():
+    producer = Producer({"bootstrap.servers": "127.0.0.1:1"})
+    sink = KafkaSink(producer, {StreamKind.LIVEDATA_DATA: "t_livedata_data"})
+    vectors = sc.DataArray(sc.vectors(dims=["x"], values=np.zeros((2, 3)), unit="m"))
+    stream = StreamId(StreamKind.LIVEDATA_DATA, "svc/src/out")
+    sink.publish_messages([Message(1, stream, vectors)])
+    assert sink.failed == 1
+    assert len(producer) == 0

@@ -41,14 +41,16 @@ class TimeUnit(enum.StrEnum):
         return {"ns": 1, "us": 1_000, "ms": 1_000_000, "s": 1_000_000_000}[self.value]
 
 
-class _Body(BaseModel):
+class TargetedCommand(BaseModel):
+    """Base of command bodies: strict, immutable, optionally aimed at a source."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     target: str | None = None
     """Source (e.g. monitor name) the command applies to; None for all."""
 
 
-class SetToaBinning(_Body):
+class SetToaBinning(TargetedCommand):
     """Histogram time of arrival in ``bins`` equal bins over [toa_min, toa_max)."""
 
     action: Literal["set_toa_binning"] = "set_toa_binning"
@@ -66,19 +68,19 @@ class SetToaBinning(_Body):
         return self
 
 
-class Reset(_Body):
+class Reset(TargetedCommand):
     """Zero the cumulative result; current keeps working."""
 
     action: Literal["reset"] = "reset"
 
 
-class Start(_Body):
+class Start(TargetedCommand):
     """Resume processing a source."""
 
     action: Literal["start"] = "start"
 
 
-class Stop(_Body):
+class Stop(TargetedCommand):
     """Stop processing a source; its events are counted as ignored."""
 
     action: Literal["stop"] = "stop"
@@ -152,10 +154,11 @@ def parse_command(payload: bytes, bodies: TypeAdapter[Any]) -> Command:
         command = Command.model_validate(raw)
         return command.model_copy(update={"body": bodies.validate_python(command.body)})
     except ValidationError as error:
-        raise InvalidCommand(_summary(error), command_id, service) from None
+        raise InvalidCommand(validation_summary(error), command_id, service) from None
 
 
-def _summary(error: ValidationError) -> str:
+def validation_summary(error: ValidationError) -> str:
+    """One line naming each invalid field and why, for responses and forms."""
     return "; ".join(
         f"{'.'.join(str(p) for p in e['loc']) or 'command'}: {e['msg']}"
         for e in error.errors()

@@ -24,7 +24,7 @@ from pydantic import (
     model_validator,
 )
 
-from .commands import Reset, SetToaBinning, _Body
+from .commands import Reset, SetToaBinning, TargetedCommand
 
 MAX_ROIS = 16
 """ROIs per detector bank; ids are 0 .. MAX_ROIS - 1."""
@@ -69,7 +69,7 @@ class Polygon(BaseModel):
 RoiShape = Annotated[Rectangle | Polygon, Field(discriminator="kind")]
 
 
-class SetRoi(_Body):
+class SetRoi(TargetedCommand):
     """Add ROI ``roi`` of bank ``target``, or replace it; its cumulative restarts.
 
     Coordinates are those of the view's published image: bin indices for
@@ -86,7 +86,7 @@ class SetRoi(_Body):
     shape: RoiShape
 
 
-class RemoveRoi(_Body):
+class RemoveRoi(TargetedCommand):
     """Remove ROI ``roi`` of bank ``target``."""
 
     action: Literal["remove_roi"] = "remove_roi"
@@ -94,7 +94,7 @@ class RemoveRoi(_Body):
     roi: int = Field(ge=0, lt=MAX_ROIS)
 
 
-class SetViewResolution(_Body):
+class SetViewResolution(TargetedCommand):
     """Screen size ``(ny, nx)`` of a projected view; its data is kept."""
 
     action: Literal["set_view_resolution"] = "set_view_resolution"

@@ -11,14 +11,14 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, FiniteFloat, TypeAdapter, model_validator
 
-from .commands import Reset, _Body
+from .commands import Reset, TargetedCommand
 
 MAX_HISTORY_POINTS = 1_000_000
 MAX_HISTORY_LENGTH_S = 86_400.0
 """One day of data time."""
 
 
-class SetHistoryCaps(_Body):
+class SetHistoryCaps(TargetedCommand):
     """Keep at most ``length_s`` seconds of data time and ``max_points`` points.
 
     A field left out keeps its current value. Shrinking applies at once: the

@@ -60,7 +60,13 @@ class KafkaSink:
     def publish_messages(self, messages: Sequence[Message[Any]]) -> None:
         for message in messages:
             kind = message.stream.kind
-            payload = _ENCODERS[kind](message)
+            try:
+                payload = _ENCODERS[kind](message)
+            except (ValueError, TypeError) as error:
+                # A result da00 cannot carry: lose this update, not the service.
+                reason = f"cannot encode {message.stream}: {error}"
+                self._on_delivery(KafkaError(KafkaError._FAIL, reason), None)
+                continue
             self._produce(self._topics[kind], message.stream.name, payload)
         self._producer.poll(0)
 

@@ -56,7 +56,7 @@ def make_instrument() -> Instrument:
                 name="mantle",
                 projection=ProjectionKind.CYLINDER_MANTLE_Z,
                 title="Tubes on the cylinder mantle",
-                resolution=(64, 96),
+                resolution=(64, 48),  # one bin per tube: finer phi bins alias
                 pixel_noise=0.003,
             ),
         ),
@@ -81,7 +81,12 @@ def make_instrument() -> Instrument:
             LogStream(
                 "shutter", "dummy:shutter", unit=None, title="Shutter open (1) / closed"
             ),
-            LogStream("panel_0_z", "dummy:mot:det_z", unit="m", title="Panel distance"),
+            LogStream(
+                "panel_0_z",
+                "dummy:mot:det_z",
+                unit="m",
+                title="Panel displacement along the beam",
+            ),
         ),
     )
 
@@ -89,3 +94,24 @@ def make_instrument() -> Instrument:
 @hookimpl
 def livedata_register_instruments(register: Callable[[Instrument], None]) -> None:
     register(make_instrument())
+
+
+@hookimpl
+def livedata_register_workflow_specs(
+    instrument: Instrument, register: Callable[..., None]
+) -> None:
+    from .workflows import WORKFLOW_SPECS  # pydantic only: cheap for dashboards
+
+    for spec in WORKFLOW_SPECS:
+        register(spec)
+
+
+@hookimpl
+def livedata_register_workflow_factories(
+    instrument: Instrument, register: Callable[..., None]
+) -> None:
+    from .reduction import FACTORIES  # sciline, essreduce: reduction service only
+    from .workflows import WORKFLOW_SPECS
+
+    for spec in WORKFLOW_SPECS:
+        register(spec.name, spec.version, FACTORIES[spec.key])

@@ -439,8 +439,8 @@ class LocalKafkaBroker:
                     "kafka.tools.StorageTool",
                     "format",
                     "--ignore-formatted",
-                    "-t",
-                    _random_cluster_id(),
+                    # "=": a random id may start with "-" and read as an option
+                    f"--cluster-id={_random_cluster_id()}",
                     "-c",
                     str(config),
                 ],

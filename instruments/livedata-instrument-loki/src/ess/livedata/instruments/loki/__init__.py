@@ -1,0 +1,1 @@
+"""The ``loki`` instrument: ESS LOKI (SANS) for livedata, as an out-of-tree plugin."""

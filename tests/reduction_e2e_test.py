@@ -1,0 +1,177 @@
+"""fake_detectors + fake_monitors -> data_reduction jobs -> da00, through the real broker."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+from conftest import INSTRUMENT, response_to, wait_until_consuming
+
+from ess.livedata.core.message import StreamKind
+from ess.livedata.core.plugins import load_instrument
+from ess.livedata.core.streams import Topology
+
+SERVICE = "data_reduction"
+INPUT_KINDS = (StreamKind.DETECTOR_EVENTS, StreamKind.MONITOR_EVENTS, StreamKind.LOG)
+
+
+def input_partitions() -> int:
+    """One partition per data topic, plus the command topic."""
+    mapping = load_instrument(INSTRUMENT).stream_mapping(Topology.DEV)
+    return len(mapping.input_topics(INPUT_KINDS)) + 1
+
+
+def send_ok(reader, send_command, body: dict) -> None:
+    response = response_to(reader, send_command(SERVICE, body))
+    assert response["status"] == "accepted", response["reason"]
+
+
+def start_job(reader, send_command, job: str, workflow: str, sources, **params):
+    body = {
+        "action": "start_job",
+        "target": job,
+        "workflow": workflow,
+        "sources": list(sources),
+        "params": params,
+    }
+    send_ok(reader, send_command, body)
+
+
+def newer(reader, name: str, than: np.datetime64 | None = None):
+    """The latest output ``name`` whose accumulation started after ``than``."""
+
+    def found():
+        data = reader.latest(name)
+        if data is None:
+            return None
+        if than is not None and not data.coords["start_time"].value > than:
+            return None
+        return (data,)  # a DataArray has no truth value
+
+    [data] = reader.wait_for(found, what=f"{name} starting after {than}")
+    return data
+
+
+def job_status(reader, job: str) -> dict | None:
+    status = reader.latest_status(SERVICE)
+    return status.details["jobs"].get(job) if status else None
+
+
+def mean_wavelength(spectrum) -> float:
+    edges = spectrum.coords["wavelength"].values
+    centers = (edges[1:] + edges[:-1]) / 2
+    return float(np.average(centers, weights=spectrum.values))
+
+
+@pytest.fixture
+def running(start, reader):
+    """data_reduction consuming, and the dummy's fakes producing at 14 Hz."""
+    service = start(SERVICE, "--dev")
+    wait_until_consuming(reader, SERVICE, partitions=input_partitions())
+    rate = ("--events-per-pulse", "500")
+    start("fake_detectors", *rate)
+    start("fake_monitors", "--mode", "ev44", *rate)
+    return service
+
+
+def test_jobs_run_change_reset_fail_and_stop(running, reader, send_command):
+    ratio = f"{SERVICE}/norm/ratio_cumulative"
+    spectrum = f"{SERVICE}/spec/spectrum"
+    start_job(reader, send_command, "norm", "monitor_normalized_counts/v1", ["panel_0"])
+    start_job(
+        reader,
+        send_command,
+        "spec",
+        "wavelength_spectrum/v1",
+        ["panel_0"],
+        wavelength_max=20.0,
+        flight_path_m=29.0,
+    )
+
+    # Outputs arrive, stamped with the window they cover.
+    first_ratio = newer(reader, ratio)
+    first_spectrum = newer(reader, spectrum)
+    assert first_ratio.coords["end_time"].value > first_ratio.coords["start_time"].value
+    assert first_spectrum.sum().value > 0
+    history = newer(reader, f"{SERVICE}/norm/ratio_history")
+    assert history.dims == ("time",)
+
+    # A shorter flight path means longer wavelengths, in proportion.
+    send_ok(
+        reader,
+        send_command,
+        {
+            "action": "update_job_params",
+            "target": "spec",
+            "params": {"flight_path_m": 14.5},
+        },
+    )
+    since = first_spectrum.coords["start_time"].value
+    halved = newer(reader, spectrum, than=since)
+    ratio_of_means = mean_wavelength(halved) / mean_wavelength(first_spectrum)
+    assert ratio_of_means == pytest.approx(2.0, rel=0.05)
+    reader.wait_for(
+        lambda: job_status(reader, "spec")["params"]["flight_path_m"] == 14.5,
+        what="the new flight path in the status",
+    )
+
+    # Counting only a narrow range of arrival times lowers the ratio.
+    wide = newer(reader, ratio).value
+    send_ok(
+        reader,
+        send_command,
+        {
+            "action": "update_job_params",
+            "target": "norm",
+            "params": {"toa_min_ms": 25.0, "toa_max_ms": 35.0},
+        },
+    )
+    narrow = newer(reader, ratio, than=first_ratio.coords["start_time"].value)
+    assert narrow.value < 0.8 * wide
+
+    # Reset: the cumulative result restarts from a later window.
+    before = newer(reader, spectrum, than=since)
+    send_ok(reader, send_command, {"action": "reset", "target": "spec"})
+    after = newer(reader, spectrum, than=before.coords["start_time"].value)
+    assert after.coords["start_time"].value > before.coords["start_time"].value
+
+    # A bad parameter is rejected with pydantic's reason; no job is made.
+    bad = {
+        "action": "start_job",
+        "target": "bad",
+        "workflow": "wavelength_spectrum/v1",
+        "sources": ["panel_0"],
+        "params": {"bins": 0},
+    }
+    response = response_to(reader, send_command(SERVICE, bad))
+    assert response["status"] == "rejected"
+    assert "bins: Input should be greater than or equal to 1" in response["reason"]
+
+    # A job whose workflow raises reports error; the others keep publishing.
+    start_job(reader, send_command, "boom", "always_fails/v1", ["panel_0"])
+    failed = reader.wait_for(
+        lambda: (s := job_status(reader, "boom")) and s["state"] == "error" and s,
+        what="boom in error",
+    )
+    assert "by design" in failed["message"]
+    assert job_status(reader, "bad") is None
+    published = len(reader.data[ratio])
+    reader.wait_for(lambda: len(reader.data[ratio]) > published + 1, what="norm")
+    assert job_status(reader, "norm")["state"] == "running"
+
+    # Stop: that job's outputs cease while the other job's continue.
+    send_ok(reader, send_command, {"action": "stop_job", "target": "norm"})
+    reader.wait_for(
+        lambda: (s := job_status(reader, "norm")) and s["state"] == "stopped",
+        what="norm stopped",
+    )
+    reader.poll(1.5)
+    stopped_at = len(reader.data[ratio])
+    spectra = len(reader.data[spectrum])
+    deadline = time.monotonic() + 3
+    while time.monotonic() < deadline:
+        reader.poll()
+    assert len(reader.data[ratio]) == stopped_at
+    assert len(reader.data[spectrum]) > spectra
+    assert running.stop() == 0
