@@ -74,9 +74,17 @@ def _pytest(session: nox.Session, *paths: str) -> None:
     )
 
 
+def _install_chromium(session: nox.Session) -> None:
+    """Browser tests drive Debian's headless chromium; installed if missing."""
+    script = DISTRIBUTIONS["livedata-dashboard"] / "tests" / "install_chromium.sh"
+    session.run("sh", str(script), external=True)
+
+
 def _make_session(name: str) -> None:
     def run(session: nox.Session) -> None:
         _install(session, name)
+        if name == "livedata-dashboard":
+            _install_chromium(session)
         _pytest(session, str(DISTRIBUTIONS[name] / "tests"))
 
     run.__doc__ = f"Tests of {name}, installed alone with its in-repo dependencies."
@@ -92,6 +100,7 @@ def integration(session: nox.Session) -> None:
     """Cross-distribution tests over the real Kafka broker (everything installed)."""
     for name in DISTRIBUTIONS:
         _install(session, name)
+    _install_chromium(session)
     _pytest(session, str(ROOT / "tests"))
 
 
