@@ -104,10 +104,6 @@ class ProcessingLoop:
             update_interval_ms=int(heartbeat_interval_s * 1000),
         )
 
-    @property
-    def counters(self) -> Mapping[str, int]:
-        return dict(self._counters)
-
     def stop(self) -> None:
         """Ask :meth:`run` to return after the current step (thread-safe)."""
         self._stop.set()
@@ -121,10 +117,8 @@ class ProcessingLoop:
         finally:
             self._set_state(ServiceState.STOPPED)
 
-    def _set_state(self, state: ServiceState, message: str = "") -> None:
+    def _set_state(self, state: ServiceState) -> None:
         self._status = self._status.model_copy(update={"state": state})
-        if message:
-            self._status = self._status.model_copy(update={"message": message})
         self._publish_heartbeat()
 
     def step(self) -> None:
