@@ -1,0 +1,62 @@
+"""Everything a dashboard process shares between its sessions.
+
+Built once per process, before the server accepts connections, and handed to
+each session's page function; there is no global instance.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, replace
+
+from confluent_kafka import Producer
+
+from ess.livedata.core.message import StreamKind
+from ess.livedata.core.plugins import LoadedInstrument
+from ess.livedata.core.streams import livedata_topic
+from ess.livedata.kafka.clients import make_producer
+from ess.livedata.kafka.settings import KafkaSettings
+
+from .commands import CommandSender
+from .feed import KafkaFeed
+from .store import LiveStore
+
+logger = logging.getLogger(__name__)
+
+COMMAND_DELIVERY_TIMEOUT_MS = 10_000
+"""A command the broker has not taken after this long is reported undelivered."""
+
+
+@dataclass(frozen=True)
+class Backend:
+    """The process's instrument, store, Kafka feed and command sender."""
+
+    loaded: LoadedInstrument
+    store: LiveStore
+    sender: CommandSender
+    feed: KafkaFeed
+    producer: Producer
+
+    @classmethod
+    def start(cls, loaded: LoadedInstrument, settings: KafkaSettings) -> Backend:
+        """Create the one consumer and producer of this process and start them."""
+        store = LiveStore()
+        timeout = {"message.timeout.ms": COMMAND_DELIVERY_TIMEOUT_MS}
+        producer = make_producer(
+            replace(settings, producer=settings.producer | timeout)
+        )
+        topic = livedata_topic(loaded.name, StreamKind.LIVEDATA_COMMANDS)
+        feed = KafkaFeed(settings, loaded.name, store, on_tick=lambda: producer.poll(0))
+        feed.start()
+        logger.info(
+            "dashboard for %s consuming from %s as group %s",
+            loaded.name,
+            settings.bootstrap_servers,
+            feed.group_id,
+        )
+        return cls(loaded, store, CommandSender(producer, topic, store), feed, producer)
+
+    def stop(self) -> None:
+        """Leave the consumer group and deliver pending commands."""
+        self.feed.stop()
+        self.producer.flush(2)

@@ -1,0 +1,182 @@
+"""What the status strip says: per-service rows and the banners above them.
+
+Pure functions of the store's content and the time, so every rule (stale,
+rates, unreachable broker) is tested without a browser or a broker.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from ess.livedata.core.status import ServiceState
+
+from .store import BrokerHealth, Heartbeat, ServiceHealth
+
+STALE_HEARTBEATS = 3
+"""A service is stale after missing this many heartbeat intervals."""
+
+FORGET_AFTER_S = 600.0
+"""Stale instances older than this are hidden when a newer one is alive."""
+
+RATE_COUNTERS = {
+    "messages/s": "messages_received",
+    "rejected/s": "messages_rejected",
+}
+
+
+class Level(enum.StrEnum):
+    INFO = "info"
+    WARNING = "warning"
+    ERROR = "error"
+
+
+@dataclass(frozen=True)
+class Banner:
+    level: Level
+    text: str
+
+
+@dataclass(frozen=True)
+class ServiceRow:
+    """One service instance as the status strip shows it."""
+
+    service: str
+    instance: str
+    state: str
+    age_s: float
+    stale: bool
+    rates: dict[str, float | None]
+    lag_s: float | None
+    rejected: int
+    ledger: dict[str, dict[str, Any]]
+    message: str
+
+
+def _age(beat: Heartbeat, now_s: float) -> float:
+    return max(0.0, now_s - beat.sent_s)
+
+
+def _is_stale(beat: Heartbeat, now_s: float) -> bool:
+    interval_s = max(beat.status.update_interval_ms, 500) / 1000
+    return _age(beat, now_s) > STALE_HEARTBEATS * interval_s
+
+
+def _rate(health: ServiceHealth, counter: str) -> float | None:
+    """Per-second increase of a monotonic counter between the last two beats."""
+    previous = health.previous
+    if previous is None:
+        return None
+    elapsed = health.latest.sent_s - previous.sent_s
+    if elapsed <= 0:
+        return None
+    now, before = health.latest.status.counters, previous.status.counters
+    if counter not in now or counter not in before:
+        return None
+    return max(0.0, (now[counter] - before[counter]) / elapsed)
+
+
+def _events_rate(health: ServiceHealth) -> float | None:
+    """Events/s received over all sources, from the counts ledgers."""
+    previous = health.previous
+    if previous is None or health.latest.sent_s <= previous.sent_s:
+        return None
+
+    def received(beat: Heartbeat) -> int:
+        ledger = beat.status.details.get("ledger", {})
+        return sum(int(v.get("received", 0)) for v in ledger.values())
+
+    elapsed = health.latest.sent_s - previous.sent_s
+    return max(0.0, (received(health.latest) - received(previous)) / elapsed)
+
+
+def service_row(health: ServiceHealth, now_s: float) -> ServiceRow:
+    status = health.latest.status
+    rates = {label: _rate(health, c) for label, c in RATE_COUNTERS.items()}
+    rates["events/s"] = _events_rate(health)
+    lag = status.details.get("data_lag_s")
+    return ServiceRow(
+        service=status.service,
+        instance=f"{status.host}:{status.pid}",
+        state=str(status.state),
+        age_s=_age(health.latest, now_s),
+        stale=_is_stale(health.latest, now_s),
+        rates=rates,
+        lag_s=float(lag) if isinstance(lag, int | float) else None,
+        rejected=int(status.counters.get("messages_rejected", 0)),
+        ledger=dict(status.details.get("ledger", {})),
+        message=status.message,
+    )
+
+
+def _superseded(row: ServiceRow, alive: set[str]) -> bool:
+    """An instance that was replaced: stopped, or long dead, while another runs."""
+    if row.service not in alive:
+        return False
+    return row.state == ServiceState.STOPPED or (
+        row.stale and row.age_s > FORGET_AFTER_S
+    )
+
+
+def service_rows(
+    services: Mapping[str, ServiceHealth], now_s: float
+) -> list[ServiceRow]:
+    """Rows sorted by service, without instances of restarted services."""
+    rows = [service_row(health, now_s) for health in services.values()]
+    alive = {
+        row.service
+        for row in rows
+        if not row.stale and row.state != ServiceState.STOPPED
+    }
+    return sorted(
+        (row for row in rows if not _superseded(row, alive)),
+        key=lambda row: (row.service, row.instance),
+    )
+
+
+def banners(
+    broker: BrokerHealth, rows: Iterable[ServiceRow], expected: Iterable[str]
+) -> list[Banner]:
+    """Problems worth a line across the page, worst first."""
+    found: list[Banner] = []
+    if broker.checked_s == 0:
+        found.append(Banner(Level.INFO, "Connecting to the Kafka broker..."))
+    elif not broker.reachable:
+        detail = f" ({broker.error})" if broker.error else ""
+        found.append(
+            Banner(
+                Level.ERROR,
+                f"Kafka broker unreachable{detail}: showing the last data received.",
+            )
+        )
+    rows = list(rows)
+    seen = {row.service for row in rows}
+    for service in expected:
+        if service not in seen:
+            found.append(
+                Banner(
+                    Level.WARNING,
+                    f"No heartbeat from {service} yet: is the service running?",
+                )
+            )
+    for row in rows:
+        if row.state == ServiceState.STOPPED:
+            found.append(
+                Banner(Level.WARNING, f"{row.service} ({row.instance}) stopped.")
+            )
+        elif row.stale:
+            found.append(
+                Banner(
+                    Level.ERROR,
+                    f"{row.service} ({row.instance}) heartbeat stale: "
+                    f"last seen {row.age_s:.0f} s ago.",
+                )
+            )
+        elif row.state == ServiceState.ERROR:
+            found.append(
+                Banner(Level.ERROR, f"{row.service} reports an error: {row.message}")
+            )
+    order = {Level.ERROR: 0, Level.WARNING: 1, Level.INFO: 2}
+    return sorted(found, key=lambda b: order[b.level])

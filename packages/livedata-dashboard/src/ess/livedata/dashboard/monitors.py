@@ -1,0 +1,54 @@
+"""Monitors dashboard: current and cumulative TOA spectra of every beam monitor.
+
+Run ``python -m ess.livedata.dashboard.monitors --instrument dummy`` (port
+5007), or under gunicorn via :mod:`~ess.livedata.dashboard.monitors_wsgi`.
+"""
+
+from __future__ import annotations
+
+import panel as pn
+
+from .backend import Backend
+from .cli import main
+from .feedback import CommandFeedback
+from .page import Page, framed
+from .result_plot import ResultPlot
+from .server import Dashboard
+from .toa_controls import ToaControls
+
+SERVICE = "monitor_data"
+OUTPUTS = ("current", "cumulative")
+
+
+def build_page(backend: Backend) -> Page:
+    """One session's monitors page: controls above one row of plots per monitor."""
+    monitors = [m.name for m in backend.loaded.instrument.monitors]
+    scale = pn.widgets.RadioButtonGroup(
+        label="Scale", options=["linear", "log"], value="linear"
+    )
+    feedback = CommandFeedback(backend.store)
+    controls = ToaControls(backend, SERVICE, monitors, feedback)
+    plots = [
+        ResultPlot(
+            backend.store,
+            f"{SERVICE}/{monitor}/{output}",
+            f"{monitor} {output}",
+            scale,
+            fill_color="#3573b9",
+            line_color="#3573b9",
+        )
+        for monitor in monitors
+        for output in OUTPUTS
+    ]
+    grid = pn.GridBox(
+        *(p.view for p in plots), ncols=len(OUTPUTS), sizing_mode="stretch_width"
+    )
+    body = [pn.Row(pn.pane.HTML("<b>Scale</b>"), scale), controls.view, grid]
+    updaters = [controls.update, feedback.update, *(p.update for p in plots)]
+    return framed(backend, "Monitors", [SERVICE], body, updaters)
+
+
+DASHBOARD = Dashboard("monitors", "Monitors", build_page)
+
+if __name__ == "__main__":
+    main(DASHBOARD)

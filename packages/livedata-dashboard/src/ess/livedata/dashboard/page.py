@@ -1,0 +1,80 @@
+"""One browser session's page: its widget tree and how it refreshes.
+
+Every session calls :func:`session_factory`'s function and so builds its own
+widgets; nothing visual is shared between sessions, only the store.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import panel as pn
+
+from .backend import Backend
+from .status_strip import StatusStrip
+
+logger = logging.getLogger(__name__)
+
+UPDATE_MS = 1000
+"""How often a session redraws from the store."""
+
+Updater = Callable[[float], None]
+
+_HEADER_CSS = """
+.ld-header { font-size: 1.4em; font-weight: 600; padding: 4px 0; }
+.ld-header .ld-instrument { color: #0a58ca; }
+"""
+
+
+@dataclass
+class Page:
+    """A session's root view and the functions that refresh its parts."""
+
+    view: pn.viewable.Viewable
+    updaters: list[Updater] = field(default_factory=list)
+
+    def tick(self, now_s: float) -> None:
+        """Refresh every part; one failing part must not freeze the others."""
+        for update in self.updaters:
+            try:
+                update(now_s)
+            except Exception:
+                logger.exception("refreshing %s failed", update)
+
+
+def framed(
+    backend: Backend,
+    title: str,
+    expected: Sequence[str],
+    body: Sequence[pn.viewable.Viewable],
+    updaters: Sequence[Updater],
+) -> Page:
+    """``body`` under a header and the status strip every page carries."""
+    status = StatusStrip(backend.store, expected)
+    instrument = backend.loaded.instrument
+    header = pn.pane.HTML(
+        f'<div class="ld-header">livedata · <span class="ld-instrument">'
+        f"{html.escape(instrument.title or instrument.name)}</span> · {title}</div>",
+        stylesheets=[_HEADER_CSS],
+    )
+    view = pn.Column(header, status.view, *body, sizing_mode="stretch_width")
+    return Page(view, [status.update, *updaters])
+
+
+def session_factory(
+    build: Callable[[Backend], Page], backend: Backend
+) -> Callable[[], pn.viewable.Viewable]:
+    """The function Panel calls once per new browser session."""
+
+    def create() -> pn.viewable.Viewable:
+        page = build(backend)
+        page.tick(backend.store.now())
+        pn.state.add_periodic_callback(
+            lambda: page.tick(backend.store.now()), period=UPDATE_MS
+        )
+        return page.view
+
+    return create

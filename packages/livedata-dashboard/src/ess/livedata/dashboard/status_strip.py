@@ -1,0 +1,115 @@
+"""The status strip on top of every page: banners and one row per service.
+
+Rendered as one HTML pane per session; its text comes from
+:mod:`~ess.livedata.dashboard.health`, so the page is never blank: with no
+broker and no service it still says so.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+from typing import Any
+
+import panel as pn
+
+from .health import Banner, ServiceRow, banners, service_rows
+from .store import LiveStore
+
+_CSS = """
+.ld-banner { padding: 6px 10px; margin: 2px 0; border-radius: 4px; }
+.ld-banner.error { background: #f8d7da; color: #721c24; border: 1px solid #f1aeb5; }
+.ld-banner.warning { background: #fff3cd; color: #664d03; border: 1px solid #ffe69c; }
+.ld-banner.info { background: #cff4fc; color: #055160; border: 1px solid #9eeaf9; }
+.ld-ok { padding: 4px 10px; color: #0f5132; }
+table.ld-services { border-collapse: collapse; font-size: 0.85em; width: 100%; }
+table.ld-services th, table.ld-services td {
+  padding: 2px 8px; border-bottom: 1px solid #ddd; text-align: left;
+  vertical-align: top;
+}
+table.ld-services tr.stale td { color: #b02a37; }
+.ld-ledger { font-family: monospace; white-space: nowrap; }
+.ld-unbalanced { color: #b02a37; font-weight: bold; }
+"""
+
+
+def _number(value: float | None, digits: int = 0) -> str:
+    return "-" if value is None else f"{value:,.{digits}f}"
+
+
+def _ledger_html(ledger: dict[str, dict[str, Any]]) -> str:
+    lines = []
+    for source, counts in sorted(ledger.items()):
+        parts = ", ".join(
+            f"{key.replace('_', ' ')} {int(value):,}"
+            for key, value in counts.items()
+            if key != "balanced"
+        )
+        balanced = counts.get("balanced", True)
+        mark = "" if balanced else ' <span class="ld-unbalanced">unbalanced</span>'
+        lines.append(f"<b>{html.escape(source)}</b>: {html.escape(parts)}{mark}")
+    return "<br>".join(lines) or "-"
+
+
+def _row_html(row: ServiceRow) -> str:
+    lag = "-" if row.lag_s is None else f"{row.lag_s:.1f} s"
+    rates = " · ".join(
+        f"{_number(value)} {label}" for label, value in row.rates.items()
+    )
+    return (
+        f'<tr class="{"stale" if row.stale else "fresh"}"'
+        f' data-service="{html.escape(row.service)}">'
+        f"<td><b>{html.escape(row.service)}</b><br>{html.escape(row.instance)}</td>"
+        f"<td>{html.escape(row.state)}</td>"
+        f"<td>{row.age_s:.1f} s ago</td>"
+        f"<td>{rates}</td>"
+        f"<td>{lag}</td>"
+        f"<td>{row.rejected:,}</td>"
+        f'<td class="ld-ledger">{_ledger_html(row.ledger)}</td>'
+        "</tr>"
+    )
+
+
+def status_html(found: Sequence[Banner], rows: Sequence[ServiceRow]) -> str:
+    """Banners, or an all-clear line, then the service table."""
+    parts = [
+        f'<div class="ld-banner {b.level}" role="alert">{html.escape(b.text)}</div>'
+        for b in found
+    ]
+    if not found:
+        parts.append('<div class="ld-ok">Broker reachable, all services fresh.</div>')
+    if rows:
+        parts.append(
+            '<table class="ld-services"><tr><th>service</th><th>state</th>'
+            "<th>heartbeat</th><th>rates</th><th>data lag</th><th>rejected</th>"
+            "<th>counts ledger</th></tr>"
+            + "".join(_row_html(row) for row in rows)
+            + "</table>"
+        )
+    return "".join(parts)
+
+
+class StatusStrip:
+    """One session's status strip; :meth:`update` redraws it from the store.
+
+    Parameters
+    ----------
+    expected:
+        Services the page needs; a missing heartbeat from one is a banner.
+    """
+
+    def __init__(self, store: LiveStore, expected: Sequence[str]) -> None:
+        self._store = store
+        self._expected = tuple(expected)
+        self.view = pn.pane.HTML(
+            "",
+            stylesheets=[_CSS],
+            sizing_mode="stretch_width",
+            css_classes=["ld-status"],
+        )
+        self.update(store.now())
+
+    def update(self, now_s: float) -> None:
+        rows = service_rows(self._store.services(), now_s)
+        found = banners(self._store.broker(), rows, self._expected)
+        self.view.object = status_html(found, rows)

@@ -1,0 +1,65 @@
+"""A dashboard backend without Kafka: a store, and a producer that only records."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from ess.livedata.core.plugins import load_instrument
+from ess.livedata.dashboard.backend import Backend
+from ess.livedata.dashboard.commands import CommandSender
+from ess.livedata.dashboard.store import LiveStore
+
+
+class RecordingProducer:
+    """Stands in for confluent_kafka.Producer; ``fail`` makes deliveries fail."""
+
+    def __init__(self) -> None:
+        self.produced: list[tuple[str, bytes, Callable[..., None]]] = []
+        self.fail: Any = None
+
+    def produce(
+        self, topic: str, value: bytes, key: bytes, on_delivery: Callable[..., None]
+    ) -> None:
+        self.produced.append((topic, value, on_delivery))
+        on_delivery(self.fail, None)
+
+    def poll(self, _timeout: float) -> int:
+        return 0
+
+    def flush(self, _timeout: float) -> int:
+        return 0
+
+
+class Clock:
+    """Settable wall clock for the store."""
+
+    def __init__(self, now: float = 1_000_000.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def store(clock: Clock) -> LiveStore:
+    return LiveStore(clock=clock)
+
+
+@pytest.fixture
+def producer() -> RecordingProducer:
+    return RecordingProducer()
+
+
+@pytest.fixture
+def backend(store: LiveStore, producer: RecordingProducer) -> Backend:
+    """The backend sessions get, minus the Kafka feed (no thread, no broker)."""
+    sender = CommandSender(producer, "dummy_livedata_commands", store)
+    return Backend(load_instrument("dummy"), store, sender, None, producer)

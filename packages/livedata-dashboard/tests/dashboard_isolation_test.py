@@ -1,0 +1,44 @@
+"""A dashboard host never gets the reduction stack or numba.
+
+In livedata-dashboard's own nox session (``LIVEDATA_ISOLATED=livedata-
+dashboard``) they must not even be installed. In any venv, importing every
+dashboard must not import them.
+"""
+
+import importlib.util
+import os
+import subprocess
+import sys
+
+import pytest
+
+FORBIDDEN = ["sciline", "ess.reduce", "numba"]
+
+
+@pytest.mark.skipif(
+    os.environ.get("LIVEDATA_ISOLATED") != "livedata-dashboard",
+    reason="only meaningful in livedata-dashboard's own nox session",
+)
+@pytest.mark.parametrize("module", FORBIDDEN)
+def test_dashboard_venv_cannot_import(module):
+    try:
+        spec = importlib.util.find_spec(module)
+    except ModuleNotFoundError:
+        spec = None
+    assert spec is None, f"{module} is importable in livedata-dashboard's venv"
+
+
+def test_dashboards_do_not_import_the_reduction_stack():
+    code = (
+        "import sys\n"
+        "import ess.livedata.dashboard.monitors, ess.livedata.dashboard.detectors\n"
+        "import ess.livedata.dashboard.reduction\n"
+        "from ess.livedata.core.plugins import load_instrument\n"
+        "load_instrument('dummy').workflow_specs\n"
+        f"print(sorted(m for m in sys.modules if m.split('.')[0] in {FORBIDDEN!r}"
+        " or m.startswith('ess.reduce')))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "[]"

@@ -1,0 +1,113 @@
+import pytest
+
+from ess.livedata.core.status import ServiceState, ServiceStatus
+from ess.livedata.dashboard.health import (
+    FORGET_AFTER_S,
+    Level,
+    banners,
+    service_row,
+    service_rows,
+)
+from ess.livedata.dashboard.store import BrokerHealth, Heartbeat, ServiceHealth
+
+NOW = 1_000.0
+BROKER_OK = BrokerHealth(reachable=True, checked_s=NOW)
+
+
+def status(
+    service: str = "monitor_data",
+    pid: int = 1,
+    state: ServiceState = ServiceState.RUNNING,
+    received: int = 0,
+    **counters: int,
+) -> ServiceStatus:
+    return ServiceStatus(
+        service=service,
+        instrument="dummy",
+        state=state,
+        host="host",
+        pid=pid,
+        update_interval_ms=2000,
+        counters=counters,
+        details={
+            "data_lag_s": 0.4,
+            "ledger": {"monitor1": {"received": received, "balanced": True}},
+        },
+    )
+
+
+def health(*beats: tuple[ServiceStatus, float]) -> ServiceHealth:
+    hb = [Heartbeat(s, t) for s, t in beats]
+    return ServiceHealth(hb[-1], hb[-2] if len(hb) > 1 else None)
+
+
+def test_rates_come_from_counter_differences():
+    row = service_row(
+        health(
+            (status(received=1000, messages_received=100, messages_rejected=1), 990),
+            (status(received=5000, messages_received=140, messages_rejected=3), 992),
+        ),
+        NOW,
+    )
+    assert row.rates == {
+        "messages/s": pytest.approx(20),
+        "rejected/s": pytest.approx(1),
+        "events/s": pytest.approx(2000),
+    }
+    assert row.lag_s == pytest.approx(0.4)
+    assert row.rejected == 3
+    assert row.ledger == {"monitor1": {"received": 5000, "balanced": True}}
+
+
+def test_first_heartbeat_has_no_rates():
+    row = service_row(health((status(messages_received=1), NOW)), NOW)
+    assert set(row.rates.values()) == {None}
+
+
+def test_stale_after_three_missed_heartbeats():
+    assert not service_row(health((status(), NOW - 5.9)), NOW).stale
+    row = service_row(health((status(), NOW - 6.1)), NOW)
+    assert row.stale
+    assert row.age_s == pytest.approx(6.1)
+
+
+def test_banner_for_stale_service_and_unreachable_broker_worst_first():
+    rows = service_rows({"a": health((status(), NOW - 30))}, NOW)
+    found = banners(BrokerHealth(False, NOW, "all brokers down"), rows, [])
+    assert [b.level for b in found] == [Level.ERROR, Level.ERROR]
+    assert "unreachable" in found[0].text
+    assert "all brokers down" in found[0].text
+    assert "stale" in found[1].text
+    assert "30 s" in found[1].text
+
+
+def test_missing_expected_service_and_connecting():
+    found = banners(BrokerHealth(False, 0.0), [], ["monitor_data"])
+    assert [b.level for b in found] == [Level.WARNING, Level.INFO]
+    assert "monitor_data" in found[0].text
+    assert "Connecting" in found[1].text
+
+
+def test_all_fresh_means_no_banner():
+    rows = service_rows({"a": health((status(), NOW - 1))}, NOW)
+    assert banners(BROKER_OK, rows, ["monitor_data"]) == []
+
+
+def test_replaced_instances_are_hidden():
+    services = {
+        "old-stopped": health((status(pid=1, state=ServiceState.STOPPED), NOW - 20)),
+        "old-dead": health((status(pid=2), NOW - FORGET_AFTER_S - 1)),
+        "recently-dead": health((status(pid=3), NOW - 30)),
+        "new": health((status(pid=4), NOW - 1)),
+    }
+    rows = service_rows(services, NOW)
+    assert [row.instance for row in rows] == ["host:3", "host:4"]
+
+
+def test_stopped_service_without_replacement_is_reported():
+    rows = service_rows(
+        {"a": health((status(state=ServiceState.STOPPED), NOW - 1))}, NOW
+    )
+    (banner,) = banners(BROKER_OK, rows, ["monitor_data"])
+    assert banner.level is Level.WARNING
+    assert "stopped" in banner.text

@@ -1,0 +1,98 @@
+"""Sessions share the store and nothing else; their pages render."""
+
+import json
+
+import panel as pn
+import scipp as sc
+from bokeh.document import Document
+
+from ess.livedata.dashboard import monitors
+
+
+def spectrum(total: float) -> sc.DataArray:
+    return sc.DataArray(
+        sc.array(dims=["toa"], values=[total / 2, total / 2], unit="counts"),
+        coords={
+            "toa": sc.linspace("toa", 0.0, 70.0, 3, unit="ms"),
+            "start_time": sc.datetime(999_999_000, unit="ms"),
+            "end_time": sc.datetime(1_000_000_000, unit="ms"),
+        },
+    )
+
+
+def html_with(view: pn.viewable.Viewable, css_class: str) -> pn.pane.HTML:
+    (pane,) = [p for p in view.select(pn.pane.HTML) if css_class in str(p.object)]
+    return pane
+
+
+def button(view: pn.viewable.Viewable, name: str) -> pn.widgets.Button:
+    (found,) = [b for b in view.select(pn.widgets.Button) if b.label == name]
+    return found
+
+
+def test_sessions_share_no_widgets(backend):
+    first = monitors.build_page(backend)
+    second = monitors.build_page(backend)
+    ids_first = {id(obj) for obj in first.view.select()}
+    ids_second = {id(obj) for obj in second.view.select()}
+    assert len(ids_first) > 20
+    assert ids_first.isdisjoint(ids_second)
+
+
+def test_each_session_sees_only_its_own_commands(backend, producer, clock):
+    first = monitors.build_page(backend)
+    second = monitors.build_page(backend)
+    button(first.view, "Reset cumulative").clicks += 1
+    first.tick(clock.now)
+    second.tick(clock.now)
+    assert len(producer.produced) == 1
+    assert json.loads(producer.produced[0][1])["body"] == {"action": "reset"}
+    assert "reset: sent" in html_with(first.view, "ld-feedback").object
+    assert "reset" not in html_with(second.view, "ld-feedback").object
+
+
+def test_invalid_binning_is_explained_and_not_sent(backend, producer, clock):
+    page = monitors.build_page(backend)
+    (bins,) = [w for w in page.view.select(pn.widgets.IntInput) if w.label == "Bins"]
+    (toa_max,) = [
+        w for w in page.view.select(pn.widgets.FloatInput) if w.label == "TOA max"
+    ]
+    toa_max.value = -1.0
+    button(page.view, "Apply TOA binning").clicks += 1
+    assert producer.produced == []
+    text = html_with(page.view, "ld-feedback").object
+    assert "not sent" in text
+    assert "toa_max" in text
+    bins.value = 50
+    toa_max.value = 40.0
+    button(page.view, "Apply TOA binning").clicks += 1
+    assert json.loads(producer.produced[0][1])["body"]["bins"] == 50
+
+
+def test_pages_show_store_content_with_data_age(backend, store, clock):
+    clock.now = 1_000_001.5  # end_time is 1_000_000 s
+    store.put_result("monitor_data/monitor1/cumulative", 0, spectrum(1234))
+    first = monitors.build_page(backend)
+    second = monitors.build_page(backend)
+    for page in (first, second):
+        page.tick(clock.now)
+        (caption,) = [
+            p
+            for p in page.view.select(pn.pane.HTML)
+            if 'data-output="monitor_data/monitor1/cumulative"' in str(p.object)
+        ]
+        assert 'data-total="1234"' in caption.object
+        assert "data age 1.5 s" in caption.object
+
+
+def test_page_renders_to_bokeh(backend, store, clock):
+    store.put_result("monitor_data/monitor1/current", 0, spectrum(10))
+    page = monitors.build_page(backend)
+    page.tick(clock.now)
+    root = page.view.get_root(Document())
+    assert root is not None
+    scale = next(
+        w for w in page.view.select(pn.widgets.RadioButtonGroup) if w.label == "Scale"
+    )
+    scale.value = "log"  # rebuilds the figures with a log axis
+    page.tick(clock.now)

@@ -1,0 +1,346 @@
+"""Dashboards in headless Chromium against the real broker and services.
+
+fake_monitors -> monitor_data -> Kafka -> dashboard -> browser. Screenshots go
+to the test's temporary directory; their paths are printed (``pytest -s``).
+Chromium is installed by ``packages/livedata-dashboard/tests/install_chromium.sh``
+when missing (needs root).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import psutil
+import pytest
+from confluent_kafka.admin import AdminClient
+from conftest import INSTRUMENT, wait_until_consuming
+from playwright.sync_api import Browser, Page, sync_playwright
+
+from ess.livedata.testing.processes import Program
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+ROOT = Path(__file__).resolve().parents[1]
+INSTALL_CHROMIUM = ROOT / "packages/livedata-dashboard/tests/install_chromium.sh"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+]
+CUMULATIVE = "monitor_data/monitor1/cumulative"
+
+
+def unused_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """Headless Chromium (Debian's), installed first if it is missing."""
+    if not CHROMIUM.exists():
+        subprocess.run(["sh", str(INSTALL_CHROMIUM)], check=True)
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS
+        )
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
+
+
+@pytest.fixture
+def dashboard(bootstrap, tmp_path) -> Iterator[Callable[..., tuple[str, Program]]]:
+    """Start ``python -m ess.livedata.dashboard.<name>``; returns URL and program."""
+    programs: list[Program] = []
+
+    def start(
+        name: str = "monitors", bootstrap_servers: str = bootstrap
+    ) -> tuple[str, Program]:
+        port = unused_port()
+        program = Program(
+            f"ess.livedata.dashboard.{name}",
+            ["--instrument", INSTRUMENT, "--port", str(port)],
+            bootstrap_servers=bootstrap_servers,
+            log_dir=tmp_path,
+        )
+        programs.append(program)
+        return f"http://127.0.0.1:{port}/", program
+
+    try:
+        yield start
+    finally:
+        for program in programs:
+            assert program.stop() == 0, program.log()
+
+
+def screenshot(page: Page, path: Path) -> None:
+    page.wait_for_timeout(2000)  # let figures rebuilt by a click finish drawing
+    page.screenshot(path=str(path), full_page=True)
+    print(f"screenshot: {path}")
+
+
+def wait_for(condition: Callable[[], object], what: str, timeout: float = 60) -> object:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = condition()
+        if result:
+            return result
+        time.sleep(0.5)
+    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+
+
+def caption_total(page: Page, output: str) -> float | None:
+    """Counts the page shows under the plot of ``output`` (None while waiting)."""
+    caption = page.locator(f'.ld-caption[data-output="{output}"]')
+    if caption.count() == 0 or "waiting" in (caption.get_attribute("class") or ""):
+        return None
+    return float(caption.get_attribute("data-total"))
+
+
+def open_dashboard(page: Page, url: str) -> None:
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            page.goto(url)
+            return
+        except Exception:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)
+
+
+def test_monitor_plots_update_and_reset_drops_cumulative(
+    start, reader, dashboard, page, tmp_path
+):
+    start("monitor_data", "--dev")
+    wait_until_consuming(reader, "monitor_data", partitions=2)
+    start("fake_monitors", "--mode", "ev44", "--events-per-pulse", "500")
+    open_dashboard(page, dashboard("monitors")[0])
+
+    first = wait_for(lambda: caption_total(page, CUMULATIVE), "cumulative counts")
+    grown = wait_for(
+        lambda: (t := caption_total(page, CUMULATIVE)) > first and t,
+        "the cumulative plot to update",
+    )
+    assert page.locator(".bk-Canvas").count() >= 4
+    status = page.locator('tr[data-service="monitor_data"]')
+    assert "running" in status.inner_text()
+    assert "events/s" in status.inner_text()
+    screenshot(page, tmp_path / "monitors-live.png")
+
+    wait_for(lambda: caption_total(page, CUMULATIVE) > 10 * 500 * 14, "3 windows")
+    before = caption_total(page, CUMULATIVE)
+    page.get_by_role("button", name="Reset cumulative").click()
+    wait_for(
+        lambda: page.locator('.ld-feedback [data-outcome="accepted"]').count(),
+        "the service to accept the reset",
+    )
+    after = wait_for(
+        lambda: (t := caption_total(page, CUMULATIVE)) < before and t,
+        "the cumulative counts to drop",
+    )
+    assert grown > first
+    assert after < before
+    # What the service publishes agrees with the page.
+    reader.wait_for(
+        lambda: reader.latest(CUMULATIVE).sum().value < before,
+        what="published cumulative below the pre-reset total",
+    )
+    screenshot(page, tmp_path / "monitors-after-reset.png")
+
+
+def test_invalid_binning_is_explained_and_valid_one_applied(
+    start, reader, dashboard, page, tmp_path
+):
+    start("monitor_data", "--dev")
+    wait_until_consuming(reader, "monitor_data", partitions=2)
+    start("fake_monitors", "--mode", "ev44", "--events-per-pulse", "200")
+    open_dashboard(page, dashboard("monitors")[0])
+    wait_for(lambda: caption_total(page, CUMULATIVE), "cumulative counts")
+
+    toa_max = page.get_by_label("TOA max")
+    toa_max.fill("-5")
+    toa_max.press("Enter")
+    page.get_by_role("button", name="Apply TOA binning").click()
+    invalid = page.locator('.ld-feedback [data-outcome="invalid"]')
+    wait_for(lambda: invalid.count(), "the inline validation error")
+    assert "toa_max" in invalid.inner_text()
+    toa_max.fill("50")
+    toa_max.press("Enter")
+    bins = page.get_by_label("Bins")
+    bins.fill("50")
+    bins.press("Enter")
+    page.get_by_role("button", name="Apply TOA binning").click()
+    wait_for(
+        lambda: page.locator('.ld-feedback [data-outcome="accepted"]').count(),
+        "the binning to be accepted",
+    )
+    reader.wait_for(
+        lambda: reader.latest(CUMULATIVE).sizes == {"toa": 50}, what="50 bins"
+    )
+    assert reader.latest(CUMULATIVE).coords["toa"].values[-1] == 50
+    page.get_by_role("button", name="log", exact=True).click()
+    readback = page.locator(".ld-readback")
+    wait_for(lambda: "50 bins" in readback.inner_text(), "the readback")
+    screenshot(page, tmp_path / "monitors-50-bins-log.png")
+
+
+def consumers_of(bootstrap: str, pid: int) -> list[str]:
+    """Groups on the broker with a member of process ``pid`` (one per member)."""
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+    groups = [g.group_id for g in admin.list_consumer_groups().result().valid]
+    if not groups:
+        return []
+    described = admin.describe_consumer_groups(groups)
+    return [
+        group
+        for group, future in described.items()
+        for member in future.result().members
+        if member.client_id.endswith(f"-{pid}")
+    ]
+
+
+def test_ten_sessions_share_one_kafka_consumer(bootstrap, dashboard, browser, tmp_path):
+    url, program = dashboard("monitors")
+    contexts = [browser.new_context() for _ in range(10)]
+    try:
+        pages = [context.new_page() for context in contexts]
+        for session in pages:
+            open_dashboard(session, url)
+        for session in pages:
+            session.wait_for_selector(".bk-Canvas", timeout=60_000)
+        # Each session is live: its status strip shows the broker's state.
+        for session in pages:
+            wait_for(
+                lambda s=session: (
+                    s.locator(".ld-banner").count()
+                    and not s.locator(".ld-banner.info").count()
+                ),
+                "every session's status strip to update",
+            )
+        found = wait_for(
+            lambda: consumers_of(bootstrap, program.process.pid),
+            "the dashboard's consumer",
+        )
+        assert len(found) == 1, found  # one group, one member, for ten sessions
+        screenshot(pages[-1], tmp_path / "monitors-tenth-session.png")
+    finally:
+        for context in contexts:
+            context.close()
+
+
+def test_unreachable_broker_is_a_banner_not_a_blank_page(dashboard, page, tmp_path):
+    open_dashboard(page, dashboard("monitors", f"127.0.0.1:{unused_port()}")[0])
+    banner = page.locator(".ld-banner.error")
+    wait_for(
+        lambda: banner.count() and "unreachable" in banner.first.inner_text(),
+        "the unreachable-broker banner",
+    )
+    assert page.locator(".bk-Canvas").count() >= 4  # the plots are still there
+    screenshot(page, tmp_path / "monitors-no-broker.png")
+
+
+def test_gunicorn_command_serves_the_live_dashboard(
+    start, reader, bootstrap, page, tmp_path
+):
+    """``LIVEDATA_INSTRUMENT=dummy gunicorn ...monitors_wsgi:application`` on 5007."""
+    with socket.socket() as probe:
+        if probe.connect_ex(("127.0.0.1", 5007)) == 0:
+            pytest.fail("port 5007 is in use; the gunicorn command needs it")
+    start("monitor_data", "--dev")
+    wait_until_consuming(reader, "monitor_data", partitions=2)
+    start("fake_monitors", "--mode", "ev44", "--events-per-pulse", "200")
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("GUNICORN", "LIVEDATA_DASHBOARD"))
+    }
+    env |= {
+        "LIVEDATA_INSTRUMENT": INSTRUMENT,
+        "KAFKA2_BOOTSTRAP_SERVERS": bootstrap,
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}",
+    }
+    log = tmp_path / "gunicorn.log"
+    with log.open("w") as out:
+        gunicorn = subprocess.Popen(
+            ["gunicorn", "ess.livedata.dashboard.monitors_wsgi:application"],
+            cwd=tmp_path,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        open_dashboard(page, "http://localhost:5007/")
+        first = wait_for(lambda: caption_total(page, CUMULATIVE), "data via gunicorn")
+        wait_for(lambda: caption_total(page, CUMULATIVE) > first, "live updates")
+        screenshot(page, tmp_path / "monitors-gunicorn.png")
+    finally:
+        workers = psutil.Process(gunicorn.pid).children(recursive=True)
+        gunicorn.terminate()
+        code = gunicorn.wait(30)
+        _, alive = psutil.wait_procs(workers, timeout=10)
+    assert code == 0, log.read_text()
+    assert alive == []
+
+
+def test_detector_images_and_a_drawn_roi_with_its_spectrum(
+    start, reader, dashboard, page, tmp_path
+):
+    start("detector_data", "--dev")
+    wait_until_consuming(reader, "detector_data", partitions=2)
+    start("fake_detectors", "--events-per-pulse", "2000")
+    url, _ = dashboard("detectors")
+    open_dashboard(page, url)
+    image = "detector_data/panel_0/pixels_cumulative"
+    wait_for(lambda: caption_total(page, image), "the panel_0 image")
+    for view in ("panel_0/xy", "tubes_1/tubes", "tubes_1/mantle"):
+        wait_for(
+            lambda v=view: caption_total(page, f"detector_data/{v}_cumulative"),
+            f"the {view} image",
+        )
+
+    # Draw a box on the first image with BoxEdit (shift+drag), then send it.
+    page.locator(".bk-tool-icon-box-edit").first.click()
+    box = page.locator(".bk-Canvas").first.bounding_box()
+    x0, y0 = box["x"] + box["width"] * 0.3, box["y"] + box["height"] * 0.3
+    page.keyboard.down("Shift")
+    page.mouse.move(x0, y0)
+    page.mouse.down()
+    page.mouse.move(x0 + 80, y0 + 60, steps=8)
+    page.mouse.up()
+    page.keyboard.up("Shift")
+    page.get_by_role("button", name="Send ROIs of panel_0").click()
+    wait_for(
+        lambda: page.locator('.ld-feedback [data-outcome="accepted"]').count(),
+        "the ROI to be accepted",
+    )
+    reader.wait_for(
+        lambda: (
+            (roi := reader.latest("detector_data/panel_0/roi_0_cumulative")) is not None
+            and roi.sum().value > 0
+        ),
+        what="counts in the published ROI spectrum",
+    )
+    spectra = page.locator('.ld-caption[data-output="detector_data/panel_0/roi"]')
+    wait_for(lambda: "ROI 0" in spectra.inner_text(), "the ROI spectrum on the page")
+    screenshot(page, tmp_path / "detectors-roi.png")
