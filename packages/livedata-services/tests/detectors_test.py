@@ -303,6 +303,7 @@ def test_unknown_pixels_and_negative_toa_are_rejected_and_balanced(processor):
         "out_of_range": 0,
         "rejected": 5,
         "ignored": 0,
+        "skipped": 0,
         "balanced": True,
     }
     assert processor.status_details()["unknown_pixel_ids"][PANEL] == 4

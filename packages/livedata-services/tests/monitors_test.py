@@ -61,6 +61,7 @@ def test_current_and_cumulative_sum_to_events_in_range(processor):
         "out_of_range": 1,
         "rejected": 0,
         "ignored": 0,
+        "skipped": 0,
         "balanced": True,
     }
 

@@ -146,8 +146,11 @@ def parse_command(payload: bytes, bodies: TypeAdapter[Any]) -> Command:
         raise InvalidCommand(f"command larger than {MAX_COMMAND_BYTES} bytes")
     try:
         raw = json.loads(payload)
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise InvalidCommand(f"not JSON: {error}") from None
+    except RecursionError:
+        raise InvalidCommand("not JSON: nested too deeply") from None
+    except ValueError as error:
+        # Also UnicodeDecodeError, and integers beyond Python's digit limit.
+        raise InvalidCommand(f"not JSON: {str(error)[:200]}") from None
     command_id = str(raw.get("command_id", ""))[:64] if isinstance(raw, dict) else ""
     service = str(raw.get("service", ""))[:64] if isinstance(raw, dict) else ""
     try:

@@ -56,6 +56,21 @@ class WindowProcessor(Protocol):
     def status_details(self) -> dict[str, Any]: ...
 
 
+class SkippingProcessor(WindowProcessor, Protocol):
+    """A processor that can skip windows cheaply when the service falls behind.
+
+    ``skip_window`` gets a window the loop will not process because its data
+    is older than the loop's ``max_lag_s``. It must account for every event in
+    ``messages`` exactly (e.g. in the counts ledger as ``skipped``) without the
+    expensive work (no histogramming, no outputs), and return how many events
+    it skipped. Processors without it process every window, however late.
+    """
+
+    def skip_window(
+        self, window: TimeWindow, messages: Mapping[StreamId, list[Message[Any]]]
+    ) -> int: ...
+
+
 class ProcessingLoop:
     """Runs a :class:`WindowProcessor` between a source and a sink.
 
@@ -65,6 +80,13 @@ class ProcessingLoop:
         Names reported in heartbeats.
     heartbeat_interval_s:
         Wall-clock period of status messages.
+    max_lag_s:
+        Back-pressure threshold: a window that closes more than this many
+        seconds (wall time) after its end is skipped, not processed, if the
+        processor has ``skip_window`` (see :class:`SkippingProcessor`), so a
+        service that fell behind jumps back to live data instead of drifting.
+        Skipped windows and events are counted (``windows_skipped``,
+        ``events_skipped``). ``None`` never skips.
     """
 
     def __init__(
@@ -79,6 +101,7 @@ class ProcessingLoop:
         heartbeat_interval_s: float = 2.0,
         version: str = "",
         monotonic: Callable[[], float] = time.monotonic,
+        max_lag_s: float | None = None,
     ) -> None:
         self._source = source
         self._sink = sink
@@ -92,6 +115,12 @@ class ProcessingLoop:
         )
         self._commands: list[Message[Any]] = []
         self._counters: dict[str, int] = defaultdict(int)
+        # Present from the first heartbeat on, so that 0 reads as "none skipped".
+        self._counters["windows_skipped"] = 0
+        self._counters["events_skipped"] = 0
+        self._max_lag_s = max_lag_s
+        self._skip_window = getattr(processor, "skip_window", None)
+        self._skipping_since: tuple[int, int] | None = None
         self._stop = threading.Event()
         self._status = ServiceStatus(
             service=service,
@@ -149,9 +178,49 @@ class ProcessingLoop:
     def _close_window(self, index: int) -> None:
         window = self._clock.close(index)
         messages = self._pending.pop(index, {})
-        outputs = self._processor.process_window(window, messages)
         self._counters["windows_closed"] += 1
+        lag_s = (self._clock.wall_clock_ns() - window.end) / 1e9
+        if (
+            self._skip_window is not None
+            and self._max_lag_s is not None
+            and lag_s > self._max_lag_s
+        ):
+            self._skip(window, messages, lag_s)
+            return
+        if self._skipping_since is not None:
+            windows, events = (
+                self._counters["windows_skipped"] - self._skipping_since[0],
+                self._counters["events_skipped"] - self._skipping_since[1],
+            )
+            logger.warning(
+                "caught up: skipped %d windows with %d events; processing again",
+                windows,
+                events,
+            )
+            self._skipping_since = None
+        outputs = self._processor.process_window(window, messages)
         self._publish(outputs)
+
+    def _skip(
+        self,
+        window: TimeWindow,
+        messages: Mapping[StreamId, list[Message[Any]]],
+        lag_s: float,
+    ) -> None:
+        if self._skipping_since is None:
+            self._skipping_since = (
+                self._counters["windows_skipped"],
+                self._counters["events_skipped"],
+            )
+            logger.warning(
+                "falling behind: data %.1f s old (max_lag_s %s); skipping windows"
+                " until caught up",
+                lag_s,
+                self._max_lag_s,
+            )
+        assert self._skip_window is not None
+        self._counters["events_skipped"] += self._skip_window(window, messages)
+        self._counters["windows_skipped"] += 1
 
     def _apply_commands(self) -> None:
         commands, self._commands = self._commands, []
@@ -174,6 +243,8 @@ class ProcessingLoop:
             "data_lag_s": self._clock.data_lag_s(),
             "clock_suspect_streams": self._clock.suspect_streams(),
             "open_windows": len(self._pending),
+            "max_lag_s": self._max_lag_s,
+            "skipping": self._skipping_since is not None,
         }
         details.update(self._processor.status_details())
         return self._status.model_copy(

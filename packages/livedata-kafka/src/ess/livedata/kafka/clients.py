@@ -1,12 +1,28 @@
-"""Creating confluent-kafka clients from :class:`KafkaSettings`."""
+"""Creating confluent-kafka clients from :class:`KafkaSettings`.
+
+Broker outages: every client reports connection failures and recoveries to
+the :class:`BrokerWatch` of its broker, which logs an outage once (one
+WARNING when the first client loses the broker, one INFO when every client
+that lost it is connected again) instead of librdkafka's line per retry.
+Clients retry for as long as the outage lasts; nothing here gives up.
+
+Offsets: see :class:`LiveConsumer`. Credentials: :func:`check_connection`
+turns rejected credentials into one :class:`~ess.livedata.config.ConfigError`
+naming the variables, before a program starts waiting for data.
+"""
 
 from __future__ import annotations
 
+import json
 import logging
+import re
+import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 
 from confluent_kafka import (
+    OFFSET_END,
     Consumer,
     KafkaError,
     KafkaException,
@@ -16,9 +32,140 @@ from confluent_kafka import (
 from confluent_kafka import Message as KafkaMessage
 from confluent_kafka.admin import AdminClient, NewTopic
 
+from ess.livedata.config import ConfigError
+
 from .settings import KafkaSettings
 
 logger = logging.getLogger(__name__)
+_librdkafka_logger = logging.getLogger(f"{__name__}.librdkafka")
+
+_CONNECTION_ERRORS = {
+    KafkaError._TRANSPORT,
+    KafkaError._ALL_BROKERS_DOWN,
+    KafkaError._RESOLVE,
+    KafkaError._AUTHENTICATION,
+    KafkaError._SSL,
+    KafkaError.SASL_AUTHENTICATION_FAILED,
+}
+_AUTHENTICATION_ERRORS = {
+    KafkaError._AUTHENTICATION,
+    KafkaError.SASL_AUTHENTICATION_FAILED,
+}
+_ADDRESS = re.compile(r"^\S+/\S+: ")
+_TIMING = re.compile(r" \(after \d+ms in state \w+\)$")
+STATISTICS_INTERVAL_MS = 1000
+"""How often clients report whether they are connected (for :class:`BrokerWatch`)."""
+
+
+class BrokerWatch:
+    """Connection state of one broker (cluster) across all clients using it.
+
+    One per bootstrap address, see :meth:`for_settings`. ``outages`` counts
+    periods in which at least one client had lost the broker.
+    """
+
+    _watches: dict[str, BrokerWatch] = {}
+    _registry_lock = threading.Lock()
+
+    def __init__(
+        self, bootstrap_servers: str, monotonic: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.bootstrap_servers = bootstrap_servers
+        self.outages = 0
+        self._monotonic = monotonic
+        self._down: set[str] = set()
+        self._since: float | None = None
+        self._lock = threading.Lock()
+
+    @classmethod
+    def for_settings(cls, settings: KafkaSettings) -> BrokerWatch:
+        with cls._registry_lock:
+            key = settings.bootstrap_servers
+            if key not in cls._watches:
+                cls._watches[key] = cls(key)
+            return cls._watches[key]
+
+    @property
+    def down(self) -> bool:
+        """Whether some client has lost the broker and not reconnected yet."""
+        return bool(self._down)
+
+    def lost(self, client: str, reason: str) -> None:
+        """``client`` cannot reach the broker; logs only the outage's first loss."""
+        with self._lock:
+            first = not self._down
+            self._down.add(client)
+            if first:
+                self.outages += 1
+                self._since = self._monotonic()
+        if first:
+            logger.warning(
+                "lost connection to Kafka at %s (%s): %s; retrying until it is"
+                " back, results published so far stay on their topics",
+                self.bootstrap_servers,
+                client,
+                reason,
+            )
+        else:
+            logger.debug(
+                "%s: still no Kafka at %s: %s", client, self.bootstrap_servers, reason
+            )
+
+    def reachable(self, client: str) -> None:
+        """``client`` is connected; logs the end of an outage once all are."""
+        with self._lock:
+            if client not in self._down:
+                return
+            self._down.discard(client)
+            if self._down:
+                return
+            since, self._since = self._since, None
+        elapsed = self._monotonic() - since if since is not None else 0.0
+        logger.info(
+            "Kafka at %s reachable again after %.1f s", self.bootstrap_servers, elapsed
+        )
+
+
+class _ClientLog:
+    """librdkafka's log lines: connection failures go to the watch, not the log."""
+
+    def __init__(self, client: str, watch: BrokerWatch) -> None:
+        self._client = client
+        self._watch = watch
+
+    def log(self, level: int, fmt: str, *args: Any) -> None:
+        # confluent-kafka calls log(level, "%s [%s] %s", facility, name, text).
+        facility = args[0] if args else ""
+        if facility == "FAIL":
+            # Reported (once per outage) through error_cb and the watch.
+            level = logging.DEBUG
+        _librdkafka_logger.log(level, "%s: " + fmt, self._client, *args)
+
+
+def _watched(settings: KafkaSettings, client: str) -> dict[str, Any]:
+    """Client configuration reporting connection state to the broker's watch."""
+    watch = BrokerWatch.for_settings(settings)
+
+    def on_error(error: KafkaError) -> None:
+        if error.code() in _CONNECTION_ERRORS:
+            watch.lost(client, error.str())
+        else:
+            logger.warning("%s: Kafka error: %s", client, error.str())
+
+    def on_stats(raw: str) -> None:
+        try:
+            brokers = json.loads(raw).get("brokers", {})
+        except ValueError:
+            return
+        if any(b.get("state") == "UP" for b in brokers.values()):
+            watch.reachable(client)
+
+    return {
+        "error_cb": on_error,
+        "stats_cb": on_stats,
+        "statistics.interval.ms": STATISTICS_INTERVAL_MS,
+        "logger": _ClientLog(client, watch),
+    }
 
 
 _NO_LEADER_YET = {
@@ -33,11 +180,19 @@ def high_watermark(
 ) -> int:
     """Offset the next produced message will get, retrying while a new
     topic's partition has no leader yet."""
+    return watermarks(consumer, partition, timeout_s)[1]
+
+
+def watermarks(
+    consumer: Consumer, partition: TopicPartition, timeout_s: float = 15
+) -> tuple[int, int]:
+    """Oldest offset still held and the next offset to be produced, retrying
+    while a new topic's partition has no leader yet."""
     deadline = time.monotonic() + timeout_s
     while True:
         try:
-            _, high = consumer.get_watermark_offsets(partition, timeout=5)
-            return high
+            low, high = consumer.get_watermark_offsets(partition, timeout=5)
+            return low, high
         except KafkaException as error:
             kafka_error = error.args[0]
             transient = kafka_error.retriable() or kafka_error.code() in _NO_LEADER_YET
@@ -46,14 +201,61 @@ def high_watermark(
             time.sleep(0.2)
 
 
-class LiveConsumer:
-    """A consumer that starts every assigned partition at its current end.
+class ResumePositions:
+    """Next offset per partition that this process has consumed from.
 
-    Live processing is about the present: on assignment each partition is
-    positioned at its high watermark, queried from the broker right then, so
-    everything produced after :attr:`assigned` lists the partition is seen,
-    and nothing older is replayed. Workers of one service share a group id,
-    so Kafka itself spreads the partitions among them.
+    The in-memory half of :class:`LiveConsumer`'s offset policy: a partition
+    assigned again in the same process continues where it stopped, so a
+    rebalance (e.g. after a broker outage longer than the session timeout)
+    neither replays nor loses messages; a partition this process never read
+    starts at its live end.
+    """
+
+    def __init__(self) -> None:
+        self._next: dict[tuple[str, int], int] = {}
+
+    def record(self, records: Sequence[KafkaMessage]) -> None:
+        for record in records:
+            if record.error() is None:
+                self._next[(record.topic(), record.partition())] = record.offset() + 1
+
+    def start_offset(self, partition: TopicPartition, low: int, high: int) -> int:
+        """Where to start ``partition`` given its current watermarks."""
+        resume = self._next.get((partition.topic, partition.partition))
+        if resume is None or resume > high:
+            return high  # new to us, or the topic was re-created: live end
+        if resume < low:
+            logger.warning(
+                "%s[%d]: messages %d..%d were deleted by retention before this"
+                " service read them",
+                partition.topic,
+                partition.partition,
+                resume,
+                low - 1,
+            )
+            return low
+        return resume
+
+    def resumes(self, partition: TopicPartition) -> bool:
+        return (partition.topic, partition.partition) in self._next
+
+
+class LiveConsumer:
+    """A consumer that starts every partition new to it at its current end.
+
+    Live processing is about the present: on first assignment each partition
+    is positioned at its high watermark, queried from the broker right then,
+    so everything produced after :attr:`assigned` lists the partition is
+    seen, and nothing older is replayed. Workers of one service share a group
+    id, so Kafka itself spreads the partitions among them.
+
+    Offset policy (see ``docs/reliability.md``): nothing is committed, so a
+    restarted service starts at the live end. Within one process the position
+    is kept in memory (:class:`ResumePositions`): across a broker restart the
+    client simply continues, and a partition assigned again after a
+    rebalance continues at the next offset this process has not consumed, so
+    every message is delivered exactly once to this process. A partition
+    that moves to *another* worker starts at the live end there.
     """
 
     def __init__(
@@ -62,21 +264,40 @@ class LiveConsumer:
         config = settings.client_config() | settings.consumer
         config["group.id"] = group_id
         config["enable.auto.commit"] = False
-        self._consumer = Consumer(config, logger=logger)
+        config |= _watched(settings, f"consumer {group_id}")
+        self._consumer = Consumer(config)
+        self._positions = ResumePositions()
         self.assigned: list[TopicPartition] = []
         self._consumer.subscribe(
             sorted(set(topics)), on_assign=self._on_assign, on_revoke=self._on_revoke
         )
 
     def _on_assign(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        described = []
         for partition in partitions:
-            partition.offset = high_watermark(consumer, partition)
+            try:
+                low, high = watermarks(consumer, partition)
+            except KafkaException as error:
+                # Raising here would end the service; the broker resolves
+                # OFFSET_END itself once it is reachable.
+                logger.warning(
+                    "%s[%d]: no watermarks (%s); starting at the end",
+                    partition.topic,
+                    partition.partition,
+                    error,
+                )
+                partition.offset = OFFSET_END
+                described.append(f"{partition.topic}[{partition.partition}]@end")
+                continue
+            resumed = self._positions.resumes(partition)
+            partition.offset = self._positions.start_offset(partition, low, high)
+            how = "resumed" if resumed else "live end"
+            described.append(
+                f"{partition.topic}[{partition.partition}]@{partition.offset} ({how})"
+            )
         consumer.assign(partitions)
         self.assigned = list(partitions)
-        logger.info(
-            "assigned %s",
-            ", ".join(f"{p.topic}[{p.partition}]@{p.offset}" for p in partitions),
-        )
+        logger.info("assigned %s", ", ".join(described))
 
     def _on_revoke(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
         revoked = {(p.topic, p.partition) for p in partitions}
@@ -85,14 +306,88 @@ class LiveConsumer:
         ]
 
     def consume(self, num_messages: int, timeout: float) -> list[KafkaMessage]:
-        return self._consumer.consume(num_messages, timeout)
+        records = self._consumer.consume(num_messages, timeout)
+        self._positions.record(records)
+        return records
 
     def close(self) -> None:
         self._consumer.close()
 
 
-def make_producer(settings: KafkaSettings) -> Producer:
-    return Producer(settings.client_config() | settings.producer, logger=logger)
+def make_producer(settings: KafkaSettings, name: str = "producer") -> Producer:
+    """A producer reporting its connection state to the broker's watch."""
+    config = settings.client_config() | settings.producer
+    return Producer(config | _watched(settings, name))
+
+
+class _CheckLog:
+    def log(self, level: int, fmt: str, *args: Any) -> None:
+        _librdkafka_logger.debug(fmt, *args)
+
+
+def check_connection(settings: KafkaSettings, timeout_s: float = 10.0) -> bool:
+    """Connect once before a program starts: fail fast on rejected credentials.
+
+    Returns whether the broker answered. An unreachable broker is logged and
+    tolerated (clients keep retrying, as in an outage), but a broker that
+    rejects the credentials or the TLS handshake raises at once, instead of
+    the program waiting silently for data that can never come.
+
+    Raises
+    ------
+    ConfigError
+        One line naming the variables to fix (e.g. ``KAFKA_SASL_USERNAME`` /
+        ``KAFKA_SASL_PASSWORD``) and the broker's reason; never the password.
+    """
+    errors: list[KafkaError] = []
+    admin = AdminClient(
+        settings.client_config() | {"error_cb": errors.append, "logger": _CheckLog()}
+    )
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            admin.list_topics(timeout=min(0.5, max(deadline - time.monotonic(), 0.01)))
+            return True
+        except KafkaException as error:
+            last = error.args[0]
+        admin.poll(0)
+        for error in errors:
+            _raise_if_rejected(settings, error)
+        _raise_if_rejected(settings, last)
+        errors.clear()
+        if time.monotonic() >= deadline:
+            logger.warning(
+                "Kafka at %s not reachable within %.0f s (%s); carrying on, the"
+                " clients keep retrying",
+                settings.bootstrap_servers,
+                timeout_s,
+                last.str(),
+            )
+            return False
+
+
+def _raise_if_rejected(settings: KafkaSettings, error: KafkaError) -> None:
+    where = f"Kafka at {settings.bootstrap_servers} ({settings.variable('BOOTSTRAP_SERVERS')})"
+    if error.code() in _AUTHENTICATION_ERRORS:
+        user = settings.sasl_username or ""
+        raise ConfigError(
+            f"{where} rejected the credentials of user {user!r}: check"
+            f" {settings.variable('SASL_USERNAME')} and"
+            f" {settings.variable('SASL_PASSWORD')} (mechanism"
+            f" {settings.variable('SASL_MECHANISM')}={settings.sasl_mechanism}):"
+            f" {_reason(error)}"
+        )
+    if error.code() == KafkaError._SSL:
+        raise ConfigError(
+            f"{where}: TLS handshake failed: check"
+            f" {settings.variable('SECURITY_PROTOCOL')} and"
+            f" {settings.variable('SSL_CA_LOCATION')}: {_reason(error)}"
+        )
+
+
+def _reason(error: KafkaError) -> str:
+    """The broker's words, without librdkafka's address prefix and timing."""
+    return _TIMING.sub("", _ADDRESS.sub("", error.str()))
 
 
 def ensure_topics(
@@ -103,7 +398,7 @@ def ensure_topics(
     timeout_s: float = 10,
 ) -> None:
     """Create missing topics; existing ones are left as they are."""
-    admin = AdminClient(settings.client_config())
+    admin = AdminClient(settings.client_config() | {"logger": _CheckLog()})
     existing = set(admin.list_topics(timeout=timeout_s).topics)
     missing = sorted(set(topics) - existing)
     if not missing:

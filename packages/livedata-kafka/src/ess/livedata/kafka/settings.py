@@ -3,15 +3,21 @@
 There may be two brokers: *upstream* (``KAFKA_*``) with the instrument's raw
 data, and *downstream* (``KAFKA2_*``) for livedata's own data, commands,
 status and responses. Invalid values raise :class:`ConfigError` naming the
-variable, so a typo fails at start-up with one clear line.
+variable, so a typo fails at start-up with one clear line. A variable set to
+the empty string counts as unset (as docker-compose passes ``${VAR:-}``).
+
+Secrets (``*_SASL_PASSWORD``, ``*_SSL_KEY_PASSWORD``) are kept out of
+``repr`` and never logged; only :meth:`KafkaSettings.client_config` has them.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from environs import Env, EnvError
+from marshmallow import ValidationError
 from marshmallow.validate import OneOf, Regexp
 
 from ess.livedata.config import ConfigError, DeploymentEnv, load_config
@@ -34,6 +40,12 @@ class KafkaSettings:
     sasl_username: str | None = None
     sasl_password: str | None = field(default=None, repr=False)
     ssl_ca_location: str | None = None
+    ssl_certificate_location: str | None = None
+    """Client certificate (PEM) for brokers that authenticate clients by TLS."""
+    ssl_key_location: str | None = None
+    ssl_key_password: str | None = field(default=None, repr=False)
+    env_prefix: str = ""
+    """``KAFKA_`` or ``KAFKA2_``: where the values came from, for error messages."""
     consumer: dict[str, Any] = field(default_factory=dict)
     """Tuning applied to consumers (fetch sizes, offset reset)."""
     producer: dict[str, Any] = field(default_factory=dict)
@@ -49,16 +61,38 @@ class KafkaSettings:
             config["sasl.mechanism"] = self.sasl_mechanism
             config["sasl.username"] = self.sasl_username
             config["sasl.password"] = self.sasl_password
-        if self.ssl_ca_location:
-            config["ssl.ca.location"] = self.ssl_ca_location
+        optional = {
+            "ssl.ca.location": self.ssl_ca_location,
+            "ssl.certificate.location": self.ssl_certificate_location,
+            "ssl.key.location": self.ssl_key_location,
+            "ssl.key.password": self.ssl_key_password,
+        }
+        config.update({k: v for k, v in optional.items() if v})
         return config
 
+    def variable(self, name: str) -> str:
+        """The environment variable behind setting ``name``, e.g. ``SASL_PASSWORD``."""
+        return f"{self.env_prefix}{name}" if self.env_prefix else name.lower()
 
-def _read(env: Env, name: str, default: str | None, **kwargs: Any) -> str | None:
+
+def _read(
+    env: Env,
+    name: str,
+    default: str | None,
+    validate: Callable[[str], Any] | None = None,
+) -> str | None:
+    """``name`` from the environment, else ``default``; validated either way."""
     try:
-        return env.str(name, default, **kwargs)
+        value = env.str(name, None) or default
     except EnvError as error:
         raise ConfigError(f"{name} is invalid: {error}") from None
+    if value is None or validate is None:
+        return value
+    try:
+        validate(value)
+    except ValidationError as error:
+        raise ConfigError(f"{name} is invalid: {'; '.join(error.messages)}") from None
+    return value
 
 
 def settings_from_env(
@@ -86,7 +120,15 @@ def settings_from_env(
     )
     username = _read(env, f"{prefix}SASL_USERNAME", defaults.get("sasl_username"))
     password = _read(env, f"{prefix}SASL_PASSWORD", defaults.get("sasl_password"))
-    ca = _read(env, f"{prefix}SSL_CA_LOCATION", defaults.get("ssl_ca_location"))
+    ssl = {
+        key: _read(env, f"{prefix}{key.upper()}", defaults.get(key))
+        for key in (
+            "ssl_ca_location",
+            "ssl_certificate_location",
+            "ssl_key_location",
+            "ssl_key_password",
+        )
+    }
     if protocol.startswith("SASL"):
         if not mechanism:
             raise ConfigError(
@@ -105,7 +147,8 @@ def settings_from_env(
         sasl_mechanism=mechanism if protocol.startswith("SASL") else None,
         sasl_username=username,
         sasl_password=password,
-        ssl_ca_location=ca,
+        **ssl,
+        env_prefix=prefix,
         consumer=dict(defaults.get("consumer", {})),
         producer=dict(defaults.get("producer", {})),
     )

@@ -5,11 +5,13 @@ place, see :func:`~.kernels.accumulate_pixels`); images are made from the
 per-pixel counts once per published window, so the cost of a view does not
 grow with the event rate.
 
-Counts ledger per bank: ``received == counted + out_of_range + rejected``,
-where ``out_of_range`` are events outside the TOA range and ``rejected`` are
-events with a pixel id the bank does not have (also reported on their own as
-``unknown_pixel_ids``, the usual sign of a wrong geometry) or a negative time
-of arrival. ``counted`` events are in every view image and the bank spectrum.
+Counts ledger per bank: ``received == counted + out_of_range + rejected +
+skipped``, where ``out_of_range`` are events outside the TOA range and
+``rejected`` are events with a pixel id the bank does not have (also reported
+on their own as ``unknown_pixel_ids``, the usual sign of a wrong geometry) or
+a negative time of arrival. ``counted`` events are in every view image and the
+bank spectrum; ``skipped`` ones arrived in a window skipped to catch up with
+live data.
 """
 
 from __future__ import annotations
@@ -260,6 +262,21 @@ class DetectorProcessor:
                     data_message(output_name(SERVICE, name, output), window.end, data)
                 )
         return outputs
+
+    def skip_window(
+        self, window: TimeWindow, messages: Mapping[StreamId, list[Message[Any]]]
+    ) -> int:
+        """Count the window's events as ``skipped``; nothing is accumulated."""
+        skipped = 0
+        for stream, batch in messages.items():
+            if stream.kind is not StreamKind.DETECTOR_EVENTS:
+                continue
+            if stream.name not in self._known:
+                continue
+            n = sum(int(message.value.size) for message in batch)
+            self._bank(stream.name).ledger.skip(n)
+            skipped += n
+        return skipped
 
     def _targets(self, target: str | None) -> list[str]:
         if target is None:

@@ -11,7 +11,7 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
-from ess.livedata.config import load_config
+from ess.livedata.config import ConfigError, load_config
 from ess.livedata.core.cli import (
     base_parser,
     configure_logging,
@@ -29,7 +29,12 @@ from ess.livedata.core.message import Message, StreamKind
 from ess.livedata.core.plugins import LoadedInstrument
 from ess.livedata.core.streams import Topology
 from ess.livedata.core.window import WindowClock
-from ess.livedata.kafka.clients import LiveConsumer, ensure_topics, make_producer
+from ess.livedata.kafka.clients import (
+    LiveConsumer,
+    check_connection,
+    ensure_topics,
+    make_producer,
+)
 from ess.livedata.kafka.decoders import UpstreamDecoder
 from ess.livedata.kafka.settings import downstream_settings, upstream_settings
 from ess.livedata.kafka.sink import KafkaSink
@@ -59,7 +64,44 @@ def service_parser(service: str, description: str) -> argparse.ArgumentParser:
         default=Path("livedata-png"),
         help="folder for --sink png (default: ./livedata-png)",
     )
+    parser.add_argument(
+        "--max-lag-s",
+        type=_max_lag,
+        default=None,
+        metavar="SECONDS",
+        help="skip windows whose data is older than this to catch up with live"
+        " data, counting their events as skipped; 'off' never skips"
+        " (default: max_lag_s of the services configuration)",
+    )
     return parser
+
+
+_OFF = -1.0
+
+
+def _max_lag(text: str) -> float:
+    if text.lower() in ("off", "none", "null"):
+        return _OFF
+    try:
+        value = float(text)
+    except ValueError:
+        message = f"expected seconds or 'off', got {text!r}"
+        raise argparse.ArgumentTypeError(message) from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be positive, got {text}")
+    return value
+
+
+def max_lag_s(args: argparse.Namespace, defaults: dict[str, Any]) -> float | None:
+    """The back-pressure threshold: ``--max-lag-s``, else the configuration's."""
+    if args.max_lag_s is not None:
+        return None if args.max_lag_s == _OFF else args.max_lag_s
+    value = defaults.get("max_lag_s")
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+        raise ConfigError(f"max_lag_s must be a positive number or null, not {value!r}")
+    return float(value)
 
 
 class MergedSource:
@@ -117,7 +159,13 @@ def _run(
     topology = Topology.DEV if args.dev else Topology.PRODUCTION
     mapping = loaded.stream_mapping(topology)
     defaults = load_config("services")
+    max_lag = max_lag_s(args, defaults)
     upstream, downstream = upstream_settings(), downstream_settings()
+    # Rejected credentials end the program here, with one line naming the
+    # variables, rather than leaving it waiting for data that cannot come.
+    check_connection(upstream)
+    if downstream.client_config() != upstream.client_config():
+        check_connection(downstream)
     data_topics = mapping.input_topics(input_kinds)
     command_topic = mapping.output_topic(StreamKind.LIVEDATA_COMMANDS)
     if args.dev:
@@ -142,7 +190,7 @@ def _run(
         sink: MessageSink = LoggingStatusSink(png_sink)
         logger.info("writing PNG files under %s", args.png_dir.resolve())
     else:
-        producer = make_producer(downstream)
+        producer = make_producer(downstream, f"{group} producer")
         sink = KafkaSink(producer, mapping.outputs)
     clock = WindowClock(
         length_ns=int(defaults["window_ms"]) * 1_000_000,
@@ -158,15 +206,17 @@ def _run(
         clock=clock,
         heartbeat_interval_s=int(defaults["heartbeat_interval_ms"]) / 1000,
         version=version("livedata-services"),
+        max_lag_s=max_lag,
     )
     stop_on_signals(loop.stop)
     logger.info(
-        "%s for %s (%s topics) consuming %s from %s",
+        "%s for %s (%s topics) consuming %s from %s, max lag %s",
         service,
         loaded.name,
         topology.value,
         ", ".join(data_topics),
         upstream.bootstrap_servers,
+        "off" if max_lag is None else f"{max_lag:g} s",
     )
     started = time.monotonic()
     try:

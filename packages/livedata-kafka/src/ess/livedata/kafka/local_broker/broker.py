@@ -29,7 +29,13 @@ from pathlib import Path
 from types import TracebackType
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, Producer
-from confluent_kafka.admin import AdminClient, NewTopic
+from confluent_kafka.admin import (
+    AdminClient,
+    NewTopic,
+    ScramCredentialInfo,
+    ScramMechanism,
+    UserScramCredentialUpsertion,
+)
 
 from ess.livedata.core.processes import die_with_parent
 
@@ -56,6 +62,10 @@ _CHECK_TOPIC = "livedata-broker-check"
 _CHECK_GROUP = "livedata-broker-check"
 # librdkafka's own log lines go through Python logging instead of stderr.
 _client_logger = logging.getLogger(f"{__name__}.client")
+SASL_MECHANISMS = ("PLAIN", "SCRAM-SHA-512")
+"""What the SASL listener accepts, see ``LocalKafkaBroker(sasl_users=...)``."""
+_SASL_USER = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+_SCRAM_ITERATIONS = 4096
 
 
 class LocalBrokerError(RuntimeError):
@@ -229,8 +239,17 @@ class LocalKafkaBroker:
         Broker stdout/stderr and log4j output; ``<data_dir>/broker.log`` by
         default.
     extra_properties:
-        Broker properties that override the defaults, e.g. ``listeners`` and
-        ``listener.security.protocol.map`` to add a SASL listener.
+        Broker properties that override the defaults.
+    sasl_users:
+        User names and passwords; if given, a second client listener with
+        ``SASL_PLAINTEXT`` on :attr:`sasl_bootstrap_servers` authenticates
+        them with ``PLAIN`` or ``SCRAM-SHA-512`` (the SCRAM credentials are
+        stored in the cluster metadata by :meth:`start`). The PLAINTEXT
+        listener stays open, unauthenticated, for tests' own clients. The
+        passwords are written to ``server.properties`` in ``data_dir``: test
+        credentials only.
+    sasl_port:
+        Port of the SASL listener; a free one if ``None``.
     """
 
     def __init__(
@@ -239,9 +258,22 @@ class LocalKafkaBroker:
         data_dir: Path | None = None,
         log_file: Path | None = None,
         extra_properties: Mapping[str, str] | None = None,
+        sasl_users: Mapping[str, str] | None = None,
+        sasl_port: int | None = None,
     ) -> None:
         self._port = port or _free_port()
         self._controller_port = _free_port()
+        self._sasl_users = dict(sasl_users or {})
+        for name, password in self._sasl_users.items():
+            if not _SASL_USER.match(name):
+                raise ValueError(f"SASL user name {name!r}: use [A-Za-z0-9_.-]")
+            if not password or any(c in password for c in '\\"\n\r'):
+                # Kept out rather than escaped twice (JAAS, then .properties).
+                raise ValueError(
+                    f"SASL user {name!r}: password must be non-empty, without"
+                    " backslash, quote or line break"
+                )
+        self._sasl_port = (sasl_port or _free_port()) if self._sasl_users else None
         self._remove_data_dir: weakref.finalize[..., LocalKafkaBroker] | None = None
         if data_dir is None:
             data_dir = Path(tempfile.mkdtemp(prefix="livedata-kafka-"))
@@ -258,6 +290,13 @@ class LocalKafkaBroker:
     def bootstrap_servers(self) -> str:
         """``host:port`` for the ``bootstrap.servers`` client setting."""
         return f"127.0.0.1:{self._port}"
+
+    @property
+    def sasl_bootstrap_servers(self) -> str:
+        """``host:port`` of the SASL_PLAINTEXT listener (needs ``sasl_users``)."""
+        if self._sasl_port is None:
+            raise LocalBrokerError("this broker has no SASL listener (no sasl_users)")
+        return f"127.0.0.1:{self._sasl_port}"
 
     @property
     def port(self) -> int:
@@ -306,8 +345,38 @@ class LocalKafkaBroker:
             "message.max.bytes": str(MAX_MESSAGE_BYTES),
             "replica.fetch.max.bytes": str(MAX_MESSAGE_BYTES),
         }
+        if self._sasl_users:
+            props.update(self._sasl_properties())
         props.update(self._extra_properties)
         return props
+
+    def _sasl_properties(self) -> dict[str, str]:
+        port, sasl, cport = self._port, self._sasl_port, self._controller_port
+        listener = "listener.name.sasl_plaintext"
+        plain_users = " ".join(
+            f'user_{name}="{password}"'
+            for name, password in sorted(self._sasl_users.items())
+        )
+        return {
+            "listeners": (
+                f"PLAINTEXT://127.0.0.1:{port},SASL_PLAINTEXT://127.0.0.1:{sasl},"
+                f"CONTROLLER://127.0.0.1:{cport}"
+            ),
+            "advertised.listeners": (
+                f"PLAINTEXT://127.0.0.1:{port},SASL_PLAINTEXT://127.0.0.1:{sasl}"
+            ),
+            "listener.security.protocol.map": (
+                "PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT,CONTROLLER:PLAINTEXT"
+            ),
+            f"{listener}.sasl.enabled.mechanisms": ",".join(SASL_MECHANISMS),
+            f"{listener}.plain.sasl.jaas.config": (
+                "org.apache.kafka.common.security.plain.PlainLoginModule required "
+                f"{plain_users};"
+            ),
+            f"{listener}.scram-sha-512.sasl.jaas.config": (
+                "org.apache.kafka.common.security.scram.ScramLoginModule required;"
+            ),
+        }
 
     def start(self, timeout: float = 60) -> None:
         """Start the broker and return once it serves produce and consume.
@@ -504,6 +573,40 @@ class LocalKafkaBroker:
                 time.sleep(0.1)
         self._create_check_topic(admin, deadline)
         self._round_trip(client, deadline)
+        if self._sasl_users:
+            self._add_scram_users(admin, deadline)
+
+    def _add_scram_users(self, admin: AdminClient, deadline: float) -> None:
+        """Store SCRAM-SHA-512 credentials, then wait until the SASL listener
+        accepts one of them (credentials reach the listener asynchronously)."""
+        upserts = [
+            UserScramCredentialUpsertion(
+                name,
+                ScramCredentialInfo(ScramMechanism.SCRAM_SHA_512, _SCRAM_ITERATIONS),
+                password.encode(),
+            )
+            for name, password in sorted(self._sasl_users.items())
+        ]
+        for future in admin.alter_user_scram_credentials(upserts).values():
+            future.result(timeout=self._remaining(deadline))
+        name, password = next(iter(sorted(self._sasl_users.items())))
+        scram = AdminClient(
+            {
+                "bootstrap.servers": self.sasl_bootstrap_servers,
+                "security.protocol": "SASL_PLAINTEXT",
+                "sasl.mechanism": "SCRAM-SHA-512",
+                "sasl.username": name,
+                "sasl.password": password,
+            },
+            logger=_client_logger,
+        )
+        while True:
+            remaining = self._remaining(deadline)
+            try:
+                scram.list_topics(timeout=min(1.0, remaining))
+                return
+            except KafkaException:
+                time.sleep(0.2)
 
     def _create_check_topic(self, admin: AdminClient, deadline: float) -> None:
         while True:

@@ -1,0 +1,118 @@
+"""Back-pressure: windows older than ``max_lag_s`` are skipped, and counted."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+from loop_test import MON, SECOND, T0, ListSink, ListSource, SumProcessor, data
+
+from ess.livedata.core.loop import ProcessingLoop
+from ess.livedata.core.message import Message, StreamKind
+from ess.livedata.core.window import WindowClock
+
+
+class SkippingSumProcessor(SumProcessor):
+    """Sums processed windows; counts the values of skipped ones as events."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.skipped: list[int] = []
+
+    def skip_window(self, window, messages):
+        events = sum(m.value for msgs in messages.values() for m in msgs)
+        self.skipped.append(window.start)
+        return events
+
+
+def make_loop(processor, max_lag_s=5.0):
+    source, sink = ListSource(), ListSink()
+    wall = [T0]
+    clock = WindowClock(
+        length_ns=SECOND,
+        max_skew_ns=600 * SECOND,
+        wall_clock_ns=lambda: wall[0],
+        monotonic=lambda: 0.0,
+    )
+    loop = ProcessingLoop(
+        service="test",
+        instrument="dummy",
+        source=source,
+        sink=sink,
+        processor=processor,
+        clock=clock,
+        heartbeat_interval_s=1e9,
+        monotonic=lambda: 0.0,
+        max_lag_s=max_lag_s,
+    )
+    return loop, source, sink, wall
+
+
+def backlog(seconds: int, per_window: int = 3) -> list[Message]:
+    """``seconds`` windows of data ending at T0, ``per_window`` events of 1 each."""
+    return [
+        Message(T0 - (seconds - w) * SECOND + i, MON, 1)
+        for w in range(seconds)
+        for i in range(per_window)
+    ]
+
+
+def test_windows_older_than_max_lag_are_skipped_and_counted(caplog):
+    processor = SkippingSumProcessor()
+    loop, source, sink, _ = make_loop(processor, max_lag_s=5)
+    source.queue = backlog(20)
+    with caplog.at_level(logging.WARNING):
+        loop.step()
+    # Window w ends at T0 - (19 - w) s: lag > 5 s for the 14 oldest windows;
+    # the newest window stays open (nothing past its end yet).
+    assert len(processor.skipped) == 14
+    assert data(sink) == [3] * 5
+    counters = loop.current_status().counters
+    assert counters["windows_skipped"] == 14
+    assert counters["events_skipped"] == 14 * 3
+    assert counters["windows_closed"] == 19
+    status = loop.current_status()
+    assert status.counters["events_skipped"] == 42
+    assert status.details["max_lag_s"] == 5
+    assert status.details["skipping"] is False
+    messages = [r.getMessage() for r in caplog.records]
+    assert sum("falling behind" in m for m in messages) == 1
+    assert sum("caught up: skipped 14 windows with 42 events" in m for m in messages)
+
+
+def test_skipping_state_shows_in_status_until_caught_up():
+    processor = SkippingSumProcessor()
+    loop, source, sink, _ = make_loop(processor, max_lag_s=5)
+    source.queue = backlog(20)[:33]  # windows -20 .. -10; -10 stays open
+    loop.step()
+    assert loop.current_status().details["skipping"] is True
+    source.queue = [Message(T0, MON, 1)]  # closes window -10: still too old
+    loop.step()
+    assert loop.current_status().details["skipping"] is True
+    assert len(processor.skipped) == 11
+    source.queue = [Message(T0 + SECOND, MON, 1)]  # closes window 0: live
+    loop.step()
+    assert loop.current_status().details["skipping"] is False
+    assert data(sink) == [1]
+
+
+def test_live_windows_are_never_skipped():
+    processor = SkippingSumProcessor()
+    loop, source, sink, wall = make_loop(processor, max_lag_s=2)
+    for second in range(10):
+        wall[0] = T0 + second * SECOND + SECOND // 2
+        source.queue = [Message(T0 + second * SECOND + i, MON, 1) for i in range(3)]
+        loop.step()
+    assert processor.skipped == []
+    assert data(sink) == [3] * 9
+
+
+@pytest.mark.parametrize("max_lag_s", [None, 5.0])
+def test_processors_without_skip_window_or_no_max_lag_process_everything(max_lag_s):
+    processor = SumProcessor() if max_lag_s else SkippingSumProcessor()
+    loop, source, sink, _ = make_loop(processor, max_lag_s=max_lag_s)
+    source.queue = backlog(20)
+    loop.step()
+    assert data(sink) == [3] * 19
+    assert loop.current_status().counters.get("windows_skipped", 0) == 0
+    assert not sink.of_kind(StreamKind.LIVEDATA_RESPONSES)
