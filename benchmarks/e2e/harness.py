@@ -1,0 +1,622 @@
+"""Shared machinery of the end-to-end benchmarks: processes, output reader, sampling.
+
+A run is one :class:`Stack`: the real Kafka broker (``LocalKafkaBroker``, or
+``--bootstrap``), load generators (``loadgen.py``, the fake producers with a
+payload pool) and services (``python -m ess.livedata.services.<name> --dev``,
+through ``service_main.py`` so a benchmark can overlay configuration), each a
+child process that dies with this one. An :class:`OutputReader` thread reads
+the instrument's ``livedata_data`` and ``livedata_status`` topics and records,
+per published "current" output, its data-time window and arrival wall time,
+and every heartbeat together with the input topics' high watermarks at that
+moment (for the consumer lag). A :class:`Sampler` records CPU time and RSS of
+every process with psutil.
+
+Latency of a pulse (the definition every table uses): the wall time at which
+the harness receives the first da00 "current" output of the pulse's source
+whose window holds the pulse's events, minus the pulse's ev44
+``reference_time``. A message's events belong to the window of its first
+pulse, so with one pulse per message that is the window ``[start_time,
+end_time)`` containing the pulse time. Pulses are on the 14 Hz grid and each
+window holds 14 of them, so the latency of a window's pulses spans
+``A - end_time`` to ``A - start_time`` (``A`` the arrival); p99 over pulses is
+about ``A - end_time + 0.99 s``, of which ~1 s is the window itself.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import psutil
+from confluent_kafka import Consumer, KafkaException, TopicPartition
+from confluent_kafka.admin import AdminClient, NewTopic
+from streaming_data_types.dataarray_da00 import from_buffer
+from streaming_data_types.fbschemas.dataarray_da00.da00_DataArray import (
+    da00_DataArray,
+)
+
+from ess.livedata.core.processes import die_with_parent
+from ess.livedata.core.status import ServiceStatus
+from ess.livedata.kafka.schemas.x5f2 import decode_x5f2
+
+logger = logging.getLogger("e2e")
+
+HERE = Path(__file__).resolve().parent
+PYTHON = sys.executable
+INSTRUMENT = "dummy"
+PULSE_HZ = 14.0
+PULSE_NS = round(1e9 / PULSE_HZ)
+WINDOW_NS = 1_000_000_000
+LATENCY_LIMIT_S = 1.5
+
+# Per service: the input topic, its sources, and the output whose window and
+# arrival time the latency is measured on (one per source).
+SERVICES: dict[str, dict[str, Any]] = {
+    "monitor_data": {
+        "kind": "monitors",
+        "topic": f"{INSTRUMENT}_beam_monitor",
+        "sources": ("monitor1", "monitor2"),
+        "output": "monitor_data/{source}/current",
+        "bytes_per_event": 4,
+    },
+    "detector_data": {
+        "kind": "detectors",
+        "topic": f"{INSTRUMENT}_detector",
+        "sources": ("panel_0", "tubes_1"),
+        "output": "detector_data/{source}/toa_current",
+        "bytes_per_event": 8,
+    },
+}
+
+# The broker keeps at most this much per partition: a 10-minute soak at
+# 40 MB/s would otherwise fill the disk.
+BROKER_PROPERTIES = {
+    "log.segment.bytes": str(256 * 1024 * 1024),
+    "log.retention.bytes": str(1024 * 1024 * 1024),
+    "log.retention.check.interval.ms": "10000",
+}
+
+
+def events_per_pulse(service: str, rate: float) -> int:
+    """Events per pulse per source for ``rate`` events/s over all sources."""
+    sources = len(SERVICES[service]["sources"])
+    return max(1, round(rate / sources / PULSE_HZ))
+
+
+def dev_topics(partitions: Mapping[str, int] | None = None) -> dict[str, int]:
+    """The dummy instrument's dev topics with their partition counts."""
+    topics = {
+        f"{INSTRUMENT}_{suffix}": 1
+        for suffix in (
+            "detector",
+            "beam_monitor",
+            "motion",
+            "livedata_data",
+            "livedata_commands",
+            "livedata_status",
+            "livedata_responses",
+        )
+    }
+    topics.update(partitions or {})
+    return topics
+
+
+def create_topics(bootstrap: str, topics: Mapping[str, int]) -> None:
+    """Create missing topics with the given partitions; wait for leaders."""
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+    existing = admin.list_topics(timeout=10).topics
+    for name, wanted in topics.items():
+        if name in existing and len(existing[name].partitions) != wanted:
+            raise RuntimeError(
+                f"topic {name} has {len(existing[name].partitions)} partitions, "
+                f"need {wanted}: use a fresh broker"
+            )
+    missing = [
+        NewTopic(name, partitions, 1)
+        for name, partitions in topics.items()
+        if name not in existing
+    ]
+    if missing:
+        for future in admin.create_topics(missing, operation_timeout=10).values():
+            future.result(timeout=15)
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        metadata = admin.list_topics(timeout=10).topics
+        if all(
+            name in metadata
+            and metadata[name].partitions
+            and all(p.leader >= 0 for p in metadata[name].partitions.values())
+            for name in topics
+        ):
+            return
+        time.sleep(0.1)
+    raise TimeoutError("topics without leader")
+
+
+class Child:
+    """A Python child process with its log in a file; stopped with SIGINT."""
+
+    def __init__(
+        self,
+        name: str,
+        argv: Sequence[str],
+        log_dir: Path,
+        env: Mapping[str, str] | None = None,
+    ) -> None:
+        self.name = name
+        self.log_path = log_dir / f"{name}.log"
+        self._log = self.log_path.open("w")
+        environment = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
+        self.process = subprocess.Popen(
+            [PYTHON, *argv],
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env=environment,
+            preexec_fn=die_with_parent(),
+        )
+        self.pid = self.process.pid
+
+    def running(self) -> bool:
+        return self.process.poll() is None
+
+    def stop(self, timeout: float = 15) -> int:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self._log.close()
+        return self.process.returncode
+
+    def wait(self, timeout: float) -> int:
+        try:
+            code = self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.stop()
+            raise
+        self._log.close()
+        return code
+
+    def log_tail(self, lines: int = 30) -> str:
+        text = self.log_path.read_text(errors="replace").splitlines()
+        return "\n".join(text[-lines:])
+
+
+def kafka_env(bootstrap: str) -> dict[str, str]:
+    return {
+        "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
+        "KAFKA2_BOOTSTRAP_SERVERS": bootstrap,
+        "LIVEDATA_ENV": "dev",
+    }
+
+
+def start_service(
+    service: str,
+    bootstrap: str,
+    log_dir: Path,
+    *,
+    name: str | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    profile: Path | None = None,
+) -> Child:
+    """``python -m ess.livedata.services.<service> --instrument dummy --dev``.
+
+    Runs through ``service_main.py``, which applies ``overrides`` (merged
+    into the packaged configuration, e.g. ``{"kafka_upstream": {"consumer":
+    {...}}}``) and then runs the module exactly as ``python -m`` does.
+    """
+    env = kafka_env(bootstrap)
+    if overrides:
+        env["LIVEDATA_BENCH_OVERRIDES"] = json.dumps(overrides)
+    if profile is not None:
+        env["LIVEDATA_BENCH_PROFILE"] = str(profile)
+    return Child(
+        name or service,
+        [
+            str(HERE / "service_main.py"),
+            f"ess.livedata.services.{service}",
+            "--instrument",
+            INSTRUMENT,
+            "--dev",
+            "--log-level",
+            "INFO",
+        ],
+        log_dir,
+        env,
+    )
+
+
+def start_loadgen(
+    service: str,
+    bootstrap: str,
+    log_dir: Path,
+    *,
+    rate: float,
+    pulses: int | None = None,
+    speedup: float = 1.0,
+    pool: int = 4,
+    pulses_per_message: int = 1,
+    messages_per_pulse: int = 1,
+    report: Path | None = None,
+    seed: int = 1,
+    name: str = "loadgen",
+) -> Child:
+    argv = [
+        str(HERE / "loadgen.py"),
+        SERVICES[service]["kind"],
+        "--instrument",
+        INSTRUMENT,
+        "--events-per-pulse",
+        str(events_per_pulse(service, rate)),
+        "--speedup",
+        str(speedup),
+        "--payload-pool",
+        str(pool),
+        "--pulses-per-message",
+        str(pulses_per_message),
+        "--messages-per-pulse",
+        str(messages_per_pulse),
+        "--seed",
+        str(seed),
+        "--log-level",
+        "WARNING",
+    ]
+    if pulses is not None:
+        argv += ["--pulses", str(pulses)]
+    if report is not None:
+        argv += ["--report", str(report)]
+    return Child(name, argv, log_dir, kafka_env(bootstrap))
+
+
+@dataclass(frozen=True)
+class Output:
+    """One published "current" output as received by the harness."""
+
+    name: str
+    start: int
+    end: int
+    total: float
+    arrival_ns: int
+    create_ms: int
+
+
+@dataclass(frozen=True)
+class Heartbeat:
+    status: ServiceStatus
+    arrival_ns: int
+    create_ms: int
+    high_watermarks: int
+
+    @property
+    def received_events(self) -> int:
+        ledger = self.status.details.get("ledger", {})
+        return sum(int(entry.get("received", 0)) for entry in ledger.values())
+
+    @property
+    def kafka_messages(self) -> int:
+        return int(self.status.counters.get("kafka_messages", 0))
+
+
+def light_da00(payload: bytes, wanted: set[str]) -> tuple[str, int, int, float] | None:
+    """Name, start_time, end_time and signal sum of a wanted da00 output.
+
+    Reads the flatbuffer directly (no scipp), so the harness stays cheap.
+    """
+    root = da00_DataArray.GetRootAs(payload, 0)
+    name = root.SourceName().decode()
+    if name not in wanted:
+        return None
+    start = end = 0
+    total = 0.0
+    for i in range(root.DataLength()):
+        variable = root.Data(i)
+        var_name = variable.Name().decode()
+        if var_name == "signal":
+            total = float(np.sum(from_buffer(variable)))
+        elif var_name == "start_time":
+            start = int(from_buffer(variable).view(np.int64)[0])
+        elif var_name == "end_time":
+            end = int(from_buffer(variable).view(np.int64)[0])
+    return name, start, end, total
+
+
+class OutputReader(threading.Thread):
+    """Records outputs and heartbeats of the instrument's livedata topics."""
+
+    def __init__(
+        self, bootstrap: str, input_topics: Iterable[str], wanted: Iterable[str]
+    ) -> None:
+        super().__init__(daemon=True, name="output-reader")
+        self.wanted = set(wanted)
+        self.outputs: list[Output] = []
+        self.heartbeats: list[Heartbeat] = []
+        self._lock = threading.Lock()
+        self._stopping = threading.Event()
+        config = {
+            "bootstrap.servers": bootstrap,
+            "group.id": f"e2e-reader-{uuid.uuid4().hex}",
+            "enable.auto.commit": False,
+            "fetch.wait.max.ms": 20,
+        }
+        self._consumer = Consumer(config)
+        # Watermark queries must not share a consumer with another thread's
+        # consume(): one client for this thread, one (locked) for callers.
+        self._own_queries = Consumer(config)
+        self._queries = Consumer(config)
+        self._queries_lock = threading.Lock()
+        self._inputs = partitions_of(bootstrap, input_topics)
+        topics = [f"{INSTRUMENT}_livedata_data", f"{INSTRUMENT}_livedata_status"]
+        assignment = []
+        for tp in partitions_of(bootstrap, topics):
+            tp.offset = _high(self._queries, tp)
+            assignment.append(tp)
+        self._consumer.assign(assignment)
+
+    def high_watermarks(self) -> int:
+        """Sum of the input partitions' high watermarks (any thread)."""
+        with self._queries_lock:
+            return sum(_high(self._queries, tp) for tp in self._inputs)
+
+    def run(self) -> None:
+        while not self._stopping.is_set():
+            for record in self._consumer.consume(200, 0.05):
+                if record.error() is not None:
+                    continue
+                arrival = time.time_ns()
+                _, create_ms = record.timestamp()
+                payload = record.value()
+                if record.topic().endswith("_status"):
+                    try:
+                        status = decode_x5f2(payload)
+                    except Exception:
+                        continue
+                    hw = sum(_high(self._own_queries, tp) for tp in self._inputs)
+                    heartbeat = Heartbeat(status, arrival, create_ms, hw)
+                    with self._lock:
+                        self.heartbeats.append(heartbeat)
+                    continue
+                found = light_da00(payload, self.wanted)
+                if found is None:
+                    continue
+                output = Output(*found, arrival_ns=arrival, create_ms=create_ms)
+                with self._lock:
+                    self.outputs.append(output)
+
+    def snapshot(self) -> tuple[list[Output], list[Heartbeat]]:
+        with self._lock:
+            return list(self.outputs), list(self.heartbeats)
+
+    def latest_heartbeat(
+        self, service: str, after_ns: int = 0, pid: int | None = None
+    ) -> Heartbeat | None:
+        with self._lock:
+            for heartbeat in reversed(self.heartbeats):
+                if heartbeat.arrival_ns < after_ns:
+                    return None
+                if heartbeat.status.service == service and (
+                    pid is None or heartbeat.status.pid == pid
+                ):
+                    return heartbeat
+        return None
+
+    def wait_heartbeat(
+        self,
+        service: str,
+        *,
+        after_ns: int | None = None,
+        pid: int | None = None,
+        timeout: float = 30,
+        condition: Any = None,
+    ) -> Heartbeat:
+        """The next heartbeat of ``service`` (arrived after ``after_ns``)."""
+        after = time.time_ns() if after_ns is None else after_ns
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            heartbeat = self.latest_heartbeat(service, after, pid)
+            if heartbeat is not None and (condition is None or condition(heartbeat)):
+                return heartbeat
+            time.sleep(0.05)
+        raise TimeoutError(f"no heartbeat of {service} within {timeout} s")
+
+    def close(self) -> None:
+        self._stopping.set()
+        if self.is_alive():
+            self.join(5)
+        for consumer in (self._consumer, self._own_queries, self._queries):
+            consumer.close()
+
+
+def _high(consumer: Consumer, partition: TopicPartition) -> int:
+    """High watermark, retrying while a new partition has no leader yet."""
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            return consumer.get_watermark_offsets(partition, timeout=10)[1]
+        except KafkaException:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+
+
+def partitions_of(bootstrap: str, topics: Iterable[str]) -> list[TopicPartition]:
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+    metadata = admin.list_topics(timeout=10).topics
+    return [
+        TopicPartition(topic, p) for topic in topics for p in metadata[topic].partitions
+    ]
+
+
+@dataclass
+class Usage:
+    """CPU seconds and RSS samples of one process."""
+
+    times: list[float] = field(default_factory=list)
+    cpu: list[float] = field(default_factory=list)
+    rss: list[int] = field(default_factory=list)
+
+    def cores(self, t0: float, t1: float) -> float:
+        """Mean cores used between two monotonic times (nearest samples)."""
+        if len(self.times) < 2:
+            return math.nan
+        i0 = int(np.searchsorted(self.times, t0))
+        i1 = int(np.searchsorted(self.times, t1, side="right")) - 1
+        i0, i1 = min(i0, len(self.times) - 1), max(i1, 0)
+        if i1 <= i0:
+            return math.nan
+        return (self.cpu[i1] - self.cpu[i0]) / (self.times[i1] - self.times[i0])
+
+    def peak_rss(self, t0: float, t1: float) -> int:
+        values = [r for t, r in zip(self.times, self.rss, strict=True) if t0 <= t <= t1]
+        return max(values) if values else 0
+
+
+class Sampler(threading.Thread):
+    """Samples CPU time and RSS of named processes and the whole machine."""
+
+    def __init__(self, interval_s: float = 0.5) -> None:
+        super().__init__(daemon=True, name="sampler")
+        self.interval_s = interval_s
+        self.usage: dict[str, Usage] = {}
+        self._processes: dict[str, psutil.Process] = {}
+        self._lock = threading.Lock()
+        self._stopping = threading.Event()
+        self.watch("harness", os.getpid())
+
+    def watch(self, name: str, pid: int) -> None:
+        with self._lock:
+            self._processes[name] = psutil.Process(pid)
+            self.usage[name] = Usage()
+
+    def forget(self, name: str) -> None:
+        with self._lock:
+            self._processes.pop(name, None)
+
+    def run(self) -> None:
+        machine = self.usage.setdefault("machine", Usage())
+        while not self._stopping.is_set():
+            now = time.monotonic()
+            cpu = psutil.cpu_times()
+            busy = cpu.user + cpu.nice + cpu.system + cpu.irq + cpu.softirq
+            machine.times.append(now)
+            machine.cpu.append(busy + getattr(cpu, "steal", 0.0))
+            machine.rss.append(0)
+            with self._lock:
+                processes = list(self._processes.items())
+            for name, process in processes:
+                try:
+                    times = process.cpu_times()
+                    rss = process.memory_info().rss
+                except psutil.Error:
+                    self.forget(name)
+                    continue
+                usage = self.usage[name]
+                usage.times.append(now)
+                usage.cpu.append(times.user + times.system)
+                usage.rss.append(rss)
+            self._stopping.wait(self.interval_s)
+
+    def close(self) -> None:
+        self._stopping.set()
+        if self.is_alive():
+            self.join(5)
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    return float(np.percentile(values, q)) if len(values) else math.nan
+
+
+def pulse_latencies(
+    outputs: Sequence[Output],
+    output_names: Iterable[str],
+    first_pulse_ns: int,
+    pulses_per_message: int,
+    data_range: tuple[int, int],
+    cutoff_ns: int,
+) -> tuple[list[float], int]:
+    """Latency (s) of every pulse with time in ``data_range`` and every source.
+
+    A pulse whose window output never arrived counts with ``cutoff_ns`` as
+    arrival (a lower bound); returns the latencies and how many such pulses
+    there were.
+    """
+    arrivals: dict[tuple[str, int], int] = {}
+    for output in outputs:
+        key = (output.name, output.start)
+        if key not in arrivals:
+            arrivals[key] = output.arrival_ns
+    group_ns = pulses_per_message * PULSE_NS
+    lo, hi = data_range
+    k0 = -(-(lo - first_pulse_ns) // PULSE_NS)
+    pulse_times = range(first_pulse_ns + k0 * PULSE_NS, hi, PULSE_NS)
+    latencies: list[float] = []
+    missing = 0
+    for name in output_names:
+        for pulse in pulse_times:
+            group_first = (
+                first_pulse_ns + (pulse - first_pulse_ns) // group_ns * group_ns
+            )
+            window_start = group_first // WINDOW_NS * WINDOW_NS
+            arrival = arrivals.get((name, window_start))
+            if arrival is None:
+                missing += 1
+                arrival = cutoff_ns
+            latencies.append((arrival - pulse) / 1e9)
+    return latencies, missing
+
+
+def wait_for_first_message(
+    reader: OutputReader, baseline: int, timeout: float = 60
+) -> float:
+    """Monotonic time at which the input topics grew past ``baseline``."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if reader.high_watermarks() > baseline:
+            return time.monotonic()
+        time.sleep(0.05)
+    raise TimeoutError("load generator produced nothing")
+
+
+def mono_to_wall_ns(mono: float) -> int:
+    return time.time_ns() + round((mono - time.monotonic()) * 1e9)
+
+
+def fmt_rate(value: float) -> str:
+    if not math.isfinite(value):
+        return "-"
+    if value >= 1e6:
+        return f"{value / 1e6:.2f}M"
+    if value >= 1e4:
+        return f"{value / 1e3:.0f}k"
+    if value >= 1e3:
+        return f"{value / 1e3:.1f}k"
+    return f"{value:.0f}"
+
+
+def machine_line() -> str:
+    import platform
+
+    import confluent_kafka
+
+    load = os.getloadavg()
+    return (
+        f"{platform.node()}: {os.cpu_count()} CPUs, Python "
+        f"{platform.python_version()}, confluent-kafka {confluent_kafka.version()[0]} "
+        f"(librdkafka {confluent_kafka.libversion()[0]}), load average "
+        f"{load[0]:.1f}/{load[1]:.1f}/{load[2]:.1f}"
+    )

@@ -1,0 +1,276 @@
+"""Scale-out: two detector_data workers split a partitioned topic between them.
+
+Workers of one service share the consumer group ``{instrument}_{service}``,
+so Kafka assigns each partition of the input topic to exactly one of them;
+there is no coordinator of our own. Each worker then counts and publishes
+only the events of its partitions, under the same output names as the other
+worker. What is checked here, through the real broker and the real fake
+producer:
+
+- with two workers on a 2-partition ``dummy_detector`` topic both receive
+  events, and the sum of their per-bank ledgers (``received``, ``counted``;
+  cumulative per worker, told apart by pid in their heartbeats) equals the
+  events produced;
+- summing every published ``*_current`` image and TOA spectrum over both
+  workers gives exactly the per-pixel counts of the events produced;
+- one worker alone (the other stopped, so it takes both partitions) counts
+  the same events again to the same totals and the same image.
+
+The test starts a broker of its own: the session broker's ``dummy_detector``
+has one partition, and partitions can only be added, never removed, so
+changing it would leak into other tests.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from ess.livedata.core.plugins import load_instrument
+from ess.livedata.core.status import ServiceStatus
+from ess.livedata.core.streams import LIVEDATA_TOPIC_SUFFIX, Topology
+from ess.livedata.fake.detectors import PixelSampler, draw_events
+from ess.livedata.kafka.clients import ensure_topics
+from ess.livedata.kafka.local_broker import LocalKafkaBroker, MissingToolError
+from ess.livedata.kafka.settings import KafkaSettings
+from ess.livedata.processing.detectors import DEFAULT_BINNING
+from ess.livedata.testing.processes import Program
+from ess.livedata.testing.readers import LivedataReader
+
+pytestmark = pytest.mark.kafka
+
+INSTRUMENT = "dummy"
+SERVICE = "detector_data"
+PARTITIONS = 2
+PULSES = 28
+EVENTS_PER_PULSE = 500
+SEED = 11
+# The logical view of each bank of the dummy instrument (no fold/transpose,
+# so the image is the bank's detector_number array).
+LOGICAL_VIEW = {"panel_0": "pixels", "tubes_1": "tubes"}
+
+
+@pytest.fixture(scope="module")
+def bootstrap(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A broker of this module's own with a 2-partition detector topic."""
+    broker = LocalKafkaBroker(data_dir=tmp_path_factory.mktemp("scaleout-kafka"))
+    try:
+        broker.start()
+    except MissingToolError as err:
+        pytest.fail(f"{err} (or deselect with -m 'not kafka')", pytrace=False)
+    try:
+        servers = broker.bootstrap_servers
+        settings = KafkaSettings(bootstrap_servers=servers)
+        mapping = load_instrument(INSTRUMENT).stream_mapping(Topology.DEV)
+        detector_topic = f"{INSTRUMENT}_detector"
+        ensure_topics(settings, [detector_topic], partitions=PARTITIONS)
+        others = {key.topic for key in mapping.inputs} - {detector_topic}
+        others |= {f"{INSTRUMENT}_{s}" for s in LIVEDATA_TOPIC_SUFFIX.values()}
+        ensure_topics(settings, others)
+        yield servers
+    finally:
+        broker.stop()
+
+
+@pytest.fixture
+def reader(bootstrap: str) -> Iterator[LivedataReader]:
+    reader = LivedataReader(bootstrap, INSTRUMENT)
+    try:
+        yield reader
+    finally:
+        reader.close()
+
+
+@pytest.fixture
+def start(bootstrap: str, tmp_path: Path) -> Iterator[Callable[..., Program]]:
+    """Start ``python -m ess.livedata.services.<name> --instrument dummy ...``;
+    each program logs to a folder of its own (workers share a module name)."""
+    programs: list[Program] = []
+
+    def start(name: str, *args: str) -> Program:
+        log_dir = tmp_path / f"{len(programs)}-{name}"
+        log_dir.mkdir()
+        program = Program(
+            f"ess.livedata.services.{name}",
+            ["--instrument", INSTRUMENT, *args],
+            bootstrap_servers=bootstrap,
+            log_dir=log_dir,
+        )
+        programs.append(program)
+        return program
+
+    try:
+        yield start
+    finally:
+        for program in programs:
+            program.stop()
+
+
+def expected_counts() -> dict[str, np.ndarray]:
+    """Per-pixel counts (detector_number order) of what fake_detectors sends,
+    TOA within the default binning, by repeating its draws."""
+    loaded = load_instrument(INSTRUMENT)
+    instrument, shapes = loaded.instrument, loaded.fake_data_shapes()
+    samplers = [
+        PixelSampler(bank, shapes, instrument.sample_position)
+        for bank in instrument.detectors
+    ]
+    rng = np.random.default_rng(SEED)
+    hi = round(DEFAULT_BINNING.toa_max * DEFAULT_BINNING.unit.ns)
+    counts = {
+        bank.name: np.zeros(bank.detector_number.shape, dtype=np.int64)
+        for bank in instrument.detectors
+    }
+    for _ in range(PULSES):
+        for bank, sampler in zip(instrument.detectors, samplers, strict=True):
+            pixel_id, toa = draw_events(
+                sampler, shapes.detector_toa, EVENTS_PER_PULSE, rng
+            )
+            numbers = bank.detector_number.values.ravel()
+            index = np.searchsorted(numbers, pixel_id[(toa >= 0) & (toa < hi)])
+            counts[bank.name] += np.bincount(index, minlength=numbers.size).reshape(
+                bank.detector_number.shape
+            )
+    return counts
+
+
+def run_fake(start: Callable[..., Program]) -> None:
+    fake = start(
+        "fake_detectors",
+        "--pulses",
+        str(PULSES),
+        "--seed",
+        str(SEED),
+        "--events-per-pulse",
+        str(EVENTS_PER_PULSE),
+    )
+    assert fake.wait(timeout=60) == 0, fake.log()
+
+
+def latest_by_worker(
+    reader: LivedataReader, pids: set[int]
+) -> dict[int, ServiceStatus]:
+    latest: dict[int, ServiceStatus] = {}
+    for status in reader.status:
+        if status.service == SERVICE and status.pid in pids:
+            latest[status.pid] = status
+    return latest
+
+
+def wait_for_assignment(
+    reader: LivedataReader, partitions_by_pid: dict[int, int]
+) -> None:
+    """Until each worker's heartbeat shows this many assigned partitions
+    (its data partitions plus its own command-topic partition)."""
+
+    def assigned() -> bool:
+        latest = latest_by_worker(reader, set(partitions_by_pid))
+        return len(latest) == len(partitions_by_pid) and all(
+            latest[pid].counters.get("assigned_partitions") == n
+            for pid, n in partitions_by_pid.items()
+        )
+
+    reader.wait_for(assigned, timeout=90, what=f"assignment {partitions_by_pid}")
+
+
+def wait_for_ledgers(
+    reader: LivedataReader, pids: set[int], base: dict[str, int], total: int
+) -> dict[int, dict[str, dict]]:
+    """Until the workers' ledgers together received ``total`` more events
+    per bank than ``base``; returns the ledgers by pid."""
+
+    def done() -> dict[int, dict[str, dict]] | None:
+        latest = latest_by_worker(reader, pids)
+        ledgers = {pid: s.details.get("ledger", {}) for pid, s in latest.items()}
+        for bank in LOGICAL_VIEW:
+            received = sum(
+                ledger.get(bank, {}).get("received", 0) for ledger in ledgers.values()
+            )
+            if received - base.get(bank, 0) != total:
+                return None
+        return ledgers
+
+    return reader.wait_for(done, timeout=60, what=f"ledgers to reach {total}")
+
+
+def current_sums(
+    reader: LivedataReader, skip: dict[str, int] | None = None
+) -> tuple[dict[str, np.ndarray], dict[str, int]]:
+    """Per bank: the sum of all its ``<logical view>_current`` images, and
+    the total of all its ``toa_current`` spectra (both workers, all windows),
+    leaving out the first ``skip[name]`` messages of each output."""
+    skip = skip or {}
+    images: dict[str, np.ndarray] = {}
+    toa: dict[str, int] = {}
+    for bank, view in LOGICAL_VIEW.items():
+        name = f"{SERVICE}/{bank}/{view}_current"
+        messages = reader.data.get(name, [])[skip.get(name, 0) :]
+        if messages:
+            images[bank] = sum(m.values for m in messages)
+        name = f"{SERVICE}/{bank}/toa_current"
+        messages = reader.data.get(name, [])[skip.get(name, 0) :]
+        toa[bank] = int(sum(m.sum().value for m in messages))
+    return images, toa
+
+
+def output_counts(reader: LivedataReader) -> dict[str, int]:
+    return {name: len(messages) for name, messages in reader.data.items()}
+
+
+def test_two_workers_count_what_one_counts(start, reader):
+    expected = expected_counts()
+    produced = PULSES * EVENTS_PER_PULSE
+    worker_a = start(SERVICE, "--dev")
+    wait_for_assignment(reader, {worker_a.process.pid: 1 + PARTITIONS})
+    worker_b = start(SERVICE, "--dev")
+    pids = {worker_a.process.pid, worker_b.process.pid}
+    # After the rebalance each worker has one data partition (+ commands).
+    wait_for_assignment(reader, dict.fromkeys(pids, 2))
+
+    run_fake(start)
+    ledgers = wait_for_ledgers(reader, pids, {}, produced)
+    for bank, image in expected.items():
+        per_worker = [ledgers[pid][bank] for pid in pids]
+        # Both partitions were used: each worker saw part of the data.
+        assert all(ledger["received"] > 0 for ledger in per_worker), per_worker
+        assert all(ledger["balanced"] for ledger in per_worker), per_worker
+        assert sum(ledger["counted"] for ledger in per_worker) == image.sum()
+
+    def published() -> bool:
+        _, toa = current_sums(reader)
+        return all(toa[bank] == image.sum() for bank, image in expected.items())
+
+    reader.wait_for(published, timeout=30, what="all windows of both workers")
+    images, _ = current_sums(reader)
+    for bank, image in expected.items():
+        np.testing.assert_array_equal(images[bank], image)
+    two_workers = {pid: ledgers[pid] for pid in pids}
+
+    # One worker alone: the other leaves the group, the first takes over.
+    assert worker_b.stop() == 0
+    wait_for_assignment(reader, {worker_a.process.pid: 1 + PARTITIONS})
+    before = output_counts(reader)
+    base = {
+        bank: ledger["received"]
+        for bank, ledger in two_workers[worker_a.process.pid].items()
+    }
+    run_fake(start)
+    alone = wait_for_ledgers(reader, {worker_a.process.pid}, base, produced)
+    for bank, image in expected.items():
+        counted = alone[worker_a.process.pid][bank]["counted"]
+        counted -= two_workers[worker_a.process.pid][bank]["counted"]
+        assert counted == sum(two_workers[pid][bank]["counted"] for pid in pids)
+        assert counted == image.sum()
+
+    def published_alone() -> bool:
+        _, toa = current_sums(reader, before)
+        return all(toa[bank] == image.sum() for bank, image in expected.items())
+
+    reader.wait_for(published_alone, timeout=30, what="all windows of one worker")
+    images, _ = current_sums(reader, before)
+    for bank, image in expected.items():
+        np.testing.assert_array_equal(images[bank], image)
+    assert worker_a.stop() == 0
