@@ -18,7 +18,7 @@ import time
 from collections.abc import Iterator
 
 import pytest
-from conftest import wait_until_consuming
+from conftest import private_broker, wait_until_consuming
 from reliability_helpers import (
     INSTRUMENT,
     SERVICE,
@@ -28,11 +28,7 @@ from reliability_helpers import (
     start_monitor_service,
 )
 
-from ess.livedata.core.plugins import load_instrument
-from ess.livedata.core.streams import LIVEDATA_TOPIC_SUFFIX, Topology
-from ess.livedata.kafka.clients import ensure_topics
-from ess.livedata.kafka.local_broker import LocalKafkaBroker, MissingToolError
-from ess.livedata.kafka.settings import KafkaSettings
+from ess.livedata.kafka.local_broker import LocalKafkaBroker
 from ess.livedata.testing.readers import LivedataReader
 
 pytestmark = [pytest.mark.kafka, pytest.mark.slow]
@@ -43,19 +39,8 @@ OUTAGE_S = 10
 @pytest.fixture(scope="module")
 def outage_broker(tmp_path_factory) -> Iterator[LocalKafkaBroker]:
     """A broker of this module only, so stopping it disturbs no other test."""
-    broker = LocalKafkaBroker(data_dir=tmp_path_factory.mktemp("outage-kafka"))
-    try:
-        broker.start()
-    except MissingToolError as err:
-        pytest.fail(str(err), pytrace=False)
-    mapping = load_instrument(INSTRUMENT).stream_mapping(Topology.DEV)
-    topics = {key.topic for key in mapping.inputs}
-    topics |= {f"{INSTRUMENT}_{s}" for s in LIVEDATA_TOPIC_SUFFIX.values()}
-    ensure_topics(KafkaSettings(bootstrap_servers=broker.bootstrap_servers), topics)
-    try:
+    with private_broker(tmp_path_factory.mktemp("outage-kafka")) as broker:
         yield broker
-    finally:
-        broker.close()
 
 
 def test_service_survives_broker_outage_and_counts_each_event_once(

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
 
 import pytest
 from confluent_kafka import Producer
@@ -12,6 +15,7 @@ from confluent_kafka import Producer
 from ess.livedata.core.message import StreamKind
 from ess.livedata.core.streams import LIVEDATA_TOPIC_SUFFIX, Topology
 from ess.livedata.kafka.clients import ensure_topics
+from ess.livedata.kafka.local_broker import LocalKafkaBroker, MissingToolError
 from ess.livedata.kafka.settings import KafkaSettings
 from ess.livedata.testing.processes import Program
 from ess.livedata.testing.readers import LivedataReader
@@ -19,17 +23,43 @@ from ess.livedata.testing.readers import LivedataReader
 INSTRUMENT = "dummy"
 
 
-@pytest.fixture
-def bootstrap(kafka_broker) -> str:
-    """Bootstrap servers, with the dummy instrument's dev topics created."""
+def create_instrument_topics(servers: str, partitions: Mapping[str, int] = {}) -> None:
+    """The dummy instrument's dev topics; ``partitions`` by topic, else one."""
     from ess.livedata.core.plugins import load_instrument
 
-    servers = kafka_broker.bootstrap_servers
+    settings = KafkaSettings(bootstrap_servers=servers)
     mapping = load_instrument(INSTRUMENT).stream_mapping(Topology.DEV)
     topics = {key.topic for key in mapping.inputs}
     topics |= {f"{INSTRUMENT}_{suffix}" for suffix in LIVEDATA_TOPIC_SUFFIX.values()}
-    ensure_topics(KafkaSettings(bootstrap_servers=servers), topics)
-    return servers
+    for topic, count in partitions.items():
+        ensure_topics(settings, [topic], partitions=count)
+    ensure_topics(settings, topics - set(partitions))
+
+
+@pytest.fixture
+def bootstrap(kafka_broker) -> str:
+    """Bootstrap servers, with the dummy instrument's dev topics created."""
+    create_instrument_topics(kafka_broker.bootstrap_servers)
+    return kafka_broker.bootstrap_servers
+
+
+@contextmanager
+def private_broker(
+    data_dir: Path, partitions: Mapping[str, int] = {}, **options: Any
+) -> Iterator[LocalKafkaBroker]:
+    """A broker of one test module, with the instrument's topics, for tests
+    that stop it, secure it or partition a topic, which must not disturb the
+    session broker. ``options`` go to :class:`LocalKafkaBroker`."""
+    broker = LocalKafkaBroker(data_dir=data_dir, **options)
+    try:
+        broker.start()
+    except MissingToolError as err:
+        pytest.fail(f"{err} (or deselect with -m 'not kafka')", pytrace=False)
+    try:
+        create_instrument_topics(broker.bootstrap_servers, partitions)
+        yield broker
+    finally:
+        broker.close()
 
 
 @pytest.fixture

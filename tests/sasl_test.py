@@ -15,14 +15,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import wait_until_consuming
+from conftest import private_broker, wait_until_consuming
 from reliability_helpers import INSTRUMENT, SERVICE
 
-from ess.livedata.core.plugins import load_instrument
-from ess.livedata.core.streams import LIVEDATA_TOPIC_SUFFIX, Topology
-from ess.livedata.kafka.clients import ensure_topics
-from ess.livedata.kafka.local_broker import LocalKafkaBroker, MissingToolError
-from ess.livedata.kafka.settings import KafkaSettings
+from ess.livedata.kafka.local_broker import LocalKafkaBroker
 from ess.livedata.testing.processes import Program
 from ess.livedata.testing.readers import LivedataReader
 
@@ -36,21 +32,9 @@ EVENTS_PER_PULSE = 100
 
 @pytest.fixture(scope="module")
 def sasl_broker(tmp_path_factory) -> Iterator[LocalKafkaBroker]:
-    broker = LocalKafkaBroker(
-        data_dir=tmp_path_factory.mktemp("sasl-kafka"), sasl_users=USERS
-    )
-    try:
-        broker.start()
-    except MissingToolError as err:
-        pytest.fail(str(err), pytrace=False)
-    mapping = load_instrument(INSTRUMENT).stream_mapping(Topology.DEV)
-    topics = {key.topic for key in mapping.inputs}
-    topics |= {f"{INSTRUMENT}_{s}" for s in LIVEDATA_TOPIC_SUFFIX.values()}
-    ensure_topics(KafkaSettings(bootstrap_servers=broker.bootstrap_servers), topics)
-    try:
+    data_dir = tmp_path_factory.mktemp("sasl-kafka")
+    with private_broker(data_dir, sasl_users=USERS) as broker:
         yield broker
-    finally:
-        broker.close()
 
 
 def sasl_env(

@@ -24,18 +24,14 @@ changing it would leak into other tests.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import private_broker
 
 from ess.livedata.core.plugins import load_instrument
 from ess.livedata.core.status import ServiceStatus
-from ess.livedata.core.streams import LIVEDATA_TOPIC_SUFFIX, Topology
 from ess.livedata.fake.detectors import PixelSampler, draw_events
-from ess.livedata.kafka.clients import ensure_topics
-from ess.livedata.kafka.local_broker import LocalKafkaBroker, MissingToolError
-from ess.livedata.kafka.settings import KafkaSettings
 from ess.livedata.processing.detectors import DEFAULT_BINNING
 from ess.livedata.testing.processes import Program
 from ess.livedata.testing.readers import LivedataReader
@@ -56,57 +52,10 @@ LOGICAL_VIEW = {"panel_0": "pixels", "tubes_1": "tubes"}
 @pytest.fixture(scope="module")
 def bootstrap(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A broker of this module's own with a 2-partition detector topic."""
-    broker = LocalKafkaBroker(data_dir=tmp_path_factory.mktemp("scaleout-kafka"))
-    try:
-        broker.start()
-    except MissingToolError as err:
-        pytest.fail(f"{err} (or deselect with -m 'not kafka')", pytrace=False)
-    try:
-        servers = broker.bootstrap_servers
-        settings = KafkaSettings(bootstrap_servers=servers)
-        mapping = load_instrument(INSTRUMENT).stream_mapping(Topology.DEV)
-        detector_topic = f"{INSTRUMENT}_detector"
-        ensure_topics(settings, [detector_topic], partitions=PARTITIONS)
-        others = {key.topic for key in mapping.inputs} - {detector_topic}
-        others |= {f"{INSTRUMENT}_{s}" for s in LIVEDATA_TOPIC_SUFFIX.values()}
-        ensure_topics(settings, others)
-        yield servers
-    finally:
-        broker.stop()
-
-
-@pytest.fixture
-def reader(bootstrap: str) -> Iterator[LivedataReader]:
-    reader = LivedataReader(bootstrap, INSTRUMENT)
-    try:
-        yield reader
-    finally:
-        reader.close()
-
-
-@pytest.fixture
-def start(bootstrap: str, tmp_path: Path) -> Iterator[Callable[..., Program]]:
-    """Start ``python -m ess.livedata.services.<name> --instrument dummy ...``;
-    each program logs to a folder of its own (workers share a module name)."""
-    programs: list[Program] = []
-
-    def start(name: str, *args: str) -> Program:
-        log_dir = tmp_path / f"{len(programs)}-{name}"
-        log_dir.mkdir()
-        program = Program(
-            f"ess.livedata.services.{name}",
-            ["--instrument", INSTRUMENT, *args],
-            bootstrap_servers=bootstrap,
-            log_dir=log_dir,
-        )
-        programs.append(program)
-        return program
-
-    try:
-        yield start
-    finally:
-        for program in programs:
-            program.stop()
+    partitions = {f"{INSTRUMENT}_detector": PARTITIONS}
+    data_dir = tmp_path_factory.mktemp("scaleout-kafka")
+    with private_broker(data_dir, partitions) as broker:
+        yield broker.bootstrap_servers
 
 
 def expected_counts() -> dict[str, np.ndarray]:

@@ -5,11 +5,9 @@ from __future__ import annotations
 import logging
 
 import pytest
-from loop_test import MON, SECOND, T0, ListSink, ListSource, SumProcessor, data
+from loop_test import MON, SECOND, T0, SumProcessor, build_loop, data
 
-from ess.livedata.core.loop import ProcessingLoop
 from ess.livedata.core.message import Message, StreamKind
-from ess.livedata.core.window import WindowClock
 
 
 class SkippingSumProcessor(SumProcessor):
@@ -26,26 +24,7 @@ class SkippingSumProcessor(SumProcessor):
 
 
 def make_loop(processor, max_lag_s=5.0):
-    source, sink = ListSource(), ListSink()
-    wall = [T0]
-    clock = WindowClock(
-        length_ns=SECOND,
-        max_skew_ns=600 * SECOND,
-        wall_clock_ns=lambda: wall[0],
-        monotonic=lambda: 0.0,
-    )
-    loop = ProcessingLoop(
-        service="test",
-        instrument="dummy",
-        source=source,
-        sink=sink,
-        processor=processor,
-        clock=clock,
-        heartbeat_interval_s=1e9,
-        monotonic=lambda: 0.0,
-        max_lag_s=max_lag_s,
-    )
-    return loop, source, sink, wall
+    return build_loop(processor, max_lag_s=max_lag_s)
 
 
 def backlog(seconds: int, per_window: int = 3) -> list[Message]:

@@ -56,8 +56,9 @@ class SumProcessor:
         return {"factor": self.factor}
 
 
-def make_loop():
-    source, sink, processor = ListSource(), ListSink(), SumProcessor()
+def build_loop(processor, **options):
+    """A loop over list source and sink, with a wall clock the test moves."""
+    source, sink = ListSource(), ListSink()
     wall = [T0]
     clock = WindowClock(
         length_ns=SECOND,
@@ -74,7 +75,14 @@ def make_loop():
         clock=clock,
         heartbeat_interval_s=1e9,
         monotonic=lambda: 0.0,
+        **options,
     )
+    return loop, source, sink, wall
+
+
+def make_loop():
+    processor = SumProcessor()
+    loop, source, sink, _ = build_loop(processor)
     return loop, source, sink, processor
 
 

@@ -26,8 +26,7 @@ class Program:
         env: Mapping[str, str] | None = None,
     ) -> None:
         self.module = module
-        name = module.rsplit(".", 1)[-1]
-        self.log_path = log_dir / f"{name}.log"
+        self.log_path = _unused_log_path(log_dir, module.rsplit(".", 1)[-1])
         environment = {
             **os.environ,
             "KAFKA_BOOTSTRAP_SERVERS": bootstrap_servers,
@@ -66,3 +65,14 @@ class Program:
                 self.process.wait()
         self._log.close()
         return self.process.returncode
+
+
+def _unused_log_path(log_dir: Path, name: str) -> Path:
+    """``<name>.log``, or ``<name>-2.log``... when programs share a module
+    (e.g. two workers of one service), so no log overwrites another."""
+    path = log_dir / f"{name}.log"
+    copy = 1
+    while path.exists():
+        copy += 1
+        path = log_dir / f"{name}-{copy}.log"
+    return path
