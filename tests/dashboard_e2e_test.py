@@ -36,6 +36,9 @@ CHROMIUM_ARGS = [
     "--disable-background-networking",
 ]
 CUMULATIVE = "monitor_data/monitor1/cumulative"
+# A drawn ROI goes browser -> dashboard -> Kafka -> service -> Kafka -> browser;
+# on a loaded 2-core machine that round trip once took over 60 s.
+SLOW_UNDER_LOAD_S = 150
 
 
 def unused_port() -> int:
@@ -333,6 +336,7 @@ def test_detector_images_and_a_drawn_roi_with_its_spectrum(
     wait_for(
         lambda: page.locator('.ld-feedback [data-outcome="accepted"]').count(),
         "the ROI to be accepted",
+        timeout=SLOW_UNDER_LOAD_S,
     )
     reader.wait_for(
         lambda: (
@@ -342,5 +346,9 @@ def test_detector_images_and_a_drawn_roi_with_its_spectrum(
         what="counts in the published ROI spectrum",
     )
     spectra = page.locator('.ld-caption[data-output="detector_data/panel_0/roi"]')
-    wait_for(lambda: "ROI 0" in spectra.inner_text(), "the ROI spectrum on the page")
+    wait_for(
+        lambda: "ROI 0" in spectra.inner_text(),
+        "the ROI spectrum on the page",
+        timeout=SLOW_UNDER_LOAD_S,
+    )
     screenshot(page, tmp_path / "detectors-roi.png")
