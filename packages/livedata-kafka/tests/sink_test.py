@@ -1,3 +1,5 @@
+import logging
+
 import numpy as np
 import scipp as sc
 from confluent_kafka import Producer
@@ -6,8 +8,15 @@ from ess.livedata.core.message import Message, StreamId, StreamKind
 from ess.livedata.kafka.sink import KafkaSink
 
 
+def unreachable_producer(**config) -> Producer:
+    """A producer with nowhere to deliver; its connection errors go to logging
+    rather than to the test run's stderr."""
+    config = {"bootstrap.servers": "127.0.0.1:1", **config}
+    return Producer(config, logger=logging.getLogger("unreachable-producer"))
+
+
 def test_oversized_result_is_counted_not_raised():
-    producer = Producer({"bootstrap.servers": "127.0.0.1:1", "message.max.bytes": 2000})
+    producer = unreachable_producer(**{"message.max.bytes": 2000})
     sink = KafkaSink(producer, {StreamKind.LIVEDATA_DATA: "t_livedata_data"})
     big = sc.DataArray(sc.array(dims=["x"], values=np.arange(10_000.0), unit="counts"))
     small = sc.DataArray(sc.array(dims=["x"], values=np.arange(3.0), unit="counts"))
@@ -18,7 +27,7 @@ def test_oversized_result_is_counted_not_raised():
 
 
 def test_result_da00_cannot_carry_is_counted_not_raised():
-    producer = Producer({"bootstrap.servers": "127.0.0.1:1"})
+    producer = unreachable_producer()
     sink = KafkaSink(producer, {StreamKind.LIVEDATA_DATA: "t_livedata_data"})
     vectors = sc.DataArray(sc.vectors(dims=["x"], values=np.zeros((2, 3)), unit="m"))
     stream = StreamId(StreamKind.LIVEDATA_DATA, "svc/src/out")
