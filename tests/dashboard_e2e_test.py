@@ -21,6 +21,7 @@ import pytest
 from confluent_kafka.admin import AdminClient
 from conftest import INSTRUMENT, wait_until_consuming
 from playwright.sync_api import Browser, Page, sync_playwright
+from reliability_helpers import PulseProducer
 
 from ess.livedata.testing.processes import Program
 
@@ -206,6 +207,46 @@ def test_invalid_binning_is_explained_and_valid_one_applied(
     readback = page.locator(".ld-readback")
     wait_for(lambda: "50 bins" in readback.inner_text(), "the readback")
     screenshot(page, tmp_path / "monitors-50-bins-log.png")
+
+
+def test_skipped_events_reach_the_status_strip(
+    start, reader, bootstrap, dashboard, page, tmp_path
+):
+    """Back-pressure on the page: a backlog older than ``--max-lag-s`` is
+    skipped, and the status strip shows exactly the events the service
+    counted as skipped, and that it is skipping."""
+    start("monitor_data", "--dev", "--max-lag-s", "3")
+    wait_until_consuming(reader, "monitor_data", partitions=2)
+    open_dashboard(page, dashboard("monitors")[0])
+    row = page.locator('tr[data-service="monitor_data"]')
+    wait_for(
+        lambda: row.count() and "none · max lag 3 s" in row.inner_text(),
+        "the status strip to show nothing skipped",
+        timeout=SLOW_UNDER_LOAD_S,
+    )
+    # 10 s of pulses from 30 s ago: every window is too old to be processed.
+    producer = PulseProducer(bootstrap, events_per_pulse=100, seed=3)
+    producer.backlog(time.time_ns() - 30 * 1_000_000_000, pulses=10 * 14)
+    producer.flush()
+    delivered = producer.delivered_events
+    wait_for(
+        lambda: row.get_attribute("data-events-skipped") == str(delivered),
+        f"{delivered} skipped events on the page",
+        timeout=SLOW_UNDER_LOAD_S,
+    )
+    assert row.get_attribute("data-skipping") == "true"
+    assert f"skipping now · {delivered:,} events in" in row.inner_text()
+    banner = page.locator(".ld-banner.warning", has_text="falling behind")
+    assert f"{delivered:,} events skipped" in banner.inner_text()
+    # The service's own count agrees with the page.
+    reader.wait_for(
+        lambda: (
+            reader.latest_status("monitor_data").counters["events_skipped"] == delivered
+        ),
+        timeout=SLOW_UNDER_LOAD_S,
+        what=f"{delivered} events_skipped in the heartbeat",
+    )
+    screenshot(page, tmp_path / "monitors-skipping.png")
 
 
 def consumers_of(bootstrap: str, pid: int) -> list[str]:

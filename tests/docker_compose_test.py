@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from ess.livedata.kafka.settings import settings_from_env
+
 ROOT = Path(__file__).parents[1]
 DOCKER = ROOT / "docker"
 
@@ -52,21 +54,44 @@ def test_broker_runs_kraft_without_zookeeper(compose):
     assert not any("zookeeper" in name for name in compose["services"])
 
 
+class RecordingEnv:
+    """Stands in for ``environs.Env``: records the variables settings read."""
+
+    def __init__(self) -> None:
+        self.names: list[str] = []
+
+    def str(self, name: str, default: str | None) -> str | None:
+        self.names.append(name)
+        return default
+
+
+def kafka_variables() -> list[str]:
+    """Every ``KAFKA_*`` / ``KAFKA2_*`` variable the Kafka settings read."""
+    env = RecordingEnv()
+    for prefix in ("KAFKA_", "KAFKA2_"):
+        settings_from_env(prefix, {"bootstrap_servers": "kafka:9092"}, env=env)
+    return env.names
+
+
 def test_environment_is_passed_through(compose):
+    variables = kafka_variables()
+    assert "KAFKA2_SSL_KEY_PASSWORD" in variables  # SSL ones too
     for name, service in compose["services"].items():
         if name == "kafka":
             continue
         env = service["environment"]
         assert env["LIVEDATA_INSTRUMENT"] == "${LIVEDATA_INSTRUMENT:-dummy}"
-        for prefix in ("KAFKA_", "KAFKA2_"):
-            for var in (
-                "BOOTSTRAP_SERVERS",
-                "SECURITY_PROTOCOL",
-                "SASL_MECHANISM",
-                "SASL_USERNAME",
-                "SASL_PASSWORD",
-            ):
-                assert f"{prefix}{var}" in env, (name, prefix, var)
+        for variable in variables:
+            assert variable in env, (name, variable)
+            assert env[variable].startswith(f"${{{variable}:-"), (name, variable)
+
+
+def test_user_guide_lists_every_kafka_variable():
+    guide = (ROOT / "docs" / "user-guide.md").read_text()
+    for variable in kafka_variables():
+        if variable.startswith("KAFKA_"):
+            assert f"`{variable}`" in guide, variable
+    assert "`KAFKA2_*`" in guide
 
 
 def test_commands_name_existing_modules(compose):

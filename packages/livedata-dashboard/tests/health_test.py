@@ -4,9 +4,11 @@ from ess.livedata.core.status import ServiceState, ServiceStatus
 from ess.livedata.dashboard.health import (
     FORGET_AFTER_S,
     Level,
+    Skipped,
     banners,
     service_row,
     service_rows,
+    skipped_text,
 )
 from ess.livedata.dashboard.store import BrokerHealth, Heartbeat, ServiceHealth
 
@@ -111,3 +113,50 @@ def test_stopped_service_without_replacement_is_reported():
     (banner,) = banners(BROKER_OK, rows, ["monitor_data"])
     assert banner.level is Level.WARNING
     assert "stopped" in banner.text
+
+
+def skipping_status(**details) -> ServiceStatus:
+    return status().model_copy(
+        update={
+            "counters": {"events_skipped": 75_000, "windows_skipped": 27},
+            "details": {"max_lag_s": 5.0, "skipping": True, **details},
+        }
+    )
+
+
+def test_skipping_is_read_from_counters_and_details():
+    row = service_row(health((skipping_status(), NOW)), NOW)
+    assert row.skipped == Skipped(active=True, events=75_000, windows=27, max_lag_s=5)
+
+
+@pytest.mark.parametrize(
+    ("skipped", "text"),
+    [
+        (Skipped(False, 0, 0, 5.0), "none · max lag 5 s"),
+        (Skipped(False, 0, 0, None), "never skips"),
+        (Skipped(False, 1, 1, 2.5), "1 event in 1 window · max lag 2.5 s"),
+        (
+            Skipped(True, 75_000, 27, 5.0),
+            "skipping now · 75,000 events in 27 windows · max lag 5 s",
+        ),
+    ],
+)
+def test_skipped_text_is_never_blank_and_says_none_for_zero(skipped, text):
+    assert skipped_text(skipped) == text
+
+
+def test_a_heartbeat_without_skip_fields_reads_as_never_skipping():
+    row = service_row(health((status(), NOW)), NOW)
+    assert row.skipped == Skipped(False, 0, 0, None)
+    assert skipped_text(row.skipped) == "never skips"
+
+
+def test_skipping_service_gets_a_warning_banner_until_it_caught_up():
+    rows = service_rows({"a": health((skipping_status(), NOW - 1))}, NOW)
+    (banner,) = banners(BROKER_OK, rows, ["monitor_data"])
+    assert banner.level is Level.WARNING
+    assert "monitor_data is falling behind" in banner.text
+    assert "75,000 events skipped" in banner.text
+    caught_up = skipping_status(skipping=False)
+    rows = service_rows({"a": health((caught_up, NOW - 1))}, NOW)
+    assert banners(BROKER_OK, rows, ["monitor_data"]) == []

@@ -120,11 +120,21 @@ def test_jobs_from_heartbeat_and_stop(backend, store, producer):
         service="data_reduction",
         instrument="dummy",
         state=ServiceState.RUNNING,
-        details={"jobs": {"j1": {"workflow": "spectrum/v2", "state": "running"}}},
+        details={
+            "jobs": {
+                "j1": {
+                    "workflow": "spectrum/v2",
+                    "state": "running",
+                    "skipped_events": 12345,
+                }
+            }
+        },
     )
     store.put_status(status, sent_s=store.now())
     jobs.update(store.now())
     assert "running" in jobs.table.object
+    assert "<th>events skipped</th>" in jobs.table.object
+    assert "<td>12,345</td>" in jobs.table.object
     assert jobs.job.options == ["j1"]
     jobs.job.value = "j1"
     jobs.stop.clicks += 1

@@ -356,3 +356,46 @@ def test_stopped_jobs_make_room_for_new_ones(processor, monkeypatch):
     accepted(processor, "stop_job", target="a")
     start_count(processor, "c")
     assert list(processor.status_details()["jobs"]) == ["b", "c"]
+
+
+def skip(processor: JobProcessor, index: int, *messages: Message) -> int:
+    grouped: dict[StreamId, list[Message]] = {}
+    for message in messages:
+        grouped.setdefault(message.stream, []).append(message)
+    return processor.skip_window(window(index), grouped)
+
+
+def test_skipped_window_reaches_no_workflow_and_each_job_counts_its_streams(
+    processor,
+):
+    start_count(processor, "j1")  # panel_0, and monitor1 as auxiliary
+    accepted(
+        processor, "start_job", target="j2", workflow="count/v1", sources=["tubes_1"]
+    )
+    run(processor, 0, events(PANEL, 5))
+    # monitor1 is read by both jobs but its 3 events are skipped once.
+    skipped = skip(processor, 1, events(PANEL, 4), events(TUBES, 7), events(MONITOR, 3))
+    assert skipped == 4 + 7 + 3
+    assert state(processor, "j1")["skipped_events"] == 4 + 3
+    assert state(processor, "j2")["skipped_events"] == 7 + 3
+    out = run(processor, 2, events(PANEL, 1))
+    assert out["data_reduction/j1/detector"].value == 5 + 1  # not the skipped 4
+    assert out["data_reduction/j1/monitor"].value == 0
+    # The count is what the current result lacks: a reset or rebuild clears it.
+    accepted(processor, "reset", target="j1")
+    assert state(processor, "j1")["skipped_events"] == 0
+    accepted(processor, "update_job_params", target="j2", params={"scale": 2.0})
+    assert state(processor, "j2")["skipped_events"] == 0
+
+
+def test_skip_returns_the_events_of_streams_live_jobs_read_each_once(processor):
+    assert skip(processor, 0, events(PANEL, 4)) == 0  # no job: nothing is lacking
+    start_count(processor, "j1")
+    start_count(processor, "j2")
+    accepted(
+        processor, "start_job", target="j3", workflow="count/v1", sources=["tubes_1"]
+    )
+    accepted(processor, "stop_job", target="j3")
+    skipped = skip(processor, 1, events(PANEL, 4), events(MONITOR, 3), events(TUBES, 9))
+    assert skipped == 4 + 3  # tubes_1 is read only by the stopped job
+    assert state(processor, "j3")["skipped_events"] == 0

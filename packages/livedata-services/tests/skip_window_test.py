@@ -1,5 +1,7 @@
 """Back-pressure in the services: skipped windows are counted exactly, not processed.
 
+The reduction service's jobs are tested in ``jobs_test.py``.
+
 Also the absurd-value checks the issue lists that are not covered elsewhere:
 negative time of arrival on a monitor.
 """
@@ -17,6 +19,7 @@ from ess.livedata.core.window import TimeWindow
 from ess.livedata.instruments.dummy.plugin import make_instrument
 from ess.livedata.processing.detectors import DetectorProcessor
 from ess.livedata.processing.monitors import MonitorProcessor
+from ess.livedata.processing.skipping import skipped_events
 from ess.livedata.processing.timeseries import TimeseriesProcessor
 
 MS = 1_000_000
@@ -134,3 +137,10 @@ def test_skipping_an_empty_window_counts_nothing(processor_type):
     processor = processor_type(make_instrument())
     assert processor.skip_window(W0, {}) == 0
     assert processor.status_details()["ledger"] == {}
+
+
+def test_log_samples_are_not_events():
+    log = Message(0, StreamId(StreamKind.LOG, "motor"), object())
+    events = monitor_events("monitor1", [1, 2])
+    counts = skipped_events(grouped(log, events, events), lambda stream: True)
+    assert counts == {events.stream: 4}

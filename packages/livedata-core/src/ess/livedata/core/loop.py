@@ -243,7 +243,8 @@ class ProcessingLoop:
             "data_lag_s": self._clock.data_lag_s(),
             "clock_suspect_streams": self._clock.suspect_streams(),
             "open_windows": len(self._pending),
-            "max_lag_s": self._max_lag_s,
+            # The threshold in effect: none for a processor that never skips.
+            "max_lag_s": self._max_lag_s if self._skip_window is not None else None,
             "skipping": self._skipping_since is not None,
         }
         details.update(self._processor.status_details())

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ess.livedata.core.status import ServiceState
+from ess.livedata.core.status import ServiceState, ServiceStatus
 
 from .store import BrokerHealth, Heartbeat, ServiceHealth
 
@@ -40,6 +40,18 @@ class Banner:
 
 
 @dataclass(frozen=True)
+class Skipped:
+    """Back-pressure as a heartbeat reports it (see the loop's ``max_lag_s``)."""
+
+    active: bool
+    """Skipping windows now: the service is behind by more than ``max_lag_s``."""
+    events: int
+    windows: int
+    max_lag_s: float | None
+    """Threshold in effect; None for a service that never skips."""
+
+
+@dataclass(frozen=True)
 class ServiceRow:
     """One service instance as the status strip shows it."""
 
@@ -53,6 +65,7 @@ class ServiceRow:
     rejected: int
     ledger: dict[str, dict[str, Any]]
     message: str
+    skipped: Skipped
 
 
 def _age(beat: Heartbeat, now_s: float) -> float:
@@ -92,11 +105,43 @@ def _events_rate(health: ServiceHealth) -> float | None:
     return max(0.0, (received(health.latest) - received(previous)) / elapsed)
 
 
+def _number_or_none(value: object) -> float | None:
+    return float(value) if isinstance(value, int | float) else None
+
+
+def _skipped(status: ServiceStatus) -> Skipped:
+    return Skipped(
+        active=status.details.get("skipping") is True,
+        events=int(status.counters.get("events_skipped", 0)),
+        windows=int(status.counters.get("windows_skipped", 0)),
+        max_lag_s=_number_or_none(status.details.get("max_lag_s")),
+    )
+
+
+def _plural(n: int, noun: str) -> str:
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"
+
+
+def skipped_text(skipped: Skipped) -> str:
+    """The status strip's "skipped" cell: never blank, "none" for zero, and
+    the threshold, so that "none" is not mistaken for "cannot skip"."""
+    if skipped.max_lag_s is None and not skipped.windows:
+        return "never skips"
+    parts = ["skipping now"] if skipped.active else []
+    if skipped.windows:
+        events = _plural(skipped.events, "event")
+        parts.append(f"{events} in {_plural(skipped.windows, 'window')}")
+    else:
+        parts.append("none")
+    if skipped.max_lag_s is not None:
+        parts.append(f"max lag {skipped.max_lag_s:g} s")
+    return " · ".join(parts)
+
+
 def service_row(health: ServiceHealth, now_s: float) -> ServiceRow:
     status = health.latest.status
     rates = {label: _rate(health, c) for label, c in RATE_COUNTERS.items()}
     rates["events/s"] = _events_rate(health)
-    lag = status.details.get("data_lag_s")
     return ServiceRow(
         service=status.service,
         instance=f"{status.host}:{status.pid}",
@@ -104,10 +149,11 @@ def service_row(health: ServiceHealth, now_s: float) -> ServiceRow:
         age_s=_age(health.latest, now_s),
         stale=_is_stale(health.latest, now_s),
         rates=rates,
-        lag_s=float(lag) if isinstance(lag, int | float) else None,
+        lag_s=_number_or_none(status.details.get("data_lag_s")),
         rejected=int(status.counters.get("messages_rejected", 0)),
         ledger=dict(status.details.get("ledger", {})),
         message=status.message,
+        skipped=_skipped(status),
     )
 
 
@@ -177,6 +223,14 @@ def banners(
         elif row.state == ServiceState.ERROR:
             found.append(
                 Banner(Level.ERROR, f"{row.service} reports an error: {row.message}")
+            )
+        elif row.skipped.active:
+            found.append(
+                Banner(
+                    Level.WARNING,
+                    f"{row.service} is falling behind and skips data to catch"
+                    f" up: {row.skipped.events:,} events skipped so far.",
+                )
             )
     order = {Level.ERROR: 0, Level.WARNING: 1, Level.INFO: 2}
     return sorted(found, key=lambda b: order[b.level])

@@ -105,12 +105,13 @@ def _jobs_html(jobs: dict[str, dict[str, Any]]) -> str:
         f"<td>{html.escape(str(job.get('workflow', '')))}</td>"
         f"<td>{html.escape(str(job.get('state', '')))}</td>"
         f"<td>{html.escape(', '.join(map(str, job.get('sources', []))))}</td>"
+        f"<td>{int(job.get('skipped_events', 0)):,}</td>"
         f"<td>{html.escape(str(job.get('message', '')))}</td></tr>"
         for job_id, job in sorted(jobs.items())
     )
     return (
         '<table class="ld-jobs"><tr><th>job</th><th>workflow</th><th>state</th>'
-        f"<th>sources</th><th>message</th></tr>{rows}</table>"
+        f"<th>sources</th><th>events skipped</th><th>message</th></tr>{rows}</table>"
     )
 
 

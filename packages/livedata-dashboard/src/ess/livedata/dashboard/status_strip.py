@@ -13,7 +13,7 @@ from typing import Any
 
 import panel as pn
 
-from .health import Banner, ServiceRow, banners, service_rows
+from .health import Banner, ServiceRow, banners, service_rows, skipped_text
 from .store import LiveStore
 
 _CSS = """
@@ -30,6 +30,7 @@ table.ld-services th, table.ld-services td {
 table.ld-services tr.stale td { color: #b02a37; }
 .ld-ledger { font-family: monospace; white-space: nowrap; }
 .ld-unbalanced { color: #b02a37; font-weight: bold; }
+td.ld-skipped.active { background: #fff3cd; color: #664d03; font-weight: bold; }
 """
 
 
@@ -56,15 +57,21 @@ def _row_html(row: ServiceRow) -> str:
     rates = " · ".join(
         f"{_number(value)} {label}" for label, value in row.rates.items()
     )
+    skipped = row.skipped
     return (
         f'<tr class="{"stale" if row.stale else "fresh"}"'
-        f' data-service="{html.escape(row.service)}">'
+        f' data-service="{html.escape(row.service)}"'
+        f' data-skipping="{str(skipped.active).lower()}"'
+        f' data-events-skipped="{skipped.events}"'
+        f' data-windows-skipped="{skipped.windows}">'
         f"<td><b>{html.escape(row.service)}</b><br>{html.escape(row.instance)}</td>"
         f"<td>{html.escape(row.state)}</td>"
         f"<td>{row.age_s:.1f} s ago</td>"
         f"<td>{rates}</td>"
         f"<td>{lag}</td>"
         f"<td>{row.rejected:,}</td>"
+        f'<td class="ld-skipped{" active" if skipped.active else ""}">'
+        f"{html.escape(skipped_text(skipped))}</td>"
         f'<td class="ld-ledger">{_ledger_html(row.ledger)}</td>'
         "</tr>"
     )
@@ -82,7 +89,7 @@ def status_html(found: Sequence[Banner], rows: Sequence[ServiceRow]) -> str:
         parts.append(
             '<table class="ld-services"><tr><th>service</th><th>state</th>'
             "<th>heartbeat</th><th>rates</th><th>data lag</th><th>rejected</th>"
-            "<th>counts ledger</th></tr>"
+            "<th>skipped</th><th>counts ledger</th></tr>"
             + "".join(_row_html(row) for row in rows)
             + "</table>"
         )

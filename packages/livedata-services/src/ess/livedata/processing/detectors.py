@@ -42,6 +42,7 @@ from .outputs import data_message, output_name, stamp
 from .pixel_index import PixelIndex
 from .projection import ProjectedImage
 from .roi import RoiSpectra, outline, pixels_inside
+from .skipping import skip_into_ledgers
 from .views import LogicalImage, ViewImage
 
 logger = logging.getLogger(__name__)
@@ -267,16 +268,11 @@ class DetectorProcessor:
         self, window: TimeWindow, messages: Mapping[StreamId, list[Message[Any]]]
     ) -> int:
         """Count the window's events as ``skipped``; nothing is accumulated."""
-        skipped = 0
-        for stream, batch in messages.items():
-            if stream.kind is not StreamKind.DETECTOR_EVENTS:
-                continue
-            if stream.name not in self._known:
-                continue
-            n = sum(int(message.value.size) for message in batch)
-            self._bank(stream.name).ledger.skip(n)
-            skipped += n
-        return skipped
+        return skip_into_ledgers(
+            messages,
+            lambda s: s.kind is StreamKind.DETECTOR_EVENTS and s.name in self._known,
+            lambda name: self._bank(name).ledger,
+        )
 
     def _targets(self, target: str | None) -> list[str]:
         if target is None:

@@ -12,6 +12,11 @@ States: ``scheduled`` (built, nothing published yet), ``running``,
 ``stopped`` (by command) and ``error`` (the workflow raised, or returned
 something that is not a DataArray; the message says what). A failing job
 never stops the others.
+
+A window the service skips to catch up with live data (see ``max_lag_s``)
+reaches no workflow; each live job counts the events of its streams in it as
+``skipped_events`` in its status, so whoever reads its result knows how many
+events it lacks.
 """
 
 from __future__ import annotations
@@ -40,6 +45,7 @@ from ess.livedata.core.workflow import Workflow, WorkflowFactory, WorkflowSpec
 from .commanding import CommandDispatcher, CommandRejected
 from .job_sources import resolve_sources
 from .outputs import data_message, output_name, stamp
+from .skipping import skipped_events
 
 logger = logging.getLogger(__name__)
 
@@ -68,6 +74,9 @@ class Job:
     message: str = ""
     since: int | None = None
     """Data time (ns) from which the outputs accumulate; None before any data."""
+    skipped_events: int = 0
+    """Events of the job's streams in skipped windows since it was (re)built
+    or reset: what its outputs lack."""
 
     @property
     def live(self) -> bool:
@@ -120,6 +129,7 @@ class Job:
         self.state = JobState.SCHEDULED
         self.message = ""
         self.since = None
+        self.skipped_events = 0
 
     def status(self) -> dict[str, Any]:
         return {
@@ -129,6 +139,7 @@ class Job:
             "sources": list(dict.fromkeys(s.name for s in self.sources)),
             "params": self.params.model_dump(mode="json"),
             "since": self.since,
+            "skipped_events": self.skipped_events,
         }
 
 
@@ -153,6 +164,21 @@ class JobProcessor:
             if job.live:
                 outputs += job.process(window, messages)
         return outputs
+
+    def skip_window(
+        self, window: TimeWindow, messages: Mapping[StreamId, list[Message[Any]]]
+    ) -> int:
+        """Count what each live job misses; no workflow runs, nothing is published.
+
+        Returns the events of the streams live jobs read, each event once
+        however many jobs read its stream; other data would be dropped anyway.
+        """
+        live = [job for job in self._jobs.values() if job.live]
+        read = frozenset[StreamId]().union(*(job.streams for job in live))
+        counts = skipped_events(messages, read.__contains__)
+        for job in live:
+            job.skipped_events += sum(counts.get(s, 0) for s in job.streams)
+        return sum(counts.values())
 
     def handle_command(self, command: Message[Any]) -> list[Message[Any]]:
         return self._commands.handle(command)
@@ -205,6 +231,7 @@ class JobProcessor:
         except Exception as error:  # plugin code: any failure is the job's
             job.fail(error)
         job.since = None
+        job.skipped_events = 0
 
     def _targets(
         self, target: str | None, *, include_stopped: bool = False

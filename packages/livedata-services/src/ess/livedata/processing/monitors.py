@@ -26,6 +26,7 @@ from .commanding import CommandDispatcher, CommandRejected
 from .kernels import histogram_uniform
 from .ledger import EventLedger
 from .outputs import data_message, output_name, stamp
+from .skipping import skip_into_ledgers
 
 logger = logging.getLogger(__name__)
 
@@ -98,14 +99,6 @@ class MonitorHistogram:
         self.ledger.counted += inside
         self.ledger.out_of_range += received - inside
 
-    @staticmethod
-    def events_in(message: Message[Any]) -> int:
-        """Events in one monitor message, as :meth:`add_events` and
-        :meth:`add_histogram` count them, without histogramming."""
-        if message.stream.kind is StreamKind.MONITOR_EVENTS:
-            return int(message.value.size)
-        return round(float(message.value.sum().value))
-
     def finalize(self, window: TimeWindow) -> tuple[sc.DataArray, sc.DataArray]:
         """Current (this window) and cumulative spectra; current restarts."""
         if self._cumulative_start is None:
@@ -172,17 +165,11 @@ class MonitorProcessor:
         self, window: TimeWindow, messages: Mapping[StreamId, list[Message[Any]]]
     ) -> int:
         """Count the window's events as ``skipped``; no histogram, no output."""
-        skipped = 0
-        for stream, batch in messages.items():
-            if stream.name not in self._known or stream.kind not in (
-                StreamKind.MONITOR_EVENTS,
-                StreamKind.MONITOR_COUNTS,
-            ):
-                continue
-            n = sum(MonitorHistogram.events_in(message) for message in batch)
-            self._monitor(stream.name).ledger.skip(n)
-            skipped += n
-        return skipped
+        return skip_into_ledgers(
+            messages,
+            lambda stream: stream.name in self._known,
+            lambda name: self._monitor(name).ledger,
+        )
 
     def _targets(self, target: str | None) -> list[str]:
         if target is None:

@@ -1,0 +1,37 @@
+from ess.livedata.dashboard.health import ServiceRow, Skipped
+from ess.livedata.dashboard.status_strip import status_html
+
+
+def row(skipped: Skipped) -> ServiceRow:
+    return ServiceRow(
+        service="monitor_data",
+        instance="host:1",
+        state="running",
+        age_s=0.5,
+        stale=False,
+        rates={},
+        lag_s=0.4,
+        rejected=0,
+        ledger={},
+        message="",
+        skipped=skipped,
+    )
+
+
+def test_row_carries_skip_counts_as_attributes_and_text():
+    page = status_html([], [row(Skipped(True, 75_000, 27, 5.0))])
+    assert "<th>skipped</th>" in page
+    assert 'data-skipping="true"' in page
+    assert 'data-events-skipped="75000"' in page
+    assert 'data-windows-skipped="27"' in page
+    assert (
+        '<td class="ld-skipped active">'
+        "skipping now · 75,000 events in 27 windows · max lag 5 s</td>"
+    ) in page
+
+
+def test_nothing_skipped_reads_none_unhighlighted():
+    page = status_html([], [row(Skipped(False, 0, 0, 5.0))])
+    assert 'data-skipping="false"' in page
+    assert 'data-events-skipped="0"' in page
+    assert '<td class="ld-skipped">none · max lag 5 s</td>' in page
