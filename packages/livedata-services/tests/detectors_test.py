@@ -22,7 +22,11 @@ from ess.livedata.core.window import TimeWindow
 from ess.livedata.instruments.dummy.geometry import flat_panel
 from ess.livedata.instruments.dummy.plugin import make_instrument
 from ess.livedata.processing.detectors import DetectorProcessor
-from ess.livedata.processing.kernels import accumulate_pixels, project_pixels
+from ess.livedata.processing.kernels import (
+    PixelCounts,
+    accumulate_pixels,
+    project_pixels,
+)
 from ess.livedata.processing.pixel_index import PixelIndex
 from ess.livedata.processing.projection import _merge_replicas
 from ess.livedata.processing.roi import RoiSpectra
@@ -504,7 +508,8 @@ def reference_accumulation(pixel_id, toa, numbers, lo, hi, bins, roi_group):
 
 def run_kernel(pixel_id, toa, numbers, toa_range, bins, roi_group):
     index = PixelIndex.from_detector_numbers(numbers)
-    counts = np.zeros(numbers.size, dtype=np.int32)
+    pixels = PixelCounts(numbers.size, bins)
+    counts = np.zeros(numbers.size, dtype=np.int64)
     toa_counts = np.zeros(bins, dtype=np.int64)
     roi_counts = np.zeros((GROUPS, bins), dtype=np.int64)
     rejected = accumulate_pixels(
@@ -513,11 +518,11 @@ def run_kernel(pixel_id, toa, numbers, toa_range, bins, roi_group):
         offset=index.offset,
         lookup=index.lookup,
         toa_range=toa_range,
-        counts=counts,
-        toa_counts=toa_counts,
+        counts=pixels,
         roi_group=roi_group,
         roi_group_toa_counts=roi_counts,
     )
+    pixels.take(counts, toa_counts)
     return counts, toa_counts, roi_counts, rejected
 
 
@@ -563,7 +568,6 @@ def test_accumulate_pixels_matches_numpy(
 
 @pytest.mark.parametrize("contiguous", [True, False])
 def test_accumulate_pixels_on_a_bank_larger_than_the_caches(contiguous):
-    # Large counter arrays take the software-prefetch path.
     rng = np.random.default_rng(7)
     numbers = np.arange(5, 1_200_005)
     if not contiguous:

@@ -36,7 +36,7 @@ from ess.livedata.core.payloads import EventBatch
 from ess.livedata.core.window import TimeWindow
 
 from .commanding import CommandDispatcher, CommandRejected
-from .kernels import accumulate_pixels
+from .kernels import PixelCounts, accumulate_pixels
 from .ledger import EventLedger
 from .outputs import data_message, output_name, stamp
 from .pixel_index import PixelIndex
@@ -67,9 +67,9 @@ def make_view_images(
 class DetectorCounts:
     """Everything one bank accumulates, current window and cumulative.
 
-    The current window's per-pixel counts are int32, half the memory traffic
-    of int64 for random pixel ids, and are added to the int64 cumulative
-    counts at each publish; no pixel gets 2**31 events in one window.
+    Events go into :class:`~.kernels.PixelCounts` (small counters that stay
+    in cache, exact through spills); at each publish they are taken into the
+    int64 current-window counts and added to the cumulative ones.
     """
 
     def __init__(
@@ -83,7 +83,8 @@ class DetectorCounts:
         self.views = make_view_images(bank, sample_position)
         self.ledger = EventLedger()
         self.unknown_pixel_ids = 0
-        self._current = np.zeros(self.index.pixel_count, dtype=np.int32)
+        self._pixels = PixelCounts(self.index.pixel_count, binning.bins)
+        self._current = np.zeros(self.index.pixel_count, dtype=np.int64)
         self._cumulative = np.zeros(self.index.pixel_count, dtype=np.int64)
         self._cumulative_start: int | None = None
         self.rois = RoiSpectra(self.index.pixel_count, binning.bins)
@@ -108,6 +109,7 @@ class DetectorCounts:
         self._edges = sc.linspace(
             "toa", binning.toa_min, binning.toa_max, binning.bins + 1, unit=unit.value
         )
+        self._pixels.set_bins(binning.bins)
         self._toa_current = np.zeros(binning.bins, dtype=np.int64)
         self._toa_cumulative = np.zeros(binning.bins, dtype=np.int64)
         self.rois.set_bins(binning.bins)
@@ -161,8 +163,7 @@ class DetectorCounts:
             offset=self.index.offset,
             lookup=self.index.lookup,
             toa_range=self._toa_range,
-            counts=self._current,
-            toa_counts=self._toa_current,
+            counts=self._pixels,
             roi_group=self.rois.group,
             roi_group_toa_counts=self.rois.group_toa_counts,
         )
@@ -175,6 +176,7 @@ class DetectorCounts:
         """All outputs of this window by output name; current restarts."""
         if self._cumulative_start is None:
             self._cumulative_start = window.start
+        self._pixels.take(self._current, self._toa_current)
         self._cumulative += self._current
         self._toa_cumulative += self._toa_current
         current = (window.start, window.end)
@@ -188,8 +190,6 @@ class DetectorCounts:
         outputs["toa_current"] = self._spectrum(self._toa_current, *current)
         outputs["toa_cumulative"] = self._spectrum(self._toa_cumulative, *cumulative)
         outputs.update(self._roi_outputs(window))
-        self._current[:] = 0
-        self._toa_current[:] = 0
         return outputs
 
     def _roi_outputs(self, window: TimeWindow) -> dict[str, sc.DataArray]:

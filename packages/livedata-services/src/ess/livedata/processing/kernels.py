@@ -10,8 +10,6 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from .prefetch import prefetch
-
 # Uniform histogramming: an index pass and a scatter pass per chunk of events.
 #
 # The index pass has no stores to the histogram, so LLVM vectorises it (range
@@ -173,10 +171,47 @@ def histogram_uniform(
     return _histogram_uniform(values, plan, out)
 
 
-PREFETCH_ABOVE_BYTES = 1 << 21
-"""Counter arrays larger than this (beyond L2) get software prefetches."""
-PREFETCH_DISTANCE = 32
-"""Events per block; the next block's counters are prefetched meanwhile."""
+# Per-pixel accumulation: an index pass and two scatter passes per chunk.
+#
+# The index pass (vectorised: no stores to counters) checks pixel ids and
+# times of arrival and sends rejected events to spare slots, so the scatter
+# passes have no branches on the input. Pixel counters are uint8: 10M pixels
+# take 10 MB and stay in L3 (int32: 40 MB, one DRAM round trip per event),
+# 1M pixels fit L2. A counter that wraps adds one to ``spill`` (units of
+# 256), so counts stay exact. Pixel and TOA increments go in separate loops:
+# fused, the pixel stores that miss the cache hold up the TOA stores behind
+# them in the store queue.
+PIXEL_COUNTER = np.uint8
+"""Current-window per-pixel counter type; wraps spill into a wide array."""
+_PIXEL_CHUNK = 2048  # events per index pass; 16 KiB of indices stays in L1
+_TOA_COPIES_MAX_BINS = 4096  # more bins: one TOA copy (collisions are rare)
+
+
+@numba.njit(cache=True, nogil=True, boundscheck=False)
+def _classify_rejected(
+    ids: np.ndarray,
+    times: np.ndarray,
+    offset: int,
+    lookup: np.ndarray | None,
+    n_pixels: int,
+    lo: int,
+    width: int,
+) -> tuple[int, int, int]:
+    """Unknown ids, negative and outside TOA; run only on chunks with rejects."""
+    unknown = 0
+    negative = 0
+    outside = 0
+    for j in range(ids.shape[0]):
+        v = np.uint32(np.int64(ids[j]) - offset)
+        if lookup is None:
+            known = v < np.uint32(n_pixels)
+        else:
+            known = v < np.uint32(lookup.shape[0]) and lookup[v] >= 0
+        t = np.int64(times[j])
+        unknown += np.int64(not known)
+        negative += np.int64(known and t < 0)
+        outside += np.int64(known and t >= 0 and np.uint32(t - lo) >= width)
+    return unknown, negative, outside
 
 
 @numba.njit(cache=True, nogil=True, boundscheck=False)
@@ -186,76 +221,155 @@ def _accumulate_pixels(
     offset: int,
     lookup: np.ndarray | None,
     plan: np.ndarray,
-    use_prefetch: bool,
+    in_range_width: int,
     counts: np.ndarray,
-    toa_counts: np.ndarray,
+    spill: np.ndarray,
+    wrap: int,
+    toa_copies: np.ndarray,
     roi_group: np.ndarray | None,
     roi_group_toa_counts: np.ndarray,
-) -> tuple[int, int, int]:
+    pixel_index: np.ndarray,
+    toa_index: np.ndarray,
+) -> tuple[int, int, int, int]:
     # ``lookup is None`` and ``roi_group is None`` are decided when numba
-    # compiles (one specialisation each), so the common case has no lookup
-    # and no ROI code in its loop. Unsigned differences fold "below" and
-    # "above" into one comparison.
+    # compiles (one specialisation each). Chunks are taken as slices: indexing
+    # ``values[start + j]`` keeps LLVM from vectorising the index pass. Index
+    # arithmetic is 32-bit (16 lanes), exact for int32 inputs given the
+    # bounds :func:`accumulate_pixels` checks; one reject count per event, the
+    # reasons are sorted out only in chunks that have rejects.
     n_events = pixel_id.shape[0]
-    n_pixels = np.uint64(counts.shape[0])
+    n_pixels = counts.shape[0] - _SPARE
+    u_pixels = np.uint32(n_pixels)
     lo = plan[0]
     width = plan[1] - lo
-    u_width = np.uint64(width)
+    u_width = np.uint32(in_range_width)
     fixed = plan[2] == _FIXED
     mul = np.uint64(plan[3])
     shift = np.uint64(plan[4])
-    n_bins = np.int64(toa_counts.shape[0])
+    n_bins = roi_group_toa_counts.shape[1]
+    u_bins = np.uint32(n_bins)
     inverse_width = 1.0 / width
+    stride = n_bins + _SPARE
+    copy = stride if toa_copies.shape[0] > stride else 0
     unknown = 0
     negative = 0
     outside = 0
-    for start in range(0, n_events, PREFETCH_DISTANCE):
-        stop = min(start + PREFETCH_DISTANCE, n_events)
-        if use_prefetch:
-            for j in range(stop, min(stop + PREFETCH_DISTANCE, n_events)):
-                ahead = np.uint64(np.int64(pixel_id[j]) - offset)
-                if lookup is None:
-                    if ahead < n_pixels:
-                        prefetch(counts, ahead)
-                elif ahead < np.uint64(lookup.shape[0]):
-                    prefetch(lookup, ahead)
-        for i in range(start, stop):
-            p = np.uint64(np.int64(pixel_id[i]) - offset)
+    spills = 0
+    for start in range(0, n_events, _PIXEL_CHUNK):
+        m = min(_PIXEL_CHUNK, n_events - start)
+        ids = pixel_id[start : start + m]
+        times = toa[start : start + m]
+        rejected = 0
+        for j in range(m):
+            v = np.uint32(np.int64(ids[j]) - offset)
             if lookup is None:
-                if p >= n_pixels:
-                    unknown += 1
-                    continue
+                known = v < u_pixels
+                p = v
             else:
-                if p >= np.uint64(lookup.shape[0]):
-                    unknown += 1
-                    continue
-                q = lookup[p]
-                if q < 0:
-                    unknown += 1
-                    continue
-                p = np.uint64(q)
-            t = np.int64(toa[i])
-            u = np.uint64(t - lo)
-            if t < 0:
-                negative += 1
-                continue
-            if u >= u_width:
-                outside += 1
-                continue
+                in_table = v < np.uint32(lookup.shape[0])
+                q = lookup[v if in_table else np.uint32(0)]
+                known = in_table & (q >= 0)
+                p = np.uint32(q)
+            u = np.uint32(np.int64(times[j]) - lo)  # t < 0 is outside, too
+            ok = known & (u < u_width)
+            u = u if ok else np.uint32(0)
             if fixed:
-                b = np.int64((u * mul) >> shift)
+                b = np.uint32((np.uint64(u) * mul) >> shift)
             else:
                 # The float quotient is exact or, on a bin edge, one too low
                 # (width * bins < 2**52, checked by accumulate_pixels).
                 scaled = np.int64(u) * n_bins
-                b = np.int64(np.float64(scaled) * inverse_width)
-                if (b + 1) * width <= scaled:
-                    b += 1
-            counts[p] += 1
-            toa_counts[b] += 1
-            if roi_group is not None:
-                roi_group_toa_counts[roi_group[p], b] += 1
-    return unknown, negative, outside
+                bf = np.int64(np.float64(scaled) * inverse_width)
+                bf += np.int64((bf + 1) * width <= scaled)
+                b = np.uint32(bf)
+            spare = np.uint32(j & (_SPARE - 1))
+            pixel_index[j] = p if ok else u_pixels + spare
+            toa_index[j] = b if ok else u_bins + spare
+            rejected += np.int32(not ok)
+        if rejected:
+            reasons = _classify_rejected(
+                ids, times, offset, lookup, n_pixels, lo, u_width
+            )
+            unknown += reasons[0]
+            negative += reasons[1]
+            outside += reasons[2]
+        for j in range(m):
+            p = pixel_index[j]
+            c = counts[p] + 1
+            counts[p] = c
+            if c == wrap:
+                spill[p] += 1
+                spills += 1
+        # Four TOA copies at fixed offsets (j & 3 costs as much as the rest).
+        m4 = m & ~3
+        for j in range(0, m4, 4):
+            toa_copies[toa_index[j]] += 1
+            toa_copies[copy + toa_index[j + 1]] += 1
+            toa_copies[2 * copy + toa_index[j + 2]] += 1
+            toa_copies[3 * copy + toa_index[j + 3]] += 1
+        for j in range(m4, m):
+            toa_copies[toa_index[j]] += 1
+        if roi_group is not None:
+            for j in range(m):
+                k = toa_index[j]
+                if k < u_bins:  # then the pixel is valid, too
+                    roi_group_toa_counts[roi_group[pixel_index[j]], k] += 1
+    return unknown, negative, outside, spills
+
+
+@numba.njit(cache=True, nogil=True, boundscheck=False)
+def _take_pixels(
+    counts: np.ndarray, spill: np.ndarray, wrap: int, spilled: bool, out: np.ndarray
+) -> None:
+    # One pass, no temporaries (10M pixels: 80 MB each in numpy).
+    if spilled:
+        for i in range(out.shape[0]):
+            out[i] = counts[i] + np.int64(spill[i]) * wrap
+            spill[i] = 0
+    else:
+        for i in range(out.shape[0]):
+            out[i] = counts[i]
+    counts[:] = 0
+    spill[out.shape[0] :] = 0
+
+
+class PixelCounts:
+    """One window's per-pixel counts and TOA spectrum, exact and cache-sized.
+
+    Filled by :func:`accumulate_pixels`, read (and restarted) by
+    :meth:`take`. Counters are :data:`PIXEL_COUNTER` plus a spill array for
+    wraps; each counter array has spare slots at the end for rejected events.
+    """
+
+    def __init__(self, pixel_count: int, bins: int) -> None:
+        self.pixel_count = pixel_count
+        self.counts = np.zeros(pixel_count + _SPARE, dtype=PIXEL_COUNTER)
+        self.spill = np.zeros(pixel_count + _SPARE, dtype=np.uint32)
+        self.wrap = 1 << (8 * self.counts.itemsize)
+        self.spills = 0
+        self.pixel_index = np.empty(_PIXEL_CHUNK, dtype=np.uint32)
+        self.toa_index = np.empty(_PIXEL_CHUNK, dtype=np.uint32)
+        self.set_bins(bins)
+
+    def set_bins(self, bins: int) -> None:
+        """New TOA bins; the TOA spectrum restarts, pixel counts are kept."""
+        self.bins = bins
+        copies = _COPIES if bins <= _TOA_COPIES_MAX_BINS else 1
+        self.toa_copies = np.zeros(copies * (bins + _SPARE), dtype=np.int64)
+
+    def take(self, counts: np.ndarray, toa_counts: np.ndarray) -> None:
+        """Write the window's counts into ``counts`` and ``toa_counts``; restart.
+
+        Both outputs are int64, ``pixel_count`` and ``bins`` long.
+        """
+        if counts.dtype != np.int64 or counts.shape != (self.pixel_count,):
+            raise ValueError("counts must be int64, one per pixel")
+        # Most windows wrap no counter: then the spill array is not read.
+        _take_pixels(self.counts, self.spill, self.wrap, self.spills > 0, counts)
+        self.spills = 0
+        copies = self.toa_copies.reshape(-1, self.bins + _SPARE)
+        np.sum(copies[:, : self.bins], axis=0, out=toa_counts)
+        self.toa_copies[:] = 0
 
 
 def accumulate_pixels(
@@ -265,22 +379,24 @@ def accumulate_pixels(
     offset: int,
     lookup: np.ndarray | None,
     toa_range: tuple[int, int],
-    counts: np.ndarray,
-    toa_counts: np.ndarray,
+    counts: PixelCounts,
     roi_group: np.ndarray | None,
     roi_group_toa_counts: np.ndarray,
 ) -> tuple[int, int, int]:
-    """Add detector events to per-pixel counts and TOA spectra, in one pass.
+    """Add detector events to per-pixel counts and TOA spectra.
 
     A pixel id maps to index ``pixel_id - offset`` when ``lookup`` is None
     (contiguous detector numbers), else to ``lookup[pixel_id - offset]``,
     where ``-1`` marks ids that are not in the bank. Events with a valid pixel
-    and ``toa`` in ``toa_range`` (ns, half-open) are added to ``counts`` and
-    to ``toa_counts``, in bin ``floor((toa - lo) * bins / (hi - lo))``
-    computed exactly as in :func:`histogram_uniform`. Unless ``roi_group`` is
-    None they are also added to row ``roi_group[pixel]`` of
-    ``roi_group_toa_counts``: pixels are grouped by the set of ROIs they
-    belong to, so one increment serves a pixel in several ROIs.
+    and ``toa`` in ``toa_range`` (ns, half-open) are added to ``counts`` (its
+    pixel and its TOA bin ``floor((toa - lo) * bins / (hi - lo))``, computed
+    exactly as in :func:`histogram_uniform`). Unless ``roi_group`` is None
+    they are also added to row ``roi_group[pixel]`` of
+    ``roi_group_toa_counts`` (``bins`` columns): pixels are grouped by the set
+    of ROIs they belong to, so one increment serves a pixel in several ROIs.
+
+    ``pixel_id`` and ``toa`` are int32 (as in ev44), detector numbers lie
+    in the int32 range: then 32-bit index arithmetic is exact.
 
     Returns
     -------
@@ -289,28 +405,40 @@ def accumulate_pixels(
         arrival, and outside ``toa_range``; each event is in at most one.
     """
     lo, hi = toa_range
-    bins = toa_counts.shape[0]
+    bins = counts.bins
+    if pixel_id.dtype != np.int32 or toa.dtype != np.int32:
+        raise TypeError("pixel ids and times of arrival must be int32")
+    span = counts.pixel_count if lookup is None else lookup.shape[0]
+    if not -(2**31) <= offset <= 2**31 - span:
+        raise ValueError("detector numbers must lie in the int32 range")
     if lo < 0:
         raise ValueError("TOA range must not start below 0")
     if (hi - lo) * bins >= 2**52:
         raise ValueError("TOA range times bins too large for exact binning")
+    if roi_group_toa_counts.shape[1] != bins:
+        raise ValueError("ROI spectra and TOA spectrum differ in bins")
     try:
         plan = _PLANS[lo, hi, bins]
     except KeyError:
         plan = _histogram_plan(lo, hi, bins)
-    largest = max(counts.nbytes, 0 if lookup is None else lookup.nbytes)
-    return _accumulate_pixels(
+    unknown, negative, outside, spills = _accumulate_pixels(
         pixel_id,
         toa,
         offset,
         lookup,
         plan,
-        largest > PREFETCH_ABOVE_BYTES,
-        counts,
-        toa_counts,
+        max(0, min(hi, 2**31) - lo),  # int32 times never reach 2**31
+        counts.counts,
+        counts.spill,
+        counts.wrap,
+        counts.toa_copies,
         roi_group,
         roi_group_toa_counts,
+        counts.pixel_index,
+        counts.toa_index,
     )
+    counts.spills += spills
+    return unknown, negative, outside
 
 
 @numba.njit(cache=True, nogil=True, boundscheck=False)
