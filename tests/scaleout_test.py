@@ -13,6 +13,9 @@ producer:
   events produced;
 - summing every published ``*_current`` image and TOA spectrum over both
   workers gives exactly the per-pixel counts of the events produced;
+- the reader's ``latest`` of each ``*_cumulative`` image, which combines the
+  two workers' parts as the dashboard does (told apart by the
+  ``livedata-worker`` header), is exactly those per-pixel counts;
 - one worker alone (the other stopped, so it takes both partitions) counts
   the same events again to the same totals and the same image.
 
@@ -27,6 +30,7 @@ from collections.abc import Callable, Iterator
 
 import numpy as np
 import pytest
+import scipp as sc
 from conftest import private_broker
 
 from ess.livedata.core.plugins import load_instrument
@@ -196,6 +200,20 @@ def test_two_workers_count_what_one_counts(start, reader):
     images, _ = current_sums(reader)
     for bank, image in expected.items():
         np.testing.assert_array_equal(images[bank], image)
+
+    def cumulative(bank: str) -> sc.DataArray | None:
+        return reader.latest(f"{SERVICE}/{bank}/{LOGICAL_VIEW[bank]}_cumulative")
+
+    reader.wait_for(
+        lambda: all(
+            (c := cumulative(bank)) is not None and c.sum().value == image.sum()
+            for bank, image in expected.items()
+        ),
+        timeout=30,
+        what="both workers' cumulative images combined",
+    )
+    for bank, image in expected.items():
+        np.testing.assert_array_equal(cumulative(bank).values, image)
     two_workers = {pid: ledgers[pid] for pid in pids}
 
     # One worker alone: the other leaves the group, the first takes over.

@@ -17,6 +17,7 @@ from ess.livedata.kafka.schemas.da00 import encode_da00
 from ess.livedata.kafka.schemas.errors import DecodeError
 from ess.livedata.kafka.schemas.x5f2 import encode_x5f2
 from ess.livedata.kafka.settings import KafkaSettings
+from ess.livedata.kafka.worker_header import worker_headers
 
 
 def test_da00_becomes_a_result(store):
@@ -138,5 +139,34 @@ def test_unreachable_broker_is_reported():
         )
         assert not broker.reachable
         assert broker.error
+    finally:
+        feed.stop()
+
+
+def test_feed_combines_the_parts_workers_tag_with_their_id(instrument_topics):
+    instrument, settings = instrument_topics
+    producer = Producer(settings.client_config())
+    data_topic = livedata_topic(instrument, StreamKind.LIVEDATA_DATA)
+    name = "detector_data/panel_0/pixels_cumulative"
+    for worker, counts in (("a:1", 1.0), ("b:2", 10.0)):
+        data = sc.DataArray(
+            sc.array(dims=["x"], values=[counts], unit="counts"),
+            coords={
+                "start_time": sc.datetime(0, unit="ns"),
+                "end_time": sc.datetime(1, unit="ns"),
+            },
+        )
+        producer.produce(
+            data_topic, encode_da00(name, 1, data), headers=worker_headers(worker)
+        )
+    producer.flush(10)
+    store = LiveStore()
+    feed = KafkaFeed(settings, instrument, store)
+    feed.start()
+    try:
+        wait_until(
+            lambda: (r := store.result(name)) and r.data.values[0] == 11.0,
+            "both workers' parts summed",
+        )
     finally:
         feed.stop()

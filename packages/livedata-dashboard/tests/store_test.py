@@ -120,3 +120,21 @@ def test_concurrent_writers_and_readers():
         thread.join()
     assert not errors
     assert len(store.results()) == 150
+
+
+def stamped(total: int, end_s: int) -> sc.DataArray:
+    data = spectrum(total)
+    data.coords["start_time"] = sc.datetime(0, unit="s")
+    data.coords["end_time"] = sc.datetime(end_s, unit="s")
+    return data
+
+
+def test_workers_parts_are_combined_until_one_stops(store):
+    name = "detector_data/panel_0/toa_cumulative"
+    store.put_result(name, 1, stamped(1, 1), worker=status(pid=1).service_id)
+    store.put_result(name, 1, stamped(10, 1), worker=status(pid=2).service_id)
+    assert store.result(name).data.values[0] == 11
+    store.put_status(status(pid=2).model_copy(update={"state": "stopped"}), 5)
+    assert store.result(name).data.values[0] == 11  # until the next update
+    store.put_result(name, 2, stamped(3, 2), worker=status(pid=1).service_id)
+    assert store.result(name).data.values[0] == 3

@@ -4,8 +4,11 @@ import numpy as np
 import scipp as sc
 from confluent_kafka import Producer
 
+from ess.livedata.core.combine import ANONYMOUS
 from ess.livedata.core.message import Message, StreamId, StreamKind
+from ess.livedata.core.status import ServiceState, ServiceStatus
 from ess.livedata.kafka.sink import KafkaSink
+from ess.livedata.kafka.worker_header import worker_headers, worker_of
 
 
 def unreachable_producer(**config) -> Producer:
@@ -34,3 +37,36 @@ def test_result_da00_cannot_carry_is_counted_not_raised():
     sink.publish_messages([Message(1, stream, vectors)])
     assert sink.failed == 1
     assert len(producer) == 0
+
+
+class RecordingProducer:
+    def __init__(self) -> None:
+        self.headers: dict[str, list[tuple[str, bytes]]] = {}
+
+    def produce(self, topic, value, key, headers, on_delivery) -> None:
+        self.headers[topic] = headers
+
+    def poll(self, _timeout: float) -> int:
+        return 0
+
+
+def test_data_messages_name_the_worker_in_a_header():
+    producer = RecordingProducer()
+    topics = {StreamKind.LIVEDATA_DATA: "data", StreamKind.LIVEDATA_STATUS: "status"}
+    sink = KafkaSink(producer, topics, worker="dummy:detector_data:h:7")
+    data = sc.DataArray(sc.array(dims=["x"], values=[1.0], unit="counts"))
+    status = ServiceStatus(service="s", instrument="i", state=ServiceState.RUNNING)
+    sink.publish_messages(
+        [
+            Message(1, StreamId(StreamKind.LIVEDATA_DATA, "svc/src/out"), data),
+            Message(1, StreamId(StreamKind.LIVEDATA_STATUS, "s"), status),
+        ]
+    )
+    assert worker_of(producer.headers["data"]) == "dummy:detector_data:h:7"
+    assert producer.headers["status"] == []
+
+
+def test_without_header_the_worker_is_anonymous():
+    assert worker_of(None) == ANONYMOUS
+    assert worker_of([("other", b"x")]) == ANONYMOUS
+    assert worker_headers("") == []

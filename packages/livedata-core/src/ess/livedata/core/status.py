@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import enum
+import os
+import socket
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -41,4 +43,14 @@ class ServiceStatus(BaseModel):
     @property
     def service_id(self) -> str:
         """Identity of this service instance, unique per host and process."""
-        return f"{self.instrument}:{self.service}:{self.host}:{self.pid}"
+        return _service_id(self.instrument, self.service, self.host, self.pid)
+
+
+def _service_id(instrument: str, service: str, host: str, pid: int) -> str:
+    return f"{instrument}:{service}:{host}:{pid}"
+
+
+def this_process_service_id(instrument: str, service: str) -> str:
+    """The ``service_id`` this process's heartbeats carry; data messages are
+    tagged with it so readers can match them to the heartbeats."""
+    return _service_id(instrument, service, socket.gethostname(), os.getpid())

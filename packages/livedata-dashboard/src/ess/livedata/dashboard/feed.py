@@ -20,6 +20,7 @@ from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
 from confluent_kafka import Message as KafkaMessage
 from pydantic import ValidationError
 
+from ess.livedata.core.combine import ANONYMOUS
 from ess.livedata.core.commands import CommandResponse
 from ess.livedata.core.message import StreamKind
 from ess.livedata.core.streams import livedata_topic
@@ -29,6 +30,7 @@ from ess.livedata.kafka.schemas.da00 import decode_da00
 from ess.livedata.kafka.schemas.errors import DecodeError
 from ess.livedata.kafka.schemas.x5f2 import decode_x5f2
 from ess.livedata.kafka.settings import KafkaSettings
+from ess.livedata.kafka.worker_header import worker_of
 
 from .store import LiveStore
 
@@ -52,9 +54,14 @@ _BROKER_DOWN = {
 
 
 def apply_record(
-    store: LiveStore, kind: StreamKind, payload: bytes, timestamp_ms: int
+    store: LiveStore,
+    kind: StreamKind,
+    payload: bytes,
+    timestamp_ms: int,
+    worker: str = ANONYMOUS,
 ) -> None:
-    """Decode one record of a livedata topic into the store.
+    """Decode one record of a livedata topic, published by ``worker``, into
+    the store.
 
     Raises
     ------
@@ -63,7 +70,7 @@ def apply_record(
     """
     if kind is StreamKind.LIVEDATA_DATA:
         name, timestamp_ns, data = decode_da00(payload)
-        store.put_result(name, timestamp_ns, data)
+        store.put_result(name, timestamp_ns, data, worker)
     elif kind is StreamKind.LIVEDATA_STATUS:
         store.put_status(decode_x5f2(payload), timestamp_ms / 1000)
     elif kind is StreamKind.LIVEDATA_RESPONSES:
@@ -184,6 +191,7 @@ class KafkaFeed:
                 self._kinds[topic],
                 record.value() or b"",
                 max(timestamp_ms, 0),
+                worker_of(record.headers()),
             )
         except DecodeError as rejected:
             self._rejections.reject(rejected, where=f"topic {topic}")

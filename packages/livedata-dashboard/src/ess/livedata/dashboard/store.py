@@ -3,7 +3,9 @@
 One consumer thread writes, many browser sessions read. Everything stored is
 immutable, so a reader holds plain references and the lock only guards the
 dictionaries, never rendering. Memory is bounded: only the newest value of
-each output and service is kept, and old commands are forgotten.
+each output and service is kept, and old commands are forgotten. Workers of a
+scaled-out service publish parts of one output; the store keeps the newest
+part of each and shows their combination (:mod:`ess.livedata.core.combine`).
 """
 
 from __future__ import annotations
@@ -16,8 +18,9 @@ from dataclasses import dataclass, replace
 
 import scipp as sc
 
+from ess.livedata.core.combine import ANONYMOUS, OutputCombiner
 from ess.livedata.core.commands import Command, CommandResponse
-from ess.livedata.core.status import ServiceStatus
+from ess.livedata.core.status import ServiceState, ServiceStatus
 
 MAX_RESULTS = 10_000
 """Distinct output names kept; the least recently updated go first."""
@@ -28,7 +31,8 @@ MAX_COMMANDS = 1_000
 
 @dataclass(frozen=True, slots=True)
 class Result:
-    """The newest da00 data array published under ``name``."""
+    """The newest da00 data array published under ``name``, combined over the
+    workers that publish it."""
 
     name: str
     data: sc.DataArray
@@ -86,6 +90,9 @@ class LiveStore:
     def __init__(self, clock: Callable[[], float] = time.time) -> None:
         self._clock = clock
         self._lock = threading.Lock()
+        # Combining sums images: a lock of its own keeps readers unblocked.
+        self._combining = threading.Lock()
+        self._combiner = OutputCombiner()
         self._results: OrderedDict[str, Result] = OrderedDict()
         self._services: dict[str, ServiceHealth] = {}
         self._commands: OrderedDict[str, CommandRecord] = OrderedDict()
@@ -95,18 +102,29 @@ class LiveStore:
     def now(self) -> float:
         return self._clock()
 
-    def put_result(self, name: str, timestamp_ns: int, data: sc.DataArray) -> None:
-        with self._lock:
-            self._serial += 1
-            self._results.pop(name, None)
-            self._results[name] = Result(
-                name, data, timestamp_ns, self._clock(), self._serial
-            )
-            while len(self._results) > MAX_RESULTS:
-                self._results.popitem(last=False)
+    def put_result(
+        self,
+        name: str,
+        timestamp_ns: int,
+        data: sc.DataArray,
+        worker: str = ANONYMOUS,
+    ) -> None:
+        with self._combining:
+            data = self._combiner.add(name, worker, data)
+            with self._lock:
+                self._serial += 1
+                self._results.pop(name, None)
+                self._results[name] = Result(
+                    name, data, timestamp_ns, self._clock(), self._serial
+                )
+                while len(self._results) > MAX_RESULTS:
+                    self._combiner.forget(self._results.popitem(last=False)[0])
 
     def put_status(self, status: ServiceStatus, sent_s: float) -> None:
         beat = Heartbeat(status, sent_s)
+        if status.state == ServiceState.STOPPED:
+            with self._combining:
+                self._combiner.depart(status.service_id)
         with self._lock:
             known = self._services.get(status.service_id)
             if known is not None and sent_s < known.latest.sent_s:

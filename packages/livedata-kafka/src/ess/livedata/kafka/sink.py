@@ -14,6 +14,7 @@ from ess.livedata.core.message import Message, StreamKind
 
 from .schemas.da00 import encode_da00
 from .schemas.x5f2 import encode_x5f2
+from .worker_header import worker_headers
 
 logger = logging.getLogger(__name__)
 
@@ -39,13 +40,18 @@ class KafkaSink:
     """A :class:`~ess.livedata.core.loop.MessageSink` producing to Kafka.
 
     Messages are keyed by stream name so all updates of one output land in
-    one partition, in order. Delivery failures are counted and logged, not
-    raised: a broker outage must not stop processing.
+    one partition, in order. Data messages carry the ``worker`` in a header,
+    so readers can combine the parts that workers of one service publish
+    under one name. Delivery failures are counted and logged, not raised: a
+    broker outage must not stop processing.
     """
 
-    def __init__(self, producer: Producer, topics: Mapping[StreamKind, str]) -> None:
+    def __init__(
+        self, producer: Producer, topics: Mapping[StreamKind, str], worker: str = ""
+    ) -> None:
         self._producer = producer
         self._topics = dict(topics)
+        self._data_headers = worker_headers(worker)
         self.delivered = 0
         self.failed = 0
 
@@ -67,21 +73,29 @@ class KafkaSink:
                 reason = f"cannot encode {message.stream}: {error}"
                 self._on_delivery(KafkaError(KafkaError._FAIL, reason), None)
                 continue
-            self._produce(self._topics[kind], message.stream.name, payload)
+            headers = self._data_headers if kind is StreamKind.LIVEDATA_DATA else []
+            self._produce(self._topics[kind], message.stream.name, payload, headers)
         self._producer.poll(0)
 
-    def _produce(self, topic: str, key: str, payload: bytes) -> None:
+    def _produce(
+        self, topic: str, key: str, payload: bytes, headers: list[tuple[str, bytes]]
+    ) -> None:
+        def produce() -> None:
+            self._producer.produce(
+                topic,
+                payload,
+                key=key.encode(),
+                headers=headers,
+                on_delivery=self._on_delivery,
+            )
+
         try:
             try:
-                self._producer.produce(
-                    topic, payload, key=key.encode(), on_delivery=self._on_delivery
-                )
+                produce()
             except BufferError:
                 # Local queue full: wait for deliveries to drain, retry once.
                 self._producer.flush(5)
-                self._producer.produce(
-                    topic, payload, key=key.encode(), on_delivery=self._on_delivery
-                )
+                produce()
         except (BufferError, KafkaException) as error:
             # E.g. a result over the size limit: lose this update, not the loop.
             self._on_delivery(KafkaError(KafkaError._FAIL, f"{key}: {error}"), None)

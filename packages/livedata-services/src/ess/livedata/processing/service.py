@@ -27,6 +27,7 @@ from ess.livedata.core.loop import (
 )
 from ess.livedata.core.message import Message, StreamKind
 from ess.livedata.core.plugins import LoadedInstrument
+from ess.livedata.core.status import this_process_service_id
 from ess.livedata.core.streams import Topology
 from ess.livedata.core.window import WindowClock
 from ess.livedata.kafka.clients import (
@@ -191,7 +192,8 @@ def _run(
         logger.info("writing PNG files under %s", args.png_dir.resolve())
     else:
         producer = make_producer(downstream, f"{group} producer")
-        sink = KafkaSink(producer, mapping.outputs)
+        worker = this_process_service_id(loaded.name, service)
+        sink = KafkaSink(producer, mapping.outputs, worker)
     clock = WindowClock(
         length_ns=int(defaults["window_ms"]) * 1_000_000,
         max_skew_ns=int(defaults["max_clock_skew_s"]) * 1_000_000_000,

@@ -13,10 +13,12 @@ import scipp as sc
 from confluent_kafka import Consumer, TopicPartition
 from confluent_kafka.admin import AdminClient
 
-from ess.livedata.core.status import ServiceStatus
+from ess.livedata.core.combine import OutputCombiner
+from ess.livedata.core.status import ServiceState, ServiceStatus
 from ess.livedata.kafka.clients import high_watermark
 from ess.livedata.kafka.schemas.da00 import decode_da00
 from ess.livedata.kafka.schemas.x5f2 import decode_x5f2
+from ess.livedata.kafka.worker_header import worker_of
 
 
 @dataclass
@@ -24,7 +26,9 @@ class LivedataReader:
     """Collects everything published on an instrument's livedata topics.
 
     Starts at the current end of each topic, so a test sees only what its
-    own services publish.
+    own services publish. ``data`` holds every message as published (one
+    part per worker of a scaled-out service); :meth:`latest` combines the
+    workers' parts as the dashboard does.
     """
 
     bootstrap_servers: str
@@ -34,6 +38,8 @@ class LivedataReader:
     responses: list[dict[str, Any]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
+        self._combiner = OutputCombiner()
+        self._latest: dict[str, sc.DataArray] = {}
         self._consumer = Consumer(
             {
                 "bootstrap.servers": self.bootstrap_servers,
@@ -59,14 +65,18 @@ class LivedataReader:
             for record in self._consumer.consume(500, 0.05):
                 if record.error():
                     continue
-                self._store(record.topic(), record.value())
+                self._store(record.topic(), record.value(), worker_of(record.headers()))
 
-    def _store(self, topic: str, payload: bytes) -> None:
+    def _store(self, topic: str, payload: bytes, worker: str) -> None:
         if topic.endswith("_data"):
             name, _, data = decode_da00(payload)
             self.data.setdefault(name, []).append(data)
+            self._latest[name] = self._combiner.add(name, worker, data)
         elif topic.endswith("_status"):
-            self.status.append(decode_x5f2(payload))
+            status = decode_x5f2(payload)
+            if status.state == ServiceState.STOPPED:
+                self._combiner.depart(status.service_id)
+            self.status.append(status)
         else:
             self.responses.append(json.loads(payload))
 
@@ -83,7 +93,8 @@ class LivedataReader:
         raise AssertionError(f"timed out after {timeout} s waiting for {what}")
 
     def latest(self, name: str) -> sc.DataArray | None:
-        return self.data[name][-1] if self.data.get(name) else None
+        """What the dashboard shows for ``name``: the workers' parts combined."""
+        return self._latest.get(name)
 
     def latest_status(self, service: str) -> ServiceStatus | None:
         matching = [s for s in self.status if s.service == service]

@@ -1,0 +1,158 @@
+"""One output name, published in parts by the N workers of a scaled-out service.
+
+Each worker counts only the events of its partitions and publishes them under
+the same name as the others (docs/scale-out.md), so a reader that keeps the
+newest value per name shows a partial count that flickers between workers.
+:class:`OutputCombiner` keeps the newest part of each worker and presents the
+name as their combination. The dashboard's store and the test reader both
+use it, so the rule exists once.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+import scipp as sc
+
+ANONYMOUS = ""
+"""Worker of messages that name none (services from before the worker header):
+all of them are one worker, so such a stream reads as it always did."""
+
+STALE_AFTER_NS = 5_000_000_000
+"""A worker whose newest part of a name ends this much data time before the
+newest part of any worker has gone (crashed, or its partitions fell silent):
+five 1 s windows. Data time, not wall-clock time, so a replayed backlog and an
+idle instrument are judged alike and the last results stay when all stop."""
+
+_WINDOW_COORDS = ("start_time", "end_time")
+
+_INCOMPATIBLE = (sc.DatasetError, sc.DimensionError, sc.UnitError, sc.DTypeError)
+
+
+class Rule(enum.Enum):
+    """How the parts of one output name combine, decided by the name's suffix."""
+
+    WINDOW = "window"
+    """Counts of one data-time window: the sum of the parts for the newest window."""
+    CUMULATIVE = "cumulative"
+    """Counts since start or reset: the sum of each worker's newest part."""
+    NEWEST = "newest"
+    """Anything else (ROI outlines, logs, reduction results): the newest part."""
+
+
+def rule_for(name: str) -> Rule:
+    """The rule for an output name such as ``detector_data/panel_0/pixels_current``.
+
+    ``roi_counts`` holds the current window's count per ROI, so it sums like
+    ``*_current`` although its name does not say so.
+    """
+    leaf = name.rsplit("/", 1)[-1]
+    if leaf in ("current", "roi_counts") or leaf.endswith("_current"):
+        return Rule.WINDOW
+    if leaf == "cumulative" or leaf.endswith("_cumulative"):
+        return Rule.CUMULATIVE
+    return Rule.NEWEST
+
+
+@dataclass(frozen=True, slots=True)
+class _Part:
+    data: sc.DataArray
+    start_ns: int | None
+    end_ns: int | None
+    arrival: int
+
+
+def _ns(data: sc.DataArray, coord: str) -> int | None:
+    if coord not in data.coords:
+        return None
+    return int(data.coords[coord].to(unit="ns").value.astype("int64"))
+
+
+class OutputCombiner:
+    """Newest part per (output name, worker), presented as one result per name.
+
+    Not thread-safe: callers that write from several threads hold a lock.
+
+    Parameters
+    ----------
+    stale_after_ns:
+        Data time after which a worker that published nothing newer is gone.
+    """
+
+    def __init__(self, stale_after_ns: int = STALE_AFTER_NS) -> None:
+        self._stale_after_ns = stale_after_ns
+        self._parts: dict[str, dict[str, _Part]] = {}
+        self._departed: set[str] = set()
+        self._arrivals = 0
+
+    def add(self, name: str, worker: str, data: sc.DataArray) -> sc.DataArray:
+        """Take ``worker``'s newest part of ``name``; return the combination."""
+        self._arrivals += 1
+        part = _Part(
+            data, _ns(data, "start_time"), _ns(data, "end_time"), self._arrivals
+        )
+        parts = self._live({**self._parts.get(name, {}), worker: part})
+        # Parts of workers that are gone are forgotten, which bounds memory.
+        self._parts[name] = parts
+        return _combine(rule_for(name), list(parts.values()))
+
+    def depart(self, worker: str) -> None:
+        """``worker`` stopped (its heartbeat says so); its parts leave the
+        combinations from the next update of each name on."""
+        self._departed.add(worker)
+
+    def forget(self, name: str) -> None:
+        """Drop everything kept for ``name``, e.g. when a store evicts it."""
+        self._parts.pop(name, None)
+
+    def _live(self, parts: dict[str, _Part]) -> dict[str, _Part]:
+        """Parts of workers still there; when none is, the last of all of them
+        (the service stopped: its final results stay, as with one worker)."""
+        running = {w: p for w, p in parts.items() if w not in self._departed}
+        parts = running or parts
+        ends = [p.end_ns for p in parts.values() if p.end_ns is not None]
+        if not ends:
+            return parts
+        oldest = max(ends) - self._stale_after_ns
+        return {
+            w: p for w, p in parts.items() if p.end_ns is None or p.end_ns >= oldest
+        }
+
+
+def _combine(rule: Rule, parts: list[_Part]) -> sc.DataArray:
+    newest = max(parts, key=lambda p: p.arrival)
+    # Without end_time (not stamped by a service) parts cannot be placed in a
+    # window, so they are not summed either.
+    if rule is Rule.NEWEST or len(parts) == 1 or newest.end_ns is None:
+        return newest.data
+    if rule is Rule.WINDOW:
+        latest = max(parts, key=lambda p: (p.end_ns or 0, p.arrival))
+        window = (latest.start_ns, latest.end_ns)
+        parts = [p for p in parts if (p.start_ns, p.end_ns) == window]
+    return _sum(parts, newest)
+
+
+def _sum(parts: list[_Part], newest: _Part) -> sc.DataArray:
+    """Sum of the parts, spanning all their windows; the newest part alone if
+    they cannot be added (workers between two re-binning commands)."""
+    if len(parts) == 1:
+        return parts[0].data
+    try:
+        total = sum(
+            (_without_window(p.data) for p in parts[1:]), _without_window(parts[0].data)
+        )
+    except _INCOMPATIBLE:
+        return newest.data
+    total.name = newest.data.name
+    starts = [p for p in parts if p.start_ns is not None]
+    if starts:
+        first = min(starts, key=lambda p: p.start_ns or 0)
+        total.coords["start_time"] = first.data.coords["start_time"]
+    last = max(parts, key=lambda p: p.end_ns or 0)
+    total.coords["end_time"] = last.data.coords["end_time"]
+    return total
+
+
+def _without_window(data: sc.DataArray) -> sc.DataArray:
+    return data.drop_coords([c for c in _WINDOW_COORDS if c in data.coords])
