@@ -179,7 +179,7 @@ def test_cli_run_stops_cleanly_on_sigterm() -> None:
     _, stderr = cli.communicate(timeout=30)
     assert cli.returncode == 0, stderr
     assert "Kafka broker stopped" in stderr
-    assert wait_gone(java, timeout=1)
+    assert wait_gone(java)  # stopped; reaping may lag on a loaded machine
     log = re.search(r"Broker log: (\S+)\. Press", stderr)
     assert log is not None
     assert not Path(log[1]).parent.exists()  # temporary data dir removed
