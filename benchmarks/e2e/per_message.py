@@ -9,112 +9,53 @@ pending list, as ``ProcessingLoop._accept``), and ``DetectorCounts.add_events``
 (the numba kernel and its wrapper), for 1k, 10k and 100k events per message
 of the dummy instrument's panel. Median of repeated blocks, single thread.
 
-It also times ``fast_decode_ev44`` below, a prototype that reads the ev44
-flatbuffer's vtable with ``struct`` and ``np.frombuffer`` instead of the
-generated FlatBuffers accessors (about 35 Python calls per message), and
-checks it against ``decode_ev44`` on valid and on corrupted payloads (same
-result, or DecodeError when ``decode_ev44`` raises it).
+Then the whole path at once: ``KafkaSource`` over an in-memory consumer,
+``ProcessingLoop`` and ``DetectorProcessor`` (windows closed and published to
+a sink that drops them), 1k-event messages of both banks, per message.
+
+Every stage is also timed with the code before the changes of
+``baselines.py`` (the generated-accessor ev44 decoder, stream resolution on
+every message), in the same run and interleaved, because this machine is
+shared and only same-run ratios compare.
 """
 
 from __future__ import annotations
 
 import argparse
 import statistics
-import struct
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
+from baselines import generated_decode_ev44, patched
 
-from ess.livedata.core.message import StreamId, StreamKind
-from ess.livedata.core.payloads import EventBatch
-from ess.livedata.core.plugins import load_instrument
+from ess.livedata.core.loop import ProcessingLoop
+from ess.livedata.core.message import StreamId
+from ess.livedata.core.plugins import LoadedInstrument, load_instrument
 from ess.livedata.core.streams import Topology
 from ess.livedata.core.window import WindowClock
-from ess.livedata.fake.detectors import PixelSampler, draw_events, pulse_batch
+from ess.livedata.fake.detectors import (
+    Ev44Template,
+    PixelSampler,
+    draw_events,
+    pulse_batch,
+)
 from ess.livedata.kafka.decoders import UpstreamDecoder
-from ess.livedata.kafka.schemas.errors import DecodeError
-from ess.livedata.kafka.schemas.ev44 import decode_ev44, encode_ev44
-from ess.livedata.processing.detectors import DEFAULT_BINNING, DetectorCounts
+from ess.livedata.kafka.schemas.ev44 import decode_ev44
+from ess.livedata.processing.detectors import (
+    DEFAULT_BINNING,
+    DetectorCounts,
+    DetectorProcessor,
+)
+from ess.livedata.processing.service import data_and_commands
 
-_U32 = struct.Struct("<I")
-_I32 = struct.Struct("<i")
-_U16 = struct.Struct("<H")
-_I64 = struct.Struct("<q")
-
-
-def fast_decode_ev44(payload: bytes) -> tuple[str, EventBatch]:
-    """ev44 by reading the flatbuffer layout directly; bounds-checked.
-
-    Fields of Event44Message in vtable order: source_name, message_id,
-    reference_time, reference_time_index, time_of_flight, pixel_id.
-    """
-    size = len(payload)
-    if size < 8 or payload[4:8] != b"ev44":
-        raise DecodeError("unexpected schema id", repr(bytes(payload[4:8])))
-    try:
-        (table,) = _U32.unpack_from(payload, 0)
-        (back,) = _I32.unpack_from(payload, table)
-        vtable = table - back
-        (vt_size,) = _U16.unpack_from(payload, vtable)
-        if vtable < 0 or vtable + vt_size > size or vt_size < 4:
-            raise DecodeError("malformed ev44 payload", "vtable out of bounds")
-        fields = (vt_size - 4) // 2
-        offsets = struct.unpack_from(f"<{fields}H", payload, vtable + 4)
-
-        def field(i: int) -> int:
-            return offsets[i] if i < fields else 0
-
-        def vector(i: int, dtype: str, itemsize: int) -> np.ndarray:
-            o = field(i)
-            if o == 0:
-                return np.empty(0, dtype=dtype)
-            at = table + o
-            start = at + _U32.unpack_from(payload, at)[0]
-            (n,) = _U32.unpack_from(payload, start)
-            if start + 4 + n * itemsize > size:
-                raise DecodeError("malformed ev44 payload", "vector past the end")
-            return np.frombuffer(payload, dtype=dtype, count=n, offset=start + 4)
-
-        o = field(0)
-        if o == 0:
-            raise DecodeError("malformed ev44 payload", "no source name")
-        name_vector = vector(0, "u1", 1)
-        message_id = _I64.unpack_from(payload, table + field(1))[0] if field(1) else 0
-        batch = EventBatch(
-            reference_time=vector(2, "<i8", 8),
-            reference_time_index=vector(3, "<i4", 4),
-            time_of_arrival=vector(4, "<i4", 4),
-            pixel_id=vector(5, "<i4", 4),
-            message_id=message_id,
-        )
-        source_name = name_vector.tobytes().decode()
-    except DecodeError:
-        raise
-    except (struct.error, ValueError, UnicodeDecodeError) as err:
-        detail = f"{type(err).__name__}: {err}"
-        raise DecodeError("malformed ev44 payload", detail) from err
-    index = batch.reference_time_index
-    n_events = batch.size
-    if index.size != batch.reference_time.size:
-        raise DecodeError("inconsistent ev44 payload", "index/time sizes differ")
-    if batch.pixel_id.size not in (0, n_events):
-        raise DecodeError("inconsistent ev44 payload", "pixel ids")
-    if index.size == 1:  # the usual case: no np.diff needed
-        if index[0] != 0:
-            raise DecodeError("inconsistent ev44 payload", "events before first pulse")
-    elif index.size:
-        if index[0] != 0 or index[-1] > n_events or np.any(np.diff(index) < 0):
-            raise DecodeError("inconsistent ev44 payload", "reference_time_index")
-    elif n_events:
-        raise DecodeError("inconsistent ev44 payload", "events before first pulse")
-    return source_name, batch
+BEFORE = ["generated_ev44", "streams_unremembered"]
+TOPIC = "dummy_detector"
 
 
-def per_call(
-    function: Callable[[], object], min_time: float = 0.2, blocks: int = 9
-) -> float:
-    """Median seconds per call over ``blocks`` blocks of back-to-back calls."""
+def calls_per_block(function: Callable[[], object], min_time: float) -> int:
+    """Back-to-back calls that take about ``min_time / 10``."""
     function()
     n = 1
     while True:
@@ -122,82 +63,65 @@ def per_call(
         for _ in range(n):
             function()
         if time.perf_counter() - start > min_time / 10:
-            break
+            return n
         n *= 2
-    times = []
+
+
+def per_call_pair(
+    now: Callable[[], object],
+    before: Callable[[], object],
+    min_time: float = 0.2,
+    blocks: int = 9,
+) -> tuple[float, float]:
+    """Median seconds per call of each, over blocks that alternate between them.
+
+    ``before`` runs with the code of ``BEFORE`` patched in; alternating
+    blocks keeps both under the same load of the shared machine.
+    """
+    n_now = calls_per_block(now, min_time)
+    with patched(BEFORE):
+        n_before = calls_per_block(before, min_time)
+    times: tuple[list[float], list[float]] = ([], [])
     for _ in range(blocks):
-        start = time.perf_counter()
-        for _ in range(n):
-            function()
-        times.append((time.perf_counter() - start) / n)
-    return statistics.median(times)
+        for function, n, found, old in (
+            (now, n_now, times[0], []),
+            (before, n_before, times[1], BEFORE),
+        ):
+            with patched(old):
+                start = time.perf_counter()
+                for _ in range(n):
+                    function()
+                found.append((time.perf_counter() - start) / n)
+    return statistics.median(times[0]), statistics.median(times[1])
 
 
-def check_fast_decoder(payloads: list[bytes], rng: np.random.Generator) -> int:
-    """Same as decode_ev44 on valid payloads; on corrupted ones only
-    DecodeError, and the same result whenever both accept; returns cases."""
-    cases = 0
-    for payload in payloads:
-        variants = [payload]
-        for _ in range(200):
-            corrupt = bytearray(payload)
-            kind = rng.integers(3)
-            if kind == 0:
-                corrupt = corrupt[: rng.integers(len(corrupt))]
-            else:
-                for _ in range(rng.integers(1, 4)):
-                    at = rng.integers(min(len(corrupt), 128))
-                    corrupt[at] = rng.integers(256)
-            variants.append(bytes(corrupt))
-        for variant in variants:
-            cases += 1
-            try:
-                expected = decode_ev44(variant)
-            except DecodeError:
-                expected = None
-            try:
-                found = fast_decode_ev44(variant)
-            except DecodeError:
-                found = None
-            if variant is payload:
-                assert found is not None, "fast decoder rejected a valid payload"
-            if expected is None or found is None:
-                continue  # corrupted: either may reject what the other accepts
-            name, batch = expected
-            assert found[0] == name
-            for attr in ("reference_time", "reference_time_index", "time_of_arrival"):
-                assert np.array_equal(getattr(found[1], attr), getattr(batch, attr))
-            assert np.array_equal(found[1].pixel_id, batch.pixel_id)
-            assert found[1].message_id == batch.message_id
-    return cases
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true")
-    args = parser.parse_args()
-    min_time = 0.02 if args.quick else 0.2
-    loaded = load_instrument("dummy")
+def template(
+    loaded: LoadedInstrument, bank: str, n: int, rng: np.random.Generator
+) -> Ev44Template:
+    """A message of ``n`` events of ``bank``, as the fake producer sends it."""
     instrument, shapes = loaded.instrument, loaded.fake_data_shapes()
-    bank = instrument.detector("panel_0")
-    sampler = PixelSampler(bank, shapes, instrument.sample_position)
+    sampler = PixelSampler(
+        instrument.detector(bank), shapes, instrument.sample_position
+    )
+    pixel_id, toa = draw_events(sampler, shapes.detector_toa, n, rng)
+    return Ev44Template(bank, pulse_batch([0], [toa], [pixel_id], 0))
+
+
+def stages(loaded: LoadedInstrument, min_time: float) -> None:
+    """One table row per stage and message size, now and before."""
+    instrument = loaded.instrument
     rng = np.random.default_rng(1)
     mapping = loaded.stream_mapping(Topology.DEV)
-    decoder = UpstreamDecoder(mapping)
-    topic = mapping.key_for(StreamId(StreamKind.DETECTOR_EVENTS, "panel_0")).topic
-    counts = DetectorCounts(bank, instrument.sample_position, DEFAULT_BINNING)
-    now = time.time_ns()
+    counts = DetectorCounts(
+        instrument.detector("panel_0"), instrument.sample_position, DEFAULT_BINNING
+    )
     clock = WindowClock(length_ns=1_000_000_000, max_skew_ns=600 * 10**9)
     pending: dict[int, dict[StreamId, list]] = {}
-    payloads = []
-    print("| events/msg | stage | us/message | messages/s per core |")
-    print("|---:|---|---:|---:|")
+    print("| events/msg | stage | us/message now | before | before/now |")
+    print("|---:|---|---:|---:|---:|")
     for n in (1_000, 10_000, 100_000):
-        pixel_id, toa = draw_events(sampler, shapes.detector_toa, n, rng)
-        batch = pulse_batch([now], [toa], [pixel_id], 7)
-        payload = encode_ev44("panel_0", batch)
-        payloads.append(payload)
-        message = decoder.decode(topic, payload, 0)
+        payload = template(loaded, "panel_0", n, rng).stamp([time.time_ns()], 7)
+        message = UpstreamDecoder(mapping).decode(TOPIC, payload, 0)
 
         def accept(message=message) -> None:
             index = clock.assign(message.stream, message.timestamp)
@@ -205,32 +129,145 @@ def main() -> None:
             if len(pending[index][message.stream]) > 1000:
                 pending.clear()
 
-        stages = {
-            "decode_ev44": lambda p=payload: decode_ev44(p),
-            "fast_decode_ev44 (prototype)": lambda p=payload: fast_decode_ev44(p),
-            "UpstreamDecoder.decode": lambda p=payload: decoder.decode(topic, p, 0),
-            "loop bookkeeping (assign + pending)": accept,
-            "DetectorCounts.add_events": lambda b=message.value: counts.add_events(b),
+        def upstream(p: bytes = payload) -> Callable[[], object]:
+            decoder = UpstreamDecoder(mapping)  # new: nothing remembered yet
+            return lambda: decoder.decode(TOPIC, p, 0)
+
+        rows: dict[str, tuple[Callable[[], object], Callable[[], object]]] = {
+            "decode_ev44": (
+                lambda p=payload: decode_ev44(p),
+                lambda p=payload: generated_decode_ev44(p),
+            ),
+            "UpstreamDecoder.decode": (upstream(), upstream()),
+            "loop bookkeeping (assign + pending)": (accept, accept),
+            "DetectorCounts.add_events": (lambda b=message.value: counts.add_events(b),)
+            * 2,
         }
-        total = 0.0
-        for stage, function in stages.items():
-            seconds = per_call(function, min_time)
-            if stage not in ("decode_ev44", "fast_decode_ev44 (prototype)"):
-                total += seconds
-            print(f"| {n:,} | {stage} | {seconds * 1e6:.1f} | {1 / seconds:,.0f} |")
-        print(
-            f"| {n:,} | **sum without Kafka** | {total * 1e6:.1f} | {1 / total:,.0f} |"
-        )
-    monitor = pulse_batch(
-        [now, now + 71_428_571, now + 142_857_142],
-        [toa[:10], toa[10:30], toa[30:31]],
-        [np.empty(0, dtype=np.int32)] * 3,
-        3,
+        totals = [0.0, 0.0]
+        for stage, (now, before) in rows.items():
+            seconds = per_call_pair(now, before, min_time)
+            if stage != "decode_ev44":
+                totals = [t + s for t, s in zip(totals, seconds, strict=True)]
+            print(_row(f"{n:,}", stage, seconds))
+        print(_row(f"{n:,}", "**sum without Kafka**", totals))
+
+
+def _row(events: str, stage: str, seconds: Sequence[float]) -> str:
+    now, before = seconds
+    return (
+        f"| {events} | {stage} | {now * 1e6:.1f} | {before * 1e6:.1f} |"
+        f" {before / now:.2f} |"
     )
-    empty = pulse_batch([now], [toa[:0]], [pixel_id[:0]], 0)
-    checked = [payloads[0], encode_ev44("monitor1", monitor), encode_ev44("x", empty)]
-    cases = check_fast_decoder(checked, rng)
-    print(f"\nfast_decode_ev44 agrees with decode_ev44 on {cases} payloads")
+
+
+class _Record:
+    """What ``KafkaSource`` reads of a confluent_kafka Message.
+
+    ``value()`` copies the payload, as confluent_kafka does from librdkafka's
+    fetch buffer, so the decoder reads freshly written memory as in a
+    service: the prepared payloads (100+ MB) are cold in cache and TLB, and
+    reading them in place cost ~10 µs more per message on this VM.
+    """
+
+    __slots__ = ("_payload", "_timestamp_ms")
+
+    def __init__(self, payload: bytes, timestamp_ms: int) -> None:
+        self._payload = bytearray(payload)
+        self._timestamp_ms = timestamp_ms
+
+    def error(self) -> None:
+        return None
+
+    def topic(self) -> str:
+        return TOPIC
+
+    def value(self) -> bytes:
+        return bytes(self._payload)
+
+    def timestamp(self) -> tuple[int, int]:
+        return (1, self._timestamp_ms)
+
+
+class _Consumer:
+    """Hands out prepared records like ``Consumer.consume``, never waiting."""
+
+    def __init__(self, records: Sequence[_Record]) -> None:
+        self.records = records
+        self.at = 0
+
+    def consume(self, num_messages: int, timeout: float) -> list[Any]:
+        taken = self.records[self.at : self.at + num_messages]
+        self.at += len(taken)
+        return list(taken)
+
+
+class _DropSink:
+    def publish_messages(self, messages: Sequence[Any]) -> None:
+        pass
+
+
+def whole_loop(records: Sequence[_Record], loaded: LoadedInstrument) -> float:
+    """Seconds per message through source, loop and detector processor."""
+    data = _Consumer(records)
+    loop = ProcessingLoop(
+        service="detector_data",
+        instrument="dummy",
+        source=data_and_commands(
+            data, _Consumer([]), UpstreamDecoder(loaded.stream_mapping(Topology.DEV))
+        ),
+        sink=_DropSink(),
+        processor=DetectorProcessor(loaded.instrument),
+        clock=WindowClock(length_ns=1_000_000_000, max_skew_ns=600 * 10**9),
+    )
+    start = time.perf_counter()
+    while data.at < len(records):
+        loop.step()
+    return (time.perf_counter() - start) / len(records)
+
+
+def loop_records(
+    loaded: LoadedInstrument, pulses: int, per_pulse: int
+) -> list[_Record]:
+    """1k-event messages of both banks, ``per_pulse`` per bank and 14 Hz pulse."""
+    rng = np.random.default_rng(2)
+    templates = [template(loaded, bank, 1_000, rng) for bank in ("panel_0", "tubes_1")]
+    first = (time.time_ns() // 10**9 - pulses // 14 - 2) * 10**9
+    records = []
+    for pulse in range(pulses):
+        reference_time = first + pulse * 71_428_571
+        for bank in templates:
+            for i in range(per_pulse):
+                payload = bank.stamp([reference_time], i)
+                records.append(_Record(payload, reference_time // 1_000_000))
+    return records
+
+
+def loop_table(loaded: LoadedInstrument, quick: bool) -> None:
+    """The whole path per message, now and before, alternating, medians."""
+    records = loop_records(loaded, 28 if quick else 70, 100)
+    whole_loop(records[:2000], loaded)  # compile the kernels
+    now, before = [], []
+    for _ in range(2 if quick else 5):
+        now.append(whole_loop(records, loaded))
+        with patched(BEFORE):
+            before.append(whole_loop(records, loaded))
+    now_s, before_s = statistics.median(now), statistics.median(before)
+    print(
+        f"\nWhole path (KafkaSource, ProcessingLoop, DetectorProcessor; "
+        f"{len(records):,} messages of 1k events, median of {len(now)} runs):"
+        f" now {now_s * 1e6:.1f} us/message ({1 / now_s:,.0f}/s per core),"
+        f" before {before_s * 1e6:.1f} us ({1 / before_s:,.0f}/s),"
+        f" before/now {before_s / now_s:.2f}"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true")
+    args = parser.parse_args()
+    loaded = load_instrument("dummy")
+    stages(loaded, 0.02 if args.quick else 0.2)
+    loop_table(loaded, args.quick)
 
 
 if __name__ == "__main__":

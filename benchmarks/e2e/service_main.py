@@ -8,12 +8,13 @@ before the service starts, e.g. ``{"kafka_upstream": {"consumer":
 benchmark can compare settings in one run without editing the shared YAML
 files. Without the variable this is exactly ``python -m <module> <args>``.
 
-Two more keys emulate code variants, to measure a change against its
-baseline in the same run: ``"patches": ["legacy_consume"]`` restores the
-single blocking ``consume(batch_size, timeout)`` of ``KafkaSource`` before
-``_poll`` (commit 8d959a1), and ``"patches": ["commands_nonblocking"]``
-polls every source but the first (the data) without waiting, as a service
-would with ``KafkaSource(command_consumer, decoder, poll_timeout_s=0)``.
+The key ``"patches"`` runs earlier code, to measure a change against its
+baseline in the same run: ``"legacy_consume"`` restores the single blocking
+``consume(batch_size, timeout)`` of ``KafkaSource`` before ``_poll`` (commit
+8d959a1); the names in ``baselines.PATCHES`` restore the generated-accessor
+ev44 decoder (``generated_ev44``), the stream resolution on every message
+(``streams_unremembered``) and the command poll that waited too
+(``commands_blocking``).
 ``LIVEDATA_BENCH_PROFILE=<file>`` runs the service under cProfile and
 writes the statistics there on exit.
 """
@@ -49,15 +50,12 @@ def _install(overrides: dict[str, Any]) -> None:
     patches = set(overrides.pop("patches", ()))
     if "legacy_consume" in patches:
         KafkaSource._poll = _legacy_poll
-    if "commands_nonblocking" in patches:
-        merged_init = service.MergedSource.__init__
+        patches.remove("legacy_consume")
+    if patches:
+        from baselines import PATCHES
 
-        def init(self: Any, sources: Any) -> None:
-            merged_init(self, sources)
-            for source in sources[1:]:
-                source._poll_timeout_s = 0.0
-
-        service.MergedSource.__init__ = init
+        for name in sorted(patches):
+            PATCHES[name]()
 
     original = settings.load_config
 

@@ -1,14 +1,20 @@
+from dataclasses import fields
+
 import numpy as np
 import pytest
 
 from ess.livedata.core.fake_shapes import BeamSpot, Ring
+from ess.livedata.core.payloads import EventBatch
 from ess.livedata.core.plugins import load_instrument
 from ess.livedata.fake.detectors import (
+    Ev44Template,
     PixelSampler,
     draw_events,
     pixel_probabilities,
+    pulse_batch,
     scattering_angle,
 )
+from ess.livedata.kafka.schemas.ev44 import decode_ev44, encode_ev44
 
 LOADED = load_instrument("dummy")
 SHAPES = LOADED.fake_data_shapes()
@@ -80,3 +86,42 @@ def test_probabilities_add_background_and_fall_back_to_uniform():
     assert probability.min() == pytest.approx(0.2 / two_theta.size, rel=1e-6)
     far_away = pixel_probabilities(two_theta + 100.0, (Ring(0.1, 0.001),), 0.2)
     np.testing.assert_allclose(far_away, 1.0 / two_theta.size)
+
+
+def _same_events(payload: bytes, expected: bytes) -> None:
+    source, batch = decode_ev44(payload)
+    expected_source, expected_batch = decode_ev44(expected)
+    assert source == expected_source
+    for field in fields(EventBatch):
+        assert np.array_equal(
+            getattr(batch, field.name), getattr(expected_batch, field.name)
+        ), field.name
+
+
+@pytest.mark.parametrize(("pulses", "pixels"), [(1, True), (3, True), (2, False)])
+def test_stamped_template_is_what_encode_ev44_gives(pulses, pixels) -> None:
+    rng = np.random.default_rng(pulses)
+    toa = [rng.integers(0, 71_000_000, n).astype(np.int32) for n in (5, 0, 7)[:pulses]]
+    pixel_id = [rng.integers(1, 100, t.size).astype(np.int32) for t in toa]
+    if not pixels:
+        pixel_id = [np.empty(0, dtype=np.int32)] * pulses
+    template = Ev44Template("panel_0", pulse_batch([0] * pulses, toa, pixel_id, 0))
+    times = [1_700_000_000_000_000_000 + i * 71_428_571 for i in range(pulses)]
+    first = template.stamp(times, 12)
+    expected = encode_ev44("panel_0", pulse_batch(times, toa, pixel_id, 12))
+    _same_events(first, expected)
+    assert first == expected
+    later = [t + 10**9 for t in times]
+    second = template.stamp(later, 13)
+    _same_events(second, encode_ev44("panel_0", pulse_batch(later, toa, pixel_id, 13)))
+    _same_events(first, expected)  # earlier messages are copies, not views
+
+
+def test_stamping_fewer_pulses_sends_their_events_only() -> None:
+    toa = [np.arange(n, dtype=np.int32) for n in (3, 4, 5)]
+    pixel_id = [t + 1 for t in toa]
+    template = Ev44Template("panel_0", pulse_batch([0, 0, 0], toa, pixel_id, 0))
+    payload = template.stamp([10, 20], 5)
+    _same_events(
+        payload, encode_ev44("panel_0", pulse_batch([10, 20], toa[:2], pixel_id[:2], 5))
+    )

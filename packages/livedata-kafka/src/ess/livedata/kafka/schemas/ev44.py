@@ -1,25 +1,33 @@
 """ev44 neutron event messages to and from :class:`EventBatch`.
 
 Decoding is zero-copy: the arrays of the returned batch are read-only numpy
-views into the payload (the generated ``...AsNumpy`` accessors wrap it with
-``np.frombuffer``), so a message with a million events decodes in tens of
-microseconds, and the batch keeps the payload alive.
+views into the payload, so a message with a million events decodes as fast
+as one with a thousand (a few µs), and the batch keeps the payload alive.
+The table is read directly (``_table``) rather than through the generated
+FlatBuffers accessors, which cost ~30 µs per message: at 10⁴ small messages
+per second that alone took a third of a core.
 """
 
 from __future__ import annotations
 
+import struct
+
 import numpy as np
 from streaming_data_types.eventdata_ev44 import serialise_ev44
-from streaming_data_types.fbschemas.eventdata_ev44.Event44Message import (
-    Event44Message,
-)
 
 from ess.livedata.core.payloads import EventBatch
 
-from ._boundary import bounded, expect_schema, reraise_as_decode_error
+from ._boundary import expect_schema
+from ._table import RootTable, int64, string, vector
 from .errors import DecodeError
 
+_MALFORMED = "malformed ev44 payload"
 _INCONSISTENT = "inconsistent ev44 payload"
+# Fields of Event44Message in schema order: source_name, message_id,
+# reference_time, reference_time_index, time_of_flight, pixel_id.
+_EVENT44 = RootTable(6)
+_INT64 = np.dtype("<i8")
+_INT32 = np.dtype("<i4")
 
 
 def decode_ev44(payload: bytes) -> tuple[str, EventBatch]:
@@ -32,16 +40,18 @@ def decode_ev44(payload: bytes) -> tuple[str, EventBatch]:
         fit its event arrays.
     """
     expect_schema(payload, "ev44")
-    with reraise_as_decode_error("ev44"):
-        root = bounded(Event44Message.GetRootAs(payload, 0))
+    try:
+        table, (name, message_id, time, index, toa, pixel) = _EVENT44.fields(payload)
         batch = EventBatch(
-            reference_time=_vector(root.ReferenceTimeAsNumpy(), np.int64),
-            reference_time_index=_vector(root.ReferenceTimeIndexAsNumpy(), np.int32),
-            time_of_arrival=_vector(root.TimeOfFlightAsNumpy(), np.int32),
-            pixel_id=_vector(root.PixelIdAsNumpy(), np.int32),
-            message_id=root.MessageId(),
+            reference_time=vector(payload, table, time, _INT64),
+            reference_time_index=vector(payload, table, index, _INT32),
+            time_of_arrival=vector(payload, table, toa, _INT32),
+            pixel_id=vector(payload, table, pixel, _INT32),
+            message_id=int64(payload, table, message_id),
         )
-        source_name = root.SourceName().decode()
+        source_name = string(payload, table, name)
+    except (IndexError, struct.error, UnicodeDecodeError) as err:
+        raise DecodeError(_MALFORMED, f"{type(err).__name__}: {err}") from err
     _check_consistent(batch)
     return source_name, batch
 
@@ -58,11 +68,6 @@ def encode_ev44(source_name: str, batch: EventBatch) -> bytes:
     )
 
 
-def _vector(value: np.ndarray | int, dtype: type[np.integer]) -> np.ndarray:
-    """The generated accessors return the integer 0 for an absent (empty) vector."""
-    return value if isinstance(value, np.ndarray) else np.empty(0, dtype=dtype)
-
-
 def _check_consistent(batch: EventBatch) -> None:
     """Reject batches whose events cannot all be assigned to a pulse."""
     n_events = batch.size
@@ -76,10 +81,18 @@ def _check_consistent(batch: EventBatch) -> None:
         raise DecodeError(
             _INCONSISTENT, f"{batch.pixel_id.size} pixel ids for {n_events} events"
         )
-    if n_events and (index.size == 0 or index[0] != 0):
+    if index.size == 0:
+        if n_events:
+            raise DecodeError(_INCONSISTENT, "events before the first pulse")
+        return
+    first, last = int(index[0]), int(index[-1])
+    if n_events and first != 0:
         raise DecodeError(_INCONSISTENT, "events before the first pulse")
-    if index.size and (
-        index[0] < 0 or index[-1] > n_events or np.any(np.diff(index) < 0)
+    # One pulse per message is the usual case: np.diff only for several.
+    if (
+        first < 0
+        or last > n_events
+        or (index.size > 1 and bool(np.any(np.diff(index) < 0)))
     ):
         raise DecodeError(
             _INCONSISTENT, f"reference_time_index not sorted within [0, {n_events}]"

@@ -1,0 +1,95 @@
+"""UpstreamDecoder: (topic, source name, schema) to logical streams."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipp as sc
+
+from ess.livedata.core.message import StreamId, StreamKind
+from ess.livedata.core.payloads import EventBatch, LogSample
+from ess.livedata.core.streams import InputStreamKey, StreamMapping
+from ess.livedata.kafka.decoders import UpstreamDecoder
+from ess.livedata.kafka.schemas import DecodeError, encode_da00, encode_ev44
+from ess.livedata.kafka.schemas.f144 import encode_f144
+
+_MAPPING = StreamMapping(
+    instrument="x",
+    inputs={
+        InputStreamKey("x_detector", "bank_a"): StreamId(
+            StreamKind.DETECTOR_EVENTS, "panel"
+        ),
+        InputStreamKey("x_monitor", "mon_a"): StreamId(
+            StreamKind.MONITOR_EVENTS, "monitor1"
+        ),
+        InputStreamKey("x_commands", ""): StreamId(StreamKind.LIVEDATA_COMMANDS, ""),
+    },
+    outputs={StreamKind.LIVEDATA_COMMANDS: "x_commands"},
+)
+
+
+def _events(source: str, pulse: int = 1_700_000_000_000_000_000) -> bytes:
+    batch = EventBatch(
+        reference_time=np.array([pulse], dtype=np.int64),
+        reference_time_index=np.array([0], dtype=np.int32),
+        time_of_arrival=np.array([5, 6], dtype=np.int32),
+        pixel_id=np.array([1, 2], dtype=np.int32),
+    )
+    return encode_ev44(source, batch)
+
+
+def test_events_get_their_logical_stream_and_pulse_time() -> None:
+    decoder = UpstreamDecoder(_MAPPING)
+    for pulse in (10, 20):  # the second resolution is the remembered one
+        message = decoder.decode("x_detector", _events("bank_a", pulse), 0)
+        assert message.stream == StreamId(StreamKind.DETECTOR_EVENTS, "panel")
+        assert message.timestamp == pulse
+        assert message.value.size == 2
+
+
+def test_monitor_histogram_becomes_monitor_counts() -> None:
+    histogram = sc.DataArray(
+        sc.array(dims=["t"], values=[1.0, 2.0], unit="counts"),
+        coords={"t": sc.array(dims=["t"], values=[0.0, 1.0, 2.0], unit="ms")},
+    )
+    payload = encode_da00("mon_a", 7, histogram)
+    message = UpstreamDecoder(_MAPPING).decode("x_monitor", payload, 0)
+    assert message.stream == StreamId(StreamKind.MONITOR_COUNTS, "monitor1")
+    assert message.timestamp == 7
+
+
+def test_commands_pass_through_as_bytes_with_the_broker_time() -> None:
+    message = UpstreamDecoder(_MAPPING).decode("x_commands", b"{}", 99)
+    assert message.stream.kind is StreamKind.LIVEDATA_COMMANDS
+    assert (message.timestamp, message.value) == (99, b"{}")
+
+
+@pytest.mark.parametrize(
+    ("topic", "payload", "reason"),
+    [
+        ("x_detector", _events("bank_b"), "unknown source"),
+        ("x_monitor", _events("bank_a"), "unknown source"),
+        ("x_detector", encode_f144("bank_a", LogSample(1, 2.0)), "unexpected schema"),
+    ],
+)
+def test_unknown_streams_and_schemas_are_rejected_every_time(
+    topic: str, payload: bytes, reason: str
+) -> None:
+    decoder = UpstreamDecoder(_MAPPING)
+    for _ in range(2):
+        with pytest.raises(DecodeError) as info:
+            decoder.decode(topic, payload, 0)
+        assert info.value.reason == reason
+
+
+def test_remembered_streams_are_bounded() -> None:
+    mapping = StreamMapping(
+        instrument="x",
+        inputs={InputStreamKey("x_any", ""): StreamId(StreamKind.DETECTOR_EVENTS, "d")},
+        outputs={StreamKind.LIVEDATA_COMMANDS: "x_commands"},
+    )
+    decoder = UpstreamDecoder(mapping)
+    decoder._MAX_REMEMBERED = 3
+    for i in range(10):
+        assert decoder.decode("x_any", _events(f"s{i}"), 0).stream.name == "d"
+    assert len(decoder._streams) == 3
