@@ -28,8 +28,6 @@ import json
 import logging
 import math
 import os
-import signal
-import subprocess
 import sys
 import threading
 import time
@@ -42,15 +40,18 @@ from typing import Any
 import numpy as np
 import psutil
 from confluent_kafka import Consumer, KafkaException, TopicPartition
-from confluent_kafka.admin import AdminClient, NewTopic
+from confluent_kafka.admin import AdminClient
 from streaming_data_types.dataarray_da00 import from_buffer
 from streaming_data_types.fbschemas.dataarray_da00.da00_DataArray import (
     da00_DataArray,
 )
 
-from ess.livedata.core.processes import die_with_parent
 from ess.livedata.core.status import ServiceStatus
+from ess.livedata.kafka.clients import ensure_topics
+from ess.livedata.kafka.local_broker import LocalKafkaBroker
 from ess.livedata.kafka.schemas.x5f2 import decode_x5f2
+from ess.livedata.kafka.settings import KafkaSettings
+from ess.livedata.testing.processes import LoggedProcess
 
 logger = logging.getLogger("e2e")
 
@@ -115,87 +116,50 @@ def dev_topics(partitions: Mapping[str, int] | None = None) -> dict[str, int]:
 
 
 def create_topics(bootstrap: str, topics: Mapping[str, int]) -> None:
-    """Create missing topics with the given partitions; wait for leaders."""
-    admin = AdminClient({"bootstrap.servers": bootstrap})
-    existing = admin.list_topics(timeout=10).topics
+    """Create missing topics with the given partitions; wait for leaders.
+
+    Existing topics must already have those partitions: a measurement on a
+    topic partitioned differently would measure something else.
+    """
+    settings = KafkaSettings(bootstrap_servers=bootstrap)
+    existing = AdminClient(settings.client_config()).list_topics(timeout=10).topics
     for name, wanted in topics.items():
         if name in existing and len(existing[name].partitions) != wanted:
             raise RuntimeError(
                 f"topic {name} has {len(existing[name].partitions)} partitions, "
                 f"need {wanted}: use a fresh broker"
             )
-    missing = [
-        NewTopic(name, partitions, 1)
-        for name, partitions in topics.items()
-        if name not in existing
-    ]
-    if missing:
-        for future in admin.create_topics(missing, operation_timeout=10).values():
-            future.result(timeout=15)
-    deadline = time.monotonic() + 15
-    while time.monotonic() < deadline:
-        metadata = admin.list_topics(timeout=10).topics
-        if all(
-            name in metadata
-            and metadata[name].partitions
-            and all(p.leader >= 0 for p in metadata[name].partitions.values())
-            for name in topics
-        ):
-            return
-        time.sleep(0.1)
-    raise TimeoutError("topics without leader")
+    for partitions in set(topics.values()):
+        names = [name for name, wanted in topics.items() if wanted == partitions]
+        ensure_topics(settings, names, partitions=partitions)
 
 
-class Child:
-    """A Python child process with its log in a file; stopped with SIGINT."""
+def child(
+    name: str, argv: Sequence[str], log_dir: Path, env: Mapping[str, str]
+) -> LoggedProcess:
+    """A Python child process logging to ``<log_dir>/<name>.log``."""
+    return LoggedProcess([PYTHON, *argv], log_path=log_dir / f"{name}.log", env=env)
 
-    def __init__(
-        self,
-        name: str,
-        argv: Sequence[str],
-        log_dir: Path,
-        env: Mapping[str, str] | None = None,
-    ) -> None:
-        self.name = name
-        self.log_path = log_dir / f"{name}.log"
-        self._log = self.log_path.open("w")
-        environment = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
-        self.process = subprocess.Popen(
-            [PYTHON, *argv],
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            env=environment,
-            preexec_fn=die_with_parent(),
-        )
-        self.pid = self.process.pid
 
-    def running(self) -> bool:
-        return self.process.poll() is None
+def setup_logging() -> None:
+    """Timestamped progress lines on stderr; the services' loggers stay quiet."""
+    logging.basicConfig(
+        level=logging.INFO,
+        format="%(asctime)s %(message)s",
+        datefmt="%H:%M:%S",
+        stream=sys.stderr,
+    )
+    logging.getLogger("ess").setLevel(logging.WARNING)
 
-    def stop(self, timeout: float = 15) -> int:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGINT)
-            try:
-                self.process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        self._log.close()
-        return self.process.returncode
 
-    def wait(self, timeout: float) -> int:
-        try:
-            code = self.process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            self.stop()
-            raise
-        self._log.close()
-        return code
-
-    def log_tail(self, lines: int = 30) -> str:
-        text = self.log_path.read_text(errors="replace").splitlines()
-        return "\n".join(text[-lines:])
+def broker_for(bootstrap: str | None) -> tuple[LocalKafkaBroker | None, str]:
+    """The given broker, else a fresh local one (returned, for the caller to
+    stop and to watch its process)."""
+    if bootstrap:
+        return None, bootstrap
+    broker = LocalKafkaBroker(extra_properties=BROKER_PROPERTIES)
+    broker.start()
+    return broker, broker.bootstrap_servers
 
 
 def kafka_env(bootstrap: str) -> dict[str, str]:
@@ -214,7 +178,7 @@ def start_service(
     name: str | None = None,
     overrides: Mapping[str, Any] | None = None,
     profile: Path | None = None,
-) -> Child:
+) -> LoggedProcess:
     """``python -m ess.livedata.services.<service> --instrument dummy --dev``.
 
     Runs through ``service_main.py``, which applies ``overrides`` (merged
@@ -226,7 +190,7 @@ def start_service(
         env["LIVEDATA_BENCH_OVERRIDES"] = json.dumps(overrides)
     if profile is not None:
         env["LIVEDATA_BENCH_PROFILE"] = str(profile)
-    return Child(
+    return child(
         name or service,
         [
             str(HERE / "service_main.py"),
@@ -256,7 +220,7 @@ def start_loadgen(
     report: Path | None = None,
     seed: int = 1,
     name: str = "loadgen",
-) -> Child:
+) -> LoggedProcess:
     argv = [
         str(HERE / "loadgen.py"),
         SERVICES[service]["kind"],
@@ -281,7 +245,7 @@ def start_loadgen(
         argv += ["--pulses", str(pulses)]
     if report is not None:
         argv += ["--report", str(report)]
-    return Child(name, argv, log_dir, kafka_env(bootstrap))
+    return child(name, argv, log_dir, kafka_env(bootstrap))
 
 
 @dataclass(frozen=True)

@@ -31,24 +31,23 @@ from typing import Any
 
 import numpy as np
 from harness import (
-    BROKER_PROPERTIES,
     PULSE_HZ,
     SERVICES,
     WINDOW_NS,
     OutputReader,
     Sampler,
+    broker_for,
     create_topics,
     dev_topics,
     fmt_rate,
     machine_line,
     percentile,
     pulse_latencies,
+    setup_logging,
     start_loadgen,
     start_service,
     wait_for_first_message,
 )
-
-from ess.livedata.kafka.local_broker import LocalKafkaBroker
 
 logger = logging.getLogger("soak")
 
@@ -76,19 +75,10 @@ def parse_args() -> argparse.Namespace:
 
 def main() -> int:
     args = parse_args()
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S"
-    )
-    logging.getLogger("ess").setLevel(logging.WARNING)
+    setup_logging()
     log_dir = args.out / "logs" / args.label
     log_dir.mkdir(parents=True, exist_ok=True)
-    broker = None
-    if args.bootstrap:
-        bootstrap = args.bootstrap
-    else:
-        broker = LocalKafkaBroker(extra_properties=BROKER_PROPERTIES)
-        broker.start()
-        bootstrap = broker.bootstrap_servers
+    broker, bootstrap = broker_for(args.bootstrap)
     sampler = Sampler(interval_s=1.0)
     reader = None
     services: dict[str, Any] = {}

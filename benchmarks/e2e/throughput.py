@@ -58,14 +58,13 @@ from pathlib import Path
 from typing import Any
 
 from harness import (
-    BROKER_PROPERTIES,
     LATENCY_LIMIT_S,
     PULSE_HZ,
     SERVICES,
     WINDOW_NS,
-    Child,
     OutputReader,
     Sampler,
+    broker_for,
     create_topics,
     dev_topics,
     events_per_pulse,
@@ -74,12 +73,13 @@ from harness import (
     mono_to_wall_ns,
     percentile,
     pulse_latencies,
+    setup_logging,
     start_loadgen,
     start_service,
     wait_for_first_message,
 )
 
-from ess.livedata.kafka.local_broker import LocalKafkaBroker
+from ess.livedata.testing.processes import LoggedProcess
 
 logger = logging.getLogger("e2e")
 
@@ -155,7 +155,7 @@ class ServiceRun:
         self.service = service
         self.variant = variant
         self.overrides = overrides
-        self.child: Child | None = None
+        self.child: LoggedProcess | None = None
         self.restarts = 0
 
     def start(self) -> None:
@@ -741,13 +741,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     faulthandler.register(signal.SIGUSR1)
-    logging.basicConfig(
-        level=logging.INFO,
-        format="%(asctime)s %(message)s",
-        datefmt="%H:%M:%S",
-        stream=sys.stderr,
-    )
-    logging.getLogger("ess").setLevel(logging.WARNING)
+    setup_logging()
     args.out.mkdir(parents=True, exist_ok=True)
     log_dir = args.out / "logs" / args.label
     log_dir.mkdir(parents=True, exist_ok=True)
@@ -756,13 +750,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         name, _, text = spec.partition("=")
         variants[name] = json.loads(text)
     started = time.monotonic()
-    broker = None
-    if args.bootstrap:
-        bootstrap = args.bootstrap
-    else:
-        broker = LocalKafkaBroker(extra_properties=BROKER_PROPERTIES)
-        broker.start()
-        bootstrap = broker.bootstrap_servers
+    broker, bootstrap = broker_for(args.bootstrap)
     results: dict[str, Any] = {
         "started": time.strftime("%Y-%m-%d %H:%M"),
         "machine": machine_line(),

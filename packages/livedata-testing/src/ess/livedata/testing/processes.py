@@ -9,50 +9,61 @@ import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from ess.livedata.core.processes import die_with_parent
 
-class Program:
-    """A ``python -m <module>`` subprocess with its output in a log file.
 
-    Stopped with SIGINT (like Ctrl-C) so the test also proves a clean exit.
+class LoggedProcess:
+    """A subprocess with its output in a log file.
+
+    Stopped with SIGINT (like Ctrl-C) so a test also proves a clean exit;
+    the kernel kills it if the process that started it dies, so a killed
+    test run or benchmark leaves nothing behind.
     """
 
     def __init__(
         self,
-        module: str,
-        args: Sequence[str],
+        argv: Sequence[str],
         *,
-        bootstrap_servers: str,
-        log_dir: Path,
+        log_path: Path,
         env: Mapping[str, str] | None = None,
     ) -> None:
-        self.module = module
-        self.log_path = _unused_log_path(log_dir, module.rsplit(".", 1)[-1])
-        environment = {
-            **os.environ,
-            "KAFKA_BOOTSTRAP_SERVERS": bootstrap_servers,
-            "KAFKA2_BOOTSTRAP_SERVERS": bootstrap_servers,
-            "PYTHONUNBUFFERED": "1",
-            **(env or {}),
-        }
-        self._log = self.log_path.open("w")
+        self.log_path = log_path
+        self._log = log_path.open("w")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", module, *args],
+            argv,
             stdout=self._log,
             stderr=subprocess.STDOUT,
-            env=environment,
+            stdin=subprocess.DEVNULL,
+            env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},
+            preexec_fn=die_with_parent(),
         )
 
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def running(self) -> bool:
+        return self.process.poll() is None
+
     def log(self) -> str:
-        return self.log_path.read_text()
+        return self.log_path.read_text(errors="replace")
+
+    def log_tail(self, lines: int = 30) -> str:
+        return "\n".join(self.log().splitlines()[-lines:])
 
     def wait(self, timeout: float) -> int:
-        """Wait for a program that ends by itself (e.g. ``--pulses N``)."""
+        """Wait for a program that ends by itself (e.g. ``--pulses N``); one
+        still running after ``timeout`` is stopped and reported with its log."""
         try:
-            return self.process.wait(timeout)
+            code = self.process.wait(timeout)
         except subprocess.TimeoutExpired:
+            self.stop()
             raise AssertionError(
-                f"{self.module} still running after {timeout} s:\n{self.log()}"
+                f"{self.log_path.stem} still running after {timeout} s:\n"
+                + self.log_tail(200)
             ) from None
+        self._log.close()
+        return code
 
     def stop(self, timeout: float = 20) -> int:
         """SIGINT, then SIGKILL if it does not exit; returns the exit code."""
@@ -65,6 +76,30 @@ class Program:
                 self.process.wait()
         self._log.close()
         return self.process.returncode
+
+
+class Program(LoggedProcess):
+    """``python -m <module>`` against a Kafka broker (upstream and downstream)."""
+
+    def __init__(
+        self,
+        module: str,
+        args: Sequence[str],
+        *,
+        bootstrap_servers: str,
+        log_dir: Path,
+        env: Mapping[str, str] | None = None,
+    ) -> None:
+        self.module = module
+        super().__init__(
+            [sys.executable, "-m", module, *args],
+            log_path=_unused_log_path(log_dir, module.rsplit(".", 1)[-1]),
+            env={
+                "KAFKA_BOOTSTRAP_SERVERS": bootstrap_servers,
+                "KAFKA2_BOOTSTRAP_SERVERS": bootstrap_servers,
+                **(env or {}),
+            },
+        )
 
 
 def _unused_log_path(log_dir: Path, name: str) -> Path:
