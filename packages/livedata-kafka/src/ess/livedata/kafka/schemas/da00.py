@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import numpy as np
 import scipp as sc
-from streaming_data_types.dataarray_da00 import Variable, from_buffer, serialise_da00
+from streaming_data_types.dataarray_da00 import Variable, from_buffer
 from streaming_data_types.fbschemas.dataarray_da00.da00_DataArray import (
     da00_DataArray,
 )
@@ -38,6 +38,7 @@ from streaming_data_types.fbschemas.dataarray_da00.da00_Variable import (
 )
 
 from ._boundary import bounded, expect_schema, reraise_as_decode_error
+from ._da00_writer import serialise
 from ._dtypes import NUMERIC_DTYPES, scipp_compatible
 from .errors import DecodeError
 
@@ -72,7 +73,7 @@ def encode_da00(source_name: str, timestamp_ns: int, data: sc.DataArray) -> byte
         if coord.variances is not None:
             raise ValueError(f"da00 cannot carry variances of coord {name!r}")
         variables.append(_to_da00(name, coord))
-    return serialise_da00(source_name, timestamp_ns, variables)
+    return serialise(source_name, timestamp_ns, variables)
 
 
 def decode_da00(payload: bytes) -> tuple[str, int, sc.DataArray]:
