@@ -280,6 +280,21 @@ def test_hostile_payloads_are_rejected_with_a_reason(
             },
             "vertices",
         ),
+        *(
+            (
+                # Both ends round to 0 ns: an empty range would stop histogramming.
+                service,
+                {
+                    "action": "set_toa_binning",
+                    "toa_min": 0.1,
+                    "toa_max": 0.2,
+                    "bins": 10,
+                    "unit": "ns",
+                },
+                "toa_max",
+            )
+            for service in ("monitor_data", "detector_data")
+        ),
         (
             "timeseries",
             {"action": "set_history_caps", "max_points": 10**9},

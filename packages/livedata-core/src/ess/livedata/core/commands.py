@@ -65,7 +65,15 @@ class SetToaBinning(TargetedCommand):
             raise ValueError("toa_max must be greater than toa_min")
         if self.toa_max * self.unit.ns > 10 * 1_000_000_000:
             raise ValueError("toa_max beyond 10 s is not a time of arrival")
+        lo, hi = self.range_ns()
+        if hi <= lo:
+            raise ValueError("toa_max - toa_min must span at least 1 ns")
         return self
+
+    def range_ns(self) -> tuple[int, int]:
+        """The range in whole ns, as events (integer ns) are binned."""
+        ns = self.unit.ns
+        return round(self.toa_min * ns), round(self.toa_max * ns)
 
 
 class Reset(TargetedCommand):

@@ -101,13 +101,13 @@ class DetectorCounts:
     def set_binning(self, binning: SetToaBinning) -> None:
         """New TOA range and bins; all cumulative results restart."""
         self.binning = binning
-        unit = binning.unit
-        self._toa_range = (
-            round(binning.toa_min * unit.ns),
-            round(binning.toa_max * unit.ns),
-        )
+        self._toa_range = binning.range_ns()
         self._edges = sc.linspace(
-            "toa", binning.toa_min, binning.toa_max, binning.bins + 1, unit=unit.value
+            "toa",
+            binning.toa_min,
+            binning.toa_max,
+            binning.bins + 1,
+            unit=binning.unit.value,
         )
         self._pixels.set_bins(binning.bins)
         self._toa_current = np.zeros(binning.bins, dtype=np.int64)

@@ -52,11 +52,13 @@ class MonitorHistogram:
     def set_binning(self, binning: SetToaBinning) -> None:
         """New bins; cumulative restarts because old counts cannot be re-binned."""
         self.binning = binning
-        unit = binning.unit
-        self._lo = round(binning.toa_min * unit.ns)
-        self._hi = round(binning.toa_max * unit.ns)
+        self._lo, self._hi = binning.range_ns()
         self._edges = sc.linspace(
-            "toa", binning.toa_min, binning.toa_max, binning.bins + 1, unit=unit.value
+            "toa",
+            binning.toa_min,
+            binning.toa_max,
+            binning.bins + 1,
+            unit=binning.unit.value,
         )
         self._current = np.zeros(binning.bins)
         self._cumulative = np.zeros(binning.bins)
