@@ -28,12 +28,14 @@ _MAPPING = StreamMapping(
 )
 
 
-def _events(source: str, pulse: int = 1_700_000_000_000_000_000) -> bytes:
+def _events(
+    source: str, pulse: int = 1_700_000_000_000_000_000, pixels: bool = True
+) -> bytes:
     batch = EventBatch(
         reference_time=np.array([pulse], dtype=np.int64),
         reference_time_index=np.array([0], dtype=np.int32),
         time_of_arrival=np.array([5, 6], dtype=np.int32),
-        pixel_id=np.array([1, 2], dtype=np.int32),
+        pixel_id=np.array([1, 2] if pixels else [], dtype=np.int32),
     )
     return encode_ev44(source, batch)
 
@@ -45,6 +47,15 @@ def test_events_get_their_logical_stream_and_pulse_time() -> None:
         assert message.stream == StreamId(StreamKind.DETECTOR_EVENTS, "panel")
         assert message.timestamp == pulse
         assert message.value.size == 2
+
+
+def test_detector_events_without_pixel_ids_are_rejected_monitor_ones_not() -> None:
+    decoder = UpstreamDecoder(_MAPPING)
+    with pytest.raises(DecodeError) as info:
+        decoder.decode("x_detector", _events("bank_a", pixels=False), 0)
+    assert info.value.reason == "detector events without pixel ids"
+    message = decoder.decode("x_monitor", _events("mon_a", pixels=False), 0)
+    assert message.value.size == 2
 
 
 def test_monitor_histogram_becomes_monitor_counts() -> None:

@@ -123,6 +123,13 @@ def test_absent_vectors_decode_as_empty_arrays() -> None:
         pytest.param([1, 2, 3], [0, 2, 1], [1, 2], [], id="index decreasing"),
         pytest.param([1, 2], [0, 3], [1, 2], [], id="index past the events"),
         pytest.param([1], [-1], [], [], id="negative index"),
+        pytest.param(
+            [1, 2, 3, 4, 5],
+            [0, 1, -(2**31), -1, 2],
+            [1, 2],
+            [],
+            id="decreasing by more than int32 holds",
+        ),
     ],
 )
 def test_inconsistent_structure_is_rejected(rt, rti, toa, pixel) -> None:

@@ -77,6 +77,13 @@ class UpstreamDecoder:
         stream = self._streams.get((topic, source, schema))
         if stream is None:
             stream = self._resolve(topic, source, schema)
+        if (
+            stream.kind is StreamKind.DETECTOR_EVENTS
+            and value.pixel_id.size < value.size
+        ):
+            # ev44 allows events without pixel ids (monitors); a detector's
+            # events must each hit a pixel, else they cannot be counted anywhere.
+            raise DecodeError("detector events without pixel ids", str(stream))
         return Message(timestamp, stream, value)
 
     def _resolve(self, topic: str, source: str, schema: str) -> StreamId:

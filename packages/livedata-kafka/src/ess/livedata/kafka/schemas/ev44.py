@@ -88,11 +88,11 @@ def _check_consistent(batch: EventBatch) -> None:
     first, last = int(index[0]), int(index[-1])
     if n_events and first != 0:
         raise DecodeError(_INCONSISTENT, "events before the first pulse")
-    # One pulse per message is the usual case: np.diff only for several.
+    # Compared, not differenced: int32 differences can overflow.
     if (
         first < 0
         or last > n_events
-        or (index.size > 1 and bool(np.any(np.diff(index) < 0)))
+        or (index.size > 1 and bool(np.any(index[1:] < index[:-1])))
     ):
         raise DecodeError(
             _INCONSISTENT, f"reference_time_index not sorted within [0, {n_events}]"
