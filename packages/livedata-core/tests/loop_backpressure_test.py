@@ -98,3 +98,45 @@ def test_processors_without_skip_window_or_no_max_lag_process_everything(max_lag
     # Dashboards show the threshold in effect: none when nothing is skipped.
     assert status.details["max_lag_s"] is None
     assert not sink.of_kind(StreamKind.LIVEDATA_RESPONSES)
+
+
+def test_constant_clock_offset_costs_one_window_not_all(caplog):
+    # Data stamped 30 s behind the wall clock, arriving at real-time pace:
+    # skipping cannot catch up, so after one skipped window it processes.
+    processor = SkippingSumProcessor()
+    loop, source, sink, wall = make_loop(processor, max_lag_s=5)
+    offset = 30 * SECOND
+    with caplog.at_level(logging.WARNING):
+        for second in range(12):
+            wall[0] = T0 + second * SECOND + SECOND // 2
+            start = T0 - offset + second * SECOND
+            source.queue = [Message(start + i, MON, 1) for i in range(3)]
+            loop.step()
+    assert len(processor.skipped) == 1
+    assert data(sink) == [3] * 10
+    assert loop.current_status().details["skipping"] is False
+    messages = [r.getMessage() for r in caplog.records]
+    assert sum("at real-time pace" in m for m in messages) == 1
+
+
+def test_backlog_behind_a_clock_offset_is_still_skipped():
+    processor = SkippingSumProcessor()
+    loop, source, sink, wall = make_loop(processor, max_lag_s=5)
+    offset = 30 * SECOND
+    for second in range(4):  # live pace, 30 s behind: settles on the offset
+        wall[0] = T0 + second * SECOND + SECOND // 2
+        start = T0 - offset + second * SECOND
+        source.queue = [Message(start + i, MON, 1) for i in range(3)]
+        loop.step()
+    assert len(processor.skipped) == 1
+    # The service stalls for 20 s; then 20 s of data arrive at once.
+    wall[0] = T0 + 24 * SECOND + SECOND // 2
+    source.queue = [
+        Message(T0 - offset + second * SECOND + i, MON, 1)
+        for second in range(4, 25)
+        for i in range(3)
+    ]
+    loop.step()
+    # Windows 3..23 close; those more than 5 s beyond the offset are skipped.
+    assert len(processor.skipped) == 1 + 15
+    assert data(sink)[-6:] == [3] * 6

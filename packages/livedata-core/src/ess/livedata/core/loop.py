@@ -121,6 +121,8 @@ class ProcessingLoop:
         self._max_lag_s = max_lag_s
         self._skip_window = getattr(processor, "skip_window", None)
         self._skipping_since: tuple[int, int] | None = None
+        self._last_skipped_lag_s: float | None = None
+        self._late_offset_s: float | None = None
         self._stop = threading.Event()
         self._status = ServiceStatus(
             service=service,
@@ -180,11 +182,7 @@ class ProcessingLoop:
         messages = self._pending.pop(index, {})
         self._counters["windows_closed"] += 1
         lag_s = (self._clock.wall_clock_ns() - window.end) / 1e9
-        if (
-            self._skip_window is not None
-            and self._max_lag_s is not None
-            and lag_s > self._max_lag_s
-        ):
+        if self._should_skip(window, lag_s):
             self._skip(window, messages, lag_s)
             return
         if self._skipping_since is not None:
@@ -200,6 +198,39 @@ class ProcessingLoop:
             self._skipping_since = None
         outputs = self._processor.process_window(window, messages)
         self._publish(outputs)
+
+    def _should_skip(self, window: TimeWindow, lag_s: float) -> bool:
+        """Late by more than ``max_lag_s``, and skipping catches up.
+
+        Lag is wall clock minus data time, so a producer clock that is off by
+        a constant looks like lag too. Skipping helps only when the data is
+        a backlog, read faster than real time: then the lag of successive
+        skipped windows drops (by about a window each). If it does not, the
+        service keeps pace with data that is late by a constant offset: it
+        processes, and skips again only if the lag grows by ``max_lag_s``
+        beyond that offset.
+        """
+        if self._skip_window is None or self._max_lag_s is None:
+            return False
+        if lag_s <= self._max_lag_s:
+            self._late_offset_s = None
+            return False
+        if self._late_offset_s is not None:
+            return lag_s > self._late_offset_s + self._max_lag_s
+        previous, self._last_skipped_lag_s = self._last_skipped_lag_s, lag_s
+        if self._skipping_since is None or previous is None:
+            return True
+        if lag_s < previous - (window.end - window.start) / 2e9:
+            return True
+        self._late_offset_s = lag_s
+        logger.warning(
+            "data arrives %.1f s behind the wall clock but at real-time pace:"
+            " a producer clock offset or an upstream delay; processing it,"
+            " skipping only if it falls %s s further behind",
+            lag_s,
+            self._max_lag_s,
+        )
+        return False
 
     def _skip(
         self,
