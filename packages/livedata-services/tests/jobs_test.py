@@ -7,7 +7,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ess.livedata.core.hookspecs import hookimpl
 from ess.livedata.core.message import Message, StreamId, StreamKind
-from ess.livedata.core.payloads import EventBatch
+from ess.livedata.core.payloads import EventBatch, LogSample
 from ess.livedata.core.plugins import LoadedInstrument, create_plugin_manager
 from ess.livedata.core.window import TimeWindow
 from ess.livedata.core.workflow import WorkflowSpec
@@ -19,6 +19,7 @@ S = 1_000_000_000
 PANEL = StreamId(StreamKind.DETECTOR_EVENTS, "panel_0")
 TUBES = StreamId(StreamKind.DETECTOR_EVENTS, "tubes_1")
 MONITOR = StreamId(StreamKind.MONITOR_EVENTS, "monitor1")
+MOTOR = StreamId(StreamKind.LOG, "motor_x")
 CMD = StreamId(StreamKind.LIVEDATA_COMMANDS, "")
 
 
@@ -43,6 +44,18 @@ COUNT = WorkflowSpec(
 
 class NoParams(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+
+FOLLOW = WorkflowSpec(
+    name="follow",
+    version=1,
+    title="Follow the motor",
+    description="Detector events, and the motor position they were taken at.",
+    params=NoParams,
+    outputs={"events": "detector events", "motor": "last motor_x value"},
+    source_kinds=(StreamKind.DETECTOR_EVENTS,),
+    auxiliary=(MOTOR,),
+)
 
 
 EXPLODE = WorkflowSpec(
@@ -93,6 +106,28 @@ class CountEvents:
         self.monitor = 0
 
 
+class FollowMotor:
+    def __init__(self) -> None:
+        self.clear()
+
+    def accumulate(self, data) -> None:
+        for stream, values in data.items():
+            if stream == MOTOR:
+                self.motor = values[-1].value
+            else:
+                self.events += sum(batch.size for batch in values)
+
+    def finalize(self):
+        return {
+            "events": sc.DataArray(sc.scalar(self.events, unit="counts")),
+            "motor": sc.DataArray(sc.scalar(self.motor, unit="mm")),
+        }
+
+    def clear(self) -> None:
+        self.events = 0
+        self.motor = float("nan")
+
+
 class Explode:
     def accumulate(self, data) -> None:
         raise RuntimeError("boom")
@@ -119,6 +154,7 @@ class Plugin:
     @hookimpl
     def livedata_register_workflow_specs(self, instrument, register):
         register(COUNT)
+        register(FOLLOW)
         register(EXPLODE)
         register(BAD_OUTPUT)
 
@@ -126,6 +162,7 @@ class Plugin:
     def livedata_register_workflow_factories(self, instrument, register):
         self.factory_loads += 1
         register("count", 1, CountEvents)
+        register("follow", 1, lambda params, sources: FollowMotor())
         register("explode", 1, lambda params, sources: Explode())
         register("bad_output", 1, lambda params, sources: ReturnsVariable())
 
@@ -138,6 +175,10 @@ def events(stream: StreamId, n: int) -> Message:
         pixel_id=np.ones(n, dtype=np.int32),
     )
     return Message(0, stream, batch)
+
+
+def log(stream: StreamId, value: float) -> Message:
+    return Message(0, stream, LogSample(0, value))
 
 
 def window(index: int) -> TimeWindow:
@@ -386,6 +427,17 @@ def test_skipped_window_reaches_no_workflow_and_each_job_counts_its_streams(
     assert state(processor, "j1")["skipped_events"] == 0
     accepted(processor, "update_job_params", target="j2", params={"scale": 2.0})
     assert state(processor, "j2")["skipped_events"] == 0
+
+
+def test_skipped_window_still_hands_its_log_values_to_the_workflows(processor):
+    accepted(
+        processor, "start_job", target="j1", workflow="follow/v1", sources=["panel_0"]
+    )
+    run(processor, 0, events(PANEL, 5), log(MOTOR, 1.5))
+    assert skip(processor, 1, events(PANEL, 4), log(MOTOR, 2.5)) == 4
+    out = run(processor, 2, events(PANEL, 1))
+    assert out["data_reduction/j1/events"].value == 5 + 1
+    assert out["data_reduction/j1/motor"].value == 2.5  # the move was not lost
 
 
 def test_skip_returns_the_events_of_streams_live_jobs_read_each_once(processor):

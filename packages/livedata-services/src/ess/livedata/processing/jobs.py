@@ -14,9 +14,9 @@ something that is not a DataArray; the message says what). A failing job
 never stops the others.
 
 A window the service skips to catch up with live data (see ``max_lag_s``)
-reaches no workflow; each live job counts the events of its streams in it as
-``skipped_events`` in its status, so whoever reads its result knows how many
-events it lacks.
+publishes nothing and only its log values reach the workflows; each live job
+counts the events of its streams in it as ``skipped_events`` in its status,
+so whoever reads its result knows how many events it lacks.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ from ess.livedata.core.job_commands import (
     UpdateJobParams,
     parse_params,
 )
-from ess.livedata.core.message import Message, StreamId
+from ess.livedata.core.message import Message, StreamId, StreamKind
 from ess.livedata.core.plugins import LoadedInstrument
 from ess.livedata.core.window import TimeWindow
 from ess.livedata.core.workflow import Workflow, WorkflowFactory, WorkflowSpec
@@ -117,6 +117,25 @@ class Job:
         self.state = JobState.RUNNING
         return outputs
 
+    def keep_logs(self, messages: Mapping[StreamId, list[Message[Any]]]) -> None:
+        """Hand a skipped window's log values to the workflow, nothing else.
+
+        Logs are often sent only on change: a motor move inside a skipped
+        window would otherwise be missed until the next change, and every
+        result after catching up would use the old position.
+        """
+        logs = {
+            stream: [m.value for m in messages[stream]]
+            for stream in self.streams
+            if stream.kind is StreamKind.LOG and stream in messages
+        }
+        if not logs:
+            return
+        try:
+            self.workflow.accumulate(logs)
+        except Exception as error:  # plugin code: any failure is the job's
+            self.fail(error)
+
     def fail(self, error: Exception) -> None:
         logger.error("job %s (%s) failed", self.job_id, self.spec.key, exc_info=error)
         self.state = JobState.ERROR
@@ -170,6 +189,8 @@ class JobProcessor:
     ) -> int:
         """Count what each live job misses; no workflow runs, nothing is published.
 
+        Only log values still reach the workflows (see :meth:`Job.keep_logs`).
+
         Returns the events of the streams live jobs read, each event once
         however many jobs read its stream; other data would be dropped anyway.
         """
@@ -178,6 +199,7 @@ class JobProcessor:
         counts = skipped_events(messages, read.__contains__)
         for job in live:
             job.skipped_events += sum(counts.get(s, 0) for s in job.streams)
+            job.keep_logs(messages)
         return sum(counts.values())
 
     def handle_command(self, command: Message[Any]) -> list[Message[Any]]:
