@@ -5,6 +5,7 @@ from loop_test import SumProcessor, build_loop
 from ess.livedata.core.combine import (
     ANONYMOUS,
     STALE_AFTER_NS,
+    WINDOWS_KEPT,
     OutputCombiner,
     Rule,
     rule_for,
@@ -82,19 +83,67 @@ def test_current_sums_the_workers_parts_of_the_newest_window():
     assert sc.identical(both.coords["x"], part([0, 0], 0, 1).coords["x"])
 
 
-def test_current_with_windows_out_of_step_shows_what_arrived_of_the_newest():
+def test_current_shows_the_newest_window_every_worker_has_reached():
     combiner = OutputCombiner()
     combiner.add(CURRENT, "A", part([1, 2], 0, 1))
     combiner.add(CURRENT, "B", part([10, 20], 0, 1))
-    # A is a window ahead: B has nothing for it (yet), so contributes nothing.
+    # A is a window ahead: the display stays at the window both have.
     ahead = combiner.add(CURRENT, "A", part([3, 4], 1, 2))
-    assert ahead.values.tolist() == [3, 4]
-    # B, late with an older window, does not mix windows.
-    late = combiner.add(CURRENT, "B", part([7, 7], 0, 1))
-    assert late.values.tolist() == [3, 4]
-    assert window(late) == (1, 2)
+    assert ahead.values.tolist() == [11, 22]
+    assert window(ahead) == (0, 1)
     both = combiner.add(CURRENT, "B", part([30, 40], 1, 2))
     assert both.values.tolist() == [33, 44]
+    assert window(both) == (1, 2)
+
+
+def test_worker_consistently_a_window_behind_is_summed():
+    combiner = OutputCombiner()
+    combiner.add(CURRENT, "A", part([1, 1], 0, 1))
+    for t in range(1, 10):
+        combiner.add(CURRENT, "A", part([1, 1], t, t + 1))
+        shown = combiner.add(CURRENT, "B", part([10, 10], t - 1, t))
+        assert shown.values.tolist() == [11, 11]
+        assert window(shown) == (t - 1, t)
+
+
+def test_worker_that_joins_ahead_waits_for_the_others_window():
+    combiner = OutputCombiner()
+    combiner.add(CURRENT, "A", part([1, 1], 0, 1))
+    joined = combiner.add(CURRENT, "C", part([5, 5], 1, 2))
+    assert joined.values.tolist() == [1, 1]
+    assert combiner.add(CURRENT, "A", part([2, 2], 1, 2)).values.tolist() == [7, 7]
+
+
+def test_only_the_last_windows_are_kept_per_worker():
+    combiner = OutputCombiner()
+    for t in range(WINDOWS_KEPT + 1):
+        combiner.add(CURRENT, "A", part([1, 1], t, t + 1))
+    # A no longer keeps window (0, 1): B's part of it is all there is.
+    lagging = part([10, 10], 0, 1)
+    assert combiner.add(CURRENT, "B", lagging).values.tolist() == [10, 10]
+    caught_up = combiner.add(CURRENT, "B", part([10, 10], 1, 2))
+    assert caught_up.values.tolist() == [11, 11]
+    assert window(caught_up) == (1, 2)
+
+
+@pytest.mark.parametrize(
+    "start_time",
+    [
+        sc.datetimes(dims=["t"], values=[0, 1], unit="ns"),
+        sc.scalar(0.0, unit="m"),
+        sc.scalar(0, unit="ns"),
+    ],
+)
+@pytest.mark.parametrize("name", [CURRENT, CUMULATIVE])
+def test_malformed_window_is_no_window(name, start_time):
+    combiner = OutputCombiner()
+    combiner.add(name, "A", part([1, 1], 0, 1))
+    odd = part([5, 5], 0, 1)
+    odd.coords["start_time"] = start_time
+    odd.coords["end_time"] = start_time
+    # A part that cannot be placed in a window is shown alone, never summed.
+    assert combiner.add(name, "B", odd) is odd
+    assert combiner.add(name, "A", part([2, 2], 0, 1)).values.tolist() == [2, 2]
 
 
 def test_cumulative_sums_each_workers_newest_over_their_joint_span():
@@ -130,6 +179,16 @@ def test_stopped_worker_leaves_the_sum_at_the_next_update():
     assert combiner.add(CUMULATIVE, "A", alone) is alone
     # A stray message of B after it stopped (e.g. a replayed backlog) is ignored.
     assert combiner.add(CUMULATIVE, "B", part([9, 9], 0, 2)) is alone
+
+
+def test_stopped_worker_that_runs_again_under_its_id_counts_again():
+    combiner = OutputCombiner()
+    combiner.depart("B")
+    combiner.add(CUMULATIVE, "A", part([1, 1], 0, 1))
+    assert combiner.add(CUMULATIVE, "B", part([9, 9], 0, 1)).values.tolist() == [1, 1]
+    combiner.add(CUMULATIVE, "A", part([2, 2], 0, 2))
+    combiner.arrive("B")  # e.g. a container restart: pid 1 again, same host
+    assert combiner.add(CUMULATIVE, "B", part([5, 5], 2, 3)).values.tolist() == [7, 7]
 
 
 def test_when_all_workers_stopped_their_last_results_stay():

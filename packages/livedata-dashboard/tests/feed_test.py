@@ -170,3 +170,47 @@ def test_feed_combines_the_parts_workers_tag_with_their_id(instrument_topics):
         )
     finally:
         feed.stop()
+
+
+class FakeRecord:
+    """What the feed reads of a consumed Kafka record."""
+
+    def __init__(self, topic: str, value: bytes) -> None:
+        self._topic, self._value = topic, value
+
+    def error(self):
+        return None
+
+    def topic(self) -> str:
+        return self._topic
+
+    def value(self) -> bytes:
+        return self._value
+
+    def timestamp(self) -> tuple[int, int]:
+        return 1, 0
+
+    def headers(self):
+        return None
+
+
+def test_a_record_the_store_cannot_take_costs_only_itself(monkeypatch):
+    store = LiveStore()
+    put_result = store.put_result
+
+    def failing(name, *args):
+        if name == "bad/current":
+            raise sc.DimensionError("broken")
+        put_result(name, *args)
+
+    monkeypatch.setattr(store, "put_result", failing)
+    feed = KafkaFeed(KafkaSettings("127.0.0.1:1"), "dummy", store)
+    topic = livedata_topic("dummy", StreamKind.LIVEDATA_DATA)
+    data = sc.DataArray(sc.array(dims=["x"], values=[1.0], unit="counts"))
+    try:
+        for name in ("bad/current", "good/current"):
+            feed._handle(FakeRecord(topic, encode_da00(name, 1, data)))
+    finally:
+        feed._consumer.close()
+    assert store.result("good/current") is not None
+    assert feed._rejections.total == 1

@@ -138,3 +138,16 @@ def test_workers_parts_are_combined_until_one_stops(store):
     assert store.result(name).data.values[0] == 11  # until the next update
     store.put_result(name, 2, stamped(3, 2), worker=status(pid=1).service_id)
     assert store.result(name).data.values[0] == 3
+
+
+def test_worker_that_runs_again_under_its_id_counts_again(store):
+    name = "detector_data/panel_0/toa_cumulative"
+    a, b = status(pid=1), status(pid=2)
+    store.put_status(b.model_copy(update={"state": "stopped"}), 5)
+    store.put_status(b, 4)  # replayed from before the stop: still stopped
+    store.put_result(name, 1, stamped(1, 1), worker=a.service_id)
+    store.put_result(name, 1, stamped(10, 1), worker=b.service_id)
+    assert store.result(name).data.values[0] == 1
+    store.put_status(b, 6)  # restarted with the same host and pid
+    store.put_result(name, 2, stamped(20, 2), worker=b.service_id)
+    assert store.result(name).data.values[0] == 21

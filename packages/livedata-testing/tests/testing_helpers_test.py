@@ -62,3 +62,36 @@ def test_reader_decodes_data_status_and_responses(kafka_broker):
         assert reader.responses == [{"command_id": "c"}]
     finally:
         reader.close()
+
+
+def test_reader_counts_a_stopped_worker_again_when_it_runs(kafka_broker):
+    servers = kafka_broker.bootstrap_servers
+    topics = [f"readerback_livedata_{k}" for k in ("data", "status", "responses")]
+    ensure_topics(KafkaSettings(bootstrap_servers=servers), topics)
+    reader = LivedataReader(servers, "readerback")
+    name = "svc/src/cumulative"
+    worker = ServiceStatus(
+        service="svc", instrument="readerback", state=ServiceState.RUNNING, pid=1
+    )
+
+    def publish(counts: float, worker_id: str) -> None:
+        data = sc.DataArray(
+            sc.array(dims=["x"], values=[counts], unit="counts"),
+            coords={
+                "start_time": sc.datetime(0, unit="s"),
+                "end_time": sc.datetime(1, unit="s"),
+            },
+        )
+        reader._store(topics[0], encode_da00(name, 1, data), worker_id)
+
+    try:
+        stopped = worker.model_copy(update={"state": ServiceState.STOPPED})
+        reader._store(topics[1], encode_x5f2(stopped), worker.service_id)
+        publish(1.0, "other")
+        publish(10.0, worker.service_id)
+        assert reader.latest(name).values[0] == 1.0
+        reader._store(topics[1], encode_x5f2(worker), worker.service_id)
+        publish(10.0, worker.service_id)
+        assert reader.latest(name).values[0] == 11.0
+    finally:
+        reader.close()

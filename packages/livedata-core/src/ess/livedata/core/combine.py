@@ -3,7 +3,7 @@
 Each worker counts only the events of its partitions and publishes them under
 the same name as the others (docs/scale-out.md), so a reader that keeps the
 newest value per name shows a partial count that flickers between workers.
-:class:`OutputCombiner` keeps the newest part of each worker and presents the
+:class:`OutputCombiner` keeps the newest parts of each worker and presents the
 name as their combination. The dashboard's store and the test reader both
 use it, so the rule exists once.
 """
@@ -25,6 +25,10 @@ newest part of any worker has gone (crashed, or its partitions fell silent):
 five 1 s windows. Data time, not wall-clock time, so a replayed backlog and an
 idle instrument are judged alike and the last results stay when all stop."""
 
+WINDOWS_KEPT = 4
+"""Windows kept per worker of a ``*_current`` name, so a window can still be
+summed when a faster worker has already moved on by up to this many minus one."""
+
 _WINDOW_COORDS = ("start_time", "end_time")
 
 _INCOMPATIBLE = (sc.DatasetError, sc.DimensionError, sc.UnitError, sc.DTypeError)
@@ -34,7 +38,8 @@ class Rule(enum.Enum):
     """How the parts of one output name combine, decided by the name's suffix."""
 
     WINDOW = "window"
-    """Counts of one data-time window: the sum of the parts for the newest window."""
+    """Counts of one data-time window: the sum of the parts for the newest window
+    every worker has reached."""
     CUMULATIVE = "cumulative"
     """Counts since start or reset: the sum of each worker's newest part."""
     NEWEST = "newest"
@@ -62,15 +67,26 @@ class _Part:
     end_ns: int | None
     arrival: int
 
+    @property
+    def window(self) -> tuple[int, int]:
+        """``(end, start)`` in ns, so windows order by end; missing times are 0."""
+        return (self.end_ns or 0, self.start_ns or 0)
+
 
 def _ns(data: sc.DataArray, coord: str) -> int | None:
-    if coord not in data.coords:
+    """``coord`` in ns, or None unless it is a scalar datetime: a malformed
+    stamp means the part has no window rather than an error for the reader."""
+    var = data.coords.get(coord)
+    if var is None or var.ndim != 0 or var.dtype != sc.DType.datetime64:
         return None
-    return int(data.coords[coord].to(unit="ns").value.astype("int64"))
+    try:
+        return int(var.to(unit="ns").value.astype("int64"))
+    except sc.UnitError:
+        return None
 
 
 class OutputCombiner:
-    """Newest part per (output name, worker), presented as one result per name.
+    """Newest parts per (output name, worker), presented as one result per name.
 
     Not thread-safe: callers that write from several threads hold a lock.
 
@@ -82,7 +98,8 @@ class OutputCombiner:
 
     def __init__(self, stale_after_ns: int = STALE_AFTER_NS) -> None:
         self._stale_after_ns = stale_after_ns
-        self._parts: dict[str, dict[str, _Part]] = {}
+        # Per name and worker, the kept parts in arrival order, newest last.
+        self._parts: dict[str, dict[str, tuple[_Part, ...]]] = {}
         self._departed: set[str] = set()
         self._arrivals = 0
 
@@ -92,45 +109,69 @@ class OutputCombiner:
         part = _Part(
             data, _ns(data, "start_time"), _ns(data, "end_time"), self._arrivals
         )
-        parts = self._live({**self._parts.get(name, {}), worker: part})
+        rule = rule_for(name)
+        known = self._parts.get(name, {})
+        kept: tuple[_Part, ...] = (part,)
+        if rule is Rule.WINDOW:
+            # One part per window, the last few: a slower worker's window can
+            # still be summed with this worker's part of it.
+            older = [p for p in known.get(worker, ()) if p.window != part.window]
+            kept = (*older, part)[-WINDOWS_KEPT:]
         # Parts of workers that are gone are forgotten, which bounds memory.
+        parts = self._live({**known, worker: kept})
         self._parts[name] = parts
-        return _combine(rule_for(name), list(parts.values()))
+        return _combine(rule, parts)
 
     def depart(self, worker: str) -> None:
         """``worker`` stopped (its heartbeat says so); its parts leave the
-        combinations from the next update of each name on."""
+        combinations from the next update of each name on, and its stray
+        messages after the stop (e.g. a replayed backlog) are ignored."""
         self._departed.add(worker)
+
+    def arrive(self, worker: str) -> None:
+        """``worker`` runs (its heartbeat says so): it counts again if it had
+        stopped, e.g. restarted in a container under the same host and pid."""
+        self._departed.discard(worker)
 
     def forget(self, name: str) -> None:
         """Drop everything kept for ``name``, e.g. when a store evicts it."""
         self._parts.pop(name, None)
 
-    def _live(self, parts: dict[str, _Part]) -> dict[str, _Part]:
+    def _live(
+        self, parts: dict[str, tuple[_Part, ...]]
+    ) -> dict[str, tuple[_Part, ...]]:
         """Parts of workers still there; when none is, the last of all of them
         (the service stopped: its final results stay, as with one worker)."""
         running = {w: p for w, p in parts.items() if w not in self._departed}
         parts = running or parts
-        ends = [p.end_ns for p in parts.values() if p.end_ns is not None]
+        ends = [k[-1].end_ns for k in parts.values() if k[-1].end_ns is not None]
         if not ends:
             return parts
         oldest = max(ends) - self._stale_after_ns
         return {
-            w: p for w, p in parts.items() if p.end_ns is None or p.end_ns >= oldest
+            w: k
+            for w, k in parts.items()
+            if k[-1].end_ns is None or k[-1].end_ns >= oldest
         }
 
 
-def _combine(rule: Rule, parts: list[_Part]) -> sc.DataArray:
-    newest = max(parts, key=lambda p: p.arrival)
+def _combine(rule: Rule, parts: dict[str, tuple[_Part, ...]]) -> sc.DataArray:
+    newest = max((k[-1] for k in parts.values()), key=lambda p: p.arrival)
     # Without end_time (not stamped by a service) parts cannot be placed in a
     # window, so they are not summed either.
     if rule is Rule.NEWEST or len(parts) == 1 or newest.end_ns is None:
         return newest.data
     if rule is Rule.WINDOW:
-        latest = max(parts, key=lambda p: (p.end_ns or 0, p.arrival))
-        window = (latest.start_ns, latest.end_ns)
-        parts = [p for p in parts if (p.start_ns, p.end_ns) == window]
-    return _sum(parts, newest)
+        return _sum(_reached_by_all(list(parts.values())), newest)
+    return _sum([k[-1] for k in parts.values() if k[-1].end_ns is not None], newest)
+
+
+def _reached_by_all(kept: list[tuple[_Part, ...]]) -> list[_Part]:
+    """The parts of the newest window every worker has reached, so a worker a
+    window or two behind the others is summed rather than left out."""
+    windows = [{p.window: p for p in k if p.end_ns is not None} for k in kept]
+    target = min(max(w) for w in windows if w)
+    return [w[target] for w in windows if target in w]
 
 
 def _sum(parts: list[_Part], newest: _Part) -> sc.DataArray:

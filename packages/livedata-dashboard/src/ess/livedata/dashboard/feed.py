@@ -195,3 +195,10 @@ class KafkaFeed:
             )
         except DecodeError as rejected:
             self._rejections.reject(rejected, where=f"topic {topic}")
+        except Exception as error:
+            # A record the store cannot take must not cost the rest of the
+            # consumed batch: counted and logged like an undecodable one.
+            unusable = DecodeError(
+                "unusable record", f"{type(error).__name__}: {error}"
+            )
+            self._rejections.reject(unusable, where=f"topic {topic}")

@@ -122,15 +122,19 @@ class LiveStore:
 
     def put_status(self, status: ServiceStatus, sent_s: float) -> None:
         beat = Heartbeat(status, sent_s)
-        if status.state == ServiceState.STOPPED:
-            with self._combining:
+        with self._combining:
+            with self._lock:
+                known = self._services.get(status.service_id)
+                if known is not None and sent_s < known.latest.sent_s:
+                    return  # replayed or reordered: keep the newer one
+                previous = known.latest if known is not None else None
+                self._services[status.service_id] = ServiceHealth(beat, previous)
+            # Only the newest heartbeat decides, so a replayed running one
+            # cannot bring back a worker that has stopped since.
+            if status.state == ServiceState.STOPPED:
                 self._combiner.depart(status.service_id)
-        with self._lock:
-            known = self._services.get(status.service_id)
-            if known is not None and sent_s < known.latest.sent_s:
-                return  # replayed or reordered: keep the newer one
-            previous = known.latest if known is not None else None
-            self._services[status.service_id] = ServiceHealth(beat, previous)
+            elif status.state == ServiceState.RUNNING:
+                self._combiner.arrive(status.service_id)
 
     def put_response(self, response: CommandResponse) -> None:
         """Attach a response to the command it answers, if it came from here."""

@@ -76,6 +76,8 @@ class LivedataReader:
             status = decode_x5f2(payload)
             if status.state == ServiceState.STOPPED:
                 self._combiner.depart(status.service_id)
+            elif status.state == ServiceState.RUNNING:
+                self._combiner.arrive(status.service_id)
             self.status.append(status)
         else:
             self.responses.append(json.loads(payload))
