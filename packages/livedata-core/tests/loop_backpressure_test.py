@@ -23,8 +23,8 @@ class SkippingSumProcessor(SumProcessor):
         return events
 
 
-def make_loop(processor, max_lag_s=5.0):
-    return build_loop(processor, max_lag_s=max_lag_s)
+def make_loop(processor, max_lag_s=5.0, elapsed_s=(0.0,)):
+    return build_loop(processor, elapsed_s, max_lag_s=max_lag_s)
 
 
 def backlog(seconds: int, per_window: int = 3) -> list[Message]:
@@ -140,3 +140,20 @@ def test_backlog_behind_a_clock_offset_is_still_skipped():
     # Windows 3..23 close; those more than 5 s beyond the offset are skipped.
     assert len(processor.skipped) == 1 + 15
     assert data(sink)[-6:] == [3] * 6
+
+
+def test_last_window_of_a_backlog_closed_by_timeout_is_skipped_too():
+    processor = SkippingSumProcessor()
+    elapsed_s = [0.0]
+    loop, source, sink, wall = make_loop(processor, max_lag_s=5, elapsed_s=elapsed_s)
+    wall[0] = T0 + 20 * SECOND  # all of it 20 s and more behind
+    source.queue = backlog(10)  # windows -10 .. -1; -1 stays open
+    loop.step()
+    assert len(processor.skipped) == 9
+    # Nothing newer comes: the open window closes by timeout, 2 s later,
+    # when its lag is larger than the previous window's.
+    elapsed_s[0] = 2.0
+    wall[0] = T0 + 22 * SECOND
+    loop.step()
+    assert len(processor.skipped) == 10
+    assert data(sink) == []

@@ -56,15 +56,16 @@ class SumProcessor:
         return {"factor": self.factor}
 
 
-def build_loop(processor, **options):
-    """A loop over list source and sink, with a wall clock the test moves."""
+def build_loop(processor, elapsed_s=(0.0,), **options):
+    """A loop over list source and sink, with a wall clock the test moves;
+    ``elapsed_s[0]`` is the window clock's monotonic time (for close timeouts)."""
     source, sink = ListSource(), ListSink()
     wall = [T0]
     clock = WindowClock(
         length_ns=SECOND,
         max_skew_ns=600 * SECOND,
         wall_clock_ns=lambda: wall[0],
-        monotonic=lambda: 0.0,
+        monotonic=lambda: elapsed_s[0],
     )
     loop = ProcessingLoop(
         service="test",

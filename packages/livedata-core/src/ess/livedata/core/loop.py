@@ -208,7 +208,9 @@ class ProcessingLoop:
         skipped windows drops (by about a window each). If it does not, the
         service keeps pace with data that is late by a constant offset: it
         processes, and skips again only if the lag grows by ``max_lag_s``
-        beyond that offset.
+        beyond that offset. The pace shows only while newer data keeps
+        coming: the last window of a backlog closes by timeout, and is
+        skipped like the rest.
         """
         if self._skip_window is None or self._max_lag_s is None:
             return False
@@ -221,6 +223,10 @@ class ProcessingLoop:
         if self._skipping_since is None or previous is None:
             return True
         if lag_s < previous - (window.end - window.start) / 2e9:
+            return True
+        if not self._pending:
+            # Closed by timeout, no newer data: the end of a backlog, not a
+            # stream arriving late at real-time pace.
             return True
         self._late_offset_s = lag_s
         logger.warning(
