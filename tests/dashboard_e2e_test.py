@@ -347,6 +347,33 @@ def test_gunicorn_command_serves_the_live_dashboard(
     assert alive == []
 
 
+def draw_box_and_send(page: Page, bank: str, attempts: int = 3) -> None:
+    """Draw a box on the first image with BoxEdit (shift+drag) and send it.
+
+    A figure rebuilt by a data update while the mouse is down loses the box
+    being drawn (more likely on a loaded machine), and then nothing is sent:
+    that is retried, a command that went out is not.
+    """
+    sent = page.locator(".ld-feedback [data-outcome]")
+    for _ in range(attempts):
+        page.locator(".bk-tool-icon-box-edit").first.click()
+        box = page.locator(".bk-Canvas").first.bounding_box()
+        x0, y0 = box["x"] + box["width"] * 0.3, box["y"] + box["height"] * 0.3
+        page.keyboard.down("Shift")
+        page.mouse.move(x0, y0)
+        page.mouse.down()
+        page.mouse.move(x0 + 80, y0 + 60, steps=8)
+        page.mouse.up()
+        page.keyboard.up("Shift")
+        page.get_by_role("button", name=f"Send ROIs of {bank}").click()
+        try:
+            wait_for(sent.count, "a command to go out", timeout=20)
+            return
+        except AssertionError:
+            continue
+    raise AssertionError(f"no ROI command sent after {attempts} drawn boxes")
+
+
 def test_detector_images_and_a_drawn_roi_with_its_spectrum(
     start, reader, dashboard, page, tmp_path
 ):
@@ -363,17 +390,7 @@ def test_detector_images_and_a_drawn_roi_with_its_spectrum(
             f"the {view} image",
         )
 
-    # Draw a box on the first image with BoxEdit (shift+drag), then send it.
-    page.locator(".bk-tool-icon-box-edit").first.click()
-    box = page.locator(".bk-Canvas").first.bounding_box()
-    x0, y0 = box["x"] + box["width"] * 0.3, box["y"] + box["height"] * 0.3
-    page.keyboard.down("Shift")
-    page.mouse.move(x0, y0)
-    page.mouse.down()
-    page.mouse.move(x0 + 80, y0 + 60, steps=8)
-    page.mouse.up()
-    page.keyboard.up("Shift")
-    page.get_by_role("button", name="Send ROIs of panel_0").click()
+    draw_box_and_send(page, "panel_0")
     wait_for(
         lambda: page.locator('.ld-feedback [data-outcome="accepted"]').count(),
         "the ROI to be accepted",
