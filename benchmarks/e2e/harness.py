@@ -495,6 +495,19 @@ class Sampler(threading.Thread):
                 usage.rss.append(rss)
             self._stopping.wait(self.interval_s)
 
+    def cores(self, t0: float, t1: float) -> dict[str, float]:
+        """Cores used between two monotonic times by each process the
+        benchmark runs and the machine, plus ``other``: the machine minus
+        ours, i.e. what other tenants of a shared machine took."""
+        cores = {
+            name: self.usage[name].cores(t0, t1)
+            for name in ("service", "loadgen", "broker", "harness", "machine")
+            if name in self.usage
+        }
+        ours = sum(v for k, v in cores.items() if k != "machine" and math.isfinite(v))
+        cores["other"] = cores.get("machine", math.nan) - ours
+        return cores
+
     def close(self) -> None:
         self._stopping.set()
         if self.is_alive():

@@ -302,14 +302,7 @@ def run_step(
         h.status.details.get("data_lag_s") or 0.0 for h in lagging if h.status.details
     ]
     late = (mine[-1].status.counters.get("late_messages", 0) - late0) if mine else 0
-    usage = ctx.sampler.usage
-    cores = {
-        name: usage[name].cores(mono0, mono1)
-        for name in ("service", "loadgen", "broker", "harness", "machine")
-        if name in usage
-    }
-    ours = sum(v for k, v in cores.items() if k != "machine" and math.isfinite(v))
-    cores["other"] = cores.get("machine", math.nan) - ours
+    cores = ctx.sampler.cores(mono0, mono1)
     p99 = percentile(latencies, 99)
     result = {
         "service": service,
@@ -333,7 +326,10 @@ def run_step(
         "late_messages": late,
         "drained": drained,
         "cores": cores,
-        "service_peak_rss_mb": usage["service"].peak_rss(mono0, time.monotonic()) / 1e6,
+        "service_peak_rss_mb": ctx.sampler.usage["service"].peak_rss(
+            mono0, time.monotonic()
+        )
+        / 1e6,
         "loadgen": report,
         "sustained": missing == 0 and p99 <= LATENCY_LIMIT_S,
     }
@@ -396,14 +392,7 @@ def run_capacity(
     w0, w1 = mono_to_wall_ns(t0), mono_to_wall_ns(t1)
     consumed = consumed_rate([h for h in heartbeats if h.status.pid == pid], w0, w1)
     produced = (hw_at(ctx, t1) - hw_at(ctx, t0)) * epp / split / (t1 - t0)
-    usage = ctx.sampler.usage
-    cores = {
-        name: usage[name].cores(t0, t1)
-        for name in ("service", "loadgen", "broker", "harness", "machine")
-        if name in usage
-    }
-    ours = sum(v for k, v in cores.items() if k != "machine" and math.isfinite(v))
-    cores["other"] = cores.get("machine", math.nan) - ours
+    cores = ctx.sampler.cores(t0, t1)
     result = {
         "service": service,
         "variant": run.variant,
