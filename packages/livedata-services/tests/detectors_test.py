@@ -487,6 +487,15 @@ def test_pixel_index_rejects_duplicates():
         PixelIndex.from_detector_numbers(np.array([1, 3, 3]))
 
 
+@pytest.mark.parametrize(
+    "numbers", [[2**31 - 1, 2**31], [-(2**31) - 1, 0, 1]], ids=["above", "below"]
+)
+def test_pixel_index_rejects_numbers_ev44_cannot_carry(numbers):
+    # Raised once, when the bank is built, not on every message.
+    with pytest.raises(ValueError, match="int32"):
+        PixelIndex.from_detector_numbers(np.array(numbers))
+
+
 def reference_accumulation(pixel_id, toa, numbers, lo, hi, bins, roi_group):
     """What accumulate_pixels must do, written plainly with numpy."""
     index_of = {int(n): i for i, n in enumerate(numbers)}

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
 MAX_LOOKUP_ENTRIES = 1 << 28
 """Largest detector-number span a lookup table may cover (1 GiB of int32)."""
 
@@ -31,6 +32,9 @@ class PixelIndex:
         n = flat.size
         if n == 0:
             raise ValueError("bank has no pixels")
+        if flat.min() < INT32_MIN or flat.max() > INT32_MAX:
+            # ev44 pixel ids are int32: such a bank could never be hit.
+            raise ValueError("detector numbers beyond the int32 range of ev44")
         first = int(flat[0])
         if np.array_equal(flat, np.arange(first, first + n)):
             return cls(first, None, n)
