@@ -15,6 +15,8 @@ from dataclasses import dataclass
 
 import scipp as sc
 
+from .status import ServiceState, ServiceStatus
+
 ANONYMOUS = ""
 """Worker of messages that name none (services from before the worker header):
 all of them are one worker, so such a stream reads as it always did."""
@@ -132,6 +134,13 @@ class OutputCombiner:
         """``worker`` runs (its heartbeat says so): it counts again if it had
         stopped, e.g. restarted in a container under the same host and pid."""
         self._departed.discard(worker)
+
+    def heartbeat(self, status: ServiceStatus) -> None:
+        """Follow a worker's newest heartbeat: stopped departs, running arrives."""
+        if status.state == ServiceState.STOPPED:
+            self.depart(status.service_id)
+        elif status.state == ServiceState.RUNNING:
+            self.arrive(status.service_id)
 
     def forget(self, name: str) -> None:
         """Drop everything kept for ``name``, e.g. when a store evicts it."""

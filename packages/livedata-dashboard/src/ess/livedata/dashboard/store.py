@@ -20,7 +20,7 @@ import scipp as sc
 
 from ess.livedata.core.combine import ANONYMOUS, OutputCombiner
 from ess.livedata.core.commands import Command, CommandResponse
-from ess.livedata.core.status import ServiceState, ServiceStatus
+from ess.livedata.core.status import ServiceStatus
 
 MAX_RESULTS = 10_000
 """Distinct output names kept; the least recently updated go first."""
@@ -131,10 +131,7 @@ class LiveStore:
                 self._services[status.service_id] = ServiceHealth(beat, previous)
             # Only the newest heartbeat decides, so a replayed running one
             # cannot bring back a worker that has stopped since.
-            if status.state == ServiceState.STOPPED:
-                self._combiner.depart(status.service_id)
-            elif status.state == ServiceState.RUNNING:
-                self._combiner.arrive(status.service_id)
+            self._combiner.heartbeat(status)
 
     def put_response(self, response: CommandResponse) -> None:
         """Attach a response to the command it answers, if it came from here."""

@@ -14,7 +14,7 @@ from confluent_kafka import Consumer, TopicPartition
 from confluent_kafka.admin import AdminClient
 
 from ess.livedata.core.combine import OutputCombiner
-from ess.livedata.core.status import ServiceState, ServiceStatus
+from ess.livedata.core.status import ServiceStatus
 from ess.livedata.kafka.clients import high_watermark
 from ess.livedata.kafka.schemas.da00 import decode_da00
 from ess.livedata.kafka.schemas.x5f2 import decode_x5f2
@@ -74,10 +74,7 @@ class LivedataReader:
             self._latest[name] = self._combiner.add(name, worker, data)
         elif topic.endswith("_status"):
             status = decode_x5f2(payload)
-            if status.state == ServiceState.STOPPED:
-                self._combiner.depart(status.service_id)
-            elif status.state == ServiceState.RUNNING:
-                self._combiner.arrive(status.service_id)
+            self._combiner.heartbeat(status)
             self.status.append(status)
         else:
             self.responses.append(json.loads(payload))
