@@ -137,12 +137,12 @@ class LogBuffer:
         else:
             i = int(np.searchsorted(times, time, side="left"))
             if times[i] == time:
-                self._values[self._head + i] = array
+                self._store[self._head + i] = array
                 return Added.REPLACED
             self._make_room()
             at = self._head + i
             self._times[at + 1 : self._tail + 1] = self._times[at : self._tail]
-            self._values[at + 1 : self._tail + 1] = self._values[at : self._tail]
+            self._store[at + 1 : self._tail + 1] = self._store[at : self._tail]
             self._write(at, time, array)
             self._tail += 1
             outcome = Added.INSERTED
@@ -157,7 +157,7 @@ class LogBuffer:
         """Values in time order, shape ``(len, *value_shape)``; a copy."""
         if self._values is None:
             return np.empty(0)
-        return self._values[self._head : self._tail].copy()
+        return self._store[self._head : self._tail].copy()
 
     def at_or_before(self, time: int) -> LogSample | None:
         """The newest sample not later than ``time``; None if none is held."""
@@ -165,8 +165,15 @@ class LogBuffer:
         i = int(np.searchsorted(times, time, side="right"))
         if i == 0:
             return None
-        value = self._values[self._head + i - 1]
+        value = self._store[self._head + i - 1]
         return LogSample(int(times[i - 1]), value.copy() if value.ndim else value[()])
+
+    @property
+    def _store(self) -> np.ndarray:
+        """The value buffer; only used once a first value has fixed its dtype."""
+        if self._values is None:
+            raise RuntimeError("no value stored yet")
+        return self._values
 
     def _checked(self, value: Any) -> np.ndarray:
         array = np.asarray(value)
@@ -183,7 +190,7 @@ class LogBuffer:
 
     def _write(self, at: int, time: int, value: np.ndarray) -> None:
         self._times[at] = time
-        self._values[at] = value
+        self._store[at] = value
 
     def _capacity_limit(self) -> int:
         # Twice the point limit (plus the one point a full buffer takes in
@@ -196,7 +203,7 @@ class LogBuffer:
         n = len(self)
         if self._head > 0 and n < self._times.size // 2:
             self._times[:n] = self._times[self._head : self._tail]
-            self._values[:n] = self._values[self._head : self._tail]
+            self._store[:n] = self._store[self._head : self._tail]
             self._head, self._tail = 0, n
         else:
             self._reallocate(min(max(2 * self._times.size, 16), self._capacity_limit()))
@@ -204,10 +211,10 @@ class LogBuffer:
     def _reallocate(self, size: int) -> None:
         size = max(size, len(self) + 1)
         times = np.empty(size, dtype=np.int64)
-        values = np.empty((size, *self._values.shape[1:]), dtype=self._values.dtype)
+        values = np.empty((size, *self._store.shape[1:]), dtype=self._store.dtype)
         n = len(self)
         times[:n] = self._times[self._head : self._tail]
-        values[:n] = self._values[self._head : self._tail]
+        values[:n] = self._store[self._head : self._tail]
         self._times, self._values = times, values
         self._head, self._tail = 0, n
 
