@@ -18,6 +18,7 @@ from ess.livedata.core.instrument import (
     GeometricView,
     GeometryFile,
     GeometryFiles,
+    Instrument,
     LogicalView,
     ProjectionKind,
 )
@@ -26,7 +27,7 @@ from ess.livedata.core.nexus_geometry import (
     instrument_geometry,
     read_nexus_geometry,
 )
-from ess.livedata.processing.detectors import make_view_images
+from ess.livedata.processing.detectors import DetectorProcessor, make_view_images
 from ess.livedata.testing.nexus_files import (
     Bank,
     Component,
@@ -138,3 +139,20 @@ def test_loaded_once_per_process_and_logged_with_the_rule(geometry_file, caplog)
 def test_an_unknown_group_names_the_file_and_what_it_has(geometry_file):
     with pytest.raises(GeometryFileError, match=r"no NXdetector 'front' \(has: left"):
         NexusDetector(geometry_file, "front")()
+
+
+def test_the_detector_service_reads_the_file_at_start_up(geometry_file, caplog):
+    caplog.set_level(logging.INFO, logger="ess.livedata.core.nexus_geometry")
+    bank = DetectorBank("rear", "rear", NexusDetector(geometry_file, "rear"))
+    DetectorProcessor(Instrument("t", detectors=(bank,), geometry_files=geometry_file))
+    assert "geometry from" in caplog.text
+
+
+def test_a_missing_file_fails_the_detector_service_at_start_up(tmp_path):
+    valid = datetime(2020, 1, 1, tzinfo=UTC)
+    files = GeometryFiles(files=(GeometryFile("absent.nxs", valid, "md5:00"),))
+    bank = DetectorBank("rear", "rear", NexusDetector(files, "rear"))
+    with pytest.raises(
+        GeometryFileError, match=f"absent.nxs not found in {DATA_DIR_VARIABLE}"
+    ):
+        DetectorProcessor(Instrument("t", detectors=(bank,), geometry_files=files))
