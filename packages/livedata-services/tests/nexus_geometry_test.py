@@ -20,14 +20,17 @@ from ess.livedata.core.instrument import (
     GeometryFiles,
     Instrument,
     LogicalView,
+    Monitor,
     ProjectionKind,
 )
 from ess.livedata.core.nexus_geometry import (
     NexusDetector,
     instrument_geometry,
     read_nexus_geometry,
+    with_file_positions,
 )
-from ess.livedata.processing.detectors import DetectorProcessor, make_view_images
+from ess.livedata.core.plugins import LoadedInstrument, create_plugin_manager
+from ess.livedata.processing.detectors import make_view_images
 from ess.livedata.testing.nexus_files import (
     Bank,
     Component,
@@ -141,18 +144,32 @@ def test_an_unknown_group_names_the_file_and_what_it_has(geometry_file):
         NexusDetector(geometry_file, "front")()
 
 
-def test_the_detector_service_reads_the_file_at_start_up(geometry_file, caplog):
-    caplog.set_level(logging.INFO, logger="ess.livedata.core.nexus_geometry")
-    bank = DetectorBank("rear", "rear", NexusDetector(geometry_file, "rear"))
-    DetectorProcessor(Instrument("t", detectors=(bank,), geometry_files=geometry_file))
-    assert "geometry from" in caplog.text
+def test_services_get_source_sample_and_monitors_placed_from_the_file(geometry_file):
+    instrument = Instrument(
+        "t",
+        monitors=(Monitor("monitor_1", "m1"), Monitor("elsewhere", "m9", (1, 2, 3))),
+        source_position=(0.0, 0.0, -99.0),
+        geometry_files=geometry_file,
+    )
+    loaded = LoadedInstrument(instrument, create_plugin_manager())
+    placed = with_file_positions(loaded).instrument
+    assert placed.source_position == (0.0, 0.0, -25.0)
+    assert placed.sample_position == (0.0, 0.0, 0.0)
+    assert placed.monitor("monitor_1").position == (0.0, 0.0, -3.5)
+    assert placed.monitor("elsewhere").position == (1, 2, 3)  # not in the file
 
 
-def test_a_missing_file_fails_the_detector_service_at_start_up(tmp_path):
+def test_without_geometry_files_nothing_is_read():
+    loaded = LoadedInstrument(Instrument("t"), create_plugin_manager())
+    assert with_file_positions(loaded) is loaded
+
+
+def test_a_missing_file_fails_at_start_up_in_one_line(tmp_path):
     valid = datetime(2020, 1, 1, tzinfo=UTC)
     files = GeometryFiles(files=(GeometryFile("absent.nxs", valid, "md5:00"),))
-    bank = DetectorBank("rear", "rear", NexusDetector(files, "rear"))
-    with pytest.raises(
-        GeometryFileError, match=f"absent.nxs not found in {DATA_DIR_VARIABLE}"
-    ):
-        DetectorProcessor(Instrument("t", detectors=(bank,), geometry_files=files))
+    instrument = Instrument("t", geometry_files=files)
+    loaded = LoadedInstrument(instrument, create_plugin_manager())
+    with pytest.raises(GeometryFileError) as error:
+        with_file_positions(loaded)
+    assert "\n" not in str(error.value)
+    assert f"absent.nxs not found in {DATA_DIR_VARIABLE}={tmp_path}" in str(error.value)

@@ -6,7 +6,9 @@ transformation chain), monitors, source and sample are read from the
 the same groups is never read, so a recorded run works as a geometry file.
 
 :func:`instrument_geometry` loads the file chosen by date once per process
-and logs which and why; :class:`NexusDetector` is a bank's ``make_geometry``.
+and logs which and why; :class:`NexusDetector` is a bank's ``make_geometry``;
+:func:`with_file_positions` gives services and fakes, at start-up, the
+instrument with source, sample and monitors placed as in the file.
 Needs the ``nexus`` extra (scippnexus, pooch).
 """
 
@@ -14,7 +16,7 @@ from __future__ import annotations
 
 import functools
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -26,10 +28,12 @@ from .geometry_files import (
     choose_geometry_file,
     locate_geometry_file,
 )
-from .instrument import GeometryFiles
+from .instrument import GeometryFiles, Monitor
 
 if TYPE_CHECKING:
     import scippnexus as snx
+
+    from .plugins import LoadedInstrument
 
 logger = logging.getLogger(__name__)
 _PIXEL_FIELDS = ("x_pixel_offset", "y_pixel_offset", "z_pixel_offset")
@@ -180,3 +184,40 @@ class NexusDetector:
                 f"{list(geometry.dims)}, the bank names {len(self.dims)}"
             )
         return geometry.rename_dims(dict(zip(geometry.dims, self.dims, strict=True)))
+
+
+def with_file_positions(loaded: LoadedInstrument) -> LoadedInstrument:
+    """``loaded`` with source, sample and monitor positions from its geometry
+    file, read now (once per process); unchanged if it declares no file.
+
+    Monitors are matched to ``NXmonitor`` groups by name; anything the file
+    lacks keeps its declared position.
+    """
+    instrument = loaded.instrument
+    if instrument.geometry_files is None:
+        return loaded
+    geometry = instrument_geometry(instrument.geometry_files)
+    monitors = tuple(
+        _placed(monitor, geometry.monitors.get(monitor.name))
+        for monitor in instrument.monitors
+    )
+    placed = replace(
+        instrument,
+        monitors=monitors,
+        source_position=_xyz(geometry.source, instrument.source_position),
+        sample_position=_xyz(geometry.sample, instrument.sample_position),
+    )
+    return replace(loaded, instrument=placed)
+
+
+def _placed(monitor: Monitor, position: sc.Variable | None) -> Monitor:
+    return replace(monitor, position=_xyz(position, monitor.position))
+
+
+def _xyz(
+    position: sc.Variable | None, declared: tuple[float, float, float]
+) -> tuple[float, float, float]:
+    if position is None:
+        return declared
+    x, y, z = (float(v) for v in position.to(unit="m").values)
+    return (x, y, z)

@@ -32,7 +32,6 @@ from ess.livedata.core.detector_commands import (
 )
 from ess.livedata.core.instrument import DetectorBank, GeometricView, Instrument
 from ess.livedata.core.message import Message, StreamId, StreamKind
-from ess.livedata.core.nexus_geometry import instrument_geometry
 from ess.livedata.core.payloads import EventBatch
 from ess.livedata.core.window import TimeWindow
 
@@ -230,10 +229,6 @@ class DetectorProcessor:
     """The detector_data service's logic, driven by the processing loop."""
 
     def __init__(self, instrument: Instrument) -> None:
-        if instrument.geometry_files is not None:
-            # Read at start-up, not on the first message: a missing file is a
-            # start-up error, and the banks built later reuse what was read.
-            instrument_geometry(instrument.geometry_files)
         self._instrument = instrument
         self._known = {bank.name for bank in instrument.detectors}
         self._banks: dict[str, DetectorCounts] = {}
