@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import itertools
+from datetime import UTC, datetime
 
 import h5py
 import numpy as np
 import pytest
 
 from ess.livedata.config import ConfigError
+from ess.livedata.core.instrument import (
+    DetectorBank,
+    GeometryFile,
+    GeometryFiles,
+    Instrument,
+)
 from ess.livedata.core.message import StreamId, StreamKind
+from ess.livedata.core.nexus_geometry import NexusDetector
 from ess.livedata.core.plugins import load_instrument
 from ess.livedata.fake import replay
 from ess.livedata.fake.replay import event_streams, read_pulses
@@ -54,6 +62,18 @@ def test_event_groups_map_to_the_instruments_streams(run_file):
         )
     }
     assert list(monitors.values()) == [StreamId(StreamKind.MONITOR_EVENTS, "monitor1")]
+
+
+def test_a_bank_reading_its_geometry_from_a_group_replays_that_group(run_file):
+    path, _ = run_file
+    files = GeometryFiles(
+        files=(GeometryFile("g.nxs", datetime(2020, 1, 1, tzinfo=UTC), "md5:00"),)
+    )
+    rear = DetectorBank("rear", "rear", NexusDetector(files, "panel_0"))
+    instrument = Instrument("t", detectors=(rear,))
+    assert event_streams(path, instrument, StreamKind.DETECTOR_EVENTS) == {
+        "/entry/instrument/panel_0/events": StreamId(StreamKind.DETECTOR_EVENTS, "rear")
+    }
 
 
 def test_pulses_keep_the_files_structure(run_file, monkeypatch):
