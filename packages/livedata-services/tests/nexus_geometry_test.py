@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from datetime import UTC, datetime
 
+import h5py
 import numpy as np
 import pytest
 
@@ -137,6 +139,23 @@ def test_loaded_once_per_process_and_logged_with_the_rule(geometry_file, caplog)
     assert len(lines) == 1
     name = geometry_file.files[0].name
     assert f"{name}: valid from 2020-01-01T00:00:00+00:00 until open-ended" in lines[0]
+
+
+def test_a_malformed_file_is_one_line(tmp_path):
+    write_nexus_file(tmp_path / "broken.nxs", BANKS[:1])
+    with h5py.File(tmp_path / "broken.nxs", "r+") as f:
+        del f["entry/instrument/rear/detector_number"]
+    checksum = (
+        "sha256:" + hashlib.sha256((tmp_path / "broken.nxs").read_bytes()).hexdigest()
+    )
+    valid = datetime(2020, 1, 1, tzinfo=UTC)
+    files = GeometryFiles(files=(GeometryFile("broken.nxs", valid, checksum),))
+    with pytest.raises(GeometryFileError) as error:
+        NexusDetector(files, "rear")()
+    assert "\n" not in str(error.value)
+    assert str(error.value).startswith(
+        f"geometry file {tmp_path / 'broken.nxs'} cannot be read: KeyError"
+    )
 
 
 def test_an_unknown_group_names_the_file_and_what_it_has(geometry_file):

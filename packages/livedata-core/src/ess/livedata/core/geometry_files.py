@@ -122,7 +122,7 @@ def _download(file: GeometryFile, registry_url: str, data_dir: str | None) -> Pa
         )
     except ValueError as error:  # pooch's checksum mismatch
         raise GeometryFileError(
-            f"geometry file {file.name} from {url}: {_one_line(error)}"
+            f"geometry file {file.name} from {url}: {one_line(error)}"
         ) from None
     except Exception as error:  # network: requests' many exception types
         why = f"{url}: {type(error).__name__}"
@@ -130,5 +130,6 @@ def _download(file: GeometryFile, registry_url: str, data_dir: str | None) -> Pa
     return Path(fetched)
 
 
-def _one_line(error: Exception) -> str:
+def one_line(error: Exception) -> str:
+    """The error's message on one line, for the command lines' one-line failures."""
     return " ".join(str(error).split())

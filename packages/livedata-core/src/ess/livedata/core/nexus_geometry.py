@@ -27,6 +27,7 @@ from .geometry_files import (
     GeometryFileError,
     choose_geometry_file,
     locate_geometry_file,
+    one_line,
 )
 from .instrument import GeometryFiles, Monitor
 
@@ -136,12 +137,12 @@ def _pixel_positions(
 ) -> sc.Variable:
     import scippnexus as snx
 
-    chain = _depends_on(group)
     if not offsets:  # every pixel at the component's origin
         return _position(group)
+    chain = _depends_on(group)
     if not chain:  # offsets are positions
         return snx.zip_pixel_offsets(offsets)
-    pixels = sc.DataArray(sc.zeros(sizes=sizes), coords=offsets)
+    pixels = sc.DataArray(sc.empty(sizes=sizes, dtype="bool"), coords=offsets)
     located = snx.compute_positions(sc.DataGroup({**chain, "pixels": pixels}))
     return located["pixels"].coords["position"]
 
@@ -156,7 +157,15 @@ def instrument_geometry(files: GeometryFiles) -> NexusGeometry:
     """The geometry file valid now, found, verified and read once per process."""
     chosen = choose_geometry_file(files)
     path = locate_geometry_file(chosen.file, files.registry_url)
-    geometry = read_nexus_geometry(path)
+    try:
+        geometry = read_nexus_geometry(path)
+    except GeometryFileError:
+        raise
+    except Exception as error:  # h5py, scippnexus, scipp: any malformed file
+        raise GeometryFileError(
+            f"geometry file {path} cannot be read: {type(error).__name__}: "
+            f"{one_line(error)}"
+        ) from None
     logger.info("geometry from %s: %s", path, chosen.reason)
     return geometry
 
