@@ -23,14 +23,16 @@ from ess.livedata.testing.readers import LivedataReader
 INSTRUMENT = "dummy"
 
 
-def create_instrument_topics(servers: str, partitions: Mapping[str, int] = {}) -> None:
-    """The dummy instrument's dev topics; ``partitions`` by topic, else one."""
+def create_instrument_topics(
+    servers: str, partitions: Mapping[str, int] = {}, instrument: str = INSTRUMENT
+) -> None:
+    """An instrument's dev topics (default dummy); ``partitions`` by topic, else one."""
     from ess.livedata.core.plugins import load_instrument
 
     settings = KafkaSettings(bootstrap_servers=servers)
-    mapping = load_instrument(INSTRUMENT).stream_mapping(Topology.DEV)
+    mapping = load_instrument(instrument).stream_mapping(Topology.DEV)
     topics = {key.topic for key in mapping.inputs}
-    topics |= {f"{INSTRUMENT}_{suffix}" for suffix in LIVEDATA_TOPIC_SUFFIX.values()}
+    topics |= {f"{instrument}_{suffix}" for suffix in LIVEDATA_TOPIC_SUFFIX.values()}
     for topic, count in partitions.items():
         ensure_topics(settings, [topic], partitions=count)
     ensure_topics(settings, topics - set(partitions))

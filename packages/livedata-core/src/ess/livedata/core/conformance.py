@@ -1,7 +1,9 @@
 """Checks every instrument plugin must pass; plugins run them in their tests.
 
 ``assert not conformance_problems(load_instrument("mine"))`` gives a new
-plugin the same checks as the built-in ones, with readable failures.
+plugin the same checks as the built-in ones, with readable failures. The
+integration suite runs them, and :func:`factory_problems`, over every
+installed instrument.
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ import numpy as np
 from .message import StreamKind
 from .plugins import LoadedInstrument
 from .streams import Topology
+
+INT32 = np.iinfo(np.int32)
 
 
 def conformance_problems(loaded: LoadedInstrument) -> list[str]:
@@ -27,6 +31,10 @@ def conformance_problems(loaded: LoadedInstrument) -> list[str]:
         ids = np.asarray(geometry.coords["detector_number"].values).ravel()
         if np.unique(ids).size != ids.size:
             problems.append(f"detector {bank.name}: detector numbers not unique")
+        if ids.size and (ids.min() < INT32.min or ids.max() > INT32.max):
+            problems.append(
+                f"detector {bank.name}: detector numbers beyond int32 (ev44 pixel ids)"
+            )
         overlap = {int(i) for i in ids[:100_000]} & seen_ids.keys()
         if overlap:
             other = seen_ids[next(iter(overlap))]
@@ -56,3 +64,15 @@ def conformance_problems(loaded: LoadedInstrument) -> list[str]:
         if not spec.outputs:
             problems.append(f"workflow {key} declares no outputs")
     return problems
+
+
+def factory_problems(loaded: LoadedInstrument) -> list[str]:
+    """Specs without a factory (and factory errors); imports reduction code."""
+    try:
+        factories = loaded.workflow_factories()
+    except Exception as error:
+        return [f"workflow factories fail: {type(error).__name__}: {error}"]
+    return [
+        f"workflow {key} has a spec but no factory"
+        for key in sorted(set(loaded.workflow_specs) - set(factories))
+    ]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from functools import cached_property
 from typing import TypeVar
 
@@ -51,6 +52,50 @@ class GeometricView:
 
 
 @dataclass(frozen=True)
+class GeometryFile:
+    """A NeXus file describing the instrument from ``valid_from`` on.
+
+    A file is valid until the next file's ``valid_from``; the last one has no
+    end. ``checksum`` is ``"md5:<hex>"`` or ``"sha256:<hex>"`` and is checked
+    wherever the file is found, so a stale copy is never used silently.
+    """
+
+    name: str
+    valid_from: datetime
+    checksum: str
+
+    def __post_init__(self) -> None:
+        if self.valid_from.tzinfo is None:
+            raise ValueError(f"geometry file {self.name}: valid_from needs a timezone")
+        algorithm, _, digest = self.checksum.partition(":")
+        if algorithm not in ("md5", "sha256") or not digest:
+            raise ValueError(
+                f"geometry file {self.name}: checksum must be 'md5:<hex>' or "
+                f"'sha256:<hex>', got {self.checksum!r}"
+            )
+
+
+@dataclass(frozen=True)
+class GeometryFiles:
+    """An instrument's dated geometry files and where to download them.
+
+    ``registry_url`` is the base URL the files are fetched from (file name
+    appended) when they are neither in ``LIVEDATA_DATA_DIR`` nor cached; empty
+    means local files only.
+    """
+
+    files: tuple[GeometryFile, ...]
+    registry_url: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.files:
+            raise ValueError("geometry files: at least one file is needed")
+        dates = [f.valid_from for f in self.files]
+        if len(set(dates)) != len(dates):
+            raise ValueError("geometry files: two files are valid from the same date")
+
+
+@dataclass(frozen=True)
 class DetectorBank:
     """One detector bank and how to show it.
 
@@ -62,7 +107,9 @@ class DetectorBank:
         Source name in production event streams.
     make_geometry:
         Builds ``detector_number`` and ``position`` (vector3, m) with matching
-        dims. Called lazily because large banks take time to build.
+        dims. Called lazily because large banks take time to build; a
+        :class:`~ess.livedata.core.nexus_geometry.NexusDetector` reads them
+        from the instrument's geometry file.
     views:
         Logical and geometric views the detector service publishes.
     """
@@ -138,6 +185,8 @@ class Instrument:
     logs: tuple[LogStream, ...] = ()
     source_position: tuple[float, float, float] = (0.0, 0.0, -25.0)
     sample_position: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    geometry_files: GeometryFiles | None = None
+    """Dated NeXus geometry files, for banks built by ``NexusDetector``."""
 
     def __post_init__(self) -> None:
         for kind, items in (

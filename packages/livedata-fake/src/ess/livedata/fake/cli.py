@@ -16,6 +16,7 @@ from ess.livedata.core.cli import (
     run_cli,
     stop_on_signals,
 )
+from ess.livedata.core.nexus_geometry import with_file_positions
 from ess.livedata.core.plugins import LoadedInstrument
 from ess.livedata.core.streams import StreamMapping, Topology
 from ess.livedata.kafka.clients import check_connection, ensure_topics, make_producer
@@ -92,7 +93,7 @@ def run_fake(args: argparse.Namespace, run: Run) -> None:
     configure_logging(args.log_level)
 
     def main() -> None:
-        loaded = instrument_from_args(args)
+        loaded = with_file_positions(instrument_from_args(args))
         topology = Topology.PRODUCTION if args.production_topics else Topology.DEV
         mapping = loaded.stream_mapping(topology)
         settings = upstream_settings()

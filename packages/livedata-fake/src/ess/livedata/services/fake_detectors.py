@@ -1,6 +1,7 @@
 """Fake detector events at 14 Hz: one ev44 message per bank per pulse.
 
-Run ``python -m ess.livedata.services.fake_detectors --instrument dummy``.
+Run ``python -m ess.livedata.services.fake_detectors --instrument dummy``;
+with ``--nexus-file F [--speedup X]`` it replays the file's NXdetector events.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from collections.abc import Sequence
 
 from ess.livedata.fake.cli import fake_parser, run_fake
 from ess.livedata.fake.detectors import run_detectors
+from ess.livedata.fake.replay import add_replay_options, replay_detectors
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -17,7 +19,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         "Produce fake detector events at 14 Hz, patterned by the instrument.",
         default_events_per_pulse=3000,
     )
-    run_fake(parser.parse_args(argv), run_detectors)
+    add_replay_options(parser)
+    args = parser.parse_args(argv)
+    run_fake(args, replay_detectors if args.nexus_file else run_detectors)
 
 
 if __name__ == "__main__":

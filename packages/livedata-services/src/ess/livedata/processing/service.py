@@ -26,6 +26,7 @@ from ess.livedata.core.loop import (
     WindowProcessor,
 )
 from ess.livedata.core.message import Message, StreamKind
+from ess.livedata.core.nexus_geometry import with_file_positions
 from ess.livedata.core.plugins import LoadedInstrument
 from ess.livedata.core.status import this_process_service_id
 from ess.livedata.core.streams import Topology
@@ -179,7 +180,9 @@ def _run(
     make_processor: ProcessorFactory,
     input_kinds: set[StreamKind],
 ) -> None:
-    loaded = instrument_from_args(args)
+    # The geometry file (if any) is read here, at start-up: a missing file is
+    # a one-line start-up error, and the first message does not wait for it.
+    loaded = with_file_positions(instrument_from_args(args))
     topology = Topology.DEV if args.dev else Topology.PRODUCTION
     mapping = loaded.stream_mapping(topology)
     defaults = load_config("services")
