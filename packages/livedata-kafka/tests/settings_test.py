@@ -95,9 +95,9 @@ def test_downstream_is_the_upstream_broker_unless_kafka2_bootstrap_is_set(clean_
     assert down.client_config() == up.client_config()
     assert down.variable("BOOTSTRAP_SERVERS") == "KAFKA_BOOTSTRAP_SERVERS"
     assert down.variable("SASL_PASSWORD") == "KAFKA_SASL_PASSWORD"
-    assert down.producer == load_config("kafka_downstream", DeploymentEnv.DEV)[
-        "producer"
-    ]
+    assert (
+        down.producer == load_config("kafka_downstream", DeploymentEnv.DEV)["producer"]
+    )
     assert describe_brokers(up, down) == (
         "upstream broker:9093 (KAFKA_BOOTSTRAP_SERVERS), downstream same"
     )
@@ -124,7 +124,7 @@ def test_kafka2_values_override_the_inherited_ones_one_by_one(clean_env):
 
 def test_inherited_bad_value_names_the_upstream_variable(clean_env):
     clean_env.setenv("KAFKA_SECURITY_PROTOCOL", "PLAIN")
-    with pytest.raises(ConfigError, match="^KAFKA_SECURITY_PROTOCOL is invalid"):
+    with pytest.raises(ConfigError, match=r"^KAFKA_SECURITY_PROTOCOL is invalid"):
         downstream_settings(DeploymentEnv.DEV)
 
 
