@@ -194,14 +194,20 @@ def reduction_page_backend(bootstrap):
 
 
 def test_every_dummy_workflow_starts_from_the_reduction_page(
-    running, reader, reduction_page_backend
+    start, reader, reduction_page_backend
 ):
     """Each workflow's Start button with its default form: the demo's path.
+
+    The service runs as ``services.md`` lists it, without ``--dev``.
 
     The page's launcher builds the command and sends it with the dashboard's
     own sender; a working job publishes its outputs, ``always_fails`` reports
     its error (by design) in the service's status.
     """
+    start(SERVICE)
+    wait_until_consuming(reader, SERVICE, partitions=input_partitions())
+    start("fake_detectors")
+    start("fake_monitors", "--mode", "ev44")
     backend = reduction_page_backend
     feedback = CommandFeedback(backend.store)
     specs = backend.loaded.workflow_specs.values()
