@@ -42,8 +42,6 @@ from playwright.sync_api import Browser
 from ess.livedata.testing.processes import LoggedProcess
 from ess.livedata.testing.readers import LivedataReader
 
-pytestmark = [pytest.mark.kafka, pytest.mark.browser, pytest.mark.slow]
-
 ROOT = Path(__file__).resolve().parents[1]
 SPEC_ENV = "LIVEDATA_SERVICES_SPEC"
 SECTION = "## Example: Running the monitor data service"
@@ -92,6 +90,9 @@ def test_example_section_lists_fake_service_and_both_dashboards():
     ]
 
 
+@pytest.mark.kafka
+@pytest.mark.browser
+@pytest.mark.slow
 def test_example_section_runs_verbatim_and_shows_counts(tmp_path):
     if shutil.which("unshare") is None or os.geteuid() != 0:
         pytest.fail(
@@ -120,7 +121,8 @@ def test_example_section_runs_verbatim_and_shows_counts(tmp_path):
         timeout=DRIVER_TIMEOUT_S,
     )
     print(result.stdout)
-    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-8000:]
+    logs = f"\n(program logs and screenshots in {tmp_path})"
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-8000:] + logs
     assert "example passed" in result.stdout
 
 
