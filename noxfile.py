@@ -137,10 +137,15 @@ def typecheck(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON, default=False)
 def demo(session: nox.Session) -> None:
-    """Install every distribution and run the live demo (``livedata demo``)."""
-    for name in DISTRIBUTIONS:
+    """Install every distribution and run the live demo (``livedata demo``).
+
+    Instruments come with their ``reduction`` extra, so the reduction page can
+    start every workflow (without it the service cannot import sciline).
+    """
+    for name, path in DISTRIBUTIONS.items():
         if name != "livedata-testing":
-            _install(session, name, extras="")
+            instrument = path.parent.name == "instruments"
+            _install(session, name, extras="reduction" if instrument else "")
     session.run("livedata", "demo", "--instrument", "dummy", *session.posargs)
 
 

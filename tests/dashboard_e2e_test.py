@@ -18,24 +18,22 @@ from pathlib import Path
 
 import psutil
 import pytest
+from browser_helpers import (
+    caption_total,
+    headless_chromium,
+    open_dashboard,
+    screenshot,
+    wait_for,
+)
 from confluent_kafka.admin import AdminClient
 from conftest import INSTRUMENT, wait_until_consuming
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page
 from reliability_helpers import PulseProducer
 
 from ess.livedata.testing.processes import Program
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-ROOT = Path(__file__).resolve().parents[1]
-INSTALL_CHROMIUM = ROOT / "packages/livedata-dashboard/tests/install_chromium.sh"
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-]
 CUMULATIVE = "monitor_data/monitor1/cumulative"
 # A drawn ROI goes browser -> dashboard -> Kafka -> service -> Kafka -> browser;
 # on a loaded 2-core machine that round trip once took over 60 s.
@@ -50,17 +48,8 @@ def unused_port() -> int:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    """Headless Chromium (Debian's), installed first if it is missing."""
-    if not CHROMIUM.exists():
-        subprocess.run(["sh", str(INSTALL_CHROMIUM)], check=True)
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS
-        )
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+    with headless_chromium() as chromium:
+        yield chromium
 
 
 @pytest.fixture
@@ -95,42 +84,6 @@ def dashboard(bootstrap, tmp_path) -> Iterator[Callable[..., tuple[str, Program]
     finally:
         for program in programs:
             assert program.stop() == 0, program.log()
-
-
-def screenshot(page: Page, path: Path) -> None:
-    page.wait_for_timeout(2000)  # let figures rebuilt by a click finish drawing
-    page.screenshot(path=str(path), full_page=True)
-    print(f"screenshot: {path}")
-
-
-def wait_for(condition: Callable[[], object], what: str, timeout: float = 60) -> object:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = condition()
-        if result:
-            return result
-        time.sleep(0.5)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-
-
-def caption_total(page: Page, output: str) -> float | None:
-    """Counts the page shows under the plot of ``output`` (None while waiting)."""
-    caption = page.locator(f'.ld-caption[data-output="{output}"]')
-    if caption.count() == 0 or "waiting" in (caption.get_attribute("class") or ""):
-        return None
-    return float(caption.get_attribute("data-total"))
-
-
-def open_dashboard(page: Page, url: str) -> None:
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            page.goto(url)
-            return
-        except Exception:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.5)
 
 
 def test_monitor_plots_update_and_reset_drops_cumulative(

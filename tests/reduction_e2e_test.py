@@ -11,6 +11,10 @@ from conftest import INSTRUMENT, response_to, wait_until_consuming
 from ess.livedata.core.message import StreamKind
 from ess.livedata.core.plugins import load_instrument
 from ess.livedata.core.streams import Topology
+from ess.livedata.dashboard.backend import Backend
+from ess.livedata.dashboard.feedback import CommandFeedback
+from ess.livedata.dashboard.reduction import WorkflowLauncher
+from ess.livedata.kafka.settings import KafkaSettings
 
 SERVICE = "data_reduction"
 INPUT_KINDS = (StreamKind.DETECTOR_EVENTS, StreamKind.MONITOR_EVENTS, StreamKind.LOG)
@@ -175,3 +179,64 @@ def test_jobs_run_change_reset_fail_and_stop(running, reader, send_command):
     assert len(reader.data[ratio]) == stopped_at
     assert len(reader.data[spectrum]) > spectra
     assert running.stop() == 0
+
+
+@pytest.fixture
+def reduction_page_backend(bootstrap):
+    """The reduction dashboard's backend (Kafka feed and command sender)."""
+    backend = Backend.start(
+        load_instrument(INSTRUMENT), KafkaSettings(bootstrap_servers=bootstrap)
+    )
+    try:
+        yield backend
+    finally:
+        backend.stop()
+
+
+def test_every_dummy_workflow_starts_from_the_reduction_page(
+    start, reader, reduction_page_backend
+):
+    """Each workflow's Start button with its default form: the demo's path.
+
+    The service runs as ``services.md`` lists it, without ``--dev``.
+
+    The page's launcher builds the command and sends it with the dashboard's
+    own sender; a working job publishes its outputs, ``always_fails`` reports
+    its error (by design) in the service's status.
+    """
+    start(SERVICE)
+    wait_until_consuming(reader, SERVICE, partitions=input_partitions())
+    start("fake_detectors")
+    start("fake_monitors", "--mode", "ev44")
+    backend = reduction_page_backend
+    feedback = CommandFeedback(backend.store)
+    specs = backend.loaded.workflow_specs.values()
+    assert {spec.name for spec in specs} == {
+        "monitor_normalized_counts",
+        "wavelength_spectrum",
+        "always_fails",
+    }
+    for spec in specs:
+        WorkflowLauncher(backend, spec, feedback).send_start()
+
+    def jobs() -> dict[str, dict]:
+        status = reader.latest_status(SERVICE)
+        return status.details["jobs"] if status else {}
+
+    def job_of(spec) -> tuple[str, dict] | None:
+        found = [(j, s) for j, s in jobs().items() if j.startswith(f"{spec.name}-")]
+        return found[0] if found else None
+
+    for spec in specs:
+        job, _ = reader.wait_for(lambda s=spec: job_of(s), what=spec.name)
+        if spec.name == "always_fails":
+            reader.wait_for(
+                lambda s=spec: job_of(s)[1]["state"] == "error", what="its error"
+            )
+            continue
+        for output in spec.outputs:
+            name = f"{SERVICE}/{job}/{output}"
+            reader.wait_for(lambda n=name: reader.latest(n) is not None, what=name)
+        reader.wait_for(
+            lambda s=spec: job_of(s)[1]["state"] == "running", what=f"{job} running"
+        )

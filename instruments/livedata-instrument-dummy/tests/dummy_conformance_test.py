@@ -1,5 +1,6 @@
 from ess.livedata.core.conformance import conformance_problems
 from ess.livedata.core.plugins import installed_instruments, load_instrument
+from ess.livedata.core.streams import Topology
 
 
 def test_dummy_is_installed_through_its_entry_point():
@@ -16,3 +17,10 @@ def test_dummy_banks_have_the_declared_shapes():
     assert instrument.detector("tubes_1").geometry.sizes == {"tube": 48, "pixel": 64}
     first, last = instrument.detector("panel_0").pixel_id_range()
     assert (first, last) == (1, 64 * 64)
+
+
+def test_production_topology_equals_dev_so_fakes_feed_services_without_dev():
+    loaded = load_instrument("dummy")
+    assert loaded.stream_mapping(Topology.PRODUCTION) == loaded.stream_mapping(
+        Topology.DEV
+    )

@@ -62,4 +62,5 @@ def producer() -> RecordingProducer:
 def backend(store: LiveStore, producer: RecordingProducer) -> Backend:
     """The backend sessions get, minus the Kafka feed (no thread, no broker)."""
     sender = CommandSender(producer, "dummy_livedata_commands", store)
-    return Backend(load_instrument("dummy"), store, sender, None, producer)
+    broker = "localhost:9092 (KAFKA_BOOTSTRAP_SERVERS)"
+    return Backend(load_instrument("dummy"), store, sender, None, producer, broker)

@@ -96,3 +96,9 @@ def test_page_renders_to_bokeh(backend, store, clock):
     )
     scale.value = "log"  # rebuilds the figures with a log axis
     page.tick(clock.now)
+
+
+def test_every_page_names_the_broker_it_reads(backend):
+    page = monitors.build_page(backend)
+    strip = html_with(page.view, "ld-broker")
+    assert f"Broker: {backend.broker}" in strip.object

@@ -1,5 +1,8 @@
 from ess.livedata.dashboard.health import ServiceRow, Skipped
-from ess.livedata.dashboard.status_strip import status_html
+from ess.livedata.dashboard.status_strip import StatusStrip, status_html
+from ess.livedata.dashboard.store import LiveStore
+
+BROKER = "localhost:9092 (KAFKA_BOOTSTRAP_SERVERS)"
 
 
 def row(skipped: Skipped) -> ServiceRow:
@@ -19,7 +22,7 @@ def row(skipped: Skipped) -> ServiceRow:
 
 
 def test_row_carries_skip_counts_as_attributes_and_text():
-    page = status_html([], [row(Skipped(True, 75_000, 27, 5.0))])
+    page = status_html([], [row(Skipped(True, 75_000, 27, 5.0))], BROKER)
     assert "<th>skipped</th>" in page
     assert 'data-skipping="true"' in page
     assert 'data-events-skipped="75000"' in page
@@ -31,7 +34,15 @@ def test_row_carries_skip_counts_as_attributes_and_text():
 
 
 def test_nothing_skipped_reads_none_unhighlighted():
-    page = status_html([], [row(Skipped(False, 0, 0, 5.0))])
+    page = status_html([], [row(Skipped(False, 0, 0, 5.0))], BROKER)
     assert 'data-skipping="false"' in page
     assert 'data-events-skipped="0"' in page
     assert '<td class="ld-skipped">none · max lag 5 s</td>' in page
+
+
+def test_strip_names_the_broker_the_dashboard_reads():
+    strip = StatusStrip(LiveStore(), ["monitor_data"], BROKER)
+    assert (
+        '<div class="ld-broker">Broker: localhost:9092 (KAFKA_BOOTSTRAP_SERVERS)</div>'
+        in strip.view.object
+    )

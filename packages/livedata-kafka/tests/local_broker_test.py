@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -21,6 +22,7 @@ from ess.livedata.kafka.local_broker import (
     LocalKafkaBroker,
     fetch_kafka,
 )
+from ess.livedata.kafka.local_broker.__main__ import client_port, is_free
 from ess.livedata.testing.kafka import consume_all
 
 CLI = [sys.executable, "-m", "ess.livedata.kafka.local_broker"]
@@ -85,16 +87,21 @@ def wait_gone(pid: int, timeout: float = 15) -> bool:
 
 
 def start_cli_broker(*args: str) -> tuple[subprocess.Popen[str], str, int]:
-    """Start ``run`` and return the process, bootstrap address and Java pid."""
+    """Start ``run`` and return the process, bootstrap address and Java pid.
+
+    ``--port 0`` keeps 9092, the CLI's default, free for whatever else runs.
+    """
     cli = subprocess.Popen(
-        [*CLI, "run", *args],
+        [*CLI, "run", "--port", "0", *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )
     assert cli.stdout is not None
     line = cli.stdout.readline().strip()
-    assert line.startswith("KAFKA_BOOTSTRAP_SERVERS=127.0.0.1:"), line
+    assert re.fullmatch(r"export KAFKA_BOOTSTRAP_SERVERS=127\.0\.0\.1:\d+", line), line
+    same = line.replace("KAFKA_", "KAFKA2_", 1)
+    assert cli.stdout.readline().strip() == same
     (java,) = (
         p
         for p in psutil.Process(cli.pid).children(recursive=True)
@@ -193,6 +200,19 @@ def test_broker_dies_with_the_process_that_started_it(tmp_path: Path) -> None:
     cli.kill()  # no chance to clean up: only PR_SET_PDEATHSIG can stop the broker
     cli.communicate(timeout=10)
     assert wait_gone(java), f"broker {bootstrap} (pid {java}) outlived its parent"
+
+
+def test_default_port_is_9092_when_free_else_any_free_one() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        busy = taken.getsockname()[1]
+        assert not is_free(busy)
+        assert client_port(None, default=busy) is None  # the broker picks one
+    assert is_free(busy)
+    assert client_port(None, default=busy) == busy
+    assert client_port(9093, default=busy) == 9093
+    assert client_port(0, default=busy) is None
 
 
 def test_cli_rejects_bad_arguments() -> None:

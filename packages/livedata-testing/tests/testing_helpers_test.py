@@ -95,3 +95,21 @@ def test_reader_counts_a_stopped_worker_again_when_it_runs(kafka_broker):
         assert reader.latest(name).values[0] == 11.0
     finally:
         reader.close()
+
+
+def test_reader_starts_while_a_topic_does_not_exist_yet(kafka_broker):
+    """Without --dev nobody creates the responses topic before a command."""
+    servers = kafka_broker.bootstrap_servers
+    topics = [f"readerlate_livedata_{k}" for k in ("data", "status")]
+    ensure_topics(KafkaSettings(bootstrap_servers=servers), topics)
+    reader = LivedataReader(servers, "readerlate")
+    try:
+        producer = Producer({"bootstrap.servers": servers})
+        data = sc.DataArray(sc.array(dims=["x"], values=[1.0], unit="counts"))
+        producer.produce(topics[0], encode_da00("svc/src/current", 5, data))
+        producer.flush(10)
+        reader.wait_for(
+            lambda: reader.latest("svc/src/current") is not None, what="data"
+        )
+    finally:
+        reader.close()

@@ -36,6 +36,8 @@ class Backend:
     sender: CommandSender
     feed: KafkaFeed
     producer: Producer
+    broker: str
+    """The broker read and the variable that names it, shown on every page."""
 
     @classmethod
     def start(cls, loaded: LoadedInstrument, settings: KafkaSettings) -> Backend:
@@ -48,13 +50,15 @@ class Backend:
         topic = livedata_topic(loaded.name, StreamKind.LIVEDATA_COMMANDS)
         feed = KafkaFeed(settings, loaded.name, store, on_tick=lambda: producer.poll(0))
         feed.start()
+        broker = settings.describe()
         logger.info(
-            "dashboard for %s consuming from %s as group %s",
+            "dashboard for %s: downstream %s, group %s",
             loaded.name,
-            settings.bootstrap_servers,
+            broker,
             feed.group_id,
         )
-        return cls(loaded, store, CommandSender(producer, topic, store), feed, producer)
+        sender = CommandSender(producer, topic, store)
+        return cls(loaded, store, sender, feed, producer, broker)
 
     def stop(self) -> None:
         """Leave the consumer group and deliver pending commands."""

@@ -53,7 +53,7 @@ def framed(
     updaters: Sequence[Updater],
 ) -> Page:
     """``body`` under a header and the status strip every page carries."""
-    status = StatusStrip(backend.store, expected)
+    status = StatusStrip(backend.store, expected, backend.broker)
     instrument = backend.loaded.instrument
     header = pn.pane.HTML(
         f'<div class="ld-header">livedata · <span class="ld-instrument">'

@@ -22,6 +22,7 @@ _CSS = """
 .ld-banner.warning { background: #fff3cd; color: #664d03; border: 1px solid #ffe69c; }
 .ld-banner.info { background: #cff4fc; color: #055160; border: 1px solid #9eeaf9; }
 .ld-ok { padding: 4px 10px; color: #0f5132; }
+.ld-broker { padding: 0 10px; font-size: 0.85em; color: #555; }
 table.ld-services { border-collapse: collapse; font-size: 0.85em; width: 100%; }
 table.ld-services th, table.ld-services td {
   padding: 2px 8px; border-bottom: 1px solid #ddd; text-align: left;
@@ -77,14 +78,21 @@ def _row_html(row: ServiceRow) -> str:
     )
 
 
-def status_html(found: Sequence[Banner], rows: Sequence[ServiceRow]) -> str:
-    """Banners, or an all-clear line, then the service table."""
+def status_html(
+    found: Sequence[Banner], rows: Sequence[ServiceRow], broker: str
+) -> str:
+    """Banners, or an all-clear line, the broker read, then the service table.
+
+    Naming the broker tells a user whose page stays empty whether it reads
+    the broker their services write to.
+    """
     parts = [
         f'<div class="ld-banner {b.level}" role="alert">{html.escape(b.text)}</div>'
         for b in found
     ]
     if not found:
         parts.append('<div class="ld-ok">Broker reachable, all services fresh.</div>')
+    parts.append(f'<div class="ld-broker">Broker: {html.escape(broker)}</div>')
     if rows:
         parts.append(
             '<table class="ld-services"><tr><th>service</th><th>state</th>'
@@ -103,11 +111,15 @@ class StatusStrip:
     ----------
     expected:
         Services the page needs; a missing heartbeat from one is a banner.
+    broker:
+        The broker the dashboard reads, e.g. ``localhost:9092
+        (KAFKA_BOOTSTRAP_SERVERS)``.
     """
 
-    def __init__(self, store: LiveStore, expected: Sequence[str]) -> None:
+    def __init__(self, store: LiveStore, expected: Sequence[str], broker: str) -> None:
         self._store = store
         self._expected = tuple(expected)
+        self._broker = broker
         self.view = pn.pane.HTML(
             "",
             stylesheets=[_CSS],
@@ -119,4 +131,4 @@ class StatusStrip:
     def update(self, now_s: float) -> None:
         rows = service_rows(self._store.services(), now_s)
         found = banners(self._store.broker(), rows, self._expected)
-        self.view.object = status_html(found, rows)
+        self.view.object = status_html(found, rows, self._broker)

@@ -102,7 +102,7 @@ def run_fake(args: argparse.Namespace, run: Run) -> None:
         producer = make_producer(settings, f"{args.instrument} fake producer")
         stop = stop_on_signals(lambda: None)
         logger.info(
-            "producing to %s (%s topics)", settings.bootstrap_servers, topology.value
+            "producing to upstream %s (%s topics)", settings.describe(), topology.value
         )
         try:
             run(args, loaded, mapping, producer, stop)

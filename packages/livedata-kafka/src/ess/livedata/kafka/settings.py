@@ -2,7 +2,10 @@
 
 There may be two brokers: *upstream* (``KAFKA_*``) with the instrument's raw
 data, and *downstream* (``KAFKA2_*``) for livedata's own data, commands,
-status and responses. Invalid values raise :class:`ConfigError` naming the
+status and responses. Unless ``KAFKA2_BOOTSTRAP_SERVERS`` is set they are one
+broker: downstream then takes each connection value from ``KAFKA2_*`` if given,
+else from ``KAFKA_*``, so results never go to a broker nobody asked for.
+Invalid values raise :class:`ConfigError` naming the
 variable, so a typo fails at start-up with one clear line. A variable set to
 the empty string counts as unset (as docker-compose passes ``${VAR:-}``).
 
@@ -46,6 +49,9 @@ class KafkaSettings:
     ssl_key_password: str | None = field(default=None, repr=False)
     env_prefix: str = ""
     """``KAFKA_`` or ``KAFKA2_``: where the values came from, for error messages."""
+    variables: dict[str, str] = field(default_factory=dict)
+    """Setting (``BOOTSTRAP_SERVERS``) to the variable it was read from, where
+    that differs from ``env_prefix`` (a downstream value taken from ``KAFKA_*``)."""
     consumer: dict[str, Any] = field(default_factory=dict)
     """Tuning applied to consumers (fetch sizes, offset reset)."""
     producer: dict[str, Any] = field(default_factory=dict)
@@ -72,56 +78,76 @@ class KafkaSettings:
 
     def variable(self, name: str) -> str:
         """The environment variable behind setting ``name``, e.g. ``SASL_PASSWORD``."""
+        if name in self.variables:
+            return self.variables[name]
         return f"{self.env_prefix}{name}" if self.env_prefix else name.lower()
 
+    def describe(self) -> str:
+        """Address and the variable that sets it, for the start-up log line."""
+        return f"{self.bootstrap_servers} ({self.variable('BOOTSTRAP_SERVERS')})"
 
-def _read(
-    env: Env,
-    name: str,
-    default: str | None,
-    validate: Callable[[str], Any] | None = None,
-) -> str | None:
-    """``name`` from the environment, else ``default``; validated either way."""
-    try:
-        value = env.str(name, None) or default
-    except EnvError as error:
-        raise ConfigError(f"{name} is invalid: {error}") from None
-    if value is None or validate is None:
+
+class _Reader:
+    """Reads ``{prefix}NAME``, else ``{fallback}NAME``, else the file default.
+
+    Remembers which variable each setting came from (the fallback's when the
+    value is a default it inherited), so messages name what the user can set.
+    """
+
+    def __init__(self, env: Env, prefix: str, fallback: str | None) -> None:
+        self.env, self.prefix, self.fallback = env, prefix, fallback
+        self.variables: dict[str, str] = {}
+
+    def __call__(
+        self,
+        setting: str,
+        default: str | None,
+        validate: Callable[[str], Any] | None = None,
+    ) -> str | None:
+        """Setting ``setting`` (e.g. ``SASL_USERNAME``), validated."""
+        name = self.variable(setting)
+        try:
+            value = self.env.str(f"{self.prefix}{setting}", None)
+            if not value and self.fallback:
+                name = self.variables[setting] = f"{self.fallback}{setting}"
+                value = self.env.str(name, None)
+        except EnvError as error:
+            raise ConfigError(f"{name} is invalid: {error}") from None
+        value = value or default
+        if value is None or validate is None:
+            return value
+        try:
+            validate(value)
+        except ValidationError as error:
+            message = "; ".join(error.messages)
+            raise ConfigError(f"{name} is invalid: {message}") from None
         return value
-    try:
-        validate(value)
-    except ValidationError as error:
-        raise ConfigError(f"{name} is invalid: {'; '.join(error.messages)}") from None
-    return value
+
+    def variable(self, setting: str) -> str:
+        return self.variables.get(setting, f"{self.prefix}{setting}")
 
 
 def settings_from_env(
-    prefix: str, defaults: dict[str, Any], env: Env | None = None
+    prefix: str,
+    defaults: dict[str, Any],
+    env: Env | None = None,
+    fallback: str | None = None,
 ) -> KafkaSettings:
-    """Build settings from ``{prefix}*`` variables over file ``defaults``."""
-    env = env or Env()
-    bootstrap = _read(
-        env,
-        f"{prefix}BOOTSTRAP_SERVERS",
-        defaults["bootstrap_servers"],
-        validate=_BOOTSTRAP,
-    )
-    protocol = _read(
-        env,
-        f"{prefix}SECURITY_PROTOCOL",
+    """Build settings from ``{prefix}*`` (else ``{fallback}*``) over ``defaults``."""
+    read = _Reader(env or Env(), prefix, fallback)
+    bootstrap = read("BOOTSTRAP_SERVERS", defaults["bootstrap_servers"], _BOOTSTRAP)
+    protocol = read(
+        "SECURITY_PROTOCOL",
         defaults.get("security_protocol", "PLAINTEXT"),
-        validate=OneOf(SECURITY_PROTOCOLS),
+        OneOf(SECURITY_PROTOCOLS),
     )
-    mechanism = _read(
-        env,
-        f"{prefix}SASL_MECHANISM",
-        defaults.get("sasl_mechanism"),
-        validate=OneOf(SASL_MECHANISMS),
+    mechanism = read(
+        "SASL_MECHANISM", defaults.get("sasl_mechanism"), OneOf(SASL_MECHANISMS)
     )
-    username = _read(env, f"{prefix}SASL_USERNAME", defaults.get("sasl_username"))
-    password = _read(env, f"{prefix}SASL_PASSWORD", defaults.get("sasl_password"))
+    username = read("SASL_USERNAME", defaults.get("sasl_username"))
+    password = read("SASL_PASSWORD", defaults.get("sasl_password"))
     ssl = {
-        key: _read(env, f"{prefix}{key.upper()}", defaults.get(key))
+        key: read(key.upper(), defaults.get(key))
         for key in (
             "ssl_ca_location",
             "ssl_certificate_location",
@@ -130,16 +156,12 @@ def settings_from_env(
         )
     }
     if protocol.startswith("SASL"):
-        if not mechanism:
-            raise ConfigError(
-                f"{prefix}SASL_MECHANISM is required when {prefix}SECURITY_PROTOCOL"
-                f" is {protocol}"
-            )
-        for name, value in (("USERNAME", username), ("PASSWORD", password)):
+        required = {"MECHANISM": mechanism, "USERNAME": username, "PASSWORD": password}
+        for name, value in required.items():
             if not value:
                 raise ConfigError(
-                    f"{prefix}SASL_{name} is required when {prefix}SECURITY_PROTOCOL"
-                    f" is {protocol}"
+                    f"{read.variable(f'SASL_{name}')} is required when"
+                    f" {read.variable('SECURITY_PROTOCOL')} is {protocol}"
                 )
     return KafkaSettings(
         bootstrap_servers=bootstrap,
@@ -149,9 +171,25 @@ def settings_from_env(
         sasl_password=password,
         **ssl,
         env_prefix=prefix,
+        variables=read.variables,
         consumer=dict(defaults.get("consumer", {})),
         producer=dict(defaults.get("producer", {})),
     )
+
+
+_CONNECTION = frozenset(
+    {
+        "bootstrap_servers",
+        "security_protocol",
+        "sasl_mechanism",
+        "sasl_username",
+        "sasl_password",
+        "ssl_ca_location",
+        "ssl_certificate_location",
+        "ssl_key_location",
+        "ssl_key_password",
+    }
+)
 
 
 def upstream_settings(env: DeploymentEnv | None = None) -> KafkaSettings:
@@ -160,5 +198,23 @@ def upstream_settings(env: DeploymentEnv | None = None) -> KafkaSettings:
 
 
 def downstream_settings(env: DeploymentEnv | None = None) -> KafkaSettings:
-    """Broker for livedata's own topics (``KAFKA2_*``)."""
-    return settings_from_env("KAFKA2_", load_config("kafka_downstream", env))
+    """Broker for livedata's own topics (``KAFKA2_*``).
+
+    Without ``KAFKA2_BOOTSTRAP_SERVERS`` it is the upstream broker: connection
+    values not given as ``KAFKA2_*`` come from ``KAFKA_*`` and the upstream
+    defaults; only client tuning comes from the downstream defaults.
+    """
+    downstream = load_config("kafka_downstream", env)
+    if Env().str("KAFKA2_BOOTSTRAP_SERVERS", None):
+        return settings_from_env("KAFKA2_", downstream)
+    upstream = load_config("kafka_upstream", env)
+    connection = {k: v for k, v in upstream.items() if k in _CONNECTION}
+    tuning = {k: v for k, v in downstream.items() if k not in _CONNECTION}
+    return settings_from_env("KAFKA2_", {**tuning, **connection}, fallback="KAFKA_")
+
+
+def describe_brokers(upstream: KafkaSettings, downstream: KafkaSettings) -> str:
+    """One phrase for the start-up log: where raw data and results go."""
+    same = upstream.bootstrap_servers == downstream.bootstrap_servers
+    where = "same" if same else downstream.describe()
+    return f"upstream {upstream.describe()}, downstream {where}"

@@ -38,7 +38,11 @@ from ess.livedata.kafka.clients import (
     make_producer,
 )
 from ess.livedata.kafka.decoders import UpstreamDecoder
-from ess.livedata.kafka.settings import downstream_settings, upstream_settings
+from ess.livedata.kafka.settings import (
+    describe_brokers,
+    downstream_settings,
+    upstream_settings,
+)
 from ess.livedata.kafka.sink import KafkaSink
 from ess.livedata.kafka.source import ConsumerLike, Decoder, KafkaSource
 
@@ -236,12 +240,12 @@ def _run(
     )
     stop_on_signals(loop.stop)
     logger.info(
-        "%s for %s (%s topics) consuming %s from %s, max lag %s",
+        "%s for %s (%s topics) consuming %s; %s; max lag %s",
         service,
         loaded.name,
         topology.value,
         ", ".join(data_topics),
-        upstream.bootstrap_servers,
+        describe_brokers(upstream, downstream),
         "off" if max_lag is None else f"{max_lag:g} s",
     )
     started = time.monotonic()

@@ -54,7 +54,10 @@ class LivedataReader:
         metadata = admin.list_topics(timeout=10).topics
         partitions = []
         for topic in topics:
-            for p in metadata[topic].partitions if topic in metadata else [0]:
+            if topic not in metadata:  # e.g. no command answered yet: starts at 0
+                partitions.append(TopicPartition(topic, 0, 0))
+                continue
+            for p in metadata[topic].partitions:
                 high = high_watermark(self._consumer, TopicPartition(topic, p))
                 partitions.append(TopicPartition(topic, p, max(high, 0)))
         self._consumer.assign(partitions)

@@ -20,10 +20,16 @@ from .geometry import cylindrical_tubes, flat_panel
 
 
 def make_instrument() -> Instrument:
-    """The dummy instrument: a flat panel, a tube bank, two monitors, logs."""
+    """The dummy instrument: a flat panel, a tube bank, two monitors, logs.
+
+    It has no facility, so its source names are its logical names and all its
+    logs share the motion topic: the production mapping then equals the dev
+    mapping, and the fake producers feed services run with or without
+    ``--dev`` (as the Example of ``services.md`` runs them).
+    """
     panel = DetectorBank(
         name="panel_0",
-        source_name="dummy_panel_0",
+        source_name="panel_0",
         make_geometry=partial(
             flat_panel, first_id=1, nx=64, ny=64, pixel_size=0.01, distance=4.0
         ),
@@ -40,7 +46,7 @@ def make_instrument() -> Instrument:
     )
     tubes = DetectorBank(
         name="tubes_1",
-        source_name="dummy_tubes_1",
+        source_name="tubes_1",
         make_geometry=partial(
             cylindrical_tubes,
             first_id=100_001,
@@ -66,24 +72,23 @@ def make_instrument() -> Instrument:
         title="Dummy instrument",
         detectors=(panel, tubes),
         monitors=(
-            Monitor("monitor1", "dummy_cbm1", position=(0.0, 0.0, -5.0)),
-            Monitor("monitor2", "dummy_cbm2", position=(0.0, 0.0, 5.0)),
+            Monitor("monitor1", "monitor1", position=(0.0, 0.0, -5.0)),
+            Monitor("monitor2", "monitor2", position=(0.0, 0.0, 5.0)),
         ),
         logs=(
-            LogStream("motor_x", "dummy:mot:x", unit="mm", title="Sample stage x"),
+            LogStream("motor_x", "motor_x", unit="mm", title="Sample stage x"),
             LogStream(
                 "temperature",
-                "dummy:se:temp",
+                "temperature",
                 unit="K",
-                topic_kind="sample_env",
                 title="Sample temperature",
             ),
             LogStream(
-                "shutter", "dummy:shutter", unit=None, title="Shutter open (1) / closed"
+                "shutter", "shutter", unit=None, title="Shutter open (1) / closed"
             ),
             LogStream(
                 "panel_0_z",
-                "dummy:mot:det_z",
+                "panel_0_z",
                 unit="m",
                 title="Panel displacement along the beam",
             ),
