@@ -80,6 +80,12 @@ def _install_chromium(session: nox.Session) -> None:
     session.run("sh", str(script), external=True)
 
 
+def _install_docker_compose(session: nox.Session) -> None:
+    """The compose tests run Debian's docker-compose; installed if missing."""
+    script = ROOT / "tests" / "install_docker_compose.sh"
+    session.run("sh", str(script), external=True)
+
+
 def _make_session(name: str) -> None:
     def run(session: nox.Session) -> None:
         _install(session, name)
@@ -101,6 +107,7 @@ def integration(session: nox.Session) -> None:
     for name in DISTRIBUTIONS:
         _install(session, name)
     _install_chromium(session)
+    _install_docker_compose(session)
     _pytest(session, str(ROOT / "tests"))
 
 
