@@ -8,6 +8,7 @@ of being hidden by a shared environment. Run ``nox -l`` to list sessions.
 from __future__ import annotations
 
 import re
+import signal
 import tomllib
 from pathlib import Path
 
@@ -125,7 +126,25 @@ def demo(session: nox.Session) -> None:
     for name in DISTRIBUTIONS:
         if name != "livedata-testing":
             _install(session, name, extras="")
-    session.run("livedata", "demo", "--instrument", "dummy", *session.posargs)
+    # nox stops a command on Ctrl-C only: SIGTERM or SIGHUP would end nox alone.
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, _interrupt)
+    session.run(
+        "livedata",
+        "demo",
+        "--instrument",
+        "dummy",
+        *session.posargs,
+        # nox's defaults SIGKILL the demo 0.5 s after an interrupt, before it
+        # has stopped its broker and deleted the broker's data: wait 1 s for
+        # a Ctrl-C to reach it, then SIGTERM it and give it time to clean up.
+        interrupt_timeout=1.0,
+        terminate_timeout=120.0,
+    )
+
+
+def _interrupt(signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt(signal.Signals(signum).name)
 
 
 @nox.session(python=PYTHON)
