@@ -53,13 +53,7 @@ def test_demo_runs_monitor_profile_and_stops_cleanly_on_sigterm(kafka_broker, tm
     assert {"fake_monitors.log", "monitor_data.log"} <= {
         p.name for p in (tmp_path / "logs").iterdir()
     }
-    alive = [
-        pid
-        for pid in children
-        if psutil.pid_exists(pid)
-        and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
-    ]
-    assert alive == []
+    assert alive(children) == []
 
 
 def demo_command() -> list[str]:
