@@ -8,6 +8,7 @@ of being hidden by a shared environment. Run ``nox -l`` to list sessions.
 from __future__ import annotations
 
 import re
+import signal
 import tomllib
 from pathlib import Path
 
@@ -80,6 +81,12 @@ def _install_chromium(session: nox.Session) -> None:
     session.run("sh", str(script), external=True)
 
 
+def _install_docker_compose(session: nox.Session) -> None:
+    """The compose tests run Debian's docker-compose; installed if missing."""
+    script = ROOT / "tests" / "install_docker_compose.sh"
+    session.run("sh", str(script), external=True)
+
+
 def _make_session(name: str) -> None:
     def run(session: nox.Session) -> None:
         _install(session, name)
@@ -101,6 +108,7 @@ def integration(session: nox.Session) -> None:
     for name in DISTRIBUTIONS:
         _install(session, name)
     _install_chromium(session)
+    _install_docker_compose(session)
     _pytest(session, str(ROOT / "tests"))
 
 
@@ -146,7 +154,25 @@ def demo(session: nox.Session) -> None:
         if name != "livedata-testing":
             instrument = path.parent.name == "instruments"
             _install(session, name, extras="reduction" if instrument else "")
-    session.run("livedata", "demo", "--instrument", "dummy", *session.posargs)
+    # nox stops a command on Ctrl-C only: SIGTERM or SIGHUP would end nox alone.
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, _interrupt)
+    session.run(
+        "livedata",
+        "demo",
+        "--instrument",
+        "dummy",
+        *session.posargs,
+        # nox's defaults SIGKILL the demo 0.5 s after an interrupt, before it
+        # has stopped its broker and deleted the broker's data: wait 1 s for
+        # a Ctrl-C to reach it, then SIGTERM it and give it time to clean up.
+        interrupt_timeout=1.0,
+        terminate_timeout=120.0,
+    )
+
+
+def _interrupt(signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt(signal.Signals(signum).name)
 
 
 @nox.session(python=PYTHON)

@@ -1,10 +1,14 @@
 """The compose files are deployable artefacts; no Docker engine runs here,
-so their structure is checked instead: services, profiles, ports, and that
-every Dockerfile and distribution they name exists."""
+so their structure is checked instead: services, profiles, ports, that every
+Dockerfile and distribution they name exists, and that Debian's
+docker-compose (1.29, the command services.md uses; installed for CI by
+tests/install_docker_compose.sh) accepts them as the guide runs them."""
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
 import tomllib
 from pathlib import Path
 
@@ -134,5 +138,60 @@ def test_referenced_dockerfiles_exist(compose):
             assert (ROOT / service["build"]["dockerfile"]).is_file(), name
 
 
-def test_ess_livedata_file_includes_the_stack():
-    assert load("docker-compose-ess.livedata.yml")["include"] == ["docker-compose.yml"]
+def test_ess_livedata_file_is_the_same_stack():
+    ess = DOCKER / "docker-compose-ess.livedata.yml"
+    assert ess.resolve() == (DOCKER / "docker-compose.yml").resolve()
+
+
+def test_services_wait_for_a_healthy_broker(compose):
+    kafka = compose["services"]["kafka"]
+    assert "kafka-broker-api-versions.sh" in " ".join(kafka["healthcheck"]["test"])
+    for name, service in compose["services"].items():
+        if name != "kafka":
+            assert service["depends_on"] == {"kafka": {"condition": "service_healthy"}}
+
+
+def test_broker_listens_for_containers_and_for_the_host(compose):
+    kafka = compose["services"]["kafka"]
+    advertised = kafka["environment"]["KAFKA_ADVERTISED_LISTENERS"].split(",")
+    assert set(advertised) == {"INTERNAL://kafka:29092", "EXTERNAL://localhost:9092"}
+    assert kafka["ports"] == ["127.0.0.1:9092:9092"]
+    env = compose["services"]["monitor-data"]["environment"]
+    for prefix in ("KAFKA", "KAFKA2"):
+        variable = f"{prefix}_BOOTSTRAP_SERVERS"
+        assert env[variable] == f"${{{variable}:-kafka:29092}}"
+
+
+GUIDE_PROFILES = [
+    [],
+    ["monitor"],
+    ["detector"],
+    ["reduction"],
+    ["monitor", "reduction"],
+]
+
+
+@pytest.mark.parametrize("profiles", GUIDE_PROFILES, ids=lambda p: "+".join(p) or "-")
+@pytest.mark.parametrize(
+    "file", ["docker-compose.yml", "docker-compose-ess.livedata.yml"]
+)
+def test_docker_compose_accepts_the_file_as_the_guide_runs_it(file, profiles):
+    flags = [arg for profile in profiles for arg in ("--profile", profile)]
+    result = subprocess.run(
+        ["docker-compose", *flags, "-f", file, "config"],
+        cwd=DOCKER,
+        env={**os.environ, "LIVEDATA_INSTRUMENT": "dummy"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    services = yaml.safe_load(result.stdout)["services"]
+    assert "kafka" in services
+    expected = {
+        "monitor": "dashboard-monitors",
+        "detector": "dashboard-detectors",
+        "reduction": "dashboard-reduction",
+    }
+    assert {expected[p] for p in profiles} <= set(services)
+    assert services["kafka"]["healthcheck"]["retries"] == 30

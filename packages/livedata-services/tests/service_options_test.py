@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from ess.livedata.config import ConfigError, load_config
-from ess.livedata.processing.service import max_lag_s, service_parser
+from ess.livedata.processing.service import data_group, max_lag_s, service_parser
 
 
 def parse(*argv: str):
@@ -40,3 +40,19 @@ def test_invalid_option_is_a_usage_error(text, capsys):
         parse("--max-lag-s", text)
     assert info.value.code == 2
     assert "--max-lag-s" in capsys.readouterr().err
+
+
+def test_png_keep_defaults_to_100_and_must_be_positive(capsys):
+    assert parse().png_keep == 100
+    assert parse("--png-keep", "5").png_keep == 5
+    for bad in ("0", "many"):
+        with pytest.raises(SystemExit):
+            parse("--png-keep", bad)
+    assert "--png-keep" in capsys.readouterr().err
+
+
+def test_kafka_workers_share_a_group_and_each_png_instance_has_its_own():
+    assert data_group("dummy", "monitor_data", "kafka") == "dummy_monitor_data"
+    png = {data_group("dummy", "monitor_data", "png") for _ in range(2)}
+    assert len(png) == 2
+    assert all(g.startswith("dummy_monitor_data_png_") for g in png)

@@ -89,8 +89,11 @@ def run_cli(main: Callable[[], None]) -> None:
         raise SystemExit(130) from None
 
 
-def stop_on_signals(stop: Callable[[], None]) -> threading.Event:
-    """Call ``stop`` on SIGINT or SIGTERM; returns an event set at that moment."""
+def stop_on_signals(
+    stop: Callable[[], None],
+    signals: tuple[signal.Signals, ...] = (signal.SIGINT, signal.SIGTERM),
+) -> threading.Event:
+    """Call ``stop`` on any of ``signals``; returns an event set at that moment."""
     stopped = threading.Event()
 
     def handler(signum: int, _frame: object) -> None:
@@ -100,6 +103,6 @@ def stop_on_signals(stop: Callable[[], None]) -> threading.Event:
         stopped.set()
         stop()
 
-    signal.signal(signal.SIGINT, handler)
-    signal.signal(signal.SIGTERM, handler)
+    for sig in signals:
+        signal.signal(sig, handler)
     return stopped

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import threading
 from collections.abc import Sequence
 from pathlib import Path
@@ -15,6 +16,7 @@ from ess.livedata.core.cli import (
     run_cli,
     stop_on_signals,
 )
+from ess.livedata.core.processes import signal_when_parent_dies
 
 from .profiles import PROFILES, programs_for
 from .runner import Demo
@@ -43,8 +45,6 @@ def run_demo(args: argparse.Namespace) -> None:
 
     def main() -> None:
         loaded = instrument_from_args(args)
-        if args.log_dir:
-            args.log_dir.mkdir(parents=True, exist_ok=True)
         demo = Demo(
             loaded.name,
             programs_for(args.profile or list(PROFILES)),
@@ -52,7 +52,10 @@ def run_demo(args: argparse.Namespace) -> None:
             log_dir=args.log_dir,
         )
         stop = threading.Event()
-        stop_on_signals(stop.set)
+        # Stop cleanly on any signal that asks to stop, also when the terminal
+        # closes or whatever started the demo (a shell, nox) is killed.
+        stop_on_signals(stop.set, (signal.SIGINT, signal.SIGTERM, signal.SIGHUP))
+        signal_when_parent_dies(signal.SIGTERM)
         demo.run(stop, args.duration)
 
     run_cli(main)

@@ -8,7 +8,6 @@ import os
 import signal
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
@@ -24,8 +23,10 @@ from ess.livedata.kafka.settings import KafkaSettings
 
 from .profiles import ProgramSpec
 from .summary import StatusSummary
+from .workdir import WorkDir, remove_stale
 
 logger = logging.getLogger(__name__)
+BROKER_DATA = "broker"  # in the demo's work folder, removed on the way out
 
 
 def _importable(module: str) -> bool:
@@ -82,7 +83,7 @@ class Demo:
         self._instrument = instrument
         self._programs = programs
         self._bootstrap = bootstrap_servers
-        self._log_dir = log_dir or Path(tempfile.mkdtemp(prefix="livedata-demo-"))
+        self._log_dir = log_dir
         self._out = out
         self._children: list[Child] = []
         self._broker: LocalKafkaBroker | None = None
@@ -91,25 +92,39 @@ class Demo:
         print(text, file=self._out, flush=True)
 
     def run(self, stop: threading.Event, duration_s: float | None = None) -> None:
-        """Start everything, print a summary each second until ``stop``."""
+        """Start everything, print a summary each second until ``stop``.
+
+        Whatever ends the run, the broker's data is deleted on the way out;
+        the folders of earlier demos that were killed are deleted first.
+        """
+        for folder in remove_stale():
+            self._print(f"removed {folder}, left by a demo that was killed")
+        workdir = WorkDir()
+        log_dir = self._log_dir or workdir.path / "logs"
+        log_dir.mkdir(parents=True, exist_ok=True)
         try:
-            bootstrap = self._start_broker()
-            self._start_children(bootstrap)
+            bootstrap = self._start_broker(workdir, log_dir)
+            self._start_children(bootstrap, log_dir)
             self._watch(bootstrap, stop, duration_s)
         finally:
             self._shutdown()
+            workdir.remove(BROKER_DATA)
+            workdir.release()
+            self._print(f"all stopped; logs in {log_dir}")
 
-    def _start_broker(self) -> str:
+    def _start_broker(self, workdir: WorkDir, log_dir: Path) -> str:
         if self._bootstrap:
             self._print(f"using the Kafka broker at {self._bootstrap}")
             return self._bootstrap
         self._print("no KAFKA_BOOTSTRAP_SERVERS set: starting a local Kafka broker ...")
-        self._broker = LocalKafkaBroker(log_file=self._log_dir / "broker.log")
+        self._broker = LocalKafkaBroker(
+            data_dir=workdir.path / BROKER_DATA, log_file=log_dir / "broker.log"
+        )
         self._broker.start()
         self._print(f"Kafka broker ready at {self._broker.bootstrap_servers}")
         return self._broker.bootstrap_servers
 
-    def _start_children(self, bootstrap: str) -> None:
+    def _start_children(self, bootstrap: str, log_dir: Path) -> None:
         env = {
             **os.environ,
             "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
@@ -122,8 +137,8 @@ class Demo:
             if not _importable(spec.module):
                 self._print(f"skipping {spec.name}: {spec.module} is not installed")
                 continue
-            self._children.append(Child(spec, self._instrument, env, self._log_dir))
-        self._print(f"logs in {self._log_dir}")
+            self._children.append(Child(spec, self._instrument, env, log_dir))
+        self._print(f"logs in {log_dir}")
         for child in self._children:
             if child.spec.url:
                 self._print(f"{child.spec.name:<16} {child.spec.url}")
@@ -175,4 +190,3 @@ class Demo:
             child.stop(timeout=15)
         if self._broker is not None:
             self._broker.stop()
-        self._print("all stopped")

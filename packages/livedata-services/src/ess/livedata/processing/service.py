@@ -49,6 +49,7 @@ from ess.livedata.kafka.source import ConsumerLike, Decoder, KafkaSource
 logger = logging.getLogger(__name__)
 
 ProcessorFactory = Callable[[LoadedInstrument], WindowProcessor]
+PNG_KEEP = 100  # timestamped PNGs kept per output: 100 s of a 1 s window
 
 
 def service_parser(service: str, description: str) -> argparse.ArgumentParser:
@@ -69,6 +70,14 @@ def service_parser(service: str, description: str) -> argparse.ArgumentParser:
         type=Path,
         default=Path("livedata-png"),
         help="folder for --sink png (default: ./livedata-png)",
+    )
+    parser.add_argument(
+        "--png-keep",
+        type=_positive_int,
+        default=PNG_KEEP,
+        metavar="N",
+        help="for --sink png: files kept per output besides latest.png, older"
+        f" ones are deleted (default: {PNG_KEEP})",
     )
     parser.add_argument(
         "--max-lag-s",
@@ -96,6 +105,30 @@ def _max_lag(text: str) -> float:
     if not value > 0:
         raise argparse.ArgumentTypeError(f"must be positive, got {text}")
     return value
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected a whole number, got {text!r}"
+        ) from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {text}")
+    return value
+
+
+def data_group(instrument: str, service: str, sink: str) -> str:
+    """The consumer group of a service's data topics.
+
+    Kafka-sink workers of a service share a group, so Kafka splits the
+    partitions among them. A PNG instance is a viewer beside them: in that
+    group it would take partitions from the workers (or get none and write
+    nothing), so each PNG instance has a group of its own and sees all data.
+    """
+    group = f"{instrument}_{service}"
+    return group if sink == "kafka" else f"{group}_{sink}_{uuid.uuid4().hex[:8]}"
 
 
 def max_lag_s(args: argparse.Namespace, defaults: dict[str, Any]) -> float | None:
@@ -204,7 +237,9 @@ def _run(
         ensure_topics(downstream, mapping.outputs.values())
     decoder = UpstreamDecoder(mapping)
     group = f"{loaded.name}_{service}"
-    data_consumer = LiveConsumer(upstream, group, data_topics)
+    data_consumer = LiveConsumer(
+        upstream, data_group(loaded.name, service, args.sink), data_topics
+    )
     # Every instance must see every command: a group of its own.
     command_consumer = LiveConsumer(
         downstream, f"{group}_commands_{uuid.uuid4().hex[:8]}", [command_topic]
@@ -215,7 +250,7 @@ def _run(
     if args.sink == "png":
         from .png_sink import PngSink
 
-        png_sink = PngSink(args.png_dir)
+        png_sink = PngSink(args.png_dir, keep=args.png_keep)
         sink: MessageSink = LoggingStatusSink(png_sink)
         logger.info("writing PNG files under %s", args.png_dir.resolve())
     else:
