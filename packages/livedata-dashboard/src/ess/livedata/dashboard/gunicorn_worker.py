@@ -25,6 +25,7 @@ from ess.livedata.core.cli import (
     env_log_level,
     instrument_from_args,
 )
+from ess.livedata.kafka.clients import require_brokers
 from ess.livedata.kafka.settings import downstream_settings
 
 from .backend import Backend
@@ -58,11 +59,14 @@ class DashboardWorker(Worker):
         # line: a restarted worker would fail the same way, forever.
         try:
             configure_logging(env_log_level())
-            dashboard = application.load()
             instrument = os.environ.get("LIVEDATA_INSTRUMENT")
             loaded = instrument_from_args(argparse.Namespace(instrument=instrument))
+            kafka = downstream_settings()
+            # Before Panel's import (seconds): a dead broker fails sooner.
+            require_brokers(kafka)
+            dashboard = application.load()
             settings = _settings(dashboard.name, sockets)
-            backend = Backend.start(loaded, downstream_settings())
+            backend = Backend.start(loaded, kafka)
         except SystemExit:  # one-line error already printed
             sys.exit(Arbiter.WORKER_BOOT_ERROR)
         except (ConfigError, ServeSettingsError) as error:
