@@ -26,7 +26,7 @@ from browser_helpers import (
     wait_for,
 )
 from confluent_kafka.admin import AdminClient
-from conftest import INSTRUMENT, wait_until_consuming
+from conftest import INSTRUMENT, private_broker, wait_until_consuming
 from playwright.sync_api import Browser, Page
 from reliability_helpers import PulseProducer
 
@@ -246,15 +246,19 @@ def test_ten_sessions_share_one_kafka_consumer(bootstrap, dashboard, browser, tm
             context.close()
 
 
-def test_unreachable_broker_is_a_banner_not_a_blank_page(dashboard, page, tmp_path):
-    open_dashboard(page, dashboard("monitors", f"127.0.0.1:{unused_port()}")[0])
-    banner = page.locator(".ld-banner.error")
-    wait_for(
-        lambda: banner.count() and "unreachable" in banner.first.inner_text(),
-        "the unreachable-broker banner",
-    )
-    assert page.locator(".bk-Canvas").count() >= 4  # the plots are still there
-    screenshot(page, tmp_path / "monitors-no-broker.png")
+def test_lost_broker_is_a_banner_not_a_blank_page(dashboard, page, tmp_path):
+    """A broker unreachable at start-up ends the dashboard (one line, see
+    startup_failures_test); one that goes away later is shown in the page."""
+    with private_broker(tmp_path / "kafka") as broker:
+        open_dashboard(page, dashboard("monitors", broker.bootstrap_servers)[0])
+        broker.stop()
+        banner = page.locator(".ld-banner.error")
+        wait_for(
+            lambda: banner.count() and "unreachable" in banner.first.inner_text(),
+            "the unreachable-broker banner",
+        )
+        assert page.locator(".bk-Canvas").count() >= 4  # the plots are still there
+        screenshot(page, tmp_path / "monitors-no-broker.png")
 
 
 def test_gunicorn_command_serves_the_live_dashboard(

@@ -53,7 +53,7 @@ def test_expected_failures_are_one_line(args, env, message, code):
     assert message in lines[0]
 
 
-def test_port_in_use_is_one_line():
+def test_port_in_use_is_one_line(kafka_broker):
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))
         busy.listen()
@@ -63,7 +63,7 @@ def test_port_in_use_is_one_line():
             "dummy",
             "--port",
             str(port),
-            env={"KAFKA2_BOOTSTRAP_SERVERS": f"127.0.0.1:{unused_port()}"},
+            env={"KAFKA2_BOOTSTRAP_SERVERS": kafka_broker.bootstrap_servers},
         )
     assert result.returncode == 1
     assert f"error: cannot listen on 127.0.0.1:{port}" in result.stderr
@@ -71,14 +71,11 @@ def test_port_in_use_is_one_line():
 
 @pytest.mark.slow
 @pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM])
-def test_serves_without_broker_and_stops_cleanly(tmp_path, stop):
-    """The page is served with no broker; SIGINT and SIGTERM both end with 0."""
+def test_serves_and_stops_cleanly(kafka_broker, tmp_path, stop):
+    """The page is served; SIGINT and SIGTERM both end with 0."""
     port = unused_port()
     log = tmp_path / "dashboard.log"
-    env = {
-        **os.environ,
-        "KAFKA2_BOOTSTRAP_SERVERS": f"127.0.0.1:{unused_port()}",  # nobody there
-    }
+    env = {**os.environ, "KAFKA2_BOOTSTRAP_SERVERS": kafka_broker.bootstrap_servers}
     with log.open("w") as out:
         process = subprocess.Popen(
             [
@@ -105,8 +102,8 @@ def test_serves_without_broker_and_stops_cleanly(tmp_path, stop):
                     page = response.read().decode()
             except OSError:
                 time.sleep(0.3)
-        # The document itself comes over the websocket; the browser test
-        # checks what it shows (the unreachable-broker banner).
+        # The document itself comes over the websocket; the browser tests
+        # check what it shows.
         assert "<title>livedata dummy: Monitors</title>" in page
     finally:
         process.send_signal(stop)

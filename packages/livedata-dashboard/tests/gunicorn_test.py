@@ -1,7 +1,8 @@
 """The user guide's gunicorn commands, run exactly as written, all at once.
 
-No broker is needed: a dashboard whose broker is unreachable must still serve
-its page (with a banner saying so).
+The session broker stands in for the deployment's: a dashboard whose broker
+is unreachable at start-up stops gunicorn with one line instead (see
+tests/startup_failures_test.py).
 """
 
 from __future__ import annotations
@@ -69,7 +70,7 @@ async def bokeh_handshake(port: int, token: str) -> str:
 
 
 @pytest.fixture
-def gunicorn_env() -> dict[str, str]:
+def gunicorn_env(kafka_broker) -> dict[str, str]:
     env = {
         key: value
         for key, value in os.environ.items()
@@ -77,7 +78,7 @@ def gunicorn_env() -> dict[str, str]:
         and key not in ("PORT", "WEB_CONCURRENCY")
     }
     env["LIVEDATA_INSTRUMENT"] = "dummy"
-    env["KAFKA2_BOOTSTRAP_SERVERS"] = f"127.0.0.1:{unused_port()}"  # nobody there
+    env["KAFKA2_BOOTSTRAP_SERVERS"] = kafka_broker.bootstrap_servers
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
     return env
 

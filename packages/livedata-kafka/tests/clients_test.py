@@ -16,8 +16,8 @@ from ess.livedata.kafka.clients import (
     BrokerWatch,
     LiveConsumer,
     ResumePositions,
-    check_connection,
     make_producer,
+    require_brokers,
 )
 from ess.livedata.kafka.settings import KafkaSettings, settings_from_env
 
@@ -158,7 +158,7 @@ def test_rejected_credentials_raise_one_line_naming_the_variables(monkeypatch, p
         SASL_PASSWORD=SECRET,
     )
     with pytest.raises(ConfigError) as info:
-        check_connection(settings, timeout_s=5)
+        require_brokers(settings, timeout_s=5)
     message = str(info.value)
     assert "\n" not in message
     assert f"{prefix}SASL_USERNAME" in message
@@ -176,16 +176,91 @@ def test_tls_failure_names_the_tls_variables(monkeypatch):
     monkeypatch.setattr(clients, "AdminClient", FakeAdmin)
     settings = from_env(monkeypatch, SECURITY_PROTOCOL="SSL")
     with pytest.raises(ConfigError, match="KAFKA_SSL_CA_LOCATION"):
-        check_connection(settings, timeout_s=5)
+        require_brokers(settings, timeout_s=5)
 
 
-def test_unreachable_broker_is_tolerated_with_a_warning(monkeypatch, caplog):
-    transport = KafkaError(KafkaError._TRANSPORT, "Connection refused")
-    monkeypatch.setattr(FakeAdmin, "errors", [transport])
+@pytest.mark.parametrize(
+    ("prefix", "error", "reason"),
+    [
+        (
+            "KAFKA_",
+            KafkaError(
+                KafkaError._TRANSPORT,
+                "h:1/bootstrap: Connect to ipv4#127.0.0.1:1 failed:"
+                " Connection refused (after 0ms in state CONNECT)",
+            ),
+            "Connection refused",
+        ),
+        (
+            "KAFKA2_",
+            KafkaError(
+                KafkaError._RESOLVE,
+                "h:1/bootstrap: Failed to resolve 'h:1': Name or service not known"
+                " (after 2ms in state CONNECT)",
+            ),
+            "Failed to resolve 'h:1'",
+        ),
+    ],
+)
+def test_unreachable_broker_is_one_line_naming_variable_and_address(
+    monkeypatch, prefix, error, reason
+):
+    monkeypatch.setattr(FakeAdmin, "errors", [error])
     monkeypatch.setattr(clients, "AdminClient", FakeAdmin)
-    with caplog.at_level(logging.WARNING):
-        assert not check_connection(KafkaSettings("h:1"), timeout_s=0.3)
-    assert "not reachable" in caplog.text
+    settings = KafkaSettings("h:1", env_prefix=prefix)
+    with pytest.raises(ConfigError) as info:
+        require_brokers(settings, timeout_s=0.3)
+    message = str(info.value)
+    assert "\n" not in message
+    assert f"Kafka at h:1 ({prefix}BOOTSTRAP_SERVERS)" in message
+    assert "not reachable within 0.3 s" in message
+    assert reason in message
+    assert "after 2ms" not in message
+
+
+def sasl_handshake_error(offered: str) -> KafkaError:
+    return KafkaError(
+        KafkaError._AUTHENTICATION,
+        "sasl_plaintext://h:1/bootstrap: SASL PLAIN mechanism handshake failed:"
+        " Broker: Request not valid in current SASL state: broker's supported"
+        f" mechanisms: {offered} (after 1ms in state AUTH_HANDSHAKE)",
+    )
+
+
+def sasl_settings(monkeypatch) -> KafkaSettings:
+    return from_env(
+        monkeypatch,
+        SECURITY_PROTOCOL="SASL_PLAINTEXT",
+        SASL_MECHANISM="PLAIN",
+        SASL_USERNAME="alice",
+        SASL_PASSWORD=SECRET,
+    )
+
+
+def test_sasl_to_a_plaintext_listener_is_not_called_rejected_credentials(
+    monkeypatch,
+):
+    monkeypatch.setattr(FakeAdmin, "errors", [sasl_handshake_error("")])
+    monkeypatch.setattr(clients, "AdminClient", FakeAdmin)
+    with pytest.raises(ConfigError) as info:
+        require_brokers(sasl_settings(monkeypatch), timeout_s=5)
+    message = str(info.value)
+    assert "did not complete the SASL handshake" in message
+    assert "KAFKA_SECURITY_PROTOCOL=SASL_PLAINTEXT" in message
+    assert "(KAFKA_BOOTSTRAP_SERVERS)" in message
+    assert "credentials" not in message
+    assert SECRET not in message
+
+
+def test_sasl_mechanism_the_broker_lacks_names_the_mechanism_variable(monkeypatch):
+    error = sasl_handshake_error("SCRAM-SHA-512")
+    monkeypatch.setattr(FakeAdmin, "errors", [error])
+    monkeypatch.setattr(clients, "AdminClient", FakeAdmin)
+    with pytest.raises(ConfigError) as info:
+        require_brokers(sasl_settings(monkeypatch), timeout_s=5)
+    message = str(info.value)
+    assert "does not offer SASL mechanism KAFKA_SASL_MECHANISM=PLAIN" in message
+    assert "only SCRAM-SHA-512" in message
 
 
 def test_outage_is_logged_once_across_clients_and_recovery_once(caplog):

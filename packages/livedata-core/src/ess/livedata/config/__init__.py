@@ -11,8 +11,7 @@ from importlib.resources import files
 from typing import Any
 
 import yaml
-from environs import Env, EnvError
-from marshmallow.validate import OneOf
+from environs import Env
 
 
 class ConfigError(ValueError):
@@ -31,12 +30,11 @@ def deployment_env(env: Env | None = None) -> DeploymentEnv:
     """Read ``LIVEDATA_ENV``, defaulting to ``dev``."""
     env = env or Env()
     choices = [e.value for e in DeploymentEnv]
-    try:
-        value = env.str("LIVEDATA_ENV", "dev", validate=OneOf(choices))
-    except EnvError as error:
+    value = env.str("LIVEDATA_ENV", None) or "dev"
+    if value not in choices:
         raise ConfigError(
-            f"LIVEDATA_ENV must be one of {', '.join(choices)}: {error}"
-        ) from None
+            f"LIVEDATA_ENV must be one of {', '.join(choices)}, not {value!r}"
+        )
     return DeploymentEnv(value)
 
 

@@ -16,6 +16,7 @@ from collections.abc import Callable
 
 from ess.livedata.config import ConfigError
 
+from .log_rate import RateLimitFilter
 from .plugins import (
     LoadedInstrument,
     PluginLoadError,
@@ -24,6 +25,7 @@ from .plugins import (
 )
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+LOG_LEVEL_ENV = "LIVEDATA_LOG_LEVEL"
 EXIT_USAGE = 2
 
 
@@ -41,7 +43,7 @@ def base_parser(prog: str, description: str) -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--log-level",
-        default=os.environ.get("LIVEDATA_LOG_LEVEL", "INFO").upper(),
+        default=env_log_level(),
         type=str.upper,
         choices=LOG_LEVELS,
         help="logging verbosity (default: INFO)",
@@ -49,12 +51,32 @@ def base_parser(prog: str, description: str) -> argparse.ArgumentParser:
     return parser
 
 
+def env_log_level() -> str:
+    """``LIVEDATA_LOG_LEVEL`` in upper case, else ``INFO``; checked by
+    :func:`configure_logging`, since argparse does not check defaults."""
+    return os.environ.get(LOG_LEVEL_ENV, "INFO").upper()
+
+
 def configure_logging(level: str) -> None:
+    """Log to stderr, each fault at a bounded rate (see :mod:`.log_rate`).
+
+    ``--log-level`` is checked by argparse, so a level not in
+    :data:`LOG_LEVELS` came from ``LIVEDATA_LOG_LEVEL``: one line, exit 2.
+    """
+    if level not in LOG_LEVELS:
+        fail(
+            f"{LOG_LEVEL_ENV}={level!r} is not a log level: use one of"
+            f" {', '.join(LOG_LEVELS)}",
+            EXIT_USAGE,
+        )
     logging.basicConfig(
         level=level,
         format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    for handler in logging.getLogger().handlers:
+        if not any(isinstance(f, RateLimitFilter) for f in handler.filters):
+            handler.addFilter(RateLimitFilter())
 
 
 def fail(message: str, code: int = 1) -> None:

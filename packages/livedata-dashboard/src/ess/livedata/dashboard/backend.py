@@ -14,7 +14,7 @@ from confluent_kafka import Producer
 from ess.livedata.core.message import StreamKind
 from ess.livedata.core.plugins import LoadedInstrument
 from ess.livedata.core.streams import livedata_topic
-from ess.livedata.kafka.clients import make_producer
+from ess.livedata.kafka.clients import make_producer, require_brokers
 from ess.livedata.kafka.settings import KafkaSettings
 
 from .commands import CommandSender
@@ -41,7 +41,14 @@ class Backend:
 
     @classmethod
     def start(cls, loaded: LoadedInstrument, settings: KafkaSettings) -> Backend:
-        """Create the one consumer and producer of this process and start them."""
+        """Create the one consumer and producer of this process and start them.
+
+        Raises
+        ------
+        BrokerUnavailable
+            The broker cannot be reached within the start-up timeout.
+        """
+        require_brokers(settings)
         store = LiveStore()
         timeout = {"message.timeout.ms": COMMAND_DELIVERY_TIMEOUT_MS}
         producer = make_producer(

@@ -24,7 +24,7 @@ from ess.livedata.core.combine import ANONYMOUS
 from ess.livedata.core.commands import CommandResponse
 from ess.livedata.core.message import StreamKind
 from ess.livedata.core.streams import livedata_topic
-from ess.livedata.kafka.clients import high_watermark
+from ess.livedata.kafka.clients import high_watermark, watched
 from ess.livedata.kafka.rejections import RejectionLog
 from ess.livedata.kafka.schemas.da00 import decode_da00
 from ess.livedata.kafka.schemas.errors import DecodeError
@@ -118,9 +118,10 @@ class KafkaFeed:
             # Topics created after start (by services in --dev) are found soon.
             "topic.metadata.refresh.interval.ms": 5000,
             "auto.offset.reset": "earliest",
-            "error_cb": self._on_error,
         }
-        self._consumer = Consumer(config, logger=logger)
+        # A lost broker is logged once per outage, not per retry.
+        config |= watched(settings, f"dashboard {self.group_id}", self._on_error)
+        self._consumer = Consumer(config)
         self._rejections = RejectionLog()
         self._stop = threading.Event()
         self._thread = threading.Thread(

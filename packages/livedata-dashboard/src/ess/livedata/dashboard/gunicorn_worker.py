@@ -20,7 +20,12 @@ from gunicorn.workers.base import Worker
 from tornado.ioloop import IOLoop, PeriodicCallback
 
 from ess.livedata.config import ConfigError
-from ess.livedata.core.cli import configure_logging, instrument_from_args
+from ess.livedata.core.cli import (
+    configure_logging,
+    env_log_level,
+    instrument_from_args,
+)
+from ess.livedata.kafka.clients import require_brokers
 from ess.livedata.kafka.settings import downstream_settings
 
 from .backend import Backend
@@ -42,7 +47,6 @@ class DashboardWorker(Worker):
     """Runs the dashboard named by the loaded ``application`` until told to stop."""
 
     def run(self) -> None:
-        configure_logging(os.environ.get("LIVEDATA_LOG_LEVEL", "INFO").upper())
         application = self.wsgi
         if not isinstance(application, DashboardApplication):
             self.log.error(
@@ -51,22 +55,26 @@ class DashboardWorker(Worker):
             )
             sys.exit(Arbiter.WORKER_BOOT_ERROR)
         sockets = [getattr(s, "sock", s) for s in self.sockets]
+        # Every start-up fault stops gunicorn (WORKER_BOOT_ERROR) with one
+        # line: a restarted worker would fail the same way, forever.
         try:
-            dashboard = application.load()
+            configure_logging(env_log_level())
             instrument = os.environ.get("LIVEDATA_INSTRUMENT")
             loaded = instrument_from_args(argparse.Namespace(instrument=instrument))
-            settings = _settings(dashboard.name, sockets)
             kafka = downstream_settings()
+            # Before Panel's import (seconds): a dead broker fails sooner.
+            require_brokers(kafka)
+            dashboard = application.load()
+            settings = _settings(dashboard.name, sockets)
+            backend = Backend.start(loaded, kafka)
         except SystemExit:  # one-line error already printed
             sys.exit(Arbiter.WORKER_BOOT_ERROR)
         except (ConfigError, ServeSettingsError) as error:
             print(f"error: {error}", file=sys.stderr)
             sys.exit(Arbiter.WORKER_BOOT_ERROR)
         except Exception:
-            # Restarting would fail the same way: make gunicorn stop instead.
             self.log.exception("cannot start the %s dashboard", application.name)
             sys.exit(Arbiter.WORKER_BOOT_ERROR)
-        backend = Backend.start(loaded, kafka)
         try:
             for s in sockets:
                 s.setblocking(False)

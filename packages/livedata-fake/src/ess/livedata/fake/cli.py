@@ -19,7 +19,7 @@ from ess.livedata.core.cli import (
 from ess.livedata.core.nexus_geometry import with_file_positions
 from ess.livedata.core.plugins import LoadedInstrument
 from ess.livedata.core.streams import StreamMapping, Topology
-from ess.livedata.kafka.clients import check_connection, ensure_topics, make_producer
+from ess.livedata.kafka.clients import ensure_topics, make_producer, require_brokers
 from ess.livedata.kafka.settings import upstream_settings
 
 from .pulses import PULSE_HZ
@@ -97,7 +97,7 @@ def run_fake(args: argparse.Namespace, run: Run) -> None:
         topology = Topology.PRODUCTION if args.production_topics else Topology.DEV
         mapping = loaded.stream_mapping(topology)
         settings = upstream_settings()
-        check_connection(settings)  # rejected credentials: one line, exit 1
+        require_brokers(settings)  # unreachable or rejected: one line, exit 1
         ensure_topics(settings, {k.topic for k in mapping.inputs})
         producer = make_producer(settings, f"{args.instrument} fake producer")
         stop = stop_on_signals(lambda: None)

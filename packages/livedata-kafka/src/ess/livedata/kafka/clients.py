@@ -6,9 +6,10 @@ WARNING when the first client loses the broker, one INFO when every client
 that lost it is connected again) instead of librdkafka's line per retry.
 Clients retry for as long as the outage lasts; nothing here gives up.
 
-Offsets: see :class:`LiveConsumer`. Credentials: :func:`check_connection`
-turns rejected credentials into one :class:`~ess.livedata.config.ConfigError`
-naming the variables, before a program starts waiting for data.
+Offsets: see :class:`LiveConsumer`. Start-up: :func:`require_brokers` turns
+an unreachable broker or rejected credentials into one
+:class:`BrokerUnavailable` line naming the variables, within
+:data:`STARTUP_TIMEOUT_S`, before a program starts waiting for data.
 """
 
 from __future__ import annotations
@@ -142,11 +143,19 @@ class _ClientLog:
         _librdkafka_logger.log(level, "%s: " + fmt, self._client, *args)
 
 
-def _watched(settings: KafkaSettings, client: str) -> dict[str, Any]:
-    """Client configuration reporting connection state to the broker's watch."""
+def watched(
+    settings: KafkaSettings,
+    client: str,
+    also_on_error: Callable[[KafkaError], None] = lambda _error: None,
+) -> dict[str, Any]:
+    """Client configuration reporting connection state to the broker's watch.
+
+    ``also_on_error`` sees every error too, e.g. for a dashboard's banner.
+    """
     watch = BrokerWatch.for_settings(settings)
 
     def on_error(error: KafkaError) -> None:
+        also_on_error(error)
         if error.code() in _CONNECTION_ERRORS:
             watch.lost(client, error.str())
         else:
@@ -264,7 +273,7 @@ class LiveConsumer:
         config = settings.client_config() | settings.consumer
         config["group.id"] = group_id
         config["enable.auto.commit"] = False
-        config |= _watched(settings, f"consumer {group_id}")
+        config |= watched(settings, f"consumer {group_id}")
         self._consumer = Consumer(config)
         self._positions = ResumePositions()
         self.assigned: list[TopicPartition] = []
@@ -317,7 +326,7 @@ class LiveConsumer:
 def make_producer(settings: KafkaSettings, name: str = "producer") -> Producer:
     """A producer reporting its connection state to the broker's watch."""
     config = settings.client_config() | settings.producer
-    return Producer(config | _watched(settings, name))
+    return Producer(config | watched(settings, name))
 
 
 class _CheckLog:
@@ -325,52 +334,94 @@ class _CheckLog:
         _librdkafka_logger.debug(fmt, *args)
 
 
-def check_connection(settings: KafkaSettings, timeout_s: float = 10.0) -> bool:
-    """Connect once before a program starts: fail fast on rejected credentials.
+STARTUP_TIMEOUT_S = 10.0
+"""How long a program waits for its broker(s) at start-up before it gives up."""
 
-    Returns whether the broker answered. An unreachable broker is logged and
-    tolerated (clients keep retrying, as in an outage), but a broker that
-    rejects the credentials or the TLS handshake raises at once, instead of
-    the program waiting silently for data that can never come.
+
+class BrokerUnavailable(ConfigError):
+    """A broker cannot be used at start-up; one line naming the variables."""
+
+
+def require_brokers(
+    *settings: KafkaSettings, timeout_s: float = STARTUP_TIMEOUT_S
+) -> None:
+    """Connect once to each distinct broker before a program starts.
+
+    A program that cannot reach its broker at start-up is misconfigured far
+    more often than unlucky (a wrong address, a name that does not resolve
+    in this environment, credentials the broker rejects), so it ends with
+    one line instead of waiting, or failing later with a traceback. Once a
+    program is running, its clients retry through outages for as long as
+    they last (see :class:`BrokerWatch`).
 
     Raises
     ------
-    ConfigError
-        One line naming the variables to fix (e.g. ``KAFKA_SASL_USERNAME`` /
-        ``KAFKA_SASL_PASSWORD``) and the broker's reason; never the password.
+    BrokerUnavailable
+        Within ``timeout_s`` in total: one line naming the variables to fix
+        (e.g. ``KAFKA_BOOTSTRAP_SERVERS`` and its address) and the broker's
+        reason; never a password.
     """
+    deadline = time.monotonic() + timeout_s
+    checked: list[dict[str, Any]] = []
+    for one in settings:
+        if one.client_config() not in checked:
+            checked.append(one.client_config())
+            _require_broker(one, deadline, timeout_s)
+
+
+def _require_broker(settings: KafkaSettings, deadline: float, timeout_s: float) -> None:
     errors: list[KafkaError] = []
     admin = AdminClient(
         settings.client_config() | {"error_cb": errors.append, "logger": _CheckLog()}
     )
-    deadline = time.monotonic() + timeout_s
+    reason: KafkaError | None = None
     while True:
         try:
             admin.list_topics(timeout=min(0.5, max(deadline - time.monotonic(), 0.01)))
-            return True
+            return
         except KafkaException as error:
-            last = error.args[0]
+            reason = reason or error.args[0]
         admin.poll(0)
         for error in errors:
             _raise_if_rejected(settings, error)
-        _raise_if_rejected(settings, last)
+            if error.code() != KafkaError._ALL_BROKERS_DOWN:
+                reason = error  # librdkafka's own words: refused, unresolvable
         errors.clear()
         if time.monotonic() >= deadline:
-            logger.warning(
-                "Kafka at %s not reachable within %.0f s (%s); carrying on, the"
-                " clients keep retrying",
-                settings.bootstrap_servers,
-                timeout_s,
-                last.str(),
+            raise BrokerUnavailable(
+                f"{_where(settings)} is not reachable within {timeout_s:g} s:"
+                f" {_reason(reason)}"
             )
-            return False
+
+
+def _where(settings: KafkaSettings) -> str:
+    variable = settings.variable("BOOTSTRAP_SERVERS")
+    return f"Kafka at {settings.bootstrap_servers} ({variable})"
+
+
+_SUPPORTED_MECHANISMS = re.compile(r"broker's supported mechanisms: ?([^(]*)")
 
 
 def _raise_if_rejected(settings: KafkaSettings, error: KafkaError) -> None:
-    where = f"Kafka at {settings.bootstrap_servers} ({settings.variable('BOOTSTRAP_SERVERS')})"
+    where = _where(settings)
+    handshake = _SUPPORTED_MECHANISMS.search(error.str())
+    if error.code() in _AUTHENTICATION_ERRORS and handshake:
+        offered = handshake.group(1).strip()
+        mechanism = f"{settings.variable('SASL_MECHANISM')}={settings.sasl_mechanism}"
+        if not offered:
+            raise BrokerUnavailable(
+                f"{where} did not complete the SASL handshake and offers no"
+                " mechanism: that listener may not speak SASL; check"
+                f" {settings.variable('SECURITY_PROTOCOL')}="
+                f"{settings.security_protocol} and the address"
+            )
+        raise BrokerUnavailable(
+            f"{where} does not offer SASL mechanism {mechanism}, only"
+            f" {offered}: check {settings.variable('SASL_MECHANISM')}"
+        )
     if error.code() in _AUTHENTICATION_ERRORS:
         user = settings.sasl_username or ""
-        raise ConfigError(
+        raise BrokerUnavailable(
             f"{where} rejected the credentials of user {user!r}: check"
             f" {settings.variable('SASL_USERNAME')} and"
             f" {settings.variable('SASL_PASSWORD')} (mechanism"
@@ -378,15 +429,17 @@ def _raise_if_rejected(settings: KafkaSettings, error: KafkaError) -> None:
             f" {_reason(error)}"
         )
     if error.code() == KafkaError._SSL:
-        raise ConfigError(
+        raise BrokerUnavailable(
             f"{where}: TLS handshake failed: check"
             f" {settings.variable('SECURITY_PROTOCOL')} and"
             f" {settings.variable('SSL_CA_LOCATION')}: {_reason(error)}"
         )
 
 
-def _reason(error: KafkaError) -> str:
+def _reason(error: KafkaError | None) -> str:
     """The broker's words, without librdkafka's address prefix and timing."""
+    if error is None:
+        return "no answer"
     return _TIMING.sub("", _ADDRESS.sub("", error.str()))
 
 
@@ -397,9 +450,20 @@ def ensure_topics(
     partitions: int = 1,
     timeout_s: float = 10,
 ) -> None:
-    """Create missing topics; existing ones are left as they are."""
+    """Create missing topics; existing ones are left as they are.
+
+    Raises
+    ------
+    BrokerUnavailable
+        The broker does not answer or refuses to create a topic.
+    """
     admin = AdminClient(settings.client_config() | {"logger": _CheckLog()})
-    existing = set(admin.list_topics(timeout=timeout_s).topics)
+    try:
+        existing = set(admin.list_topics(timeout=timeout_s).topics)
+    except KafkaException as error:
+        raise BrokerUnavailable(
+            f"{_where(settings)} lists no topics: {_reason(error.args[0])}"
+        ) from None
     missing = sorted(set(topics) - existing)
     if not missing:
         return
@@ -413,7 +477,10 @@ def ensure_topics(
             logger.info("created topic %s", topic)
         except KafkaException as error:
             if error.args[0].code() != error.args[0].TOPIC_ALREADY_EXISTS:
-                raise
+                raise BrokerUnavailable(
+                    f"{_where(settings)} cannot create topic {topic}:"
+                    f" {_reason(error.args[0])}"
+                ) from None
     _wait_for_leaders(admin, missing, timeout_s)
 
 

@@ -17,6 +17,12 @@ from ess.livedata.core.cli import (
     stop_on_signals,
 )
 from ess.livedata.core.processes import signal_when_parent_dies
+from ess.livedata.kafka.clients import require_brokers
+from ess.livedata.kafka.settings import (
+    KafkaSettings,
+    downstream_settings,
+    upstream_settings,
+)
 
 from .profiles import PROFILES, programs_for
 from .runner import Demo
@@ -40,11 +46,25 @@ def demo_parser(prog: str) -> argparse.ArgumentParser:
     return parser
 
 
+def _given_brokers() -> list[KafkaSettings]:
+    """The brokers the environment names; none means the demo starts one."""
+    given = []
+    if os.environ.get("KAFKA_BOOTSTRAP_SERVERS"):
+        given.append(upstream_settings())
+    if os.environ.get("KAFKA2_BOOTSTRAP_SERVERS"):
+        given.append(downstream_settings())
+    return given
+
+
 def run_demo(args: argparse.Namespace) -> None:
     configure_logging(args.log_level)
 
     def main() -> None:
         loaded = instrument_from_args(args)
+        given = _given_brokers()
+        if given:
+            # One line now rather than every program failing on its own.
+            require_brokers(*given)
         demo = Demo(
             loaded.name,
             programs_for(args.profile or list(PROFILES)),

@@ -33,9 +33,9 @@ from ess.livedata.core.streams import Topology
 from ess.livedata.core.window import WindowClock
 from ess.livedata.kafka.clients import (
     LiveConsumer,
-    check_connection,
     ensure_topics,
     make_producer,
+    require_brokers,
 )
 from ess.livedata.kafka.decoders import UpstreamDecoder
 from ess.livedata.kafka.settings import (
@@ -225,11 +225,9 @@ def _run(
     defaults = load_config("services")
     max_lag = max_lag_s(args, defaults)
     upstream, downstream = upstream_settings(), downstream_settings()
-    # Rejected credentials end the program here, with one line naming the
-    # variables, rather than leaving it waiting for data that cannot come.
-    check_connection(upstream)
-    if downstream.client_config() != upstream.client_config():
-        check_connection(downstream)
+    # An unreachable broker or rejected credentials end the program here,
+    # with one line, rather than leaving it waiting for data that cannot come.
+    require_brokers(upstream, downstream)
     data_topics = mapping.input_topics(input_kinds)
     command_topic = mapping.output_topic(StreamKind.LIVEDATA_COMMANDS)
     if args.dev:

@@ -1,0 +1,183 @@
+"""Every program's start-up faults: one line naming the variable, exit != 0.
+
+A broker that is not listening, or whose name does not resolve (the default
+``kafka-staging:9092`` of ``LIVEDATA_ENV=staging`` and ``kafka:9092`` of
+``production``), and bad ``LIVEDATA_*`` values end services (with and without
+``--dev``), fakes, dashboards (development mode and gunicorn) and the demo
+with one ``error:`` line on stderr and no traceback. Each program waits at
+most ``STARTUP_TIMEOUT_S`` for a broker; the subprocess timeout below only
+guards against a hang.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+HANG_GUARD_S = 120
+BIN = Path(sys.executable).parent
+LIVE = "<live broker>"
+"""Placeholder for the session broker's address, filled in by the test."""
+
+
+def unused_port() -> str:
+    """A local port nobody listens on."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return str(s.getsockname()[1])
+
+
+DEAD = f"127.0.0.1:{unused_port()}"
+
+
+@dataclass(frozen=True)
+class Case:
+    argv: list[str]
+    env: dict[str, str]
+    names: tuple[str, ...]
+    """What the one line must name: the variable and its value."""
+    code: int = 1
+    extra_stderr: bool = field(default=False)
+    """gunicorn logs its own lines around the worker's one error line."""
+
+
+def module(name: str, *args: str) -> list[str]:
+    return [sys.executable, "-m", name, "--instrument", "dummy", *args]
+
+
+def service(name: str, *args: str) -> list[str]:
+    return module(f"ess.livedata.services.{name}", *args)
+
+
+GUNICORN = [
+    str(BIN / "gunicorn"),
+    "--bind",
+    f"127.0.0.1:{unused_port()}",
+    "ess.livedata.dashboard.monitors_wsgi:application",
+]
+UNREACHABLE = ("KAFKA_BOOTSTRAP_SERVERS", DEAD)
+UNREACHABLE2 = ("KAFKA2_BOOTSTRAP_SERVERS", DEAD)
+DEAD_UP = {"KAFKA_BOOTSTRAP_SERVERS": DEAD}
+DEAD_DOWN = {"KAFKA_BOOTSTRAP_SERVERS": LIVE, "KAFKA2_BOOTSTRAP_SERVERS": DEAD}
+
+CASES = {
+    "monitor_data": Case(service("monitor_data"), DEAD_UP, UNREACHABLE),
+    "detector_data --dev": Case(
+        service("detector_data", "--dev"), DEAD_UP, UNREACHABLE
+    ),
+    "timeseries --dev, downstream dead": Case(
+        service("timeseries", "--dev"), DEAD_DOWN, UNREACHABLE2
+    ),
+    "data_reduction, staging": Case(
+        service("data_reduction"),
+        {"LIVEDATA_ENV": "staging"},
+        ("KAFKA_BOOTSTRAP_SERVERS", "kafka-staging:9092", "resolve"),
+    ),
+    "monitor_data --dev, production": Case(
+        service("monitor_data", "--dev"),
+        {"LIVEDATA_ENV": "production"},
+        ("KAFKA_BOOTSTRAP_SERVERS", "kafka:9092"),
+    ),
+    "fake_monitors": Case(service("fake_monitors"), DEAD_UP, UNREACHABLE),
+    "fake_detectors": Case(service("fake_detectors"), DEAD_UP, UNREACHABLE),
+    "fake_logdata, staging": Case(
+        service("fake_logdata"),
+        {"LIVEDATA_ENV": "staging"},
+        ("KAFKA_BOOTSTRAP_SERVERS", "kafka-staging:9092"),
+    ),
+    "dashboard": Case(
+        module("ess.livedata.dashboard.monitors", "--port", unused_port()),
+        {"KAFKA2_BOOTSTRAP_SERVERS": DEAD},
+        UNREACHABLE2,
+    ),
+    "dashboard under gunicorn": Case(
+        GUNICORN,
+        {"LIVEDATA_INSTRUMENT": "dummy", "KAFKA2_BOOTSTRAP_SERVERS": DEAD},
+        UNREACHABLE2,
+        code=3,  # gunicorn's "worker failed to boot": no restart loop
+        extra_stderr=True,
+    ),
+    "demo": Case([str(BIN / "livedata"), "demo"], DEAD_UP, UNREACHABLE),
+    "SASL to a PLAINTEXT listener": Case(
+        service("monitor_data", "--dev"),
+        {
+            "KAFKA_BOOTSTRAP_SERVERS": LIVE,
+            "KAFKA_SECURITY_PROTOCOL": "SASL_PLAINTEXT",
+            "KAFKA_SASL_MECHANISM": "PLAIN",
+            "KAFKA_SASL_USERNAME": "alice",
+            "KAFKA_SASL_PASSWORD": "alice-Pw-7f3a9c",
+        },
+        ("KAFKA_BOOTSTRAP_SERVERS", LIVE, "KAFKA_SECURITY_PROTOCOL", "SASL handshake"),
+    ),
+    "LIVEDATA_LOG_LEVEL=LOUD, service": Case(
+        service("monitor_data"),
+        {"LIVEDATA_LOG_LEVEL": "LOUD"},
+        ("LIVEDATA_LOG_LEVEL",),
+        2,
+    ),
+    "LIVEDATA_LOG_LEVEL=LOUD, fake": Case(
+        service("fake_monitors"), {"LIVEDATA_LOG_LEVEL": "loud"}, ("LOUD",), 2
+    ),
+    "LIVEDATA_LOG_LEVEL=LOUD, gunicorn": Case(
+        GUNICORN,
+        {"LIVEDATA_INSTRUMENT": "dummy", "LIVEDATA_LOG_LEVEL": "LOUD"},
+        ("LIVEDATA_LOG_LEVEL", "LOUD"),
+        code=3,
+        extra_stderr=True,
+    ),
+    "LIVEDATA_ENV=bogus": Case(
+        service("detector_data"), {"LIVEDATA_ENV": "bogus"}, ("LIVEDATA_ENV", "bogus")
+    ),
+    "LIVEDATA_INSTRUMENT unknown, gunicorn": Case(
+        GUNICORN,
+        {"LIVEDATA_INSTRUMENT": "nope"},
+        ("unknown instrument 'nope'",),
+        code=3,
+        extra_stderr=True,
+    ),
+}
+
+
+def clean_env(tmp_path: Path) -> dict[str, str]:
+    """The test's environment without any Kafka or livedata settings."""
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("KAFKA", "LIVEDATA_", "GUNICORN"))
+    }
+    return env | {"LIVEDATA_CACHE_DIR": str(tmp_path / "cache")}
+
+
+@pytest.mark.parametrize("case", CASES.values(), ids=CASES.keys())
+def test_start_up_fault_is_one_line_naming_the_variable(case, kafka_broker, tmp_path):
+    live = kafka_broker.bootstrap_servers
+    env = clean_env(tmp_path) | {
+        key: value.replace(LIVE, live) for key, value in case.env.items()
+    }
+    result = subprocess.run(
+        case.argv,
+        cwd=tmp_path,  # gunicorn reads ./gunicorn.conf.py if there is one
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=HANG_GUARD_S,
+    )
+    output = result.stdout + result.stderr
+    assert "Traceback" not in output, output
+    assert result.returncode == case.code, output
+    lines = result.stderr.strip().splitlines()
+    errors = [line for line in lines if line.startswith("error:")]
+    assert len(errors) == 1, output
+    if not case.extra_stderr:
+        assert lines == errors, output
+    for name in case.names:
+        assert name.replace(LIVE, live) in errors[0], errors[0]
+    assert "alice-Pw" not in output
