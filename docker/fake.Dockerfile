@@ -1,6 +1,6 @@
 # Fake data producers for demos and tests.
 # Build from the repository root: docker build -f docker/fake.Dockerfile .
-FROM python:3.11-slim
+FROM python:3.12-slim
 ENV PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 WORKDIR /src
 COPY packages/livedata-core packages/livedata-core

@@ -1,6 +1,6 @@
 # Processing services (monitor_data, detector_data, timeseries, data_reduction) with the reduction stack; no Panel.
 # Build from the repository root: docker build -f docker/services.Dockerfile .
-FROM python:3.11-slim
+FROM python:3.12-slim
 ENV PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 WORKDIR /src
 COPY packages/livedata-core packages/livedata-core

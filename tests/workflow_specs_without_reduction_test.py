@@ -23,7 +23,7 @@ DISTRIBUTIONS = (
     ROOT / "instruments" / "livedata-instrument-dummy",
     ROOT / "instruments" / "livedata-instrument-loki",
 )
-REDUCTION = ("sciline", "scippneutron", "ess.reduce")
+REDUCTION = ("sciline", "scippneutron", "ess.reduce", "tof")
 
 LIST_SPECS = """
 import importlib.util, json, sys
