@@ -178,13 +178,16 @@ def histogram_uniform(
 # passes have no branches on the input. Pixel counters are uint8: 10M pixels
 # take 10 MB and stay in L3 (int32: 40 MB, one DRAM round trip per event),
 # 1M pixels fit L2. A counter that wraps adds one to ``spill`` (units of
-# 256), so counts stay exact. Pixel and TOA increments go in separate loops:
-# fused, the pixel stores that miss the cache hold up the TOA stores behind
-# them in the store queue.
+# 256), so counts stay exact. While the uint8 counters fit in L2, pixel and
+# TOA increments share one loop (the TOA increments, L1 hits, fill the time
+# the pixel increments wait on L2); beyond L2 they go in separate loops, as
+# fused the pixel stores that miss L2 hold up the TOA stores behind them in
+# the store queue.
 PIXEL_COUNTER = np.uint8
 """Current-window per-pixel counter type; wraps spill into a wide array."""
 _PIXEL_CHUNK = 2048  # events per index pass; 16 KiB of indices stays in L1
 _TOA_COPIES_MAX_BINS = 4096  # more bins: one TOA copy (collisions are rare)
+_FUSED_MAX_PIXELS = 1 << 20  # uint8 counters within a 1 MiB L2: one scatter loop
 
 
 @numba.njit(cache=True, nogil=True, boundscheck=False)
@@ -251,6 +254,7 @@ def _accumulate_pixels(
     inverse_width = 1.0 / width
     stride = n_bins + _SPARE
     copy = stride if toa_copies.shape[0] > stride else 0
+    fused = n_pixels <= _FUSED_MAX_PIXELS
     unknown = 0
     negative = 0
     outside = 0
@@ -293,22 +297,32 @@ def _accumulate_pixels(
             unknown += reasons[0]
             negative += reasons[1]
             outside += reasons[2]
-        for j in range(m):
-            p = pixel_index[j]
-            c = counts[p] + 1
-            counts[p] = c
-            if c == wrap:
-                spill[p] += 1
-                spills += 1
-        # Four TOA copies at fixed offsets (j & 3 costs as much as the rest).
-        m4 = m & ~3
-        for j in range(0, m4, 4):
-            toa_copies[toa_index[j]] += 1
-            toa_copies[copy + toa_index[j + 1]] += 1
-            toa_copies[2 * copy + toa_index[j + 2]] += 1
-            toa_copies[3 * copy + toa_index[j + 3]] += 1
-        for j in range(m4, m):
-            toa_copies[toa_index[j]] += 1
+        if fused:
+            for j in range(m):
+                p = pixel_index[j]
+                c = counts[p] + 1
+                counts[p] = c
+                toa_copies[toa_index[j]] += 1
+                if c == wrap:
+                    spill[p] += 1
+                    spills += 1
+        else:
+            for j in range(m):
+                p = pixel_index[j]
+                c = counts[p] + 1
+                counts[p] = c
+                if c == wrap:
+                    spill[p] += 1
+                    spills += 1
+            # Four TOA copies at fixed offsets (j & 3 costs as much as the rest).
+            m4 = m & ~3
+            for j in range(0, m4, 4):
+                toa_copies[toa_index[j]] += 1
+                toa_copies[copy + toa_index[j + 1]] += 1
+                toa_copies[2 * copy + toa_index[j + 2]] += 1
+                toa_copies[3 * copy + toa_index[j + 3]] += 1
+            for j in range(m4, m):
+                toa_copies[toa_index[j]] += 1
         if roi_group is not None:
             for j in range(m):
                 k = toa_index[j]
