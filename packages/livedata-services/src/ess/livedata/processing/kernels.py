@@ -188,6 +188,9 @@ PIXEL_COUNTER = np.uint8
 _PIXEL_CHUNK = 2048  # events per index pass; 16 KiB of indices stays in L1
 _TOA_COPIES_MAX_BINS = 4096  # more bins: one TOA copy (collisions are rare)
 _FUSED_MAX_PIXELS = 1 << 20  # uint8 counters within a 1 MiB L2: one scatter loop
+_INT32 = np.dtype(np.int32)
+# Kernel constants: the binning plan (5 values), then these.
+_OFFSET, _IN_RANGE_WIDTH, _WRAP, _PARAMS = 5, 6, 7, 8
 
 
 @numba.njit(cache=True, nogil=True, boundscheck=False)
@@ -221,18 +224,14 @@ def _classify_rejected(
 def _accumulate_pixels(
     pixel_id: np.ndarray,
     toa: np.ndarray,
-    offset: int,
+    params: np.ndarray,
     lookup: np.ndarray | None,
-    plan: np.ndarray,
-    in_range_width: int,
     counts: np.ndarray,
     spill: np.ndarray,
-    wrap: int,
     toa_copies: np.ndarray,
     roi_group: np.ndarray | None,
     roi_group_toa_counts: np.ndarray,
-    pixel_index: np.ndarray,
-    toa_index: np.ndarray,
+    scratch: np.ndarray,
 ) -> tuple[int, int, int, int]:
     # ``lookup is None`` and ``roi_group is None`` are decided when numba
     # compiles (one specialisation each). Chunks are taken as slices: indexing
@@ -243,12 +242,16 @@ def _accumulate_pixels(
     n_events = pixel_id.shape[0]
     n_pixels = counts.shape[0] - _SPARE
     u_pixels = np.uint32(n_pixels)
-    lo = plan[0]
-    width = plan[1] - lo
-    u_width = np.uint32(in_range_width)
-    fixed = plan[2] == _FIXED
-    mul = np.uint64(plan[3])
-    shift = np.uint64(plan[4])
+    lo = params[0]
+    width = params[1] - lo
+    fixed = params[2] == _FIXED
+    mul = np.uint64(params[3])
+    shift = np.uint64(params[4])
+    offset = params[_OFFSET]
+    u_width = np.uint32(params[_IN_RANGE_WIDTH])
+    wrap = params[_WRAP]
+    pixel_index = scratch[0]
+    toa_index = scratch[1]
     n_bins = roi_group_toa_counts.shape[1]
     u_bins = np.uint32(n_bins)
     inverse_width = 1.0 / width
@@ -361,13 +364,14 @@ class PixelCounts:
         self.spill = np.zeros(pixel_count + _SPARE, dtype=np.uint32)
         self.wrap = 1 << (8 * self.counts.itemsize)
         self.spills = 0
-        self.pixel_index = np.empty(_PIXEL_CHUNK, dtype=np.uint32)
-        self.toa_index = np.empty(_PIXEL_CHUNK, dtype=np.uint32)
+        self.scratch = np.empty((2, _PIXEL_CHUNK), dtype=np.uint32)  # indices
+        self._params: dict[tuple[int, int, int, int], np.ndarray] = {}
         self.set_bins(bins)
 
     def set_bins(self, bins: int) -> None:
         """New TOA bins; the TOA spectrum restarts, pixel counts are kept."""
         self.bins = bins
+        self._params.clear()
         copies = _COPIES if bins <= _TOA_COPIES_MAX_BINS else 1
         self.toa_copies = np.zeros(copies * (bins + _SPARE), dtype=np.int64)
 
@@ -384,6 +388,40 @@ class PixelCounts:
         copies = self.toa_copies.reshape(-1, self.bins + _SPARE)
         np.sum(copies[:, : self.bins], axis=0, out=toa_counts)
         self.toa_copies[:] = 0
+
+    def params(self, offset: int, span: int, toa_range: tuple[int, int]) -> np.ndarray:
+        """The kernel's constants for this bank and binning, checked once.
+
+        ``span`` is the number of detector numbers from ``offset`` on that
+        may be in the bank. Cached: a bank calls with the same values for
+        every message, and each check or argument costs per call.
+        """
+        key = (offset, span, *toa_range)
+        try:
+            return self._params[key]
+        except KeyError:
+            pass
+        lo, hi = toa_range
+        if not -(2**31) <= offset <= 2**31 - span:
+            raise ValueError("detector numbers must lie in the int32 range")
+        if lo < 0:
+            raise ValueError("TOA range must not start below 0")
+        if (hi - lo) * self.bins >= 2**52:
+            raise ValueError("TOA range times bins too large for exact binning")
+        try:
+            plan = _PLANS[lo, hi, self.bins]
+        except KeyError:
+            plan = _histogram_plan(lo, hi, self.bins)
+        params = np.empty(_PARAMS, dtype=np.int64)
+        params[: plan.size] = plan
+        params[_OFFSET] = offset
+        params[_IN_RANGE_WIDTH] = max(0, min(hi, 2**31) - lo)  # int32 times < 2**31
+        params[_WRAP] = self.wrap
+        params.flags.writeable = False
+        if len(self._params) >= 16:
+            self._params.clear()
+        self._params[key] = params
+        return params
 
 
 def accumulate_pixels(
@@ -418,38 +456,22 @@ def accumulate_pixels(
         Events with an unknown pixel id, with a negative (invalid) time of
         arrival, and outside ``toa_range``; each event is in at most one.
     """
-    lo, hi = toa_range
-    bins = counts.bins
-    if pixel_id.dtype != np.int32 or toa.dtype != np.int32:
+    if pixel_id.dtype != _INT32 or toa.dtype != _INT32:
         raise TypeError("pixel ids and times of arrival must be int32")
-    span = counts.pixel_count if lookup is None else lookup.shape[0]
-    if not -(2**31) <= offset <= 2**31 - span:
-        raise ValueError("detector numbers must lie in the int32 range")
-    if lo < 0:
-        raise ValueError("TOA range must not start below 0")
-    if (hi - lo) * bins >= 2**52:
-        raise ValueError("TOA range times bins too large for exact binning")
-    if roi_group_toa_counts.shape[1] != bins:
+    if roi_group_toa_counts.shape[1] != counts.bins:
         raise ValueError("ROI spectra and TOA spectrum differ in bins")
-    try:
-        plan = _PLANS[lo, hi, bins]
-    except KeyError:
-        plan = _histogram_plan(lo, hi, bins)
+    span = counts.pixel_count if lookup is None else lookup.shape[0]
     unknown, negative, outside, spills = _accumulate_pixels(
         pixel_id,
         toa,
-        offset,
+        counts.params(offset, span, toa_range),
         lookup,
-        plan,
-        max(0, min(hi, 2**31) - lo),  # int32 times never reach 2**31
         counts.counts,
         counts.spill,
-        counts.wrap,
         counts.toa_copies,
         roi_group,
         roi_group_toa_counts,
-        counts.pixel_index,
-        counts.toa_index,
+        counts.scratch,
     )
     counts.spills += spills
     return unknown, negative, outside
