@@ -231,7 +231,8 @@ def _accumulate_pixels(
     toa_copies: np.ndarray,
     roi_group: np.ndarray | None,
     roi_group_toa_counts: np.ndarray,
-    scratch: np.ndarray,
+    pixel_index: np.ndarray,
+    toa_index: np.ndarray,
 ) -> tuple[int, int, int, int]:
     # ``lookup is None`` and ``roi_group is None`` are decided when numba
     # compiles (one specialisation each). Chunks are taken as slices: indexing
@@ -250,8 +251,6 @@ def _accumulate_pixels(
     offset = params[_OFFSET]
     u_width = np.uint32(params[_IN_RANGE_WIDTH])
     wrap = params[_WRAP]
-    pixel_index = scratch[0]
-    toa_index = scratch[1]
     n_bins = roi_group_toa_counts.shape[1]
     u_bins = np.uint32(n_bins)
     inverse_width = 1.0 / width
@@ -364,7 +363,8 @@ class PixelCounts:
         self.spill = np.zeros(pixel_count + _SPARE, dtype=np.uint32)
         self.wrap = 1 << (8 * self.counts.itemsize)
         self.spills = 0
-        self.scratch = np.empty((2, _PIXEL_CHUNK), dtype=np.uint32)  # indices
+        self.pixel_index = np.empty(_PIXEL_CHUNK, dtype=np.uint32)
+        self.toa_index = np.empty(_PIXEL_CHUNK, dtype=np.uint32)
         self._params: dict[tuple[int, int, int, int], np.ndarray] = {}
         self.set_bins(bins)
 
@@ -471,7 +471,8 @@ def accumulate_pixels(
         counts.toa_copies,
         roi_group,
         roi_group_toa_counts,
-        counts.scratch,
+        counts.pixel_index,
+        counts.toa_index,
     )
     counts.spills += spills
     return unknown, negative, outside
