@@ -189,8 +189,15 @@ _PIXEL_CHUNK = 2048  # events per index pass; 16 KiB of indices stays in L1
 _TOA_COPIES_MAX_BINS = 4096  # more bins: one TOA copy (collisions are rare)
 _FUSED_MAX_PIXELS = 1 << 20  # uint8 counters within a 1 MiB L2: one scatter loop
 _INT32 = np.dtype(np.int32)
+_DENSE_SPAN = 2  # count by detector number if span <= this times the pixels
 # Kernel constants: the binning plan (5 values), then these.
 _OFFSET, _IN_RANGE_WIDTH, _WRAP, _PARAMS = 5, 6, 7, 8
+
+
+@numba.njit(cache=True, nogil=True, boundscheck=False)
+def _bit(bits: np.ndarray, v: np.uint32) -> bool:
+    """Bit ``v`` of a little-endian bit array."""
+    return (bits[v >> np.uint32(3)] >> (v & np.uint32(7))) & np.uint8(1) != 0
 
 
 @numba.njit(cache=True, nogil=True, boundscheck=False)
@@ -199,6 +206,7 @@ def _classify_rejected(
     times: np.ndarray,
     offset: int,
     lookup: np.ndarray | None,
+    known_bits: np.ndarray | None,
     n_pixels: int,
     lo: int,
     width: int,
@@ -209,7 +217,9 @@ def _classify_rejected(
     outside = 0
     for j in range(ids.shape[0]):
         v = np.uint32(np.int64(ids[j]) - offset)
-        if lookup is None:
+        if known_bits is not None:
+            known = v < np.uint32(n_pixels) and _bit(known_bits, v)
+        elif lookup is None:
             known = v < np.uint32(n_pixels)
         else:
             known = v < np.uint32(lookup.shape[0]) and lookup[v] >= 0
@@ -226,6 +236,7 @@ def _accumulate_pixels(
     toa: np.ndarray,
     params: np.ndarray,
     lookup: np.ndarray | None,
+    known_bits: np.ndarray | None,
     counts: np.ndarray,
     spill: np.ndarray,
     toa_copies: np.ndarray,
@@ -234,8 +245,11 @@ def _accumulate_pixels(
     pixel_index: np.ndarray,
     toa_index: np.ndarray,
 ) -> tuple[int, int, int, int]:
-    # ``lookup is None`` and ``roi_group is None`` are decided when numba
-    # compiles (one specialisation each). Chunks are taken as slices: indexing
+    # ``lookup is None``, ``known_bits is None`` and ``roi_group is None`` are
+    # decided when numba compiles (one specialisation each). With
+    # ``known_bits``, counters are indexed by detector number (see
+    # :meth:`PixelCounts.count_by_number`) and ``lookup`` is only read for
+    # ROIs. Chunks are taken as slices: indexing
     # ``values[start + j]`` keeps LLVM from vectorising the index pass. Index
     # arithmetic is 32-bit (16 lanes), exact for int32 inputs given the
     # bounds :func:`accumulate_pixels` checks; one reject count per event, the
@@ -268,7 +282,11 @@ def _accumulate_pixels(
         rejected = 0
         for j in range(m):
             v = np.uint32(np.int64(ids[j]) - offset)
-            if lookup is None:
+            if known_bits is not None:
+                in_span = v < u_pixels
+                known = in_span & _bit(known_bits, v if in_span else np.uint32(0))
+                p = v
+            elif lookup is None:
                 known = v < u_pixels
                 p = v
             else:
@@ -294,7 +312,7 @@ def _accumulate_pixels(
             rejected += np.int32(not ok)
         if rejected:
             reasons = _classify_rejected(
-                ids, times, offset, lookup, n_pixels, lo, u_width
+                ids, times, offset, lookup, known_bits, n_pixels, lo, u_width
             )
             unknown += reasons[0]
             negative += reasons[1]
@@ -329,24 +347,35 @@ def _accumulate_pixels(
             for j in range(m):
                 k = toa_index[j]
                 if k < u_bins:  # then the pixel is valid, too
-                    roi_group_toa_counts[roi_group[pixel_index[j]], k] += 1
+                    pixel = np.int64(pixel_index[j])
+                    if known_bits is not None:
+                        pixel = np.int64(lookup[pixel])
+                    roi_group_toa_counts[roi_group[pixel], k] += 1
     return unknown, negative, outside, spills
 
 
 @numba.njit(cache=True, nogil=True, boundscheck=False)
 def _take_pixels(
-    counts: np.ndarray, spill: np.ndarray, wrap: int, spilled: bool, out: np.ndarray
+    counts: np.ndarray,
+    spill: np.ndarray,
+    wrap: int,
+    spilled: bool,
+    positions: np.ndarray | None,
+    out: np.ndarray,
 ) -> None:
-    # One pass, no temporaries (10M pixels: 80 MB each in numpy).
+    # One pass, no temporaries (10M pixels: 80 MB each in numpy). Pixel i's
+    # counter is at ``positions[i]`` when counting by detector number.
     if spilled:
         for i in range(out.shape[0]):
-            out[i] = counts[i] + np.int64(spill[i]) * wrap
-            spill[i] = 0
+            k = i if positions is None else positions[i]
+            out[i] = counts[k] + np.int64(spill[k]) * wrap
+            spill[k] = 0
     else:
         for i in range(out.shape[0]):
-            out[i] = counts[i]
+            k = i if positions is None else positions[i]
+            out[i] = counts[k]
     counts[:] = 0
-    spill[out.shape[0] :] = 0
+    spill[spill.shape[0] - _SPARE :] = 0
 
 
 class PixelCounts:
@@ -359,14 +388,43 @@ class PixelCounts:
 
     def __init__(self, pixel_count: int, bins: int) -> None:
         self.pixel_count = pixel_count
-        self.counts = np.zeros(pixel_count + _SPARE, dtype=PIXEL_COUNTER)
-        self.spill = np.zeros(pixel_count + _SPARE, dtype=np.uint32)
+        self._allocate(pixel_count)
+        self.lookup: np.ndarray | None = None
+        self.known_bits: np.ndarray | None = None
+        self._positions: np.ndarray | None = None
         self.wrap = 1 << (8 * self.counts.itemsize)
         self.spills = 0
         self.pixel_index = np.empty(_PIXEL_CHUNK, dtype=np.uint32)
         self.toa_index = np.empty(_PIXEL_CHUNK, dtype=np.uint32)
         self._params: dict[tuple[int, int, int, int], np.ndarray] = {}
         self.set_bins(bins)
+
+    def _allocate(self, counters: int) -> None:
+        self.counts = np.zeros(counters + _SPARE, dtype=PIXEL_COUNTER)
+        self.spill = np.zeros(counters + _SPARE, dtype=np.uint32)
+
+    def count_by_number(self, lookup: np.ndarray | None) -> None:
+        """Use the bank's lookup table (see :func:`accumulate_pixels`); once.
+
+        When detector numbers are dense (span at most twice the pixels),
+        counters are indexed by number, not pixel, and a bit per number marks
+        the bank's: events then read a bit array of span / 8 bytes (in L1/L2)
+        instead of a 4-byte table entry per number (beyond L2 for large banks),
+        and :meth:`take` maps numbers to pixels once per window.
+        """
+        if self.lookup is not None or lookup is None:
+            raise ValueError("a bank's lookup table cannot change")
+        if self.counts.any():
+            raise ValueError("count_by_number must come before the first event")
+        self.lookup = lookup
+        span = lookup.shape[0]
+        if span > _DENSE_SPAN * self.pixel_count:
+            return
+        valid = lookup >= 0
+        self.known_bits = np.packbits(valid, bitorder="little")
+        self._positions = np.empty(self.pixel_count, dtype=np.int64)
+        self._positions[lookup[valid]] = np.flatnonzero(valid)
+        self._allocate(span)
 
     def set_bins(self, bins: int) -> None:
         """New TOA bins; the TOA spectrum restarts, pixel counts are kept."""
@@ -383,7 +441,14 @@ class PixelCounts:
         if counts.dtype != np.int64 or counts.shape != (self.pixel_count,):
             raise ValueError("counts must be int64, one per pixel")
         # Most windows wrap no counter: then the spill array is not read.
-        _take_pixels(self.counts, self.spill, self.wrap, self.spills > 0, counts)
+        _take_pixels(
+            self.counts,
+            self.spill,
+            self.wrap,
+            self.spills > 0,
+            self._positions,
+            counts,
+        )
         self.spills = 0
         copies = self.toa_copies.reshape(-1, self.bins + _SPARE)
         np.sum(copies[:, : self.bins], axis=0, out=toa_counts)
@@ -460,12 +525,15 @@ def accumulate_pixels(
         raise TypeError("pixel ids and times of arrival must be int32")
     if roi_group_toa_counts.shape[1] != counts.bins:
         raise ValueError("ROI spectra and TOA spectrum differ in bins")
+    if lookup is not counts.lookup:
+        counts.count_by_number(lookup)
     span = counts.pixel_count if lookup is None else lookup.shape[0]
     unknown, negative, outside, spills = _accumulate_pixels(
         pixel_id,
         toa,
         counts.params(offset, span, toa_range),
         lookup,
+        counts.known_bits,
         counts.counts,
         counts.spill,
         counts.toa_copies,
