@@ -196,8 +196,8 @@ _OFFSET, _IN_RANGE_WIDTH, _WRAP, _PARAMS = 5, 6, 7, 8
 
 @numba.njit(cache=True, nogil=True, boundscheck=False)
 def _bit(bits: np.ndarray, v: np.uint32) -> bool:
-    """Bit ``v`` of a little-endian bit array."""
-    return (bits[v >> np.uint32(3)] >> (v & np.uint32(7))) & np.uint8(1) != 0
+    """Bit ``v`` of a little-endian bit array in uint32 words (gathers vectorise)."""
+    return (bits[v >> np.uint32(5)] >> (v & np.uint32(31))) & np.uint32(1) != 0
 
 
 @numba.njit(cache=True, nogil=True, boundscheck=False)
@@ -391,6 +391,7 @@ class PixelCounts:
         self._allocate(pixel_count)
         self.lookup: np.ndarray | None = None
         self.known_bits: np.ndarray | None = None
+        self.permutation = False  # counting by number, and the span has no holes
         self._positions: np.ndarray | None = None
         self.wrap = 1 << (8 * self.counts.itemsize)
         self.spills = 0
@@ -421,7 +422,11 @@ class PixelCounts:
         if span > _DENSE_SPAN * self.pixel_count:
             return
         valid = lookup >= 0
-        self.known_bits = np.packbits(valid, bitorder="little")
+        bits = np.packbits(valid, bitorder="little")
+        words = np.zeros(-(-bits.size // 4) * 4, dtype=np.uint8)
+        words[: bits.size] = bits
+        self.known_bits = words.view("<u4")
+        self.permutation = span == self.pixel_count
         self._positions = np.empty(self.pixel_count, dtype=np.int64)
         self._positions[lookup[valid]] = np.flatnonzero(valid)
         self._allocate(span)
@@ -528,12 +533,18 @@ def accumulate_pixels(
     if lookup is not counts.lookup:
         counts.count_by_number(lookup)
     span = counts.pixel_count if lookup is None else lookup.shape[0]
+    params = counts.params(offset, span, toa_range)
+    known_bits = counts.known_bits
+    if counts.permutation and roi_group is None:
+        # Counting by number with every number in the span the bank's: the
+        # contiguous case (ROIs still need the lookup table to find groups).
+        lookup = known_bits = None
     unknown, negative, outside, spills = _accumulate_pixels(
         pixel_id,
         toa,
-        counts.params(offset, span, toa_range),
+        params,
         lookup,
-        counts.known_bits,
+        known_bits,
         counts.counts,
         counts.spill,
         counts.toa_copies,
