@@ -518,7 +518,8 @@ def accumulate_pixels(
     of ROIs they belong to, so one increment serves a pixel in several ROIs.
 
     ``pixel_id`` and ``toa`` are int32 (as in ev44), detector numbers lie
-    in the int32 range: then 32-bit index arithmetic is exact.
+    in the int32 range: then 32-bit index arithmetic is exact. ``counts``
+    serves one bank: every call passes it the same ``lookup``.
 
     Returns
     -------
