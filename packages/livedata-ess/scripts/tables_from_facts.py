@@ -1,0 +1,136 @@
+"""Write an ESS instrument plugin's ``streams.yaml`` from the facility facts.
+
+Run once per instrument when its plugin is created (or the facts change):
+
+    python packages/livedata-ess/scripts/tables_from_facts.py \\
+        ../shared/facts/instruments/dream.yaml \\
+        instruments/livedata-instrument-dream/src/ess/livedata/instruments/dream/streams.yaml \\
+        --title "DREAM (powder diffractometer)" --peak-rate 7.5e7
+
+The facts are data: only routes, detector-number ranges, layouts, f144 log
+streams in the production lookup table and geometry files are taken.
+Corrections of known errors in the facts are listed in :data:`CORRECTIONS`
+and written into the output as comments.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+CORRECTIONS: dict[tuple[str, str], dict[str, Any]] = {
+    ("dream", "endcap_backward_detector"): {
+        "first": 71681,
+        "count": 157696,
+        "why": "facts give first 71618, count 157759: 63 ids overlap endcap_forward "
+        "(1..71680) and the count exceeds the layout product 157696; 71681 "
+        "(digits of 71618 swapped) starts right after endcap_forward and ends "
+        "at the stated last id 229376 with exactly the layout's size",
+    },
+}
+"""(instrument, bank) -> corrected detector-number range and the reason."""
+
+
+def route(topic: str, sources: list[str]) -> dict[str, Any]:
+    return {"topic": topic, "sources": list(sources)}
+
+
+def bank(instrument: str, raw: dict[str, Any]) -> tuple[dict[str, Any], str | None]:
+    numbers = raw["detector_number"]
+    first, count = int(numbers["first"]), int(numbers["count"])
+    note = None
+    fix = CORRECTIONS.get((instrument, raw["name"]))
+    if fix is not None:
+        first, count, note = fix["first"], fix["count"], f"{raw['name']}: {fix['why']}"
+    return {
+        "name": raw["name"],
+        "title": raw.get("title", raw["name"]),
+        "prod": route(raw["prod"]["topic"], raw["prod"]["source_names"]),
+        "dev": route(raw["dev"]["topic"], [raw["dev"]["source_name"]]),
+        "detector_number": {
+            "first": first,
+            "count": count,
+            "from_geometry_file": numbers["kind"] in ("fake_only", "stated_and_fake"),
+        },
+        "layout": dict(raw["layout"]),
+    }, note
+
+
+def monitor(raw: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "name": raw["name"],
+        "title": raw.get("title", raw["name"]),
+        "prod": route(raw["prod"]["topic"], [raw["prod"]["source_name"]]),
+        "dev": route(raw["dev"]["topic"], [raw["dev"]["source_name"]]),
+    }
+
+
+def geometry(raw: dict[str, Any], name: str) -> dict[str, Any]:
+    lookup = raw["lookups"][name]
+    return {
+        "registry_url": raw["fetch"]["base_url"],
+        "files": [
+            {"name": f["file"], "valid_from": f["valid_from"], "md5": f["md5"]}
+            for f in lookup["files"]
+        ],
+    }
+
+
+def tables(facts: dict[str, Any], title: str, peak_rate: float) -> tuple[dict, list]:
+    name = facts["name"]
+    banks, notes = [], []
+    for raw in facts["detectors"]:
+        table, note = bank(name, raw)
+        banks.append(table)
+        if note:
+            notes.append(note)
+    logs = [
+        {
+            "name": g["name"],
+            "topic": g["topic"],
+            "source": g["source"],
+            "unit": g["units"],
+        }
+        for g in facts["logs"]["f144"]
+        if g["in_prod_lut"]
+    ]
+    return {
+        "name": name,
+        "title": title,
+        "peak_event_rate": peak_rate,
+        "dev_log_topic": facts["kafka"]["generic_topic_names"]["log"],
+        "detectors": banks,
+        "monitors": [monitor(m) for m in facts["monitors"]],
+        "logs": logs,
+        "geometry": geometry(facts["geometry"], name),
+    }, notes
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("facts", type=Path)
+    parser.add_argument("output", type=Path)
+    parser.add_argument("--title", required=True)
+    parser.add_argument("--peak-rate", type=float, required=True)
+    args = parser.parse_args()
+    facts = yaml.safe_load(args.facts.read_text())
+    data, notes = tables(facts, args.title, args.peak_rate)
+    header = [
+        f"# Stream tables of {facts['name']}, generated once from the facility facts",
+        f"# ({args.facts.name}, upstream commit {facts['upstream']['commit']}) by",
+        "# packages/livedata-ess/scripts/tables_from_facts.py. Edit with care.",
+        "# f144 logs: those in the production lookup table; f144_dropped are left",
+        "# out (their topics are not readable in production).",
+        *(f"# Corrected: {note}" for note in notes),
+    ]
+    body = yaml.safe_dump(
+        data, sort_keys=False, width=100, allow_unicode=True, default_flow_style=None
+    )
+    args.output.write_text("\n".join(header) + "\n" + body)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,103 @@
+"""ESS detector banks read from the geometry file, and their stand-ins.
+
+A bank's pixels are read from the instrument's NeXus geometry file and
+flattened to one dim, ``detector_number``, in the file's order; logical views
+fold that dim into the bank's layout (the order upstream's bank sizes are
+given in). Where the real detector numbers exist only in the file, tests and
+demos use a *stand-in* file with the bank's stated fake range
+(:mod:`.stand_in`); :class:`StandIn` says where its pixels go.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import scipp as sc
+
+from ess.livedata.core.nexus_geometry import NexusDetector
+
+from .tables import BankTable
+
+FLAT_DIM = "detector_number"
+
+
+@dataclass(frozen=True)
+class StandIn:
+    """Where a bank's pixels sit in a stand-in geometry file (lengths in m).
+
+    ``across`` and ``along`` are layout dims (several dims count as one,
+    slowest first): ``across`` runs around a ``cylinder`` (its axis is y, the
+    angle ``phi_deg`` from +z towards +x) or along x of a ``panel``; ``along``
+    runs along y. The remaining dims step ``depth`` metres away from the
+    sample per index, a cylinder outwards, a panel along +z.
+    """
+
+    surface: Literal["cylinder", "panel"]
+    across: tuple[str, ...]
+    along: tuple[str, ...]
+    centre: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    """Panel centre, or the cylinder's centre on its axis."""
+    size: tuple[float, float] = (1.0, 1.0)
+    """Panel (width, height); cylinder (radius, height)."""
+    phi_deg: tuple[float, float] = (0.0, 360.0)
+    depth: float = 0.005
+
+
+@dataclass(frozen=True)
+class EssNexusDetector(NexusDetector):
+    """``make_geometry`` reading NXdetector ``group``, flattened to
+    :data:`FLAT_DIM`; ``table`` and ``stand_in`` describe the stand-in file."""
+
+    table: BankTable | None = None
+    stand_in: StandIn | None = None
+
+    def __call__(self) -> sc.DataArray:
+        geometry = super().__call__()
+        return (
+            geometry.flatten(to=FLAT_DIM)
+            if geometry.ndim != 1
+            else (geometry.rename_dims({geometry.dim: FLAT_DIM}))
+        )
+
+
+def _flat_index(
+    layout: dict[str, int], dims: tuple[str, ...]
+) -> tuple[np.ndarray, int]:
+    """Per pixel (in layout order), the index over ``dims`` merged, and its size."""
+    index = np.indices(tuple(layout.values())).reshape(len(layout), -1)
+    names = list(layout)
+    merged = np.zeros(index.shape[1], dtype=np.int64)
+    size = 1
+    for dim in dims:
+        merged = merged * layout[dim] + index[names.index(dim)]
+        size *= layout[dim]
+    return merged, size
+
+
+def stand_in_positions(table: BankTable, stand_in: StandIn) -> np.ndarray:
+    """Pixel positions (m), shape ``(count, 3)``, in the bank's layout order."""
+    if math.prod(table.layout.values()) != table.count:
+        raise ValueError(
+            f"bank {table.name}: layout {table.layout} does not hold its "
+            f"{table.count} detector numbers"
+        )
+    across, n_across = _flat_index(table.layout, stand_in.across)
+    along, n_along = _flat_index(table.layout, stand_in.along)
+    rest = tuple(d for d in table.layout if d not in stand_in.across + stand_in.along)
+    layer, _ = _flat_index(table.layout, rest)
+    u = (across + 0.5) / n_across
+    v = (along + 0.5) / n_along - 0.5
+    depth = layer * stand_in.depth
+    cx, cy, cz = stand_in.centre
+    first, second = stand_in.size
+    if stand_in.surface == "cylinder":
+        low, high = np.radians(stand_in.phi_deg)
+        phi = low + u * (high - low)
+        radius = first + depth
+        x, y, z = cx + radius * np.sin(phi), cy + v * second, cz + radius * np.cos(phi)
+    else:
+        x, y, z = cx + (u - 0.5) * first, cy + v * second, cz + depth
+    return np.stack([x, y, z], axis=-1)

@@ -1,0 +1,75 @@
+"""Stand-in geometry files: an ESS instrument's banks with their fake ranges.
+
+Real ESS geometry files are downloaded from the facility's registry; tests
+and offline demos cannot. A stand-in file has every bank that reads its
+pixels from the geometry file (:class:`~.geometry.EssNexusDetector`), with
+the stated fake detector numbers laid out as its :class:`~.geometry.StandIn`
+says, plus the source and sample. Services and fakes use it when
+``LIVEDATA_GEOMETRY_FILE`` names it::
+
+    python -m ess.livedata.ess.stand_in --instrument dream /tmp/dream.nxs
+    LIVEDATA_GEOMETRY_FILE=/tmp/dream.nxs livedata demo --instrument dream
+
+Writing needs h5py (the ``stand-in`` extra).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from ess.livedata.config import ConfigError
+from ess.livedata.core.cli import base_parser, instrument_from_args, run_cli
+from ess.livedata.core.instrument import Instrument
+
+from .geometry import EssNexusDetector, stand_in_positions
+
+
+def write_stand_in_geometry(instrument: Instrument, path: Path) -> Path:
+    """Write the stand-in file of ``instrument`` to ``path``; returns ``path``."""
+    from ess.livedata.testing.nexus_files import Component, PixelBank, write_nexus_file
+
+    banks = []
+    for bank in instrument.detectors:
+        spec = bank.make_geometry
+        if not isinstance(spec, EssNexusDetector):
+            continue
+        if spec.table is None or spec.stand_in is None:
+            raise ConfigError(f"bank {bank.name} has no stand-in description")
+        # Shaped like the layout, as (multi-dim) NeXus files are; the bank
+        # flattens it back to the layout's order.
+        shape = tuple(spec.table.layout.values())
+        numbers = np.arange(spec.table.first, spec.table.last + 1, dtype=np.int32)
+        positions = stand_in_positions(spec.table, spec.stand_in)
+        banks.append(
+            PixelBank(spec.group, numbers.reshape(shape), positions.reshape(*shape, 3))
+        )
+    if not banks:
+        raise ConfigError(f"{instrument.name}: no bank reads a geometry file")
+    write_nexus_file(
+        path,
+        banks,
+        monitors=[Component(m.name, m.position) for m in instrument.monitors],
+        source=Component("source", instrument.source_position),
+        sample=Component("sample", instrument.sample_position),
+    )
+    return path
+
+
+def main() -> None:
+    parser = base_parser(
+        "python -m ess.livedata.ess.stand_in",
+        "Write a stand-in geometry file with the instrument's fake detector ranges.",
+    )
+    parser.add_argument("output", type=Path, help="the NeXus file to write")
+    args = parser.parse_args()
+    run_cli(
+        lambda: print(
+            write_stand_in_geometry(instrument_from_args(args).instrument, args.output)
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
