@@ -15,6 +15,7 @@ from confluent_kafka import Producer
 from ess.livedata.core.message import StreamKind
 from ess.livedata.core.plugins import LoadedInstrument, load_instrument
 from ess.livedata.core.streams import LIVEDATA_TOPIC_SUFFIX, Topology
+from ess.livedata.fake.detectors import bank_events_per_pulse
 from ess.livedata.kafka.clients import ensure_topics
 from ess.livedata.kafka.local_broker import LocalKafkaBroker, MissingToolError
 from ess.livedata.kafka.settings import KafkaSettings
@@ -166,9 +167,22 @@ def run_fakes_through_services(
         ]
         for fake in fakes:
             assert fake.wait(timeout=120) == 0, fake.log_tail()
+        names = [bank.name for bank in loaded.instrument.detectors]
+        per_pulse = dict(
+            zip(
+                names,
+                bank_events_per_pulse(
+                    names, loaded.fake_data_shapes(), events_per_pulse
+                ),
+                strict=True,
+            )
+        )
         for (service, _), items in expected.items():
             sources = [item.name for item in items]
-            ledger = _full_ledger(reader, service, sources, pulses * events_per_pulse)
+            received = [pulses * per_pulse.get(s, events_per_pulse) for s in sources]
+            ledger = _full_ledger(
+                reader, service, dict(zip(sources, received, strict=True))
+            )
             for source in sources:
                 assert ledger[source]["balanced"], (service, source, ledger[source])
                 assert ledger[source]["counted"] > 0, (service, source, ledger[source])
@@ -190,15 +204,15 @@ def _program(instrument: str, module: str, bootstrap: str, log_dir, *args) -> Pr
 
 
 def _full_ledger(
-    reader: LivedataReader, service: str, sources: list[str], received: int
+    reader: LivedataReader, service: str, received: dict[str, int]
 ) -> dict:
-    """The service's ledger once every source has received ``received`` events."""
+    """The service's ledger once every source has received its events."""
 
     def complete() -> dict | None:
         status = reader.latest_status(service)
         ledger = status.details.get("ledger", {}) if status else {}
-        counts = [ledger.get(s, {}).get("received") for s in sources]
-        return ledger if counts == [received] * len(sources) else None
+        counts = {s: ledger.get(s, {}).get("received") for s in received}
+        return ledger if counts == received else None
 
     return reader.wait_for(complete, timeout=60, what=f"{service} ledgers")
 

@@ -14,7 +14,7 @@ from ess.livedata.core.message import StreamId, StreamKind
 from ess.livedata.core.plugins import load_instrument
 from ess.livedata.core.streams import Topology
 from ess.livedata.ess.stand_in import write_stand_in_geometry
-from ess.livedata.fake.detectors import PixelSampler
+from ess.livedata.fake.detectors import PixelSampler, bank_events_per_pulse
 from ess.livedata.instruments.dream.plugin import TABLES
 from ess.livedata.processing.detectors import make_view_images
 
@@ -186,3 +186,12 @@ def test_fakes_draw_inside_every_bank(dream):
         _, first, last = BANKS[bank.name]
         assert first <= drawn.min()
         assert drawn.max() <= last
+
+
+def test_fake_banks_share_the_events_like_their_pixels(dream):
+    names = [bank.name for bank in dream.instrument.detectors]
+    counts = bank_events_per_pulse(names, dream.fake_data_shapes(), 10_000)
+    shares = dict(zip(names, counts, strict=True))
+    assert abs(sum(counts) - 50_000) <= len(names)  # rounding per bank
+    assert shares["mantle_detector"] == round(50_000 * 491_520 / 1_523_584)
+    assert shares["endcap_forward_detector"] < shares["endcap_backward_detector"]

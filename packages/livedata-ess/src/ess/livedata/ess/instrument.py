@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from ess.livedata.core.fake_shapes import FakeDataShapes
 from ess.livedata.core.instrument import (
@@ -84,6 +84,14 @@ class EssInstrument:
             ),
             views=plan.views,
         )
+
+    def fake_data_shapes(self) -> FakeDataShapes:
+        """The plugin's shapes, with each bank's share of the fake events in
+        proportion to its pixels unless the plugin gives shares."""
+        if self.fake_shapes.detector_share:
+            return self.fake_shapes
+        shares = {bank.name: float(bank.count) for bank in self.tables.banks}
+        return replace(self.fake_shapes, detector_share=shares)
 
     def stream_mapping(self, topology: Topology) -> StreamMapping:
         return ess_stream_mapping(self.tables, topology)

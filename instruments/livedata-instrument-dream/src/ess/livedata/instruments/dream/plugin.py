@@ -163,4 +163,4 @@ def livedata_stream_mapping(
 
 @hookimpl
 def livedata_fake_data_shapes(instrument: Instrument) -> FakeDataShapes:
-    return DREAM.fake_shapes
+    return DREAM.fake_data_shapes()
