@@ -217,24 +217,6 @@ def _full_ledger(
     return reader.wait_for(complete, timeout=60, what=f"{service} ledgers")
 
 
-@contextmanager
-def on_stand_in_geometry(name: str, directory: Path) -> Iterator[LoadedInstrument]:
-    """The instrument ``name``; if it reads geometry files, it and the services
-    and fakes started meanwhile use a stand-in file with its fake detector
-    ranges (``LIVEDATA_GEOMETRY_FILE``)."""
-    instrument = load_instrument(name).instrument
-    if instrument.geometry_files is None:
-        yield load_instrument(name)
-        return
-    from ess.livedata.core.geometry_files import OVERRIDE_VARIABLE
-    from ess.livedata.ess.stand_in import write_stand_in_geometry
-
-    path = write_stand_in_geometry(instrument, directory / f"{name}.nxs")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv(OVERRIDE_VARIABLE, str(path))
-        yield load_instrument(name)
-
-
 def response_to(reader: LivedataReader, command_id: str) -> dict:
     return reader.wait_for(
         lambda: next(

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from conftest import on_stand_in_geometry, run_fakes_through_services
+from conftest import run_fakes_through_services
 
 from ess.livedata.core.plugins import (
     LoadedInstrument,
@@ -21,6 +21,7 @@ from ess.livedata.core.plugins import (
 )
 from ess.livedata.core.streams import Topology
 from ess.livedata.ess.instrument import is_ess_instrument
+from ess.livedata.ess.stand_in import on_stand_in_geometry
 
 ESS_INSTRUMENTS = [
     name

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 
 import numpy as np
 import pytest
-from conftest import on_stand_in_geometry, run_fakes_through_services
+from conftest import run_fakes_through_services
 
 from ess.livedata.core.conformance import conformance_problems, factory_problems
 from ess.livedata.core.message import StreamId, StreamKind
@@ -25,6 +25,7 @@ from ess.livedata.core.plugins import (
     installed_instruments,
 )
 from ess.livedata.core.streams import Topology
+from ess.livedata.ess.stand_in import on_stand_in_geometry
 from ess.livedata.fake.detectors import PixelSampler
 from ess.livedata.processing.detectors import make_view_images
 

@@ -9,11 +9,11 @@ import pytest
 import scipp as sc
 
 from ess.livedata.core.conformance import conformance_problems
-from ess.livedata.core.geometry_files import OVERRIDE_VARIABLE, choose_geometry_file
+from ess.livedata.core.geometry_files import choose_geometry_file
 from ess.livedata.core.message import StreamId, StreamKind
 from ess.livedata.core.plugins import load_instrument
 from ess.livedata.core.streams import Topology
-from ess.livedata.ess.stand_in import write_stand_in_geometry
+from ess.livedata.ess.stand_in import on_stand_in_geometry
 from ess.livedata.fake.detectors import PixelSampler, bank_events_per_pulse
 from ess.livedata.instruments.dream.plugin import TABLES
 from ess.livedata.processing.detectors import make_view_images
@@ -31,11 +31,8 @@ BANKS = {
 @pytest.fixture(scope="module")
 def dream(tmp_path_factory):
     """DREAM on a stand-in geometry file with the fake detector ranges."""
-    path = tmp_path_factory.mktemp("geometry") / "dream.nxs"
-    write_stand_in_geometry(load_instrument("dream").instrument, path)
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv(OVERRIDE_VARIABLE, str(path))
-        yield load_instrument("dream")
+    with on_stand_in_geometry("dream", tmp_path_factory.mktemp("geometry")) as it:
+        yield it
 
 
 @pytest.mark.parametrize("bank", sorted(BANKS))

@@ -7,7 +7,7 @@ import pytest
 
 from ess.livedata.core.message import StreamId, StreamKind
 from ess.livedata.core.streams import Topology
-from ess.livedata.ess.geometry import StandIn, stand_in_positions
+from ess.livedata.ess.geometry import StandIn
 from ess.livedata.ess.instrument import layout_view
 from ess.livedata.ess.mapping import ess_stream_mapping
 from ess.livedata.ess.tables import parse_tables
@@ -104,7 +104,7 @@ def test_layout_view_refuses_dims_that_are_not_adjacent():
 def test_stand_in_cylinder_puts_pixels_at_its_radius_in_layout_order():
     table = parse_tables(raw_tables()).bank("front")
     spec = StandIn("cylinder", across=("module",), along=("strip",), size=(1.5, 1.0))
-    positions = stand_in_positions(table, spec)
+    positions = spec.positions(table)
     assert positions.shape == (24, 3)
     radius = np.hypot(positions[:, 0], positions[:, 2])
     # wire (the slowest dim) is the depth: the second half lies further out.

@@ -10,9 +10,8 @@ demos use a *stand-in* file with the bank's stated fake range
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, Protocol
 
 import numpy as np
 import scipp as sc
@@ -22,6 +21,15 @@ from ess.livedata.core.nexus_geometry import NexusDetector
 from .tables import BankTable
 
 FLAT_DIM = "detector_number"
+
+
+class Placement(Protocol):
+    """Where a bank's pixels sit in a stand-in file: :class:`StandIn`, or a
+    plugin's own model of the bank."""
+
+    def positions(self, table: BankTable) -> np.ndarray:
+        """Pixel positions (m), shape ``(count, 3)``, in the layout's order."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -45,6 +53,30 @@ class StandIn:
     phi_deg: tuple[float, float] = (0.0, 360.0)
     depth: float = 0.005
 
+    def positions(self, table: BankTable) -> np.ndarray:
+        """Pixel positions (m), shape ``(count, 3)``, in the layout's order."""
+        across, n_across = _flat_index(table.layout, self.across)
+        along, n_along = _flat_index(table.layout, self.along)
+        rest = tuple(d for d in table.layout if d not in self.across + self.along)
+        layer, _ = _flat_index(table.layout, rest)
+        u = (across + 0.5) / n_across
+        v = (along + 0.5) / n_along - 0.5
+        depth = layer * self.depth
+        cx, cy, cz = self.centre
+        first, second = self.size
+        if self.surface == "cylinder":
+            low, high = np.radians(self.phi_deg)
+            phi = low + u * (high - low)
+            radius = first + depth
+            x, y, z = (
+                cx + radius * np.sin(phi),
+                cy + v * second,
+                cz + radius * np.cos(phi),
+            )
+        else:
+            x, y, z = cx + (u - 0.5) * first, cy + v * second, cz + depth
+        return np.stack([x, y, z], axis=-1)
+
 
 @dataclass(frozen=True)
 class EssNexusDetector(NexusDetector):
@@ -52,7 +84,7 @@ class EssNexusDetector(NexusDetector):
     :data:`FLAT_DIM`; ``table`` and ``stand_in`` describe the stand-in file."""
 
     table: BankTable | None = None
-    stand_in: StandIn | None = None
+    stand_in: Placement | None = None
 
     def __call__(self) -> sc.DataArray:
         geometry = super().__call__()
@@ -75,29 +107,3 @@ def _flat_index(
         merged = merged * layout[dim] + index[names.index(dim)]
         size *= layout[dim]
     return merged, size
-
-
-def stand_in_positions(table: BankTable, stand_in: StandIn) -> np.ndarray:
-    """Pixel positions (m), shape ``(count, 3)``, in the bank's layout order."""
-    if math.prod(table.layout.values()) != table.count:
-        raise ValueError(
-            f"bank {table.name}: layout {table.layout} does not hold its "
-            f"{table.count} detector numbers"
-        )
-    across, n_across = _flat_index(table.layout, stand_in.across)
-    along, n_along = _flat_index(table.layout, stand_in.along)
-    rest = tuple(d for d in table.layout if d not in stand_in.across + stand_in.along)
-    layer, _ = _flat_index(table.layout, rest)
-    u = (across + 0.5) / n_across
-    v = (along + 0.5) / n_along - 0.5
-    depth = layer * stand_in.depth
-    cx, cy, cz = stand_in.centre
-    first, second = stand_in.size
-    if stand_in.surface == "cylinder":
-        low, high = np.radians(stand_in.phi_deg)
-        phi = low + u * (high - low)
-        radius = first + depth
-        x, y, z = cx + radius * np.sin(phi), cy + v * second, cz + radius * np.cos(phi)
-    else:
-        x, y, z = cx + (u - 0.5) * first, cy + v * second, cz + depth
-    return np.stack([x, y, z], axis=-1)

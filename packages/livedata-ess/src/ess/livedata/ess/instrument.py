@@ -23,7 +23,7 @@ from ess.livedata.core.instrument import (
 )
 from ess.livedata.core.streams import StreamMapping, Topology
 
-from .geometry import FLAT_DIM, EssNexusDetector, StandIn
+from .geometry import FLAT_DIM, EssNexusDetector, Placement
 from .mapping import ess_stream_mapping
 from .tables import BankTable, EssTables
 
@@ -35,7 +35,7 @@ class BankPlan:
     """What the plugin says about one bank beyond the tables."""
 
     views: tuple[View, ...]
-    stand_in: StandIn
+    stand_in: Placement
 
 
 @dataclass(frozen=True)

@@ -15,15 +15,21 @@ Writing needs h5py (the ``stand-in`` extra).
 
 from __future__ import annotations
 
+import math
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 
 from ess.livedata.config import ConfigError
 from ess.livedata.core.cli import base_parser, instrument_from_args, run_cli
+from ess.livedata.core.geometry_files import OVERRIDE_VARIABLE
 from ess.livedata.core.instrument import Instrument
+from ess.livedata.core.plugins import LoadedInstrument, load_instrument
 
-from .geometry import EssNexusDetector, stand_in_positions
+from .geometry import EssNexusDetector
 
 
 def write_stand_in_geometry(instrument: Instrument, path: Path) -> Path:
@@ -39,9 +45,15 @@ def write_stand_in_geometry(instrument: Instrument, path: Path) -> Path:
             raise ConfigError(f"bank {bank.name} has no stand-in description")
         # Shaped like the layout, as (multi-dim) NeXus files are; the bank
         # flattens it back to the layout's order.
-        shape = tuple(spec.table.layout.values())
-        numbers = np.arange(spec.table.first, spec.table.last + 1, dtype=np.int32)
-        positions = stand_in_positions(spec.table, spec.stand_in)
+        table = spec.table
+        shape = tuple(table.layout.values())
+        if math.prod(shape) != table.count:
+            raise ConfigError(
+                f"bank {table.name}: layout {table.layout} does not hold its "
+                f"{table.count} detector numbers"
+            )
+        numbers = np.arange(table.first, table.last + 1, dtype=np.int32)
+        positions = spec.stand_in.positions(table)
         banks.append(
             PixelBank(spec.group, numbers.reshape(shape), positions.reshape(*shape, 3))
         )
@@ -55,6 +67,27 @@ def write_stand_in_geometry(instrument: Instrument, path: Path) -> Path:
         sample=Component("sample", instrument.sample_position),
     )
     return path
+
+
+@contextmanager
+def on_stand_in_geometry(name: str, directory: Path) -> Iterator[LoadedInstrument]:
+    """The instrument ``name``; if it reads geometry files, it and the
+    processes started meanwhile use a stand-in file written to ``directory``
+    (``LIVEDATA_GEOMETRY_FILE``). For tests."""
+    instrument = load_instrument(name).instrument
+    if instrument.geometry_files is None:
+        yield load_instrument(name)
+        return
+    path = write_stand_in_geometry(instrument, directory / f"{name}.nxs")
+    previous = os.environ.get(OVERRIDE_VARIABLE)
+    os.environ[OVERRIDE_VARIABLE] = str(path)
+    try:
+        yield load_instrument(name)
+    finally:
+        if previous is None:
+            del os.environ[OVERRIDE_VARIABLE]
+        else:
+            os.environ[OVERRIDE_VARIABLE] = previous
 
 
 def main() -> None:
