@@ -33,30 +33,56 @@ CORRECTIONS: dict[tuple[str, str], dict[str, Any]] = {
 }
 """(instrument, bank) -> corrected detector-number range and the reason."""
 
+GROUP_DIMS = {("bifrost", "unified_detector"): ["arc", "channel"]}
+"""Banks spread over several NXdetector groups: the layout dims the groups
+enumerate (the facts' name pattern runs arc 1..5, channel 1..9, arc slowest)."""
+
+GEOMETRY_PINS = {
+    "bifrost": (
+        "geometry-bifrost-2025-01-01.nxs",
+        "upstream pins detector geometry to this file: the 2026-06-08 file's "
+        "detector_tank_angle depends_on chain is broken (issue #962)",
+    ),
+}
+"""Instruments whose detector geometry must come from one file only."""
+
 
 def route(topic: str, sources: list[str]) -> dict[str, Any]:
     return {"topic": topic, "sources": list(sources)}
 
 
-def bank(instrument: str, raw: dict[str, Any]) -> tuple[dict[str, Any], str | None]:
+def bank(
+    instrument: str, raw: dict[str, Any], dev: list[dict[str, Any]]
+) -> tuple[dict[str, Any], str | None]:
     numbers = raw["detector_number"]
     first, count = int(numbers["first"]), int(numbers["count"])
     note = None
     fix = CORRECTIONS.get((instrument, raw["name"]))
     if fix is not None:
         first, count, note = fix["first"], fix["count"], f"{raw['name']}: {fix['why']}"
-    return {
+    prod_sources = raw["prod"].get("source_names") or raw["prod_source_names"]
+    if "dev" in raw:
+        dev_route = route(raw["dev"]["topic"], [raw["dev"]["source_name"]])
+    else:  # one logical bank fed by every dev source (BIFROST)
+        dev_route = route(dev[0]["topic"], [d["source_name"] for d in dev])
+    table = {
         "name": raw["name"],
-        "title": raw.get("title", raw["name"]),
-        "prod": route(raw["prod"]["topic"], raw["prod"]["source_names"]),
-        "dev": route(raw["dev"]["topic"], [raw["dev"]["source_name"]]),
+        "title": raw.get("title", raw["name"].replace("_", " ").capitalize()),
+        "prod": route(raw["prod"]["topic"], prod_sources),
+        "dev": dev_route,
         "detector_number": {
             "first": first,
             "count": count,
             "from_geometry_file": numbers["kind"] in ("fake_only", "stated_and_fake"),
         },
         "layout": dict(raw["layout"]),
-    }, note
+    }
+    if "geometry_bank_names" in raw:
+        table["geometry_groups"] = {
+            "dims": GROUP_DIMS[(instrument, raw["name"])],
+            "names": raw["geometry_bank_names"]["names"],
+        }
+    return table, note
 
 
 def monitor(raw: dict[str, Any]) -> dict[str, Any]:
@@ -68,22 +94,27 @@ def monitor(raw: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def geometry(raw: dict[str, Any], name: str) -> dict[str, Any]:
-    lookup = raw["lookups"][name]
+def geometry(raw: dict[str, Any], name: str) -> tuple[dict[str, Any], str | None]:
+    files = raw["lookups"][name]["files"]
+    note = None
+    if name in GEOMETRY_PINS:
+        pinned, why = GEOMETRY_PINS[name]
+        files = [f for f in files if f["file"] == pinned]
+        note = f"geometry pinned to {pinned}: {why}"
     return {
         "registry_url": raw["fetch"]["base_url"],
         "files": [
             {"name": f["file"], "valid_from": f["valid_from"], "md5": f["md5"]}
-            for f in lookup["files"]
+            for f in files
         ],
-    }
+    }, note
 
 
 def tables(facts: dict[str, Any], title: str, peak_rate: float) -> tuple[dict, list]:
     name = facts["name"]
     banks, notes = [], []
     for raw in facts["detectors"]:
-        table, note = bank(name, raw)
+        table, note = bank(name, raw, facts["dev"]["detectors"])
         banks.append(table)
         if note:
             notes.append(note)
@@ -97,6 +128,9 @@ def tables(facts: dict[str, Any], title: str, peak_rate: float) -> tuple[dict, l
         for g in facts["logs"]["f144"]
         if g["in_prod_lut"]
     ]
+    geometry_table, pin = geometry(facts["geometry"], name)
+    if pin:
+        notes.append(pin)
     return {
         "name": name,
         "title": title,
@@ -105,7 +139,7 @@ def tables(facts: dict[str, Any], title: str, peak_rate: float) -> tuple[dict, l
         "detectors": banks,
         "monitors": [monitor(m) for m in facts["monitors"]],
         "logs": logs,
-        "geometry": geometry(facts["geometry"], name),
+        "geometry": geometry_table,
     }, notes
 
 

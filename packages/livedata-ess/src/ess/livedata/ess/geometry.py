@@ -80,19 +80,43 @@ class StandIn:
 
 @dataclass(frozen=True)
 class EssNexusDetector(NexusDetector):
-    """``make_geometry`` reading NXdetector ``group``, flattened to
-    :data:`FLAT_DIM`; ``table`` and ``stand_in`` describe the stand-in file."""
+    """``make_geometry`` reading the bank's NXdetector group(s), flattened to
+    :data:`FLAT_DIM`; ``table`` and ``stand_in`` describe the stand-in file.
+
+    A bank spread over several groups (``table.groups``) is their pixels
+    ordered by detector number, i.e. in its layout's order.
+    """
 
     table: BankTable | None = None
     stand_in: Placement | None = None
 
     def __call__(self) -> sc.DataArray:
-        geometry = super().__call__()
-        return (
-            geometry.flatten(to=FLAT_DIM)
-            if geometry.ndim != 1
-            else (geometry.rename_dims({geometry.dim: FLAT_DIM}))
+        groups = self.table.nexus_groups if self.table else (self.group,)
+        if groups == (self.group,):
+            return _flat(super().__call__())
+        parts = [_flat(NexusDetector(self.files, g)()) for g in groups]
+        numbers = np.concatenate([p.coords["detector_number"].values for p in parts])
+        order = np.argsort(numbers, kind="stable")
+        positions = np.concatenate([p.coords["position"].values for p in parts])
+        return sc.DataArray(
+            sc.zeros(
+                dims=[FLAT_DIM], shape=[numbers.size], unit="counts", dtype="int64"
+            ),
+            coords={
+                "detector_number": sc.array(
+                    dims=[FLAT_DIM], values=numbers[order], unit=None
+                ),
+                "position": sc.vectors(
+                    dims=[FLAT_DIM], values=positions[order], unit="m"
+                ),
+            },
         )
+
+
+def _flat(geometry: sc.DataArray) -> sc.DataArray:
+    if geometry.ndim == 1:
+        return geometry.rename_dims({geometry.dim: FLAT_DIM})
+    return geometry.flatten(to=FLAT_DIM)
 
 
 def _flat_index(

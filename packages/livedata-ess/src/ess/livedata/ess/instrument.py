@@ -80,7 +80,10 @@ class EssInstrument:
             name=table.name,
             source_name=table.prod.sources[0],
             make_geometry=EssNexusDetector(
-                self.tables.geometry, table.name, table=table, stand_in=plan.stand_in
+                self.tables.geometry,
+                table.nexus_groups[0],
+                table=table,
+                stand_in=plan.stand_in,
             ),
             views=plan.views,
         )

@@ -30,11 +30,12 @@ from ess.livedata.core.instrument import Instrument
 from ess.livedata.core.plugins import LoadedInstrument, load_instrument
 
 from .geometry import EssNexusDetector
+from .tables import BankTable
 
 
 def write_stand_in_geometry(instrument: Instrument, path: Path) -> Path:
     """Write the stand-in file of ``instrument`` to ``path``; returns ``path``."""
-    from ess.livedata.testing.nexus_files import Component, PixelBank, write_nexus_file
+    from ess.livedata.testing.nexus_files import Component, write_nexus_file
 
     banks = []
     for bank in instrument.detectors:
@@ -54,9 +55,7 @@ def write_stand_in_geometry(instrument: Instrument, path: Path) -> Path:
             )
         numbers = np.arange(table.first, table.last + 1, dtype=np.int32)
         positions = spec.stand_in.positions(table)
-        banks.append(
-            PixelBank(spec.group, numbers.reshape(shape), positions.reshape(*shape, 3))
-        )
+        banks += _groups(table, numbers.reshape(shape), positions.reshape(*shape, 3))
     if not banks:
         raise ConfigError(f"{instrument.name}: no bank reads a geometry file")
     write_nexus_file(
@@ -88,6 +87,26 @@ def on_stand_in_geometry(name: str, directory: Path) -> Iterator[LoadedInstrumen
             del os.environ[OVERRIDE_VARIABLE]
         else:
             os.environ[OVERRIDE_VARIABLE] = previous
+
+
+def _groups(table: BankTable, numbers: np.ndarray, positions: np.ndarray) -> list:
+    """The bank's NXdetector groups: one shaped like the layout, or one per
+    index of ``table.group_dims`` holding the other dims."""
+    from ess.livedata.testing.nexus_files import PixelBank
+
+    if not table.group_dims:
+        return [PixelBank(table.nexus_groups[0], numbers, positions)]
+    names = list(table.layout)
+    front = [names.index(d) for d in table.group_dims]
+    numbers = np.moveaxis(numbers, front, range(len(front)))
+    positions = np.moveaxis(positions, front, range(len(front)))
+    count = len(table.nexus_groups)
+    numbers = numbers.reshape(count, *numbers.shape[len(front) :])
+    positions = positions.reshape(count, *positions.shape[len(front) :])
+    return [
+        PixelBank(name, n, p)
+        for name, n, p in zip(table.nexus_groups, numbers, positions, strict=True)
+    ]
 
 
 def main() -> None:

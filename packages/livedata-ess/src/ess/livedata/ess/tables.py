@@ -43,6 +43,16 @@ class BankTable:
     numbers_from_file: bool
     """True if live detector numbers come from the geometry file and the
     range is only what fakes and stand-in geometry use."""
+    groups: tuple[str, ...] = ()
+    """NXdetector groups holding the bank in the geometry file; empty: one
+    group named like the bank."""
+    group_dims: tuple[str, ...] = ()
+    """Layout dims the groups enumerate (slowest first), each group holding
+    the other dims: BIFROST's 45 triplets are arc x channel."""
+
+    @property
+    def nexus_groups(self) -> tuple[str, ...]:
+        return self.groups or (self.name,)
 
     @property
     def last(self) -> int:
@@ -129,6 +139,8 @@ def _bank(raw: dict[str, Any]) -> BankTable:
         count=int(numbers["count"]),
         layout={str(k): int(v) for k, v in raw["layout"].items()},
         numbers_from_file=bool(numbers["from_geometry_file"]),
+        groups=tuple(raw.get("geometry_groups", {}).get("names", ())),
+        group_dims=tuple(raw.get("geometry_groups", {}).get("dims", ())),
     )
 
 
