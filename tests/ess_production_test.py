@@ -38,8 +38,8 @@ def loaded(request, tmp_path_factory) -> Iterator[LoadedInstrument]:
         yield it
 
 
-def test_dream_is_an_installed_ess_instrument():
-    assert "dream" in ESS_INSTRUMENTS
+def test_the_ess_instruments_are_installed():
+    assert {"bifrost", "dream", "loki"} <= set(ESS_INSTRUMENTS)
 
 
 @pytest.mark.kafka

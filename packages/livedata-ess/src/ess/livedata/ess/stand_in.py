@@ -35,7 +35,12 @@ from .tables import BankTable
 
 def write_stand_in_geometry(instrument: Instrument, path: Path) -> Path:
     """Write the stand-in file of ``instrument`` to ``path``; returns ``path``."""
-    from ess.livedata.testing.nexus_files import Component, write_nexus_file
+    try:
+        from ess.livedata.testing.nexus_files import Component, write_nexus_file
+    except ImportError:
+        raise ConfigError(
+            "stand-in geometry needs the stand-in extra: livedata-ess[stand-in]"
+        ) from None
 
     banks = []
     for bank in instrument.detectors:

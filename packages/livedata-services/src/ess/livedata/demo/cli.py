@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import tempfile
 import threading
 from collections.abc import Sequence
 from pathlib import Path
@@ -16,6 +17,7 @@ from ess.livedata.core.cli import (
     stop_on_signals,
 )
 
+from .geometry import ensure_geometry
 from .profiles import PROFILES, programs_for
 from .runner import Demo
 
@@ -45,6 +47,7 @@ def run_demo(args: argparse.Namespace) -> None:
         loaded = instrument_from_args(args)
         if args.log_dir:
             args.log_dir.mkdir(parents=True, exist_ok=True)
+        ensure_geometry(loaded, args.log_dir or Path(tempfile.mkdtemp()))
         demo = Demo(
             loaded.name,
             programs_for(args.profile or list(PROFILES)),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from pathlib import Path
 
 from ess.livedata.core.fake_shapes import FakeDataShapes, Ring, ToaPeak, ToaShape
 from ess.livedata.core.hookspecs import hookimpl
@@ -164,3 +165,10 @@ def livedata_stream_mapping(
 @hookimpl
 def livedata_fake_data_shapes(instrument: Instrument) -> FakeDataShapes:
     return DREAM.fake_data_shapes()
+
+
+@hookimpl
+def livedata_stand_in_geometry(instrument: Instrument, path: Path) -> Path:
+    from ess.livedata.ess.stand_in import write_stand_in_geometry
+
+    return write_stand_in_geometry(instrument, path)

@@ -10,6 +10,7 @@ workflow.
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 from ess.livedata.core.fake_shapes import FakeDataShapes
 from ess.livedata.core.hookspecs import hookimpl
@@ -115,6 +116,13 @@ def livedata_stream_mapping(
 @hookimpl
 def livedata_fake_data_shapes(instrument: Instrument) -> FakeDataShapes:
     return LOKI.fake_data_shapes()
+
+
+@hookimpl
+def livedata_stand_in_geometry(instrument: Instrument, path: Path) -> Path:
+    from ess.livedata.ess.stand_in import write_stand_in_geometry
+
+    return write_stand_in_geometry(instrument, path)
 
 
 @hookimpl
