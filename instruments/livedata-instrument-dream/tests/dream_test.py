@@ -192,3 +192,10 @@ def test_fake_banks_share_the_events_like_their_pixels(dream):
     assert abs(sum(counts) - 50_000) <= len(names)  # rounding per bank
     assert shares["mantle_detector"] == round(50_000 * 491_520 / 1_523_584)
     assert shares["endcap_forward_detector"] < shares["endcap_backward_detector"]
+
+
+def test_rate_at_the_peak_over_the_banks_gives_dreams_peak_rate(dream):
+    names = [bank.name for bank in dream.instrument.detectors]
+    per_source = round(TABLES.peak_event_rate / len(names) / 14)  # --rate 1.5e7
+    counts = bank_events_per_pulse(names, dream.fake_data_shapes(), per_source)
+    assert sum(counts) * 14 == pytest.approx(7.5e7, rel=1e-4)
