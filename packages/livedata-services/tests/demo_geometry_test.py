@@ -35,7 +35,8 @@ class StandIn:
 def offline(tmp_path, monkeypatch):
     monkeypatch.setenv(DATA_DIR_VARIABLE, str(tmp_path))
     monkeypatch.setenv(CACHE_DIR_VARIABLE, str(tmp_path / "cache"))
-    monkeypatch.delenv(OVERRIDE_VARIABLE, raising=False)
+    # Set (empty means unset), so that what the demo sets is undone after.
+    monkeypatch.setenv(OVERRIDE_VARIABLE, "")
 
 
 def loaded(*plugins) -> LoadedInstrument:
