@@ -20,6 +20,7 @@ ROOT = Path(__file__).parents[1]
 DISTRIBUTIONS = (
     ROOT / "packages" / "livedata-core",
     ROOT / "packages" / "livedata-kafka",
+    ROOT / "packages" / "livedata-ess",
     ROOT / "instruments" / "livedata-instrument-dummy",
     ROOT / "instruments" / "livedata-instrument-loki",
 )

@@ -26,6 +26,7 @@ from ess.livedata.kafka.settings import (
     upstream_settings,
 )
 
+from .geometry import ensure_geometry
 from .profiles import PROFILES, programs_for
 from .runner import Demo
 
@@ -72,6 +73,7 @@ def run_demo(args: argparse.Namespace) -> None:
             programs_for(args.profile or list(PROFILES)),
             bootstrap_servers=os.environ.get("KAFKA_BOOTSTRAP_SERVERS"),
             log_dir=args.log_dir,
+            prepare=lambda workdir: ensure_geometry(loaded, workdir),
         )
         stop = threading.Event()
         # Stop cleanly on any signal that asks to stop, also when the terminal
