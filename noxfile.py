@@ -100,16 +100,26 @@ def _pytest(session: nox.Session, *paths: str) -> None:
     )
 
 
+APT_INSTALL = ROOT / "scripts" / "apt_install.sh"
+
+
 def _install_chromium(session: nox.Session) -> None:
     """Browser tests drive Debian's headless chromium; installed if missing."""
-    script = DISTRIBUTIONS["livedata-dashboard"] / "tests" / "install_chromium.sh"
-    session.run("sh", str(script), external=True)
+    session.run(
+        "sh",
+        str(APT_INSTALL),
+        "/usr/bin/chromium",
+        "chromium",
+        "chromium-driver",
+        external=True,
+    )
 
 
 def _install_docker_compose(session: nox.Session) -> None:
     """The compose tests run Debian's docker-compose; installed if missing."""
-    script = ROOT / "tests" / "install_docker_compose.sh"
-    session.run("sh", str(script), external=True)
+    session.run(
+        "sh", str(APT_INSTALL), "docker-compose", "docker-compose", external=True
+    )
 
 
 def _make_session(name: str) -> None:

@@ -2,7 +2,7 @@
 so their structure is checked instead: services, profiles, ports, that every
 Dockerfile and distribution they name exists, and that Debian's
 docker-compose (1.29, the command services.md uses; installed for CI by
-tests/install_docker_compose.sh) accepts them as the guide runs them."""
+scripts/apt_install.sh) accepts them as the guide runs them."""
 
 from __future__ import annotations
 
