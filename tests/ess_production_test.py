@@ -39,7 +39,9 @@ def loaded(request, tmp_path_factory) -> Iterator[LoadedInstrument]:
 
 
 def test_the_ess_instruments_are_installed():
-    assert {"bifrost", "dream", "loki"} <= set(ESS_INSTRUMENTS)
+    assert {"beer", "bifrost", "dream", "estia", "loki", "magic"} <= set(
+        ESS_INSTRUMENTS
+    )
 
 
 @pytest.mark.kafka

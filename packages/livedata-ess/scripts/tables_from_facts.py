@@ -94,8 +94,15 @@ def monitor(raw: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def geometry(raw: dict[str, Any], name: str) -> tuple[dict[str, Any], str | None]:
-    files = raw["lookups"][name]["files"]
+def geometry(
+    raw: dict[str, Any], name: str
+) -> tuple[dict[str, Any] | None, str | None]:
+    """The dated files, or None if none is registered (BEER: the lookups are
+    a sentence, and the banks' numbers and placement are given in code)."""
+    lookups = raw["lookups"]
+    if not isinstance(lookups, dict) or name not in lookups:
+        return None, None
+    files = lookups[name]["files"]
     note = None
     if name in GEOMETRY_PINS:
         pinned, why = GEOMETRY_PINS[name]

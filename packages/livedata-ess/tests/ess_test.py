@@ -5,10 +5,17 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from ess.livedata.core.fake_shapes import DEFAULT_FAKE_DATA_SHAPES
+from ess.livedata.core.instrument import Instrument
 from ess.livedata.core.message import StreamId, StreamKind
 from ess.livedata.core.streams import Topology
 from ess.livedata.ess.geometry import StandIn
-from ess.livedata.ess.instrument import layout_view
+from ess.livedata.ess.instrument import (
+    BankPlan,
+    EssInstrument,
+    is_ess_instrument,
+    layout_view,
+)
 from ess.livedata.ess.mapping import ess_stream_mapping
 from ess.livedata.ess.tables import parse_tables
 
@@ -112,3 +119,37 @@ def test_stand_in_cylinder_puts_pixels_at_its_radius_in_layout_order():
     assert np.allclose(radius[12:], 1.5 + spec.depth)
     # strip is the fastest dim and runs along y.
     assert np.all(np.diff(positions[:4, 1]) > 0)
+
+
+def _placed(numbers_from_file: bool) -> Instrument:
+    raw = raw_tables()
+    for bank in raw["detectors"]:
+        bank["detector_number"] = {
+            **bank["detector_number"],
+            "from_geometry_file": numbers_from_file,
+        }
+    raw["detectors"][1]["detector_number"]["first"] = 25
+    panel = StandIn("panel", across=("module",), along=("strip",), centre=(0, 0, 2))
+    plan = BankPlan(views=(), stand_in=panel)
+    return EssInstrument(
+        tables=parse_tables(raw),
+        banks={"front": plan, "back": plan},
+        fake_shapes=DEFAULT_FAKE_DATA_SHAPES,
+    ).instrument()
+
+
+def test_without_geometry_files_banks_are_their_numbers_placed_in_code():
+    instrument = _placed(numbers_from_file=False)
+    back = instrument.detector("back")
+    assert back.detector_number.values.tolist() == list(range(25, 49))
+    assert back.detector_number.dtype == "int32"
+    positions = back.geometry.coords["position"].values
+    assert positions.shape == (24, 3)
+    assert np.allclose(positions[:, 2], 2.0 + 0.005 * (np.arange(24) // 12))
+    assert np.all(np.diff(positions[:4, 1]) > 0)  # strip runs along y
+    assert is_ess_instrument(instrument)
+
+
+def test_numbers_from_a_file_need_a_declared_file():
+    with pytest.raises(ValueError, match="none is declared"):
+        _placed(numbers_from_file=True)

@@ -113,6 +113,32 @@ class EssNexusDetector(NexusDetector):
         )
 
 
+@dataclass(frozen=True)
+class PlacedDetector:
+    """``make_geometry`` of a bank no geometry file describes: the table's
+    detector numbers, placed as ``placement`` says (BEER has no registered
+    file; its numbers are given in code and its panels' placement is known)."""
+
+    table: BankTable
+    placement: Placement
+
+    def __call__(self) -> sc.DataArray:
+        table = self.table
+        return sc.DataArray(
+            sc.zeros(
+                dims=[FLAT_DIM], shape=[table.count], unit="counts", dtype="int64"
+            ),
+            coords={
+                "detector_number": sc.arange(
+                    FLAT_DIM, table.first, table.last + 1, unit=None, dtype="int32"
+                ),
+                "position": sc.vectors(
+                    dims=[FLAT_DIM], values=self.placement.positions(table), unit="m"
+                ),
+            },
+        )
+
+
 def _flat(geometry: sc.DataArray) -> sc.DataArray:
     if geometry.ndim == 1:
         return geometry.rename_dims({geometry.dim: FLAT_DIM})

@@ -23,11 +23,12 @@ from ess.livedata.core.instrument import (
 )
 from ess.livedata.core.streams import StreamMapping, Topology
 
-from .geometry import FLAT_DIM, EssNexusDetector, Placement
+from .geometry import FLAT_DIM, EssNexusDetector, PlacedDetector, Placement
 from .mapping import ess_stream_mapping
 from .tables import BankTable, EssTables
 
 View = LogicalView | GeometricView
+MakeGeometry = EssNexusDetector | PlacedDetector
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,8 @@ class BankPlan:
 
     views: tuple[View, ...]
     stand_in: Placement
+    """Where the bank's pixels sit in the stand-in file; for an instrument
+    without geometry files, where they sit."""
 
 
 @dataclass(frozen=True)
@@ -73,20 +76,30 @@ class EssInstrument:
         )
 
     def _bank(self, table: BankTable) -> DetectorBank:
-        if self.tables.geometry is None:
-            raise ValueError(f"{self.tables.name}: banks need geometry files")
         plan = self.banks[table.name]
         return DetectorBank(
             name=table.name,
             source_name=table.prod.sources[0],
-            make_geometry=EssNexusDetector(
+            make_geometry=self._geometry(table, plan),
+            views=plan.views,
+        )
+
+    def _geometry(self, table: BankTable, plan: BankPlan) -> MakeGeometry:
+        """Read from the geometry file; without files, placed in code (only
+        banks whose real numbers are in the tables)."""
+        if self.tables.geometry is not None:
+            return EssNexusDetector(
                 self.tables.geometry,
                 table.nexus_groups[0],
                 table=table,
                 stand_in=plan.stand_in,
-            ),
-            views=plan.views,
-        )
+            )
+        if table.numbers_from_file:
+            raise ValueError(
+                f"{self.tables.name}: bank {table.name} takes its numbers from a "
+                "geometry file, but none is declared"
+            )
+        return PlacedDetector(table, plan.stand_in)
 
     def fake_data_shapes(self) -> FakeDataShapes:
         """The plugin's shapes, with each bank's share of the fake events in
@@ -137,7 +150,9 @@ def layout_view(
 
 
 def is_ess_instrument(instrument: Instrument) -> bool:
-    """Built from ESS stream tables: its banks read the geometry file."""
+    """Built from ESS stream tables: its banks read the geometry file, or
+    are placed in code where no file is registered."""
     return any(
-        isinstance(b.make_geometry, EssNexusDetector) for b in instrument.detectors
+        isinstance(b.make_geometry, EssNexusDetector | PlacedDetector)
+        for b in instrument.detectors
     )
