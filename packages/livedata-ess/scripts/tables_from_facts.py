@@ -31,7 +31,8 @@ CORRECTIONS: dict[tuple[str, str], dict[str, Any]] = {
         "at the stated last id 229376 with exactly the layout's size",
     },
 }
-"""(instrument, bank) -> corrected detector-number range and the reason."""
+"""(instrument, bank) -> corrected detector-number range (and layout, where
+the facts give none in numbers) and the reason."""
 
 GROUP_DIMS = {("bifrost", "unified_detector"): ["arc", "channel"]}
 """Banks spread over several NXdetector groups: the layout dims the groups
@@ -57,9 +58,11 @@ def bank(
     numbers = raw["detector_number"]
     first, count = int(numbers["first"]), int(numbers["count"])
     note = None
+    layout = dict(raw.get("layout", {}))
     fix = CORRECTIONS.get((instrument, raw["name"]))
     if fix is not None:
         first, count, note = fix["first"], fix["count"], f"{raw['name']}: {fix['why']}"
+        layout = fix.get("layout", layout)
     prod_sources = raw["prod"].get("source_names") or raw["prod_source_names"]
     if "dev" in raw:
         dev_route = route(raw["dev"]["topic"], [raw["dev"]["source_name"]])
@@ -75,7 +78,7 @@ def bank(
             "count": count,
             "from_geometry_file": numbers["kind"] in ("fake_only", "stated_and_fake"),
         },
-        "layout": dict(raw["layout"]),
+        "layout": layout,
     }
     if "geometry_bank_names" in raw:
         table["geometry_groups"] = {
@@ -94,7 +97,11 @@ def monitor(raw: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def geometry(raw: dict[str, Any], name: str) -> tuple[dict[str, Any], str | None]:
+def geometry(
+    raw: dict[str, Any], name: str
+) -> tuple[dict[str, Any] | None, str | None]:
+    if not isinstance(raw["lookups"], dict):  # none registered: numbers in code
+        return None, None
     files = raw["lookups"][name]["files"]
     note = None
     if name in GEOMETRY_PINS:
@@ -114,6 +121,12 @@ def tables(facts: dict[str, Any], title: str, peak_rate: float) -> tuple[dict, l
     name = facts["name"]
     banks, notes = [], []
     for raw in facts["detectors"]:
+        if not isinstance(raw["detector_number"], dict):
+            notes.append(
+                f"{raw['name']} left out: an area detector ({raw['schema']}) has "
+                "no detector numbers, and livedata has no area-detector banks"
+            )
+            continue
         table, note = bank(name, raw, facts["dev"]["detectors"])
         banks.append(table)
         if note:

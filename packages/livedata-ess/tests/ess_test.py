@@ -7,7 +7,7 @@ import pytest
 
 from ess.livedata.core.message import StreamId, StreamKind
 from ess.livedata.core.streams import Topology
-from ess.livedata.ess.geometry import StandIn
+from ess.livedata.ess.geometry import PlacedDetector, StandIn
 from ess.livedata.ess.instrument import layout_view
 from ess.livedata.ess.mapping import ess_stream_mapping
 from ess.livedata.ess.tables import parse_tables
@@ -112,3 +112,14 @@ def test_stand_in_cylinder_puts_pixels_at_its_radius_in_layout_order():
     assert np.allclose(radius[12:], 1.5 + spec.depth)
     # strip is the fastest dim and runs along y.
     assert np.all(np.diff(positions[:4, 1]) > 0)
+
+
+def test_without_geometry_files_banks_are_their_range_placed_in_code():
+    raw = raw_tables()
+    for bank in raw["detectors"]:
+        bank["detector_number"] = {"first": 5, "count": 24, "from_geometry_file": False}
+    table = parse_tables(raw).bank("front")
+    spec = StandIn("panel", across=("module",), along=("strip",), centre=(0, 0, 2))
+    geometry = PlacedDetector(table, spec)()
+    assert np.array_equal(geometry.coords["detector_number"].values, np.arange(5, 29))
+    assert np.allclose(geometry.coords["position"].values, spec.positions(table))

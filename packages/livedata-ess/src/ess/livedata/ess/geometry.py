@@ -113,6 +113,31 @@ class EssNexusDetector(NexusDetector):
         )
 
 
+@dataclass(frozen=True)
+class PlacedDetector:
+    """``make_geometry`` of a bank whose detector numbers are set in code and
+    whose instrument has no geometry file (NMX): the table's range, placed as
+    ``placement`` says, in the layout's order."""
+
+    table: BankTable
+    placement: Placement
+
+    def __call__(self) -> sc.DataArray:
+        table = self.table
+        numbers = np.arange(table.first, table.last + 1, dtype=np.int32)
+        return sc.DataArray(
+            sc.zeros(
+                dims=[FLAT_DIM], shape=[table.count], unit="counts", dtype="int64"
+            ),
+            coords={
+                "detector_number": sc.array(dims=[FLAT_DIM], values=numbers, unit=None),
+                "position": sc.vectors(
+                    dims=[FLAT_DIM], values=self.placement.positions(table), unit="m"
+                ),
+            },
+        )
+
+
 def _flat(geometry: sc.DataArray) -> sc.DataArray:
     if geometry.ndim == 1:
         return geometry.rename_dims({geometry.dim: FLAT_DIM})

@@ -23,7 +23,7 @@ from ess.livedata.core.instrument import (
 )
 from ess.livedata.core.streams import StreamMapping, Topology
 
-from .geometry import FLAT_DIM, EssNexusDetector, Placement
+from .geometry import FLAT_DIM, EssNexusDetector, PlacedDetector, Placement
 from .mapping import ess_stream_mapping
 from .tables import BankTable, EssTables
 
@@ -73,18 +73,26 @@ class EssInstrument:
         )
 
     def _bank(self, table: BankTable) -> DetectorBank:
-        if self.tables.geometry is None:
-            raise ValueError(f"{self.tables.name}: banks need geometry files")
+        """Read from the geometry file; without one (numbers set in code),
+        placed in code as the plan's stand-in says."""
         plan = self.banks[table.name]
-        return DetectorBank(
-            name=table.name,
-            source_name=table.prod.sources[0],
-            make_geometry=EssNexusDetector(
+        if self.tables.geometry is None:
+            if table.numbers_from_file:
+                raise ValueError(
+                    f"{self.tables.name}: bank {table.name} needs a geometry file"
+                )
+            geometry = PlacedDetector(table, plan.stand_in)
+        else:
+            geometry = EssNexusDetector(
                 self.tables.geometry,
                 table.nexus_groups[0],
                 table=table,
                 stand_in=plan.stand_in,
-            ),
+            )
+        return DetectorBank(
+            name=table.name,
+            source_name=table.prod.sources[0],
+            make_geometry=geometry,
             views=plan.views,
         )
 
@@ -137,7 +145,9 @@ def layout_view(
 
 
 def is_ess_instrument(instrument: Instrument) -> bool:
-    """Built from ESS stream tables: its banks read the geometry file."""
+    """Built from ESS stream tables: its banks read the geometry file or
+    are placed in code."""
     return any(
-        isinstance(b.make_geometry, EssNexusDetector) for b in instrument.detectors
+        isinstance(b.make_geometry, EssNexusDetector | PlacedDetector)
+        for b in instrument.detectors
     )
