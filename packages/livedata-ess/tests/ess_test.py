@@ -8,7 +8,7 @@ import pytest
 from ess.livedata.core.message import StreamId, StreamKind
 from ess.livedata.core.streams import Topology
 from ess.livedata.ess.geometry import PlacedDetector, StandIn
-from ess.livedata.ess.instrument import layout_view
+from ess.livedata.ess.instrument import binned_view, layout_view
 from ess.livedata.ess.mapping import ess_stream_mapping
 from ess.livedata.ess.tables import parse_tables
 
@@ -123,3 +123,16 @@ def test_without_geometry_files_banks_are_their_range_placed_in_code():
     geometry = PlacedDetector(table, spec)()
     assert np.array_equal(geometry.coords["detector_number"].values, np.arange(5, 29))
     assert np.allclose(geometry.coords["position"].values, spec.positions(table))
+
+
+def test_binned_view_sums_square_bins_of_a_square_layout():
+    raw = raw_tables()
+    raw["detectors"][0]["layout"] = {"dim_0": 4, "dim_1": 6}
+    with pytest.raises(ValueError, match="no square"):
+        binned_view(parse_tables(raw).bank("front"), "v", ("x", "y"), ("y", "x"), 2)
+    raw["detectors"][0]["layout"] = {"dim_0": 4, "dim_1": 4}
+    raw["detectors"][0]["detector_number"]["count"] = 16
+    view = binned_view(parse_tables(raw).bank("front"), "v", ("x", "y"), ("y", "x"), 2)
+    assert view.fold == {"detector_number": {"x": 2, "x_bin": 2, "y": 2, "y_bin": 2}}
+    assert view.sum == ("x_bin", "y_bin")
+    assert view.transpose == ("y", "x")
