@@ -39,7 +39,7 @@ def loaded(request, tmp_path_factory) -> Iterator[LoadedInstrument]:
 
 
 def test_the_ess_instruments_are_installed():
-    assert {"bifrost", "dream", "loki"} <= set(ESS_INSTRUMENTS)
+    assert {"bifrost", "dream", "loki", "nmx", "odin", "tbl"} <= set(ESS_INSTRUMENTS)
 
 
 @pytest.mark.kafka
