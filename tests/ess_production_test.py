@@ -39,9 +39,8 @@ def loaded(request, tmp_path_factory) -> Iterator[LoadedInstrument]:
 
 
 def test_the_ess_instruments_are_installed():
-    assert {"beer", "bifrost", "dream", "estia", "loki", "magic"} <= set(
-        ESS_INSTRUMENTS
-    )
+    expected = {"beer", "bifrost", "dream", "estia", "loki", "magic", "nmx", "odin"}
+    assert expected | {"tbl"} <= set(ESS_INSTRUMENTS)
 
 
 @pytest.mark.kafka

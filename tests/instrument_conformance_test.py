@@ -42,7 +42,7 @@ def loaded(request, tmp_path_factory) -> Iterator[LoadedInstrument]:
 
 
 def test_the_built_in_instruments_are_installed():
-    assert {"dummy", "loki"} <= set(INSTRUMENTS)
+    assert {"dummy", "loki", "nmx", "odin", "tbl"} <= set(INSTRUMENTS)
 
 
 def test_definition_has_no_problems(loaded):

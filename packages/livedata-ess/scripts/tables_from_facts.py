@@ -30,8 +30,48 @@ CORRECTIONS: dict[tuple[str, str], dict[str, Any]] = {
         "(digits of 71618 swapped) starts right after endcap_forward and ends "
         "at the stated last id 229376 with exactly the layout's size",
     },
+    # TBL: every bank on its own topic, fake ranges (live numbers come from
+    # the geometry file) laid end to end after the Timepix3's, which keeps its.
+    ("tbl", "timepix3_detector"): {
+        "first": 1,
+        "count": 4096 * 4096,
+        "layout": {"dim_0": 4096, "dim_1": 4096},
+        "why": "facts give the layout as '4096 or 2048' per dim; the fake range "
+        "1..16777216 is 4096 x 4096",
+    },
+    ("tbl", "multiblade_detector"): {
+        "first": 16777217,
+        "count": 28672,
+        "layout": {"blade": 14, "wire": 32, "strip": 64},
+        "why": "fake range 1..28672 overlaps the other banks' (all start at 1 on "
+        "separate topics; livedata needs unique numbers per instrument), moved "
+        "after timepix3_detector; wire count given as 'remainder (32 for the fake "
+        "range)'",
+    },
+    ("tbl", "he3_detector_bank0"): {
+        "first": 16805889,
+        "count": 400,
+        "layout": {"tube": 4, "pixel": 100},
+        "why": "fake range 1..400 overlaps multiblade and nGEM, moved after "
+        "multiblade_detector; layout given as dim names, the fake range as 4 x 100",
+    },
+    ("tbl", "he3_detector_bank1"): {
+        "first": 16806289,
+        "count": 400,
+        "layout": {"tube": 4, "pixel": 100},
+        "why": "fake range 401..800 overlaps multiblade and nGEM, moved after "
+        "he3_detector_bank0; layout given as dim names, the fake range as 4 x 100",
+    },
+    ("tbl", "ngem_detector"): {
+        "first": 16806689,
+        "count": 32768,
+        "layout": {"dim_0": 2, "dim_1": 128, "dim_2": 128},
+        "why": "fake range 1..32768 overlaps the other banks', moved after "
+        "he3_detector_bank1; no layout in the facts, the fake range is 2 x 128^2",
+    },
 }
-"""(instrument, bank) -> corrected detector-number range and the reason."""
+"""(instrument, bank) -> corrected detector-number range (and layout, where
+the facts give none in numbers) and the reason."""
 
 GROUP_DIMS = {("bifrost", "unified_detector"): ["arc", "channel"]}
 """Banks spread over several NXdetector groups: the layout dims the groups
@@ -57,9 +97,11 @@ def bank(
     numbers = raw["detector_number"]
     first, count = int(numbers["first"]), int(numbers["count"])
     note = None
+    layout = dict(raw.get("layout", {}))
     fix = CORRECTIONS.get((instrument, raw["name"]))
     if fix is not None:
         first, count, note = fix["first"], fix["count"], f"{raw['name']}: {fix['why']}"
+        layout = fix.get("layout", layout)
     prod_sources = raw["prod"].get("source_names") or raw["prod_source_names"]
     if "dev" in raw:
         dev_route = route(raw["dev"]["topic"], [raw["dev"]["source_name"]])
@@ -75,7 +117,7 @@ def bank(
             "count": count,
             "from_geometry_file": numbers["kind"] in ("fake_only", "stated_and_fake"),
         },
-        "layout": dict(raw["layout"]),
+        "layout": layout,
     }
     if "geometry_bank_names" in raw:
         table["geometry_groups"] = {
@@ -121,6 +163,12 @@ def tables(facts: dict[str, Any], title: str, peak_rate: float) -> tuple[dict, l
     name = facts["name"]
     banks, notes = [], []
     for raw in facts["detectors"]:
+        if not isinstance(raw["detector_number"], dict):
+            notes.append(
+                f"{raw['name']} left out: an area detector ({raw['schema']}) has "
+                "no detector numbers, and livedata has no area-detector banks"
+            )
+            continue
         table, note = bank(name, raw, facts["dev"]["detectors"])
         banks.append(table)
         if note:

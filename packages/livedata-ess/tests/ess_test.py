@@ -13,6 +13,7 @@ from ess.livedata.ess.geometry import StandIn
 from ess.livedata.ess.instrument import (
     BankPlan,
     EssInstrument,
+    binned_view,
     is_ess_instrument,
     layout_view,
 )
@@ -153,3 +154,16 @@ def test_without_geometry_files_banks_are_their_numbers_placed_in_code():
 def test_numbers_from_a_file_need_a_declared_file():
     with pytest.raises(ValueError, match="none is declared"):
         _placed(numbers_from_file=True)
+
+
+def test_binned_view_sums_square_bins_of_a_square_layout():
+    raw = raw_tables()
+    raw["detectors"][0]["layout"] = {"dim_0": 4, "dim_1": 6}
+    with pytest.raises(ValueError, match="no square"):
+        binned_view(parse_tables(raw).bank("front"), "v", ("x", "y"), ("y", "x"), 2)
+    raw["detectors"][0]["layout"] = {"dim_0": 4, "dim_1": 4}
+    raw["detectors"][0]["detector_number"]["count"] = 16
+    view = binned_view(parse_tables(raw).bank("front"), "v", ("x", "y"), ("y", "x"), 2)
+    assert view.fold == {"detector_number": {"x": 2, "x_bin": 2, "y": 2, "y_bin": 2}}
+    assert view.sum == ("x_bin", "y_bin")
+    assert view.transpose == ("y", "x")

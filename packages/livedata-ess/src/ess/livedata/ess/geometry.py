@@ -116,8 +116,8 @@ class EssNexusDetector(NexusDetector):
 @dataclass(frozen=True)
 class PlacedDetector:
     """``make_geometry`` of a bank no geometry file describes: the table's
-    detector numbers, placed as ``placement`` says (BEER has no registered
-    file; its numbers are given in code and its panels' placement is known)."""
+    detector numbers, placed as ``placement`` says, in the layout's order
+    (BEER and NMX register no file; their numbers are given in code)."""
 
     table: BankTable
     placement: Placement

@@ -149,6 +149,33 @@ def layout_view(
     )
 
 
+def binned_view(
+    table: BankTable,
+    name: str,
+    dims: tuple[str, str],
+    image: tuple[str, str],
+    size: int,
+    title: str = "",
+) -> LogicalView:
+    """A logical view of a two-dim layout downsampled to ``size`` x ``size``
+    by summing square bins of pixels (cameras too fine to show live):
+    ``dims`` renames the layout's dims (in order), ``image`` is (y, x)."""
+    sizes = list(table.layout.values())
+    if len(sizes) != 2 or sizes[0] != sizes[1] or sizes[0] % size:
+        raise ValueError(f"{table.name}: {table.layout} is no square of {size}")
+    step = sizes[0] // size
+    fold = {}
+    for dim in dims:
+        fold |= {dim: size, f"{dim}_bin": step}
+    return LogicalView(
+        name=name,
+        title=title,
+        fold={FLAT_DIM: fold},
+        transpose=image,
+        sum=tuple(f"{dim}_bin" for dim in dims),
+    )
+
+
 def is_ess_instrument(instrument: Instrument) -> bool:
     """Built from ESS stream tables: its banks read the geometry file, or
     are placed in code where no file is registered."""
