@@ -288,7 +288,7 @@ def temporality_of(name: str) -> Temporality:
     Names of no known service or output (foreign publishers) stand as newest.
     """
     service, _, output = split_result_name(name)
-    contract = CONTRACTS.get(service)  # type: ignore[call-overload]
+    contract = next((c for c in CONTRACTS.values() if c.service == service), None)
     if contract is None:
         return Temporality.SERIES
     try:
