@@ -339,7 +339,7 @@ def test_detector_images_and_a_drawn_roi_with_its_spectrum(
     start("fake_detectors", "--events-per-pulse", "2000")
     url, _ = dashboard("detectors")
     open_dashboard(page, url)
-    image = "detector_data/panel_0/pixels_cumulative"
+    image = "detector_data/panel_0/xy_cumulative"
     wait_for(lambda: caption_total(page, image), "the panel_0 image")
     for view in ("panel_0/xy", "tubes_1/tubes", "tubes_1/mantle"):
         wait_for(

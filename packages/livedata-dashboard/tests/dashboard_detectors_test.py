@@ -28,16 +28,14 @@ def image(ny: int, nx: int) -> sc.DataArray:
 
 
 def test_drawn_boxes_and_polygons_become_set_roi(backend, producer):
-    rois = BankRois(
-        backend, "panel_0", ["pixels", "xy"], CommandFeedback(backend.store)
-    )
-    rois.editors["pixels"].layers()
+    rois = BankRois(backend, "panel_0", ["xy", "plane"], CommandFeedback(backend.store))
     rois.editors["xy"].layers()
+    rois.editors["plane"].layers()
     # What BoxEdit/PolyDraw report after drawing (corners in any order).
-    rois.editors["pixels"]._box_stream.event(
+    rois.editors["xy"]._box_stream.event(
         data={"x0": [30.0], "y0": [40.0], "x1": [10.0], "y1": [20.0]}
     )
-    rois.editors["xy"]._poly_stream.event(
+    rois.editors["plane"]._poly_stream.event(
         data={"xs": [[0.0, 0.1, 0.1, 0.0]], "ys": [[0.0, 0.0, 0.1, 0.0]]}
     )
     rois.send()
@@ -45,7 +43,7 @@ def test_drawn_boxes_and_polygons_become_set_roi(backend, producer):
         {
             "target": "panel_0",
             "action": "set_roi",
-            "view": "pixels",
+            "view": "xy",
             "roi": 0,
             "shape": {
                 "kind": "rectangle",
@@ -58,7 +56,7 @@ def test_drawn_boxes_and_polygons_become_set_roi(backend, producer):
         {
             "target": "panel_0",
             "action": "set_roi",
-            "view": "xy",
+            "view": "plane",
             "roi": 1,
             "shape": {
                 "kind": "polygon",
@@ -83,9 +81,9 @@ def heartbeat_rois(store, rois: list[int]) -> None:
 def test_unchanged_rois_are_not_resent_and_deleted_ones_removed(
     backend, producer, store
 ):
-    rois = BankRois(backend, "panel_0", ["pixels"], CommandFeedback(backend.store))
-    rois.editors["pixels"].layers()
-    stream = rois.editors["pixels"]._box_stream
+    rois = BankRois(backend, "panel_0", ["xy"], CommandFeedback(backend.store))
+    rois.editors["xy"].layers()
+    stream = rois.editors["xy"]._box_stream
     stream.event(
         data={"x0": [1.0, 5.0], "y0": [1.0, 5.0], "x1": [2.0, 6.0], "y1": [2.0, 6.0]}
     )
@@ -102,17 +100,15 @@ def test_unchanged_rois_are_not_resent_and_deleted_ones_removed(
 
 def test_sessions_do_not_overwrite_each_others_rois(backend, producer, store):
     feedback = CommandFeedback(backend.store)
-    rois = BankRois(backend, "panel_0", ["pixels"], feedback)
+    rois = BankRois(backend, "panel_0", ["xy"], feedback)
     heartbeat_rois(store, [0, 2])  # set by another session
-    rois.editors["pixels"].layers()
-    rois.editors["pixels"]._box_stream.event(
+    rois.editors["xy"].layers()
+    rois.editors["xy"]._box_stream.event(
         data={"x0": [1.0, 5.0], "y0": [1.0, 5.0], "x1": [2.0, 6.0], "y1": [2.0, 6.0]}
     )
     rois.send()
     assert [b["roi"] for b in bodies(producer)] == [1, 3]
-    rois.editors["pixels"]._box_stream.event(
-        data={"x0": [], "y0": [], "x1": [], "y1": []}
-    )
+    rois.editors["xy"]._box_stream.event(data={"x0": [], "y0": [], "x1": [], "y1": []})
     rois.send()  # removes only what this session set
     assert [(b["action"], b["roi"]) for b in bodies(producer)[2:]] == [
         ("remove_roi", 1),
@@ -130,9 +126,9 @@ def test_sessions_do_not_overwrite_each_others_rois(backend, producer, store):
 
 def test_degenerate_roi_is_not_sent(backend, producer):
     feedback = CommandFeedback(backend.store)
-    rois = BankRois(backend, "panel_0", ["pixels"], feedback)
-    rois.editors["pixels"].layers()
-    rois.editors["pixels"]._box_stream.event(
+    rois = BankRois(backend, "panel_0", ["xy"], feedback)
+    rois.editors["xy"].layers()
+    rois.editors["xy"]._box_stream.event(
         data={"x0": [1.0], "y0": [1.0], "x1": [1.0], "y1": [3.0]}
     )
     rois.send()
@@ -141,8 +137,8 @@ def test_degenerate_roi_is_not_sent(backend, producer):
 
 
 def test_drawings_survive_a_rebuild(backend):
-    rois = BankRois(backend, "panel_0", ["pixels"], CommandFeedback(backend.store))
-    editor = rois.editors["pixels"]
+    rois = BankRois(backend, "panel_0", ["xy"], CommandFeedback(backend.store))
+    editor = rois.editors["xy"]
     editor.layers()
     editor._box_stream.event(data={"x0": [1.0], "y0": [1.0], "x1": [2.0], "y1": [3.0]})
     layers = editor.layers()  # e.g. after switching to log scale
@@ -151,7 +147,7 @@ def test_drawings_survive_a_rebuild(backend):
 
 
 def test_page_shows_every_view_and_switches_to_current(backend, store, clock):
-    store.put_result("detector_data/panel_0/pixels_cumulative", 0, image(64, 64))
+    store.put_result("detector_data/panel_0/xy_cumulative", 0, image(64, 64))
     page = detectors.build_page(backend)
     page.view.get_root(Document())
     page.tick(clock.now)
@@ -161,8 +157,8 @@ def test_page_shows_every_view_and_switches_to_current(backend, store, clock):
         if "ld-caption" in str(p.object)
     )
     for bank, view in [
-        ("panel_0", "pixels"),
         ("panel_0", "xy"),
+        ("panel_0", "plane"),
         ("tubes_1", "tubes"),
         ("tubes_1", "mantle"),
     ]:
@@ -174,4 +170,4 @@ def test_page_shows_every_view_and_switches_to_current(backend, store, clock):
     show.value = "current"
     page.tick(clock.now)
     captions = " ".join(str(p.object) for p in page.view.select(pn.pane.HTML))
-    assert "detector_data/panel_0/pixels_current" in captions
+    assert "detector_data/panel_0/xy_current" in captions

@@ -147,7 +147,7 @@ def test_feed_combines_the_parts_workers_tag_with_their_id(instrument_topics):
     instrument, settings = instrument_topics
     producer = Producer(settings.client_config())
     data_topic = livedata_topic(instrument, StreamKind.LIVEDATA_DATA)
-    name = "detector_data/panel_0/pixels_cumulative"
+    name = "detector_data/panel_0/xy_cumulative"
     for worker, counts in (("a:1", 1.0), ("b:2", 10.0)):
         data = sc.DataArray(
             sc.array(dims=["x"], values=[counts], unit="counts"),

@@ -18,17 +18,15 @@ from collections.abc import Callable, Mapping
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
 from confluent_kafka import Message as KafkaMessage
-from pydantic import ValidationError
 
 from ess.livedata.core.combine import ANONYMOUS
-from ess.livedata.core.commands import CommandResponse
 from ess.livedata.core.message import StreamKind
+from ess.livedata.core.status import ServiceStatus
 from ess.livedata.core.streams import livedata_topic
 from ess.livedata.kafka.clients import high_watermark, watched
+from ess.livedata.kafka.own_topics import Result, decode_record
 from ess.livedata.kafka.rejections import RejectionLog
-from ess.livedata.kafka.schemas.da00 import decode_da00
 from ess.livedata.kafka.schemas.errors import DecodeError
-from ess.livedata.kafka.schemas.x5f2 import decode_x5f2
 from ess.livedata.kafka.settings import KafkaSettings
 from ess.livedata.kafka.worker_header import worker_of
 
@@ -68,18 +66,13 @@ def apply_record(
     DecodeError
         The payload is not what its topic carries.
     """
-    if kind is StreamKind.LIVEDATA_DATA:
-        name, timestamp_ns, data = decode_da00(payload)
-        store.put_result(name, timestamp_ns, data, worker)
-    elif kind is StreamKind.LIVEDATA_STATUS:
-        store.put_status(decode_x5f2(payload), timestamp_ms / 1000)
-    elif kind is StreamKind.LIVEDATA_RESPONSES:
-        try:
-            store.put_response(CommandResponse.model_validate_json(payload))
-        except ValidationError as error:
-            raise DecodeError(
-                "invalid command response", f"{error.error_count()} errors"
-            ) from None
+    record = decode_record(kind, payload)
+    if isinstance(record, Result):
+        store.put_result(record.name, record.timestamp_ns, record.data, worker)
+    elif isinstance(record, ServiceStatus):
+        store.put_status(record, timestamp_ms / 1000)
+    else:
+        store.put_response(record)
 
 
 class KafkaFeed:

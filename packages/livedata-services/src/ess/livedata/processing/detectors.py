@@ -34,20 +34,27 @@ from ess.livedata.core.instrument import DetectorBank, GeometricView, Instrument
 from ess.livedata.core.message import Message, StreamId, StreamKind
 from ess.livedata.core.payloads import EventBatch
 from ess.livedata.core.window import TimeWindow
+from ess.livedata.protocol import (
+    DETECTOR_DATA,
+    DetectorOutputs,
+    DetectorStatus,
+    result_name,
+)
 
 from .commanding import CommandDispatcher, CommandRejected
 from .kernels import PixelCounts, accumulate_pixels
 from .ledger import EventLedger
-from .outputs import data_message, output_name, stamp
+from .outputs import data_message, stamp
 from .pixel_index import PixelIndex
 from .projection import ProjectedImage
 from .roi import RoiSpectra, outline, pixels_inside
 from .skipping import skip_into_ledgers
+from .sources import SourceTable
 from .views import LogicalImage, ViewImage
 
 logger = logging.getLogger(__name__)
 
-SERVICE = "detector_data"
+SERVICE = DETECTOR_DATA.service
 DEFAULT_BINNING = SetToaBinning(toa_min=0.0, toa_max=1000 / 14, bins=100)
 
 
@@ -183,12 +190,18 @@ class DetectorCounts:
         cumulative = (self._cumulative_start, window.end)
         outputs: dict[str, sc.DataArray] = {}
         for name, view in self.views.items():
-            outputs[f"{name}_current"] = stamp(view.image(self._current), *current)
-            outputs[f"{name}_cumulative"] = stamp(
+            outputs[DetectorOutputs.VIEW_CURRENT.format(view=name)] = stamp(
+                view.image(self._current), *current
+            )
+            outputs[DetectorOutputs.VIEW_CUMULATIVE.format(view=name)] = stamp(
                 view.image(self._cumulative), *cumulative
             )
-        outputs["toa_current"] = self._spectrum(self._toa_current, *current)
-        outputs["toa_cumulative"] = self._spectrum(self._toa_cumulative, *cumulative)
+        outputs[DetectorOutputs.TOA_CURRENT.name] = self._spectrum(
+            self._toa_current, *current
+        )
+        outputs[DetectorOutputs.TOA_CUMULATIVE.name] = self._spectrum(
+            self._toa_cumulative, *cumulative
+        )
         outputs.update(self._roi_outputs(window))
         return outputs
 
@@ -198,9 +211,9 @@ class DetectorCounts:
             return {}
         outputs: dict[str, sc.DataArray] = {}
         for roi, (current, cumulative) in spectra.items():
-            outputs[f"roi_{roi}_current"] = current
-            outputs[f"roi_{roi}_cumulative"] = cumulative
-            outputs[f"roi_{roi}_outline"] = stamp(
+            outputs[DetectorOutputs.ROI_CURRENT.format(roi=roi)] = current
+            outputs[DetectorOutputs.ROI_CUMULATIVE.format(roi=roi)] = cumulative
+            outputs[DetectorOutputs.ROI_OUTLINE.format(roi=roi)] = stamp(
                 self._outlines[roi], window.start, window.end
             )
         ids = sorted(spectra)
@@ -213,7 +226,9 @@ class DetectorCounts:
             coords={"roi": sc.array(dims=["roi"], values=ids, unit=None)},
             name=f"{self.name} ROI counts",
         )
-        outputs["roi_counts"] = stamp(counts, window.start, window.end)
+        outputs[DetectorOutputs.ROI_COUNTS.name] = stamp(
+            counts, window.start, window.end
+        )
         return outputs
 
     def _spectrum(self, counts: np.ndarray, start: int, end: int) -> sc.DataArray:
@@ -230,20 +245,19 @@ class DetectorProcessor:
 
     def __init__(self, instrument: Instrument) -> None:
         self._instrument = instrument
-        self._known = {bank.name for bank in instrument.detectors}
-        self._banks: dict[str, DetectorCounts] = {}
+        # Accumulators are built on first use: geometry can be large.
+        self._banks = SourceTable(
+            "detector", (bank.name for bank in instrument.detectors), self._new_bank
+        )
         self._default_binning = DEFAULT_BINNING
         self._commands = CommandDispatcher(SERVICE, DETECTOR_COMMANDS, self._apply)
 
-    def _bank(self, name: str) -> DetectorCounts:
-        """The bank's accumulator, built on first use (geometry can be large)."""
-        if name not in self._banks:
-            self._banks[name] = DetectorCounts(
-                self._instrument.detector(name),
-                self._instrument.sample_position,
-                self._default_binning,
-            )
-        return self._banks[name]
+    def _new_bank(self, name: str) -> DetectorCounts:
+        return DetectorCounts(
+            self._instrument.detector(name),
+            self._instrument.sample_position,
+            self._default_binning,
+        )
 
     def process_window(
         self, window: TimeWindow, messages: Mapping[StreamId, list[Message[Any]]]
@@ -251,17 +265,16 @@ class DetectorProcessor:
         for stream, batch in messages.items():
             if stream.kind is not StreamKind.DETECTOR_EVENTS:
                 continue
-            if stream.name not in self._known:
+            if stream.name not in self._banks:
                 continue
-            bank = self._bank(stream.name)
+            bank = self._banks.get(stream.name)
             for message in batch:
                 bank.add_events(message.value)
         outputs: list[Message[Any]] = []
-        for name, bank in sorted(self._banks.items()):
+        for name, bank in self._banks.built():
             for output, data in bank.finalize(window).items():
-                outputs.append(
-                    data_message(output_name(SERVICE, name, output), window.end, data)
-                )
+                result = result_name(SERVICE, name, output)
+                outputs.append(data_message(result, window.end, data))
         return outputs
 
     def skip_window(
@@ -270,47 +283,42 @@ class DetectorProcessor:
         """Count the window's events as ``skipped``; nothing is accumulated."""
         return skip_into_ledgers(
             messages,
-            lambda s: s.kind is StreamKind.DETECTOR_EVENTS and s.name in self._known,
-            lambda name: self._bank(name).ledger,
+            lambda s: s.kind is StreamKind.DETECTOR_EVENTS and s.name in self._banks,
+            lambda name: self._banks.get(name).ledger,
         )
-
-    def _targets(self, target: str | None) -> list[str]:
-        if target is None:
-            return sorted(self._known)
-        if target not in self._known:
-            known = ", ".join(sorted(self._known))
-            raise CommandRejected(f"unknown detector {target!r} (known: {known})")
-        return [target]
 
     def _apply(self, command: Command) -> None:
         body = command.body
-        targets = self._targets(body.target)
+        targets = self._banks.targets(body.target)
         if isinstance(body, SetToaBinning):
             if body.target is None:
                 self._default_binning = body
-            for name in targets:
-                self._bank(name).set_binning(body)
+            for bank in targets:
+                bank.set_binning(body)
         elif isinstance(body, Reset):
-            for name in targets:
-                self._bank(name).reset()
+            for bank in targets:
+                bank.reset()
         elif isinstance(body, SetViewResolution):
-            self._bank(body.target).set_resolution(body.view, body.resolution)
+            [bank] = targets
+            bank.set_resolution(body.view, body.resolution)
         elif isinstance(body, SetRoi):
-            self._bank(body.target).set_roi(body)
+            [bank] = targets
+            bank.set_roi(body)
         elif isinstance(body, RemoveRoi):
-            self._bank(body.target).remove_roi(body.roi)
+            [bank] = targets
+            bank.remove_roi(body.roi)
         else:
             raise CommandRejected(f"{body.action!r} is not a detector_data command")
 
     def handle_command(self, command: Message[Any]) -> list[Message[Any]]:
         return self._commands.handle(command)
 
-    def status_details(self) -> dict[str, Any]:
-        banks = sorted(self._banks.items())
-        return {
-            "ledger": {n: b.ledger.as_dict() for n, b in banks},
-            "unknown_pixel_ids": {n: b.unknown_pixel_ids for n, b in banks},
-            "binning": {n: b.binning.model_dump(mode="json") for n, b in banks},
-            "rois": {n: sorted(b.rois.definitions) for n, b in banks},
+    def status_details(self) -> DetectorStatus:
+        banks = self._banks.built()
+        return DetectorStatus(
+            ledger={n: b.ledger.as_status() for n, b in banks},
+            unknown_pixel_ids={n: b.unknown_pixel_ids for n, b in banks},
+            binning={n: b.binning.as_status() for n, b in banks},
+            rois={n: sorted(b.rois.definitions) for n, b in banks},
             **self._commands.counters(),
-        }
+        )

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -48,13 +47,21 @@ from ess.livedata.core.message import Message, StreamId, StreamKind
 from ess.livedata.core.payloads import LogSample
 from ess.livedata.core.timeseries_commands import TIMESERIES_COMMANDS, SetHistoryCaps
 from ess.livedata.core.window import TimeWindow
+from ess.livedata.protocol import (
+    TIMESERIES,
+    HistoryLimits,
+    LogLedger,
+    TimeseriesOutputs,
+    TimeseriesStatus,
+)
 
 from .commanding import CommandDispatcher, CommandRejected
-from .outputs import data_message, output_name, stamp
+from .outputs import data_message, stamp
+from .sources import SourceTable
 
 logger = logging.getLogger(__name__)
 
-SERVICE = "timeseries"
+SERVICE = TIMESERIES.service
 NS_PER_S = 1_000_000_000
 
 
@@ -80,31 +87,6 @@ def _updated(caps: HistoryCaps, body: SetHistoryCaps) -> HistoryCaps:
         length_ns = round(body.length_s * NS_PER_S)
     max_points = caps.max_points if body.max_points is None else body.max_points
     return HistoryCaps(length_ns=length_ns, max_points=max_points)
-
-
-@dataclass
-class LogLedger:
-    """Where the samples of one stream went; see the module docstring."""
-
-    received: int = 0
-    stored: int = 0
-    duplicates_replaced: int = 0
-    rejected: int = 0
-    out_of_order: int = 0
-    nan: int = 0
-    evicted: int = 0
-    cleared: int = 0
-    points: int = 0
-
-    @property
-    def balanced(self) -> bool:
-        return (
-            self.received == self.stored + self.duplicates_replaced + self.rejected
-            and self.stored == self.points + self.evicted + self.cleared
-        )
-
-    def as_dict(self) -> dict[str, int | bool]:
-        return {**asdict(self), "balanced": self.balanced}
 
 
 class LogSeries:
@@ -141,8 +123,8 @@ class LogSeries:
 
     def ledger(self) -> LogLedger:
         """The ledger with the buffer's current point and eviction counts."""
-        return replace(
-            self._ledger, points=len(self.buffer), evicted=self.buffer.evicted
+        return self._ledger.model_copy(
+            update={"points": len(self.buffer), "evicted": self.buffer.evicted}
         )
 
     def outputs(self, window: TimeWindow) -> tuple[sc.DataArray, sc.DataArray]:
@@ -168,40 +150,39 @@ class TimeseriesProcessor:
     """The timeseries service's logic, driven by the processing loop."""
 
     def __init__(self, instrument: Instrument, caps: HistoryCaps) -> None:
-        self._series = {log.name: LogSeries(log, caps) for log in instrument.logs}
+        logs = {log.name: log for log in instrument.logs}
+        self._series = SourceTable(
+            "log stream", logs, lambda name: LogSeries(logs[name], caps)
+        )
+        for name in logs:  # cheap: every log is in the status from the start
+            self._series.get(name)
         self._commands = CommandDispatcher(SERVICE, TIMESERIES_COMMANDS, self._apply)
 
     def process_window(
         self, window: TimeWindow, messages: Mapping[StreamId, list[Message[Any]]]
     ) -> list[Message[Any]]:
         for stream, batch in messages.items():
-            series = self._series.get(stream.name)
-            if stream.kind is not StreamKind.LOG or series is None:
+            if stream.kind is not StreamKind.LOG or stream.name not in self._series:
                 continue
+            series = self._series.get(stream.name)
             for message in batch:
                 series.add(message.value)
         outputs: list[Message[Any]] = []
-        for name, series in sorted(self._series.items()):
+        for name, series in self._series.built():
             if not len(series.buffer):
                 continue
             history, latest = series.outputs(window)
-            for output, data in (("history", history), ("latest", latest)):
-                outputs.append(
-                    data_message(output_name(SERVICE, name, output), window.end, data)
-                )
+            for output, data in (
+                (TimeseriesOutputs.HISTORY, history),
+                (TimeseriesOutputs.LATEST, latest),
+            ):
+                result = TIMESERIES.result_name(name, output)
+                outputs.append(data_message(result, window.end, data))
         return outputs
-
-    def _targets(self, target: str | None) -> list[LogSeries]:
-        if target is None:
-            return list(self._series.values())
-        if target not in self._series:
-            known = ", ".join(sorted(self._series))
-            raise CommandRejected(f"unknown log stream {target!r} (known: {known})")
-        return [self._series[target]]
 
     def _apply(self, command: Command) -> None:
         body = command.body
-        targets = self._targets(body.target)
+        targets = self._series.targets(body.target)
         if isinstance(body, SetHistoryCaps):
             for series in targets:
                 series.buffer.set_caps(_updated(series.buffer.caps, body))
@@ -214,17 +195,17 @@ class TimeseriesProcessor:
     def handle_command(self, command: Message[Any]) -> list[Message[Any]]:
         return self._commands.handle(command)
 
-    def status_details(self) -> dict[str, Any]:
-        series = sorted(self._series.items())
-        return {
-            "ledger": {n: s.ledger().as_dict() for n, s in series},
-            "caps": {
-                n: {
-                    "length_s": s.buffer.caps.length_ns / NS_PER_S,
-                    "max_points": s.buffer.max_points,
-                }
+    def status_details(self) -> TimeseriesStatus:
+        series = self._series.built()
+        return TimeseriesStatus(
+            ledger={n: s.ledger() for n, s in series},
+            caps={
+                n: HistoryLimits(
+                    length_s=s.buffer.caps.length_ns / NS_PER_S,
+                    max_points=s.buffer.max_points,
+                )
                 for n, s in series
             },
-            "problems": {n: s.problem for n, s in series if s.problem},
+            problems={n: s.problem for n, s in series if s.problem},
             **self._commands.counters(),
-        }
+        )
