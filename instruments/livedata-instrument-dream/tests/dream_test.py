@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime
 
 import numpy as np
 import pytest
-import scipp as sc
 
 from ess.livedata.core.conformance import conformance_problems
 from ess.livedata.core.geometry_files import choose_geometry_file
 from ess.livedata.core.message import StreamId, StreamKind
 from ess.livedata.core.plugins import load_instrument
 from ess.livedata.core.streams import Topology
+from ess.livedata.ess.checks import log_route_problems
 from ess.livedata.ess.stand_in import on_stand_in_geometry
 from ess.livedata.fake.detectors import PixelSampler, bank_events_per_pulse
 from ess.livedata.instruments.dream.plugin import TABLES
@@ -63,21 +64,6 @@ def test_monitors_are_cbm_in_production_and_numbered_in_dev(topology, sources):
     ]
 
 
-@pytest.mark.parametrize("topology", list(Topology))
-def test_every_log_resolves_to_itself(topology):
-    loaded = load_instrument("dream")
-    mapping = loaded.stream_mapping(topology)
-    logs = loaded.instrument.logs
-    assert len(logs) == 70  # every f144 stream of the production lookup table
-    for log in logs:
-        key = mapping.key_for(StreamId(StreamKind.LOG, log.name))
-        expected_topic = {Topology.DEV: "dream_motion"}.get(topology)
-        assert key.topic == (expected_topic or TABLES.logs[logs.index(log)].topic)
-        assert mapping.resolve(key.topic, key.source_name) == StreamId(
-            StreamKind.LOG, log.name
-        )
-
-
 @pytest.mark.parametrize(
     ("topic", "source", "name"),
     [
@@ -112,9 +98,10 @@ def test_every_chopper_streams_its_speed_setpoint_and_delay():
         assert {f"{chopper}/rotation_speed_setpoint", f"{chopper}/delay"} <= names
 
 
-def test_every_log_unit_is_a_unit():
-    for log in load_instrument("dream").instrument.logs:
-        sc.Unit(log.unit)
+def test_every_log_is_routed_as_its_tables_say():
+    loaded = load_instrument("dream")
+    assert len(loaded.instrument.logs) == 70  # every f144 of the production table
+    assert log_route_problems(loaded, TABLES) == []
 
 
 def test_geometry_files_are_declared_with_dates_and_md5():
@@ -199,3 +186,13 @@ def test_rate_at_the_peak_over_the_banks_gives_dreams_peak_rate(dream):
     per_source = round(TABLES.peak_event_rate / len(names) / 14)  # --rate 1.5e7
     counts = bank_events_per_pulse(names, dream.fake_data_shapes(), per_source)
     assert sum(counts) * 14 == pytest.approx(7.5e7, rel=1e-4)
+
+
+def test_a_log_routed_elsewhere_than_its_table_says_is_a_problem():
+    first, *rest = TABLES.logs
+    moved = dataclasses.replace(first, source="SOMEWHERE:ELSE")
+    tables = dataclasses.replace(TABLES, logs=(moved, *rest))
+    problems = log_route_problems(load_instrument("dream"), tables)
+    assert len(problems) == 1
+    assert first.name in problems[0]
+    assert "SOMEWHERE:ELSE" in problems[0]

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import scipp as sc
 
 from ess.livedata.core.conformance import conformance_problems
 from ess.livedata.core.message import StreamId, StreamKind
 from ess.livedata.core.plugins import load_instrument
 from ess.livedata.core.streams import Topology
+from ess.livedata.ess.checks import log_route_problems
 from ess.livedata.ess.stand_in import on_stand_in_geometry
 from ess.livedata.fake.detectors import PixelSampler
 from ess.livedata.instruments.estia.plugin import TABLES
@@ -47,22 +47,6 @@ def test_one_monitor_cbm1(topology, source):
     assert mapping.resolve("estia_beam_monitor", source) == MONITOR
 
 
-@pytest.mark.parametrize("topology", list(Topology))
-def test_every_log_resolves_to_itself(topology):
-    loaded = load_instrument("estia")
-    mapping = loaded.stream_mapping(topology)
-    logs = loaded.instrument.logs
-    assert len(logs) == 62  # every f144 stream of the production lookup table
-    for log, table in zip(logs, TABLES.logs, strict=True):
-        key = mapping.key_for(StreamId(StreamKind.LOG, log.name))
-        dev = topology is Topology.DEV
-        assert key.topic == ("estia_motion" if dev else table.topic)
-        assert key.source_name == (log.name if dev else table.source)
-        assert mapping.resolve(key.topic, key.source_name) == StreamId(
-            StreamKind.LOG, log.name
-        )
-
-
 @pytest.mark.parametrize(
     ("topic", "source", "name"),
     [
@@ -81,9 +65,10 @@ def test_production_logs_are_keyed_by_their_epics_names(topic, source, name):
     assert mapping.resolve(topic, source) == StreamId(StreamKind.LOG, name)
 
 
-def test_every_log_unit_is_a_unit():
-    for log in load_instrument("estia").instrument.logs:
-        sc.Unit(log.unit)
+def test_every_log_is_routed_as_its_tables_say():
+    loaded = load_instrument("estia")
+    assert len(loaded.instrument.logs) == 62  # every f144 of the production table
+    assert log_route_problems(loaded, TABLES) == []
 
 
 def test_the_geometry_file_is_declared_with_its_date_and_md5():

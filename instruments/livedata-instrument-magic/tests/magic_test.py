@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import scipp as sc
 
 from ess.livedata.core.conformance import conformance_problems
 from ess.livedata.core.message import StreamId, StreamKind
 from ess.livedata.core.plugins import load_instrument
 from ess.livedata.core.streams import Topology
+from ess.livedata.ess.checks import log_route_problems
 from ess.livedata.ess.stand_in import on_stand_in_geometry
 from ess.livedata.fake.detectors import PixelSampler, bank_events_per_pulse
 from ess.livedata.instruments.magic.plugin import TABLES
@@ -54,22 +54,6 @@ def test_the_monitor_is_named_after_its_nexus_group(topology, source):
     )
 
 
-@pytest.mark.parametrize("topology", list(Topology))
-def test_every_log_resolves_to_itself(topology):
-    loaded = load_instrument("magic")
-    mapping = loaded.stream_mapping(topology)
-    logs = loaded.instrument.logs
-    assert len(logs) == 142  # every f144 stream of the production lookup table
-    for log, table in zip(logs, TABLES.logs, strict=True):
-        key = mapping.key_for(StreamId(StreamKind.LOG, log.name))
-        dev = topology is Topology.DEV
-        assert key.topic == ("magic_motion" if dev else table.topic)
-        assert key.source_name == (log.name if dev else table.source)
-        assert mapping.resolve(key.topic, key.source_name) == StreamId(
-            StreamKind.LOG, log.name
-        )
-
-
 def test_the_dropped_log_is_left_out():
     """Its topic, magic_nicos_devices, is not readable in production."""
     topics = {log.topic for log in TABLES.logs}
@@ -98,9 +82,10 @@ def test_production_logs_are_keyed_by_their_epics_names(topic, source, name):
     assert mapping.resolve(topic, source) == StreamId(StreamKind.LOG, name)
 
 
-def test_every_log_unit_is_a_unit():
-    for log in load_instrument("magic").instrument.logs:
-        sc.Unit(log.unit)
+def test_every_log_is_routed_as_its_tables_say():
+    loaded = load_instrument("magic")
+    assert len(loaded.instrument.logs) == 142  # every f144 of the production table
+    assert log_route_problems(loaded, TABLES) == []
 
 
 def test_the_geometry_file_is_declared_with_its_date_and_md5():

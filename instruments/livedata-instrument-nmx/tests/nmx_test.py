@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import scipp as sc
 
 from ess.livedata.core.conformance import conformance_problems
 from ess.livedata.core.message import StreamId, StreamKind
 from ess.livedata.core.plugins import load_instrument
 from ess.livedata.core.streams import Topology
+from ess.livedata.ess.checks import log_route_problems
 from ess.livedata.fake.detectors import PixelSampler, bank_events_per_pulse
 from ess.livedata.instruments.nmx.plugin import TABLES
 from ess.livedata.processing.detectors import make_view_images
@@ -57,20 +57,6 @@ def test_monitors_are_cbm_in_production_and_numbered_in_dev(nmx, topology, sourc
     ]
 
 
-@pytest.mark.parametrize("topology", list(Topology))
-def test_every_log_resolves_to_itself(nmx, topology):
-    mapping = nmx.stream_mapping(topology)
-    logs = nmx.instrument.logs
-    assert len(logs) == 64  # every f144 stream of the production lookup table
-    for log, table in zip(logs, TABLES.logs, strict=True):
-        key = mapping.key_for(StreamId(StreamKind.LOG, log.name))
-        expected = "nmx_motion" if topology is Topology.DEV else table.topic
-        assert key.topic == expected
-        assert mapping.resolve(key.topic, key.source_name) == StreamId(
-            StreamKind.LOG, log.name
-        )
-
-
 @pytest.mark.parametrize(
     ("topic", "source", "name"),
     [
@@ -97,9 +83,9 @@ def test_production_logs_are_keyed_by_their_epics_names(nmx, topic, source, name
     assert mapping.resolve(topic, source) == StreamId(StreamKind.LOG, name)
 
 
-def test_every_log_unit_is_a_unit(nmx):
-    for log in nmx.instrument.logs:
-        sc.Unit(log.unit)
+def test_every_log_is_routed_as_its_tables_say(nmx):
+    assert len(nmx.instrument.logs) == 64  # every f144 of the production table
+    assert log_route_problems(nmx, TABLES) == []
 
 
 def test_no_geometry_file_is_declared(nmx):

@@ -6,13 +6,13 @@ from datetime import UTC, datetime
 
 import numpy as np
 import pytest
-import scipp as sc
 
 from ess.livedata.core.conformance import conformance_problems
 from ess.livedata.core.geometry_files import choose_geometry_file
 from ess.livedata.core.message import StreamId, StreamKind
 from ess.livedata.core.plugins import load_instrument
 from ess.livedata.core.streams import Topology
+from ess.livedata.ess.checks import log_route_problems
 from ess.livedata.ess.stand_in import on_stand_in_geometry
 from ess.livedata.fake.detectors import PixelSampler, bank_events_per_pulse
 from ess.livedata.instruments.odin.plugin import TABLES
@@ -49,20 +49,6 @@ def test_monitors_are_cbm_in_production_and_numbered_in_dev(topology, sources):
     ]
 
 
-@pytest.mark.parametrize("topology", list(Topology))
-def test_every_log_resolves_to_itself(topology):
-    loaded = load_instrument("odin")
-    mapping = loaded.stream_mapping(topology)
-    logs = loaded.instrument.logs
-    assert len(logs) == 274  # every f144 stream of the production lookup table
-    for log, table in zip(logs, TABLES.logs, strict=True):
-        key = mapping.key_for(StreamId(StreamKind.LOG, log.name))
-        assert key.topic == ("odin_motion" if topology is Topology.DEV else table.topic)
-        assert mapping.resolve(key.topic, key.source_name) == StreamId(
-            StreamKind.LOG, log.name
-        )
-
-
 @pytest.mark.parametrize(
     ("topic", "source", "name"),
     [
@@ -86,9 +72,10 @@ def test_dropped_streams_on_unreadable_topics_are_left_out():
     assert "odin_nicos_devices" not in topics
 
 
-def test_every_log_unit_is_a_unit():
-    for log in load_instrument("odin").instrument.logs:
-        sc.Unit(log.unit)
+def test_every_log_is_routed_as_its_tables_say():
+    loaded = load_instrument("odin")
+    assert len(loaded.instrument.logs) == 274  # every f144 of the production table
+    assert log_route_problems(loaded, TABLES) == []
 
 
 def test_geometry_file_is_declared_with_date_and_md5():
