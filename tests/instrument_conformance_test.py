@@ -76,7 +76,7 @@ def test_every_stream_resolves(loaded, topology):
 
 def test_specs_and_factories_pair_up(loaded):
     assert factory_problems(loaded) == []
-    assert set(loaded.workflow_factories()) == set(loaded.workflow_specs)
+    assert set(loaded.workflow_factories()) == set(loaded.reduction_specs)
 
 
 def test_every_view_builds(loaded):
