@@ -15,9 +15,13 @@ from dataclasses import dataclass
 
 import scipp as sc
 
-from ess.livedata.protocol import Temporality, temporality_of
+from ess.livedata.protocol import (
+    ServiceMessage,
+    ServiceState,
+    Temporality,
+    temporality_of,
+)
 
-from .status import ServiceState, ServiceStatus
 
 ANONYMOUS = ""
 """Worker of messages that name none (services from before the worker header):
@@ -111,7 +115,7 @@ class OutputCombiner:
         stopped, e.g. restarted in a container under the same host and pid."""
         self._departed.discard(worker)
 
-    def heartbeat(self, status: ServiceStatus) -> None:
+    def heartbeat(self, status: ServiceMessage) -> None:
         """Follow a worker's newest heartbeat: stopped departs, running arrives."""
         if status.state == ServiceState.STOPPED:
             self.depart(status.service_id)

@@ -29,9 +29,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from ess.livedata.core.commands import Command, Reset
+from ess.livedata.core.commands import Reset
 from ess.livedata.core.job_commands import (
-    JOB_COMMANDS,
     StartJob,
     StopJob,
     UpdateJobParams,
@@ -48,7 +47,7 @@ from ess.livedata.protocol import (
     result_name,
 )
 
-from .commanding import CommandDispatcher, CommandRejected
+from .commanding import CommandRejected
 from .job_sources import resolve_sources
 from .outputs import data_message, stamp
 from .skipping import skipped_events
@@ -179,7 +178,6 @@ class JobProcessor:
         self._loaded = loaded
         self._factories: dict[str, WorkflowFactory] | None = None
         self._jobs: dict[str, Job] = {}
-        self._commands = CommandDispatcher(SERVICE, JOB_COMMANDS, self._apply)
 
     def process_window(
         self, window: TimeWindow, messages: Mapping[StreamId, list[Message[Any]]]
@@ -208,17 +206,18 @@ class JobProcessor:
             job.keep_logs(messages)
         return sum(counts.values())
 
-    def handle_command(self, command: Message[Any]) -> list[Message[Any]]:
-        return self._commands.handle(command)
-
     def status_details(self) -> ReductionStatus:
         return ReductionStatus(
-            jobs={job_id: job.status() for job_id, job in self._jobs.items()},
-            **self._commands.counters(),
+            jobs={job_id: job.status() for job_id, job in self._jobs.items()}
         )
 
-    def _apply(self, command: Command) -> None:
-        body = command.body
+    def state_of(self, job_id: str) -> tuple[JobState, str]:
+        """State and message of job ``job_id``."""
+        job = self._jobs[job_id]
+        return job.state, job.message
+
+    def apply(self, body: StartJob | StopJob | Reset | UpdateJobParams) -> None:
+        """Apply one command body; raises CommandRejected with the reason."""
         if isinstance(body, StartJob):
             self._start(body)
         elif isinstance(body, StopJob):

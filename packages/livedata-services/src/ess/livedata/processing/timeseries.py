@@ -34,7 +34,7 @@ import scipp as sc
 from pydantic import ValidationError
 
 from ess.livedata.config import ConfigError
-from ess.livedata.core.commands import Command, Reset
+from ess.livedata.core.commands import Reset
 from ess.livedata.core.instrument import Instrument, LogStream
 from ess.livedata.core.log_values import (
     Added,
@@ -45,7 +45,7 @@ from ess.livedata.core.log_values import (
 )
 from ess.livedata.core.message import Message, StreamId, StreamKind
 from ess.livedata.core.payloads import LogSample
-from ess.livedata.core.timeseries_commands import TIMESERIES_COMMANDS, SetHistoryCaps
+from ess.livedata.core.timeseries_commands import SetHistoryCaps
 from ess.livedata.core.window import TimeWindow
 from ess.livedata.protocol import (
     TIMESERIES,
@@ -55,7 +55,6 @@ from ess.livedata.protocol import (
     TimeseriesStatus,
 )
 
-from .commanding import CommandDispatcher, CommandRejected
 from .outputs import data_message, stamp
 from .sources import SourceTable
 
@@ -156,7 +155,6 @@ class TimeseriesProcessor:
         )
         for name in logs:  # cheap: every log is in the status from the start
             self._series.get(name)
-        self._commands = CommandDispatcher(SERVICE, TIMESERIES_COMMANDS, self._apply)
 
     def process_window(
         self, window: TimeWindow, messages: Mapping[StreamId, list[Message[Any]]]
@@ -180,20 +178,13 @@ class TimeseriesProcessor:
                 outputs.append(data_message(result, window.end, data))
         return outputs
 
-    def _apply(self, command: Command) -> None:
-        body = command.body
-        targets = self._series.targets(body.target)
-        if isinstance(body, SetHistoryCaps):
-            for series in targets:
+    def apply(self, body: SetHistoryCaps | Reset) -> None:
+        """Apply one command body to its target log (all for ``None``)."""
+        for series in self._series.targets(body.target):
+            if isinstance(body, SetHistoryCaps):
                 series.buffer.set_caps(_updated(series.buffer.caps, body))
-        elif isinstance(body, Reset):
-            for series in targets:
+            else:
                 series.reset()
-        else:
-            raise CommandRejected(f"{body.action!r} is not a timeseries command")
-
-    def handle_command(self, command: Message[Any]) -> list[Message[Any]]:
-        return self._commands.handle(command)
 
     def status_details(self) -> TimeseriesStatus:
         series = self._series.built()
@@ -207,5 +198,4 @@ class TimeseriesProcessor:
                 for n, s in series
             },
             problems={n: s.problem for n, s in series if s.problem},
-            **self._commands.counters(),
         )
