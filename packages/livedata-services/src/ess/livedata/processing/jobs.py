@@ -33,7 +33,6 @@ from ess.livedata.core.commands import Reset
 from ess.livedata.core.job_commands import (
     StartJob,
     StopJob,
-    UpdateJobParams,
     parse_params,
 )
 from ess.livedata.core.message import Message, StreamId, StreamKind
@@ -216,23 +215,16 @@ class JobProcessor:
         job = self._jobs[job_id]
         return job.state, job.message
 
-    def apply(self, body: StartJob | StopJob | Reset | UpdateJobParams) -> None:
+    def apply(self, body: StartJob | StopJob | Reset) -> None:
         """Apply one command body; raises CommandRejected with the reason."""
         if isinstance(body, StartJob):
             self._start(body)
         elif isinstance(body, StopJob):
             for job in self._targets(body.target, include_stopped=True):
                 job.state = JobState.STOPPED
-        elif isinstance(body, Reset):
+        else:
             for job in self._targets(body.target):
                 self._reset(job)
-        elif isinstance(body, UpdateJobParams):
-            [job] = self._targets(body.target)
-            merged = {**job.params.model_dump(), **body.params}
-            params = self._params(job.spec, merged)
-            job.rebuild(self._build(job.spec, params, job.sources), params)
-        else:
-            raise CommandRejected(f"{body.action!r} is not a data_reduction command")
 
     def _start(self, body: StartJob) -> None:
         existing = self._jobs.get(body.target)
