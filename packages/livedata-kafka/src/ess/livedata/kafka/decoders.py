@@ -77,7 +77,7 @@ class UpstreamDecoder:
     def __init__(self, mapping: StreamMapping) -> None:
         self._mapping = mapping
         self._command_topic = mapping.output_topic(StreamKind.LIVEDATA_COMMANDS)
-        self._roi_topic = mapping.output_topic(StreamKind.LIVEDATA_ROI)
+        self._roi_topic = mapping.outputs.get(StreamKind.LIVEDATA_ROI)
         self._streams: dict[tuple[str, str, str], StreamId] = {}
 
     def decode(
