@@ -253,6 +253,7 @@ class DetectorOutputs:
 class TimeseriesOutputs:
     HISTORY = _series("history", "Values over data time (log unit)")
     LATEST = _series("latest", "Newest value (log unit)")
+    DELTA = _series("delta", "Values new since the last update (log unit)")
 
 
 class ReductionOutputs:
@@ -287,7 +288,11 @@ DETECTOR_DATA = ServiceContract(
 )
 TIMESERIES = ServiceContract(
     service=ServiceName.TIMESERIES,
-    outputs=(TimeseriesOutputs.HISTORY, TimeseriesOutputs.LATEST),
+    outputs=(
+        TimeseriesOutputs.HISTORY,
+        TimeseriesOutputs.LATEST,
+        TimeseriesOutputs.DELTA,
+    ),
     status=TimeseriesStatus,
 )
 DATA_REDUCTION = ServiceContract(

@@ -50,6 +50,7 @@ from ess.livedata.core.window import TimeWindow
 from ess.livedata.protocol import (
     TIMESERIES,
     HistoryLimits,
+    result_name,
     LogLedger,
     TimeseriesOutputs,
     TimeseriesStatus,
@@ -96,6 +97,7 @@ class LogSeries:
         self.buffer = LogBuffer(caps)
         self._ledger = LogLedger()
         self.problem = ""
+        self._published_until: np.datetime64 | None = None
 
     def add(self, sample: LogSample) -> None:
         ledger = self._ledger
@@ -119,6 +121,7 @@ class LogSeries:
         """Clear the history; a new dtype or shape is accepted afterwards."""
         self._ledger.cleared += self.buffer.clear()
         self.problem = ""
+        self._published_until = None
 
     def ledger(self) -> LogLedger:
         """The ledger with the buffer's current point and eviction counts."""
@@ -126,8 +129,10 @@ class LogSeries:
             update={"points": len(self.buffer), "evicted": self.buffer.evicted}
         )
 
-    def outputs(self, window: TimeWindow) -> tuple[sc.DataArray, sc.DataArray]:
-        """History and latest point, stamped with ``window``."""
+    def outputs(self, window: TimeWindow) -> dict[str, sc.DataArray]:
+        """History, latest point and (if any) the points newer than the last
+        call's (the facility's ``delta``; a point that arrives out of order
+        behind those is in the history only), stamped with ``window``."""
         values = self.buffer.values()
         dims = ["time", *value_dims(values.ndim - 1)]
         history = sc.DataArray(
@@ -139,10 +144,20 @@ class LogSeries:
             },
             name=self.log.name,
         )
-        latest = history["time", -1].copy()
-        return stamp(history, window.start, window.end), stamp(
-            latest, window.start, window.end
+        times = history.coords["time"].values  # sorted
+        first_new = (
+            0
+            if self._published_until is None
+            else int(np.searchsorted(times, self._published_until, side="right"))
         )
+        self._published_until = times[-1]
+        outputs = {
+            TimeseriesOutputs.HISTORY.name: history,
+            TimeseriesOutputs.LATEST.name: history["time", -1].copy(),
+        }
+        if first_new < len(times):
+            outputs[TimeseriesOutputs.DELTA.name] = history["time", first_new:].copy()
+        return {n: stamp(d, window.start, window.end) for n, d in outputs.items()}
 
 
 class TimeseriesProcessor:
@@ -169,12 +184,8 @@ class TimeseriesProcessor:
         for name, series in self._series.built():
             if not len(series.buffer):
                 continue
-            history, latest = series.outputs(window)
-            for output, data in (
-                (TimeseriesOutputs.HISTORY, history),
-                (TimeseriesOutputs.LATEST, latest),
-            ):
-                result = TIMESERIES.result_name(name, output)
+            for output, data in series.outputs(window).items():
+                result = result_name(SERVICE, name, output)
                 outputs.append(data_message(result, window.end, data))
         return outputs
 
