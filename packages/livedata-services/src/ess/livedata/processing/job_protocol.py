@@ -27,6 +27,7 @@ from pydantic import BaseModel, ValidationError
 
 from ess.livedata.core.commands import MAX_COMMAND_BYTES, validation_summary
 from ess.livedata.core.message import Message, StreamId, StreamKind
+from ess.livedata.core.payloads import RoiRequest
 from ess.livedata.core.window import TimeWindow
 from ess.livedata.core.workflow import WorkflowSpec
 from ess.livedata.protocol import (
@@ -144,15 +145,6 @@ class AccumulatingProcessor(Protocol):
     ) -> int: ...
 
     def status_details(self) -> ServiceDetails: ...
-
-
-@dataclass(frozen=True, slots=True)
-class RoiRequest:
-    """An ROI message of ``{instrument}_livedata_roi``, decoded."""
-
-    job_id: JobId
-    geometry: RoiGeometry
-    data: sc.DataArray
 
 
 class JobProtocolProcessor:
@@ -384,14 +376,14 @@ class JobProtocolProcessor:
         self._ended.append(job)
 
     def _set_rois(self, request: RoiRequest) -> None:
-        job = self._jobs.get(request.job_id)
+        job = self._jobs.get(request.stream.job_id)
         if job is None:
             return
         try:
-            self._binding.set_rois(job, request.geometry, request.data)
+            self._binding.set_rois(job, request.stream.geometry, request.data)
         except (CommandRejected, ValueError) as error:
             self.rejected += 1
-            logger.warning("ROI request for %s refused: %s", request.job_id, error)
+            logger.warning("ROI request for %s refused: %s", request.stream.job_id, error)
             return
         self.accepted += 1
 
