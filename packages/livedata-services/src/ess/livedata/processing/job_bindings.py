@@ -221,7 +221,10 @@ class DetectorBinding:
             mine = (rois >= offset) & (rois < offset + self._ROIS_PER_VIEW)
             if not mine.any():
                 continue
-            rows = sc.concat([spectra["roi", int(i)] for i in np.flatnonzero(mine)], "roi")
+            # Range slices keep dim and coord ``roi`` even for a single row.
+            rows = sc.concat(
+                [spectra["roi", int(i) : int(i) + 1] for i in np.flatnonzero(mine)], "roi"
+            )
             rows.coords["roi"] = rows.coords["roi"] - sc.index(offset)
             outputs[name] = rows
         return outputs
