@@ -171,3 +171,13 @@ def skip(
 def ns(time: sc.Variable) -> int:
     """A ``start_time``/``end_time`` coordinate in ns since epoch."""
     return int(time.value.astype("datetime64[ns]").astype(np.int64))
+
+
+def job_of(processor: JobProtocolProcessor, workflow: str, source: str) -> JobId:
+    """The id of the job running ``workflow`` on ``source`` (e.g. a default job)."""
+    [job] = [
+        j.job_id
+        for j in processor.jobs()
+        if j.workflow.name == workflow and j.source == source
+    ]
+    return job

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 import scipp as sc
-from job_driving import COMMANDS, act, run, start, started
+from job_driving import COMMANDS, act, job_of, run, start, started
 
 from ess.livedata.core.message import Message, StreamId, StreamKind
 from ess.livedata.core.payloads import EventBatch
@@ -105,7 +105,7 @@ def test_output_has_units_and_bin_edges(processor):
 
 def test_reset_zeroes_cumulative_but_not_current(processor):
     run(processor, W0, events([1, 2]))
-    [job] = [j.job_id for j in processor.jobs() if j.source == "monitor1"]
+    job = job_of(processor, HISTOGRAM, "monitor1")
     [response] = act(processor, "reset", job)
     assert (response.response, response.device) == ("ACK", str(job))
     out = run(processor, W1, events([3]))
@@ -192,7 +192,7 @@ def test_commands_for_other_services_are_not_answered(processor):
 
 
 def test_stopped_job_ignores_events_and_publishes_nothing(processor):
-    [job] = [j.job_id for j in processor.jobs() if j.source == "monitor1"]
+    job = job_of(processor, HISTOGRAM, "monitor1")
     [response] = act(processor, "stop", job)
     assert response.response == "ACK"
     out = run(processor, W0, events([1, 2]))

@@ -276,11 +276,16 @@ class DetectorBinding:
     ) -> None:
         bank, name = view
         offset = self._offset(view)
+        current = self._banks.rois_of(bank)
         for index in geometry.indices:
             roi = offset + index
             if index in shapes:
-                self._banks.apply(SetRoi(target=bank, view=name, roi=roi, shape=shapes[index]))
-            elif roi in self._banks.rois_of(bank):
+                definition = SetRoi(target=bank, view=name, roi=roi, shape=shapes[index])
+                # A request repeats the whole set: an unchanged ROI keeps its
+                # cumulative spectrum, as setting it anew would restart it.
+                if current.get(roi) != definition:
+                    self._banks.apply(definition)
+            elif roi in current:
                 self._banks.apply(RemoveRoi(target=bank, roi=roi))
 
 
