@@ -225,3 +225,14 @@ def test_histogram_input_is_rebinned_and_accounted(processor):
     assert current.sum().value == pytest.approx(7 * 7 + 7 * 0.142857, rel=1e-4)
     assert ledger(processor)["received"] == 70
     assert ledger(processor)["balanced"]
+
+
+def test_a_config_the_accumulators_refuse_leaves_the_running_job(processor):
+    job = job_of(processor, HISTOGRAM, "monitor1")
+    _, [response] = start(processor, HISTOGRAM, "monitor1", edges(0, 20, 10, unit="s"))
+    assert response.response == "ERR"
+    assert "beyond 10 s" in response.message
+    assert job_of(processor, HISTOGRAM, "monitor1") == job
+    assert all(m.state == "active" for m in processor.job_heartbeats())
+    out = run(processor, W0, events([1, 2]))
+    assert out[HISTOGRAM, "monitor1", "counts_total"].value == 2

@@ -315,15 +315,19 @@ class JobProtocolProcessor:
             aux_source_names=dict(config.aux_source_names),
             state=JobState.SCHEDULED,
         )
-        for old in self._jobs_on(spec.name, device):
-            self._remove(old)
-        self._jobs[job.job_id] = job
+        replaced = self._jobs_on(spec.name, device)
+        if job.job_id in self._jobs:  # the same id again: its keys are the new job's
+            self._remove(self._jobs[job.job_id])
         if job.start_at is None:
+            # Before the running job goes: a refused config changes nothing.
             try:
                 self._start(job)
             except CommandRejected as error:
-                self._remove(job)
                 return [self._err(message_id, device, str(error))]
+        self._jobs[job.job_id] = job
+        for old in replaced:
+            if old.job_id != job.job_id:
+                self._remove(old)
         logger.info("started %s on %s as job %s", spec.name, device, job.job_id.job_number)
         return [self._ack(message_id, device)]
 
