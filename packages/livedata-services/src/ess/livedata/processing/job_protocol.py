@@ -349,13 +349,26 @@ class JobProtocolProcessor:
             return []
         for job in jobs:
             if command.action is JobAction.RESET:
-                self._binding.reset(job)
-                job.start_time = None
+                self._reset(job)
             else:
                 self._remove(job)
         logger.info("%s %d job(s) of %s", command.action, len(jobs), self._service)
         device = str(command.job_id) if command.job_id else BROADCAST_DEVICE
         return [self._ack(message_id, device)]
+
+    def _reset(self, job: Job) -> None:
+        """Clear the job's data; a failed job starts over (its binding rebuilds it)."""
+        if job.state is JobState.SCHEDULED:
+            return  # nothing accumulated, and the binding does not know it yet
+        try:
+            self._binding.reset(job)
+        except CommandRejected as error:
+            logger.warning("reset of %s refused: %s", job.job_id, error)
+            return
+        job.start_time = None
+        if job.state is JobState.ERROR:
+            job.state = JobState.ACTIVE
+            job.error = None
 
     def _select(self, command: JobCommand) -> list[Job]:
         if command.job_id is not None:
