@@ -187,6 +187,10 @@ class JobProtocolProcessor:
         self._ended: list[Job] = []
         self.accepted = 0
         self.rejected = 0
+        if not hasattr(accumulators, "skip_window"):
+            # The loop skips only processors with skip_window; timeseries must
+            # never skip (logs legitimately carry old timestamps).
+            self.skip_window = None  # type: ignore[assignment]
         if default_jobs:
             for spec in self._specs.values():
                 workflow = self._workflow_id(spec)
