@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from job_driving import (
     act,
+    grouped,
     job_of,
     roi_message,
     run,
@@ -170,10 +171,8 @@ def test_every_view_sums_to_the_counted_events(processor, random_events, bank, v
         assert current.coords[dim].sizes[dim] == current.sizes[dim] + 1
 
 
-def test_bank_totals_go_to_nicos_once_per_view_job(processor):
-    messages = processor.process_window(
-        W0, {events(PANEL, [1]).stream: [events(PANEL, [1, 2])]}
-    )
+def test_bank_totals_go_to_nicos_under_the_banks_device(processor):
+    messages = processor.process_window(W0, grouped([events(PANEL, [1, 2])]))
     nicos = [m for m in messages if m.stream.kind is StreamKind.LIVEDATA_NICOS]
     assert {m.stream.name for m in nicos} == {"panel_0_counts_total"}
     assert all(m.value.value == 2 for m in nicos)

@@ -392,6 +392,7 @@ def test_recorded_roi_requests_set_spectra_and_read_backs(services):
     send(services, command_message(panel))
     job_id = command(panel).job_id
     active: dict[RoiGeometry, set[int]] = {}
+    compared = 0
     for second, path in enumerate(recorded("livedata_roi"), start=1):
         request = decode_roi(path.read_bytes())
         assert request.stream.job_id == job_id
@@ -405,6 +406,10 @@ def test_recorded_roi_requests_set_spectra_and_read_backs(services):
             spectra = out["panel_0_xy", "panel_0", name]
             assert spectra.dims[0] == "roi"
             assert spectra.coords["roi"].values.tolist() == expected, path.name
+            for rois in recorded_roi_coords(path, name):
+                compared += 1
+                assert spectra.coords["roi"].values.tolist() == rois, path.name
+                assert spectra.sizes["roi"] == len(rois)
         for geometry, rois in active.items():
             readback = out.get(("panel_0_xy", "panel_0", geometry.value))
             if not rois:
@@ -417,7 +422,28 @@ def test_recorded_roi_requests_set_spectra_and_read_backs(services):
                     == request_columns(path, geometry)[column]
                 ), path.name
     assert len(expected) == 2  # the cleared polygon took its ROI with it
+    assert compared == 2  # the recording's roi_spectra_current and _cumulative
     assert ("panel_0_xy", "panel_0", "roi_polygon") not in out
+
+
+def capture(path: Path) -> int:
+    return json.loads(path.with_suffix(".json").read_text())["capture_seq"]
+
+
+def recorded_roi_coords(request: Path, output: str) -> list[list[int]]:
+    """``roi`` of the recorded ``output`` results that followed ``request``
+    (before the next ROI request): what the facility made of it."""
+    later = [
+        capture(p) for p in recorded("livedata_roi") if capture(p) > capture(request)
+    ]
+    until = min(later, default=float("inf"))
+    found = []
+    for path in recorded("livedata_data"):
+        key = ResultKey.from_source_name(decoded(path)["source_name"])
+        if key.output_name == output and capture(request) < capture(path) < until:
+            roi = next(v for v in decoded(path)["data"] if v["name"] == "roi")
+            found.append(roi["data"]["values"])
+    return found
 
 
 def request_columns(path: Path, geometry: RoiGeometry) -> dict[str, list[float]]:
