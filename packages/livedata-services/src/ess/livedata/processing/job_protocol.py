@@ -404,7 +404,9 @@ class JobProtocolProcessor:
             self._binding.set_rois(job, request.stream.geometry, request.data)
         except (CommandRejected, ValueError) as error:
             self.rejected += 1
-            logger.warning("ROI request for %s refused: %s", request.stream.job_id, error)
+            logger.warning(
+                "ROI request for %s refused: %s", request.stream.job_id, error
+            )
             return
         self.accepted += 1
 
