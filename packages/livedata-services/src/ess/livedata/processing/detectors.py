@@ -310,9 +310,9 @@ class DetectorProcessor:
         else:
             raise CommandRejected(f"{body.action!r} is not a detector_data command")
 
-    def rois_of(self, bank: str) -> set[int]:
-        """The ROI indices set on ``bank``."""
-        return set(self._banks.get(bank).rois.definitions)
+    def rois_of(self, bank: str) -> dict[int, SetRoi]:
+        """The ROIs set on ``bank``, by index."""
+        return dict(self._banks.get(bank).rois.definitions)
 
     def status_details(self) -> DetectorStatus:
         banks = self._banks.built()

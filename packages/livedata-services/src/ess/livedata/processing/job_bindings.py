@@ -221,7 +221,10 @@ class DetectorBinding:
             mine = (rois >= offset) & (rois < offset + self._ROIS_PER_VIEW)
             if not mine.any():
                 continue
-            rows = sc.concat([spectra["roi", int(i)] for i in np.flatnonzero(mine)], "roi")
+            # Range slices keep dim and coord ``roi`` even for a single row.
+            rows = sc.concat(
+                [spectra["roi", int(i) : int(i) + 1] for i in np.flatnonzero(mine)], "roi"
+            )
             rows.coords["roi"] = rows.coords["roi"] - sc.index(offset)
             outputs[name] = rows
         return outputs
@@ -273,11 +276,16 @@ class DetectorBinding:
     ) -> None:
         bank, name = view
         offset = self._offset(view)
+        current = self._banks.rois_of(bank)
         for index in geometry.indices:
             roi = offset + index
             if index in shapes:
-                self._banks.apply(SetRoi(target=bank, view=name, roi=roi, shape=shapes[index]))
-            elif roi in self._banks.rois_of(bank):
+                definition = SetRoi(target=bank, view=name, roi=roi, shape=shapes[index])
+                # A request repeats the whole set: an unchanged ROI keeps its
+                # cumulative spectrum, as setting it anew would restart it.
+                if current.get(roi) != definition:
+                    self._banks.apply(definition)
+            elif roi in current:
                 self._banks.apply(RemoveRoi(target=bank, roi=roi))
 
 

@@ -27,6 +27,7 @@ from pydantic import BaseModel, ValidationError
 
 from ess.livedata.core.commands import MAX_COMMAND_BYTES, validation_summary
 from ess.livedata.core.message import Message, StreamId, StreamKind
+from ess.livedata.core.payloads import RoiRequest
 from ess.livedata.core.window import TimeWindow
 from ess.livedata.core.workflow import WorkflowSpec
 from ess.livedata.protocol import (
@@ -146,15 +147,6 @@ class AccumulatingProcessor(Protocol):
     def status_details(self) -> ServiceDetails: ...
 
 
-@dataclass(frozen=True, slots=True)
-class RoiRequest:
-    """An ROI message of ``{instrument}_livedata_roi``, decoded."""
-
-    job_id: JobId
-    geometry: RoiGeometry
-    data: sc.DataArray
-
-
 class JobProtocolProcessor:
     """A service's :class:`~ess.livedata.core.loop.WindowProcessor` in the
     facility's job protocol.
@@ -195,6 +187,10 @@ class JobProtocolProcessor:
         self._ended: list[Job] = []
         self.accepted = 0
         self.rejected = 0
+        if not hasattr(accumulators, "skip_window"):
+            # The loop skips only processors with skip_window; timeseries must
+            # never skip (logs legitimately carry old timestamps).
+            self.skip_window = None  # type: ignore[assignment]
         if default_jobs:
             for spec in self._specs.values():
                 workflow = self._workflow_id(spec)
@@ -323,15 +319,19 @@ class JobProtocolProcessor:
             aux_source_names=dict(config.aux_source_names),
             state=JobState.SCHEDULED,
         )
-        for old in self._jobs_on(spec.name, device):
-            self._remove(old)
-        self._jobs[job.job_id] = job
+        replaced = self._jobs_on(spec.name, device)
+        if job.job_id in self._jobs:  # the same id again: its keys are the new job's
+            self._remove(self._jobs[job.job_id])
         if job.start_at is None:
+            # Before the running job goes: a refused config changes nothing.
             try:
                 self._start(job)
             except CommandRejected as error:
-                self._remove(job)
                 return [self._err(message_id, device, str(error))]
+        self._jobs[job.job_id] = job
+        for old in replaced:
+            if old.job_id != job.job_id:
+                self._remove(old)
         logger.info("started %s on %s as job %s", spec.name, device, job.job_id.job_number)
         return [self._ack(message_id, device)]
 
@@ -353,13 +353,26 @@ class JobProtocolProcessor:
             return []
         for job in jobs:
             if command.action is JobAction.RESET:
-                self._binding.reset(job)
-                job.start_time = None
+                self._reset(job)
             else:
                 self._remove(job)
         logger.info("%s %d job(s) of %s", command.action, len(jobs), self._service)
         device = str(command.job_id) if command.job_id else BROADCAST_DEVICE
         return [self._ack(message_id, device)]
+
+    def _reset(self, job: Job) -> None:
+        """Clear the job's data; a failed job starts over (its binding rebuilds it)."""
+        if job.state is JobState.SCHEDULED:
+            return  # nothing accumulated, and the binding does not know it yet
+        try:
+            self._binding.reset(job)
+        except CommandRejected as error:
+            logger.warning("reset of %s refused: %s", job.job_id, error)
+            return
+        job.start_time = None
+        if job.state is JobState.ERROR:
+            job.state = JobState.ACTIVE
+            job.error = None
 
     def _select(self, command: JobCommand) -> list[Job]:
         if command.job_id is not None:
@@ -384,14 +397,16 @@ class JobProtocolProcessor:
         self._ended.append(job)
 
     def _set_rois(self, request: RoiRequest) -> None:
-        job = self._jobs.get(request.job_id)
+        job = self._jobs.get(request.stream.job_id)
         if job is None:
             return
         try:
-            self._binding.set_rois(job, request.geometry, request.data)
+            self._binding.set_rois(job, request.stream.geometry, request.data)
         except (CommandRejected, ValueError) as error:
             self.rejected += 1
-            logger.warning("ROI request for %s refused: %s", request.job_id, error)
+            logger.warning(
+                "ROI request for %s refused: %s", request.stream.job_id, error
+            )
             return
         self.accepted += 1
 
