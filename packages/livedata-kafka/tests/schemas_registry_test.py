@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
-from heartbeats import service_heartbeat
 import pytest
 import scipp as sc
+from heartbeats import service_heartbeat
 
 from ess.livedata.core.payloads import EventBatch, LogSample
 from ess.livedata.kafka.schemas import (

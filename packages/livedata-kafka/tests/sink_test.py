@@ -1,7 +1,7 @@
 import numpy as np
 import scipp as sc
-from heartbeats import service_heartbeat
 from confluent_kafka import Producer
+from heartbeats import service_heartbeat
 
 from ess.livedata.core.combine import ANONYMOUS
 from ess.livedata.core.message import Message, StreamId, StreamKind
@@ -61,7 +61,9 @@ def test_data_messages_name_the_worker_in_a_header():
     sink.publish_messages(
         [
             Message(1, StreamId(StreamKind.LIVEDATA_DATA, "svc/src/out"), data),
-            Message(1, StreamId(StreamKind.LIVEDATA_HEARTBEAT, "s"), service_heartbeat()),
+            Message(
+                1, StreamId(StreamKind.LIVEDATA_HEARTBEAT, "s"), service_heartbeat()
+            ),
         ]
     )
     assert worker_of(producer.headers["data"]) == "dummy:detector_data:w-7"

@@ -222,7 +222,9 @@ def test_bad_params_are_refused_with_a_reason(processor, source, params, reason)
     assert times(out[SERIES, "motor_x", "history"]) == [T0]
 
 
-def test_stopped_job_publishes_nothing_and_a_new_one_starts_afresh(processor):
+def test_stopped_job_publishes_nothing_and_a_new_one_shows_the_logs_history(
+    processor,
+):
     run(processor, W0, log("motor_x", T0, 1.0))
     [response] = act(processor, "stop", job_of(processor, SERIES, "motor_x"))
     assert response.response == "ACK"
@@ -231,7 +233,8 @@ def test_stopped_job_publishes_nothing_and_a_new_one_starts_afresh(processor):
     )
     started(processor, SERIES, "motor_x")
     out = run(processor, W1, log("motor_x", T0 + S + 1, 3.0))
-    assert out[SERIES, "motor_x", "history"].values.tolist() == [3.0]
+    # The log kept its values while no job showed them.
+    assert out[SERIES, "motor_x", "history"].values.tolist() == [1.0, 2.0, 3.0]
 
 
 def test_caps_from_packaged_config():

@@ -22,7 +22,6 @@ from ess.livedata.protocol import (
     temporality_of,
 )
 
-
 ANONYMOUS = ""
 """Worker of messages that name none (services from before the worker header):
 all of them are one worker, so such a stream reads as it always did."""

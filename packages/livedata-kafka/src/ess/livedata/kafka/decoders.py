@@ -88,7 +88,9 @@ class UpstreamDecoder:
             return Message(kafka_timestamp_ns, stream, payload)
         if topic == self._roi_topic:
             return Message(
-                kafka_timestamp_ns, StreamId(StreamKind.LIVEDATA_ROI, ""), decode_roi(payload)
+                kafka_timestamp_ns,
+                StreamId(StreamKind.LIVEDATA_ROI, ""),
+                decode_roi(payload),
             )
         schema = schema_id(payload)
         source, timestamp, value = _decode_payload(schema, payload)

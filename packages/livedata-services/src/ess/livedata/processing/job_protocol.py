@@ -185,6 +185,7 @@ class JobProtocolProcessor:
         self._binding = binding
         self._jobs: dict[JobId, Job] = {}
         self._ended: list[Job] = []
+        self._devices_published: set[str] = set()
         self.accepted = 0
         self.rejected = 0
         if not hasattr(accumulators, "skip_window"):
@@ -215,10 +216,13 @@ class JobProtocolProcessor:
             _, key, output = split_result_name(message.stream.name)
             produced.setdefault(key, {})[output] = message.value
         published: list[Message[Any]] = []
+        self._devices_published.clear()
         for job in list(self._jobs.values()):
             if job.state is not JobState.ACTIVE:
                 continue
-            outputs = self._binding.outputs(job, produced.get(self._binding.key(job), {}))
+            outputs = self._binding.outputs(
+                job, produced.get(self._binding.key(job), {})
+            )
             if outputs:
                 published += self._publish(job, window, outputs)
         self._end_scheduled(window)
@@ -237,32 +241,45 @@ class JobProtocolProcessor:
     ) -> list[Message[Any]]:
         messages = []
         for name, data in outputs.items():
-            key = ResultKey(workflow_id=job.workflow, job_id=job.job_id, output_name=name)
-            messages.append(data_message(key.to_source_name(), window.end, with_time(data)))
+            key = ResultKey(
+                workflow_id=job.workflow, job_id=job.job_id, output_name=name
+            )
+            messages.append(
+                data_message(key.to_source_name(), window.end, with_time(data))
+            )
         job.start_time = min(
-            (_ns(d.coords["start_time"]) for d in outputs.values() if "start_time" in d.coords),
+            (
+                _ns(d.coords["start_time"])
+                for d in outputs.values()
+                if "start_time" in d.coords
+            ),
             default=job.start_time,
         )
         job.end_time = window.end
         for output, template in job.spec.nicos_devices.items():
-            if output in outputs:
-                device = template.format(source_name=job.source)
+            device = template.format(source_name=job.source)
+            # The view jobs of a bank share its counts: one value per device.
+            if output in outputs and device not in self._devices_published:
+                self._devices_published.add(device)
                 messages.append(nicos_message(device, outputs[output]))
         return messages
 
     def _begin_scheduled(self, window: TimeWindow) -> None:
         for job in self._jobs.values():
-            if job.state is JobState.SCHEDULED and job.start_at is not None:
-                if window.end > job.start_at:
-                    try:
-                        self._start(job)
-                    except CommandRejected as error:
-                        job.fail(str(error))
+            starts = job.start_at
+            due = starts is not None and window.end > starts
+            if job.state is JobState.SCHEDULED and due:
+                try:
+                    self._start(job)
+                except CommandRejected as error:
+                    job.fail(str(error))
 
     def _end_scheduled(self, window: TimeWindow) -> None:
         for job in list(self._jobs.values()):
             if job.end_at is not None and window.end >= job.end_at:
-                logger.info("job %s of %s reached its end time", job.job_id, job.workflow)
+                logger.info(
+                    "job %s of %s reached its end time", job.job_id, job.workflow
+                )
                 self._remove(job)
 
     # -- commands -------------------------------------------------------------
@@ -304,7 +321,11 @@ class JobProtocolProcessor:
         device = config.job_id.source_name
         if spec.sources and device not in spec.sources:
             known = ", ".join(spec.sources)
-            return [self._err(message_id, device, f"unknown source {device!r} (known: {known})")]
+            return [
+                self._err(
+                    message_id, device, f"unknown source {device!r} (known: {known})"
+                )
+            ]
         try:
             params = spec.params.model_validate(config.params)
         except ValidationError as error:
@@ -332,7 +353,9 @@ class JobProtocolProcessor:
         for old in replaced:
             if old.job_id != job.job_id:
                 self._remove(old)
-        logger.info("started %s on %s as job %s", spec.name, device, job.job_id.job_number)
+        logger.info(
+            "started %s on %s as job %s", spec.name, device, job.job_id.job_number
+        )
         return [self._ack(message_id, device)]
 
     def _start(self, job: Job) -> None:
@@ -385,7 +408,8 @@ class JobProtocolProcessor:
 
     def _jobs_on(self, workflow: str, source: str) -> list[Job]:
         return [
-            j for j in self._jobs.values()
+            j
+            for j in self._jobs.values()
             if j.workflow.name == workflow and j.source == source
         ]
 
@@ -412,13 +436,20 @@ class JobProtocolProcessor:
 
     def _ack(self, message_id: str, device: str) -> Message[Any]:
         self.accepted += 1
-        return self._response(Response(message_id=message_id, device=device, response=ResponseKind.ACK))
+        return self._response(
+            Response(message_id=message_id, device=device, response=ResponseKind.ACK)
+        )
 
     def _err(self, message_id: str, device: str, reason: str) -> Message[Any]:
         self.rejected += 1
         logger.warning("refused command %s for %s: %s", message_id, device, reason)
         return self._response(
-            Response(message_id=message_id, device=device, response=ResponseKind.ERR, message=reason)
+            Response(
+                message_id=message_id,
+                device=device,
+                response=ResponseKind.ERR,
+                message=reason,
+            )
         )
 
     def _response(self, response: Response) -> Message[Any]:
@@ -430,7 +461,10 @@ class JobProtocolProcessor:
     def status_details(self) -> ServiceDetails:
         details = self._inner.status_details()
         return details.model_copy(
-            update={"commands_accepted": self.accepted, "commands_rejected": self.rejected}
+            update={
+                "commands_accepted": self.accepted,
+                "commands_rejected": self.rejected,
+            }
         )
 
     def job_heartbeats(self) -> list[JobMessage]:
