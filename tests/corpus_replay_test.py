@@ -179,7 +179,7 @@ def _sent_ids() -> set[str | None]:
 def _published(reader, jobs: dict[JobId, str]) -> dict[str, dict[str, int]]:
     """Output name -> dims published so far, per workflow of ``jobs``."""
     outputs: dict[str, dict[str, int]] = {}
-    for key in reader.view:
+    for key in reader.view.keys():  # noqa: SIM118 (a view, not a dict)
         if key.job_id in jobs:
             data = reader.view.result(key)
             outputs.setdefault(key.workflow_id.name, {})[key.output_name] = data.ndim
