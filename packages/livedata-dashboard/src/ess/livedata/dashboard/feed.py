@@ -8,6 +8,7 @@ so a page opened while a service is idle still shows its last results.
 
 from __future__ import annotations
 
+import enum
 import logging
 import os
 import socket
@@ -19,29 +20,38 @@ from collections.abc import Callable, Mapping
 from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
 from confluent_kafka import Message as KafkaMessage
 from pydantic import ValidationError
+from streaming_data_types import deserialise_x5f2
 
 from ess.livedata.core.combine import ANONYMOUS
-from ess.livedata.core.commands import CommandResponse
-from ess.livedata.core.message import StreamKind
-from ess.livedata.core.streams import livedata_topic
 from ess.livedata.kafka.clients import high_watermark, watched
 from ess.livedata.kafka.rejections import RejectionLog
+from ess.livedata.kafka.schemas._boundary import expect_schema
 from ess.livedata.kafka.schemas.da00 import decode_da00
 from ess.livedata.kafka.schemas.errors import DecodeError
-from ess.livedata.kafka.schemas.x5f2 import decode_x5f2
 from ess.livedata.kafka.settings import KafkaSettings
 from ess.livedata.kafka.worker_header import worker_of
+from ess.livedata.protocol import Heartbeat, Response, ResultKey, ServiceMessage
 
 from .store import LiveStore
 
 logger = logging.getLogger(__name__)
 
-BACKLOG: Mapping[StreamKind, int] = {
-    StreamKind.LIVEDATA_DATA: 500,
-    StreamKind.LIVEDATA_STATUS: 50,
-    StreamKind.LIVEDATA_RESPONSES: 0,
+
+class Topic(enum.StrEnum):
+    """The livedata topics a dashboard reads, by their name's suffix."""
+
+    DATA = "livedata_data"
+    HEARTBEAT = "livedata_heartbeat"
+    RESPONSES = "livedata_responses"
+
+
+BACKLOG: Mapping[Topic, int] = {
+    Topic.DATA: 500,
+    Topic.HEARTBEAT: 200,
+    Topic.RESPONSES: 0,
 }
-"""Messages replayed per partition on start: enough for the latest of each output."""
+"""Messages replayed per partition on start: enough for the latest of each
+output, and a round of job heartbeats to re-adopt running jobs from."""
 
 PROBE_INTERVAL_S = 3.0
 """How often the broker is asked for metadata to tell if it is reachable."""
@@ -53,9 +63,34 @@ _BROKER_DOWN = {
 }
 
 
+def _invalid(what: str, error: ValidationError) -> DecodeError:
+    return DecodeError(f"invalid {what}", f"{error.error_count()} errors")
+
+
+def decode_heartbeat(payload: bytes) -> Heartbeat:
+    """A service or job heartbeat (x5f2) in the facility's form.
+
+    Raises
+    ------
+    DecodeError
+        Not x5f2, or not a livedata heartbeat.
+    """
+    expect_schema(payload, "x5f2")
+    try:
+        fields = deserialise_x5f2(payload)._asdict()
+    except Exception as error:
+        raise DecodeError("malformed x5f2 payload", type(error).__name__) from None
+    try:
+        return Heartbeat.from_x5f2_fields(**fields)
+    except ValidationError as error:
+        raise _invalid("heartbeat", error) from None
+    except ValueError as error:
+        raise DecodeError("invalid heartbeat", str(error)) from None
+
+
 def apply_record(
     store: LiveStore,
-    kind: StreamKind,
+    topic: Topic,
     payload: bytes,
     timestamp_ms: int,
     worker: str = ANONYMOUS,
@@ -68,18 +103,24 @@ def apply_record(
     DecodeError
         The payload is not what its topic carries.
     """
-    if kind is StreamKind.LIVEDATA_DATA:
+    if topic is Topic.DATA:
         name, timestamp_ns, data = decode_da00(payload)
-        store.put_result(name, timestamp_ns, data, worker)
-    elif kind is StreamKind.LIVEDATA_STATUS:
-        store.put_status(decode_x5f2(payload), timestamp_ms / 1000)
-    elif kind is StreamKind.LIVEDATA_RESPONSES:
         try:
-            store.put_response(CommandResponse.model_validate_json(payload))
+            key = ResultKey.from_source_name(name)
         except ValidationError as error:
-            raise DecodeError(
-                "invalid command response", f"{error.error_count()} errors"
-            ) from None
+            raise _invalid("result key", error) from None
+        store.put_result(key, timestamp_ns, data, worker)
+    elif topic is Topic.HEARTBEAT:
+        message = decode_heartbeat(payload).status.message
+        if isinstance(message, ServiceMessage):
+            store.put_service(message, timestamp_ms / 1000)
+        else:
+            store.put_job(message, timestamp_ms / 1000)
+    elif topic is Topic.RESPONSES:
+        try:
+            store.put_response(Response.from_bytes(payload))
+        except ValidationError as error:
+            raise _invalid("command response", error) from None
 
 
 class KafkaFeed:
@@ -107,7 +148,7 @@ class KafkaFeed:
     ) -> None:
         self._store = store
         self._on_tick = on_tick
-        self._kinds = {livedata_topic(instrument, kind): kind for kind in BACKLOG}
+        self._topics = {f"{instrument}_{topic}": topic for topic in BACKLOG}
         self.group_id = f"{instrument}_dashboard_{uuid.uuid4().hex[:8]}"
         config = settings.client_config() | settings.consumer
         config |= {
@@ -129,7 +170,7 @@ class KafkaFeed:
         )
 
     def start(self) -> None:
-        self._consumer.subscribe(sorted(self._kinds), on_assign=self._on_assign)
+        self._consumer.subscribe(sorted(self._topics), on_assign=self._on_assign)
         self._thread.start()
 
     def stop(self, timeout_s: float = 5.0) -> None:
@@ -142,7 +183,7 @@ class KafkaFeed:
         for partition in partitions:
             high = high_watermark(consumer, partition)
             # Below the log start (retention) "earliest" moves it up to there.
-            partition.offset = max(0, high - BACKLOG[self._kinds[partition.topic]])
+            partition.offset = max(0, high - BACKLOG[self._topics[partition.topic]])
         consumer.assign(partitions)
         logger.info(
             "dashboard consuming %s",
@@ -189,7 +230,7 @@ class KafkaFeed:
         try:
             apply_record(
                 self._store,
-                self._kinds[topic],
+                self._topics[topic],
                 record.value() or b"",
                 max(timestamp_ms, 0),
                 worker_of(record.headers()),

@@ -11,12 +11,15 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ess.livedata.core.status import ServiceState, ServiceStatus
+from pydantic import BaseModel, ConfigDict
+
+from ess.livedata.protocol import ServiceMessage, ServiceState
 
 from .store import BrokerHealth, Heartbeat, ServiceHealth
 
-STALE_HEARTBEATS = 3
-"""A service is stale after missing this many heartbeat intervals."""
+STALE_AFTER_S = 30.0
+"""A worker without a heartbeat for this long is stale (PROTOCOL.md section 7);
+one that reported ``stopped`` never is."""
 
 FORGET_AFTER_S = 600.0
 """Stale instances older than this are hidden when a newer one is alive."""
@@ -37,6 +40,24 @@ class Level(enum.StrEnum):
 class Banner:
     level: Level
     text: str
+
+
+class ServiceExtras(BaseModel):
+    """What livedata adds to a service heartbeat beyond the facility's fields
+    (monotonic counters, the counts ledger, back-pressure); readers that do
+    not know these keys ignore them."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    counters: dict[str, int] = {}
+    ledger: dict[str, dict[str, Any]] = {}
+    skipping: bool = False
+    max_lag_s: float | None = None
+    data_lag_s: float | None = None
+
+    @classmethod
+    def of(cls, status: ServiceMessage) -> ServiceExtras:
+        return cls.model_validate(status.model_extra or {})
 
 
 @dataclass(frozen=True)
@@ -73,8 +94,9 @@ def _age(beat: Heartbeat, now_s: float) -> float:
 
 
 def _is_stale(beat: Heartbeat, now_s: float) -> bool:
-    interval_s = max(beat.status.update_interval_ms, 500) / 1000
-    return _age(beat, now_s) > STALE_HEARTBEATS * interval_s
+    if beat.status.state is ServiceState.STOPPED:
+        return False
+    return _age(beat, now_s) > STALE_AFTER_S
 
 
 def _rate(health: ServiceHealth, counter: str) -> float | None:
@@ -85,7 +107,8 @@ def _rate(health: ServiceHealth, counter: str) -> float | None:
     elapsed = health.latest.sent_s - previous.sent_s
     if elapsed <= 0:
         return None
-    now, before = health.latest.status.counters, previous.status.counters
+    now = ServiceExtras.of(health.latest.status).counters
+    before = ServiceExtras.of(previous.status).counters
     if counter not in now or counter not in before:
         return None
     return max(0.0, (now[counter] - before[counter]) / elapsed)
@@ -98,23 +121,19 @@ def _events_rate(health: ServiceHealth) -> float | None:
         return None
 
     def received(beat: Heartbeat) -> int:
-        ledger = beat.status.details.get("ledger", {})
+        ledger = ServiceExtras.of(beat.status).ledger
         return sum(int(v.get("received", 0)) for v in ledger.values())
 
     elapsed = health.latest.sent_s - previous.sent_s
     return max(0.0, (received(health.latest) - received(previous)) / elapsed)
 
 
-def _number_or_none(value: object) -> float | None:
-    return float(value) if isinstance(value, int | float) else None
-
-
-def _skipped(status: ServiceStatus) -> Skipped:
+def _skipped(extras: ServiceExtras) -> Skipped:
     return Skipped(
-        active=status.details.get("skipping") is True,
-        events=int(status.counters.get("events_skipped", 0)),
-        windows=int(status.counters.get("windows_skipped", 0)),
-        max_lag_s=_number_or_none(status.details.get("max_lag_s")),
+        active=extras.skipping,
+        events=extras.counters.get("events_skipped", 0),
+        windows=extras.counters.get("windows_skipped", 0),
+        max_lag_s=extras.max_lag_s,
     )
 
 
@@ -140,20 +159,21 @@ def skipped_text(skipped: Skipped) -> str:
 
 def service_row(health: ServiceHealth, now_s: float) -> ServiceRow:
     status = health.latest.status
+    extras = ServiceExtras.of(status)
     rates = {label: _rate(health, c) for label, c in RATE_COUNTERS.items()}
     rates["events/s"] = _events_rate(health)
     return ServiceRow(
-        service=status.service,
-        instance=f"{status.host}:{status.pid}",
+        service=status.service_name,
+        instance=status.worker_id[:8],
         state=str(status.state),
         age_s=_age(health.latest, now_s),
         stale=_is_stale(health.latest, now_s),
         rates=rates,
-        lag_s=_number_or_none(status.details.get("data_lag_s")),
-        rejected=int(status.counters.get("messages_rejected", 0)),
-        ledger=dict(status.details.get("ledger", {})),
-        message=status.message,
-        skipped=_skipped(status),
+        lag_s=extras.data_lag_s,
+        rejected=extras.counters.get("messages_rejected", 0),
+        ledger=extras.ledger,
+        message=status.error or "",
+        skipped=_skipped(extras),
     )
 
 
