@@ -61,10 +61,23 @@ class JobControl:
         )
         return followed
 
-    def reset(self, workflow: WorkflowId) -> str:
-        """Clear the accumulated data of every current job of ``workflow``."""
+    def reset(self, workflow: WorkflowId, sources: Iterable[str] | None = None) -> str:
+        """Clear the accumulated data of the current jobs of ``workflow`` (on
+        ``sources``, or all)."""
         jobs = self._jobs.current_jobs(workflow)
+        if sources is not None:
+            wanted = set(sources)
+            jobs = [job for job in jobs if job.source_name in wanted]
         return self._act(JobAction.RESET, workflow, jobs)
+
+    def act(self, job: JobId, action: JobAction) -> str:
+        """Reset or stop one job chosen from a job table."""
+        workflow = self._jobs.workflow_of(job)
+        if action is JobAction.STOP:
+            self._jobs.unwant(job)
+        command = JobCommand(job_id=job, action=action)
+        name = workflow.name if workflow is not None else job.source_name
+        return self._sender.send([command], f"{action} {name} on {job}", 1)
 
     def stop(self, workflow: WorkflowId) -> str:
         """Stop every current job of ``workflow``; they become unwanted."""

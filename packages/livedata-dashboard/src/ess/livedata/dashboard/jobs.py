@@ -125,6 +125,21 @@ class JobTable:
                 self._unwanted[job] = self._clock()
         return stopped
 
+    def workflow_of(self, job: JobId) -> WorkflowId | None:
+        with self._lock:
+            for (workflow, _), current in self._current.items():
+                if current == job:
+                    return workflow
+            beat = self._beats.get(job)
+        return None if beat is None else beat.workflow
+
+    def unwant(self, job: JobId) -> None:
+        """Stop ``job`` alone: no longer current, and its stop re-sent if needed."""
+        with self._lock:
+            for slot in [s for s, current in self._current.items() if current == job]:
+                del self._current[slot]
+            self._unwanted[job] = self._clock()
+
     def due_stops(self) -> list[JobId]:
         """Unwanted jobs still heartbeating whose stop is due again; marks
         them as sent now."""
