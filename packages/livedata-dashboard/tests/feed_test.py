@@ -7,12 +7,13 @@ import pytest
 import scipp as sc
 from confluent_kafka import Producer
 from messages import MONITOR_HISTOGRAM, job_beat, job_id, key, service_beat
-from streaming_data_types import serialise_x5f2
 
-from ess.livedata.dashboard.feed import BACKLOG, KafkaFeed, Topic, apply_record
+from ess.livedata.dashboard.feed import BACKLOG, KafkaFeed, apply_record
 from ess.livedata.dashboard.responses import Outcome
 from ess.livedata.dashboard.store import LiveStore
 from ess.livedata.kafka.clients import ensure_topics
+from ess.livedata.kafka.livedata_topics import LivedataTopic as Topic
+from ess.livedata.kafka.livedata_topics import encode_heartbeat
 from ess.livedata.kafka.schemas.da00 import encode_da00
 from ess.livedata.kafka.schemas.errors import DecodeError
 from ess.livedata.kafka.settings import KafkaSettings
@@ -25,7 +26,7 @@ CORPUS = Path(__file__).parents[2] / "livedata-protocol" / "tests" / "corpus"
 
 def x5f2(message) -> bytes:
     beat = Heartbeat.of(message, software_version="0", host_name="h", process_id=1)
-    return serialise_x5f2(**beat.x5f2_fields())
+    return encode_heartbeat(beat)
 
 
 def test_result_key_da00_becomes_the_current_jobs_result(store, clock):
@@ -54,7 +55,7 @@ def test_heartbeats_are_told_apart_and_sent_at_the_record_time(store):
 def test_the_facilitys_recorded_messages_reach_the_store(store):
     """Every data, heartbeat and response message of the corpus decodes; its
     job heartbeats are adopted and its results found by key."""
-    for topic in Topic:
+    for topic in BACKLOG:
         for path in sorted((CORPUS / topic.value).glob("*.bin")):
             apply_record(store, topic, path.read_bytes(), 1_000)
     panel = WorkflowId(instrument="dummy", name="panel_0_xy", version=1)
@@ -78,7 +79,7 @@ def test_responses_count_towards_the_command_they_answer(store, clock):
     assert store.responses.get("m").outcome(clock.now) is Outcome.ACCEPTED
 
 
-@pytest.mark.parametrize("topic", list(Topic))
+@pytest.mark.parametrize("topic", list(BACKLOG))
 def test_garbage_is_a_decode_error(store, topic):
     with pytest.raises(DecodeError):
         apply_record(store, topic, b"\x00garbage{", 0)
@@ -95,7 +96,7 @@ def instrument_topics(kafka_broker) -> tuple[str, KafkaSettings]:
     """A made-up instrument whose livedata topics exist only for this test."""
     instrument = f"feed{uuid.uuid4().hex[:8]}"
     settings = KafkaSettings(bootstrap_servers=kafka_broker.bootstrap_servers)
-    topics = [f"{instrument}_{topic}" for topic in BACKLOG]
+    topics = [topic.of(instrument) for topic in BACKLOG]
     ensure_topics(settings, topics)
     return instrument, settings
 
@@ -117,7 +118,7 @@ def test_feed_replays_recent_results_then_follows_live(instrument_topics):
 
     def publish(total: float) -> None:
         data = sc.DataArray(sc.array(dims=["toa"], values=[total], unit="counts"))
-        producer.produce(f"{instrument}_{Topic.DATA}", encode_da00(name, 1, data))
+        producer.produce(Topic.DATA.of(instrument), encode_da00(name, 1, data))
         producer.flush(10)
 
     def value() -> float | None:
@@ -126,7 +127,7 @@ def test_feed_replays_recent_results_then_follows_live(instrument_topics):
 
     # Before the dashboard: a result and its job's heartbeat, replayed on start.
     publish(1.0)
-    producer.produce(f"{instrument}_{Topic.HEARTBEAT}", x5f2(job_beat(job)))
+    producer.produce(Topic.HEARTBEAT.of(instrument), x5f2(job_beat(job)))
     store = LiveStore()
     feed = KafkaFeed(settings, instrument, store)
     feed.start()
@@ -134,13 +135,13 @@ def test_feed_replays_recent_results_then_follows_live(instrument_topics):
         wait_until(lambda: store.broker().reachable, "the broker probe")
         wait_until(lambda: value() == 1.0, "the replay")
         publish(2.0)
-        producer.produce(f"{instrument}_{Topic.HEARTBEAT}", x5f2(service_beat()))
-        producer.produce(f"{instrument}_{Topic.DATA}", b"not da00")  # skipped
+        producer.produce(Topic.HEARTBEAT.of(instrument), x5f2(service_beat()))
+        producer.produce(Topic.DATA.of(instrument), b"not da00")  # skipped
         producer.flush(10)
         wait_until(lambda: value() == 2.0, "the live update")
         wait_until(lambda: store.latest_service("monitor_data"), "the heartbeat")
         stopped = job_beat(job, JobState.STOPPED)
-        producer.produce(f"{instrument}_{Topic.HEARTBEAT}", x5f2(stopped))
+        producer.produce(Topic.HEARTBEAT.of(instrument), x5f2(stopped))
         producer.flush(10)
         wait_until(
             lambda: store.jobs.rows()[0].state is JobState.STOPPED, "the job stopping"
@@ -173,7 +174,7 @@ def test_feed_combines_the_parts_workers_tag_with_their_id(instrument_topics):
     panel = WorkflowId(instrument="dummy", name="panel_0_xy", version=1)
     name = key(job, "cumulative", panel).to_source_name()
     producer.produce(
-        f"{instrument}_{Topic.HEARTBEAT}", x5f2(job_beat(job, workflow=panel))
+        Topic.HEARTBEAT.of(instrument), x5f2(job_beat(job, workflow=panel))
     )
     for worker, counts in (("a:1", 1.0), ("b:2", 10.0)):
         data = sc.DataArray(
@@ -184,7 +185,7 @@ def test_feed_combines_the_parts_workers_tag_with_their_id(instrument_topics):
             },
         )
         producer.produce(
-            f"{instrument}_{Topic.DATA}",
+            Topic.DATA.of(instrument),
             encode_da00(name, 1, data),
             headers=worker_headers(worker),
         )
@@ -242,7 +243,7 @@ def test_a_record_the_store_cannot_take_costs_only_itself(monkeypatch, clock):
     try:
         for output in ("bad", "good"):
             payload = encode_da00(key(job_id(), output).to_source_name(), 1, data)
-            feed._handle(FakeRecord(f"dummy_{Topic.DATA}", payload))
+            feed._handle(FakeRecord(Topic.DATA.of("dummy"), payload))
     finally:
         feed._consumer.close()
     assert store.result(MONITOR_HISTOGRAM, "monitor1", "good") is not None

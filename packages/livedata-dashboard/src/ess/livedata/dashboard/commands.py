@@ -16,6 +16,7 @@ import scipp as sc
 from confluent_kafka import KafkaError, KafkaException, Producer
 from confluent_kafka import Message as KafkaMessage
 
+from ess.livedata.kafka.livedata_topics import LivedataTopic
 from ess.livedata.kafka.schemas.da00 import encode_da00
 from ess.livedata.protocol import (
     JobCommand,
@@ -65,8 +66,8 @@ class CommandSender:
 
     def __init__(self, producer: Producer, instrument: str, store: LiveStore) -> None:
         self._producer = producer
-        self._commands_topic = f"{instrument}_livedata_commands"
-        self._roi_topic = f"{instrument}_livedata_roi"
+        self._commands_topic = LivedataTopic.COMMANDS.of(instrument)
+        self._roi_topic = LivedataTopic.ROI.of(instrument)
         self._store = store
 
     def send(

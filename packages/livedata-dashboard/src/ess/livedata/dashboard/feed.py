@@ -8,7 +8,6 @@ so a page opened while a service is idle still shows its last results.
 
 from __future__ import annotations
 
-import enum
 import logging
 import os
 import socket
@@ -19,36 +18,28 @@ from collections.abc import Callable, Mapping
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
 from confluent_kafka import Message as KafkaMessage
-from pydantic import ValidationError
-from streaming_data_types import deserialise_x5f2
 
 from ess.livedata.core.combine import ANONYMOUS
 from ess.livedata.kafka.clients import high_watermark, watched
+from ess.livedata.kafka.livedata_topics import (
+    LivedataTopic,
+    ResultMessage,
+    decode_record,
+)
 from ess.livedata.kafka.rejections import RejectionLog
-from ess.livedata.kafka.schemas._boundary import expect_schema
-from ess.livedata.kafka.schemas.da00 import decode_da00
 from ess.livedata.kafka.schemas.errors import DecodeError
 from ess.livedata.kafka.settings import KafkaSettings
 from ess.livedata.kafka.worker_header import worker_of
-from ess.livedata.protocol import Heartbeat, Response, ResultKey, ServiceMessage
+from ess.livedata.protocol import Heartbeat, Response, ServiceMessage
 
 from .store import LiveStore
 
 logger = logging.getLogger(__name__)
 
-
-class Topic(enum.StrEnum):
-    """The livedata topics a dashboard reads, by their name's suffix."""
-
-    DATA = "livedata_data"
-    HEARTBEAT = "livedata_heartbeat"
-    RESPONSES = "livedata_responses"
-
-
-BACKLOG: Mapping[Topic, int] = {
-    Topic.DATA: 500,
-    Topic.HEARTBEAT: 200,
-    Topic.RESPONSES: 0,
+BACKLOG: Mapping[LivedataTopic, int] = {
+    LivedataTopic.DATA: 500,
+    LivedataTopic.HEARTBEAT: 200,
+    LivedataTopic.RESPONSES: 0,
 }
 """Messages replayed per partition on start: enough for the latest of each
 output, and a round of job heartbeats to re-adopt running jobs from."""
@@ -63,34 +54,9 @@ _BROKER_DOWN = {
 }
 
 
-def _invalid(what: str, error: ValidationError) -> DecodeError:
-    return DecodeError(f"invalid {what}", f"{error.error_count()} errors")
-
-
-def decode_heartbeat(payload: bytes) -> Heartbeat:
-    """A service or job heartbeat (x5f2) in the facility's form.
-
-    Raises
-    ------
-    DecodeError
-        Not x5f2, or not a livedata heartbeat.
-    """
-    expect_schema(payload, "x5f2")
-    try:
-        fields = deserialise_x5f2(payload)._asdict()
-    except Exception as error:
-        raise DecodeError("malformed x5f2 payload", type(error).__name__) from None
-    try:
-        return Heartbeat.from_x5f2_fields(**fields)
-    except ValidationError as error:
-        raise _invalid("heartbeat", error) from None
-    except ValueError as error:
-        raise DecodeError("invalid heartbeat", str(error)) from None
-
-
 def apply_record(
     store: LiveStore,
-    topic: Topic,
+    topic: LivedataTopic,
     payload: bytes,
     timestamp_ms: int,
     worker: str = ANONYMOUS,
@@ -103,24 +69,17 @@ def apply_record(
     DecodeError
         The payload is not what its topic carries.
     """
-    if topic is Topic.DATA:
-        name, timestamp_ns, data = decode_da00(payload)
-        try:
-            key = ResultKey.from_source_name(name)
-        except ValidationError as error:
-            raise _invalid("result key", error) from None
-        store.put_result(key, timestamp_ns, data, worker)
-    elif topic is Topic.HEARTBEAT:
-        message = decode_heartbeat(payload).status.message
-        if isinstance(message, ServiceMessage):
-            store.put_service(message, timestamp_ms / 1000)
+    message = decode_record(topic, payload)
+    if isinstance(message, ResultMessage):
+        store.put_result(message.key, message.timestamp_ns, message.data, worker)
+    elif isinstance(message, Heartbeat):
+        status = message.status.message
+        if isinstance(status, ServiceMessage):
+            store.put_service(status, timestamp_ms / 1000)
         else:
-            store.put_job(message, timestamp_ms / 1000)
-    elif topic is Topic.RESPONSES:
-        try:
-            store.put_response(Response.from_bytes(payload))
-        except ValidationError as error:
-            raise _invalid("command response", error) from None
+            store.put_job(status, timestamp_ms / 1000)
+    elif isinstance(message, Response):
+        store.put_response(message)
 
 
 class KafkaFeed:
@@ -148,7 +107,7 @@ class KafkaFeed:
     ) -> None:
         self._store = store
         self._on_tick = on_tick
-        self._topics = {f"{instrument}_{topic}": topic for topic in BACKLOG}
+        self._topics = {topic.of(instrument): topic for topic in BACKLOG}
         self.group_id = f"{instrument}_dashboard_{uuid.uuid4().hex[:8]}"
         config = settings.client_config() | settings.consumer
         config |= {
