@@ -7,8 +7,6 @@ from ess.livedata.core.combine import (
     STALE_AFTER_NS,
     WINDOWS_KEPT,
     OutputCombiner,
-    Rule,
-    rule_for,
 )
 from ess.livedata.core.status import this_process_service_id
 
@@ -35,26 +33,6 @@ def window(data: sc.DataArray) -> tuple[int, int]:
         int(data.coords[c].value.astype("int64")) // SECOND
         for c in ("start_time", "end_time")
     )
-
-
-@pytest.mark.parametrize(
-    ("name", "rule"),
-    [
-        ("monitor_data/monitor1/current", Rule.WINDOW),
-        ("monitor_data/monitor1/cumulative", Rule.CUMULATIVE),
-        (CURRENT, Rule.WINDOW),
-        (CUMULATIVE, Rule.CUMULATIVE),
-        ("detector_data/panel_0/toa_current", Rule.WINDOW),
-        ("detector_data/panel_0/roi_1_cumulative", Rule.CUMULATIVE),
-        ("detector_data/panel_0/roi_counts", Rule.WINDOW),
-        ("detector_data/panel_0/roi_1_outline", Rule.NEWEST),
-        ("timeseries/motor_x/history", Rule.NEWEST),
-        ("data_reduction/job-1/iofq", Rule.NEWEST),
-        ("data_reduction/current_job/iofq", Rule.NEWEST),
-    ],
-)
-def test_rule_follows_the_output_name(name, rule):
-    assert rule_for(name) is rule
 
 
 @pytest.mark.parametrize("name", [CURRENT, CUMULATIVE, "x/y/roi_0_outline"])

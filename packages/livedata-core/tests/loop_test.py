@@ -4,6 +4,12 @@ from ess.livedata.core.loop import ProcessingLoop
 from ess.livedata.core.message import Message, StreamId, StreamKind
 from ess.livedata.core.status import ServiceState, ServiceStatus
 from ess.livedata.core.window import TimeWindow, WindowClock
+from ess.livedata.protocol import ServiceDetails
+
+
+class SumDetails(ServiceDetails):
+    factor: float
+
 
 SECOND = 1_000_000_000
 T0 = 1_700_000_000 * SECOND
@@ -53,7 +59,7 @@ class SumProcessor:
         return [Message(command.timestamp, out, "accepted")]
 
     def status_details(self):
-        return {"factor": self.factor}
+        return SumDetails(factor=self.factor)
 
 
 def build_loop(processor, elapsed_s=(0.0,), **options):

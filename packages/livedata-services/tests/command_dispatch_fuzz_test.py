@@ -134,8 +134,8 @@ def test_every_command_gets_one_response_and_processing_continues(
         assert response.value.command_id == f"c{i}"
         if response.value.status == "rejected":
             assert response.value.reason
-    counters = processor.status_details()
+    counters = processor.status_details().model_dump()
     assert counters["commands_accepted"] + counters["commands_rejected"] == len(bodies)
     processor.process_window(W, data_for(service))
-    for ledger in processor.status_details()["ledger"].values():
+    for ledger in processor.status_details().model_dump()["ledger"].values():
         assert ledger["balanced"]

@@ -85,7 +85,7 @@ def outputs(processor, window, *messages) -> dict[str, sc.DataArray]:
 
 
 def ledger(processor, bank=PANEL) -> dict:
-    return processor.status_details()["ledger"][bank]
+    return processor.status_details().model_dump()["ledger"][bank]
 
 
 def panel_rectangle_roi(roi, view, x, y) -> dict:
@@ -275,7 +275,7 @@ def test_changing_a_roi_restarts_its_cumulative_and_removing_stops_it(processor)
     send(processor, {"action": "remove_roi", "target": PANEL, "roi": 2})
     out = outputs(processor, TimeWindow(W1.end, W1.end + W1.end), events(PANEL, [1]))
     assert not [name for name in out if "roi" in name]
-    assert processor.status_details()["rois"][PANEL] == []
+    assert processor.status_details().model_dump()["rois"][PANEL] == []
 
 
 def test_toa_range_filters_images_and_spectra(processor):
@@ -310,7 +310,7 @@ def test_unknown_pixels_and_negative_toa_are_rejected_and_balanced(processor):
         "skipped": 0,
         "balanced": True,
     }
-    assert processor.status_details()["unknown_pixel_ids"][PANEL] == 4
+    assert processor.status_details().model_dump()["unknown_pixel_ids"][PANEL] == 4
 
 
 def test_reset_zeroes_cumulative_only(processor):
@@ -417,7 +417,7 @@ def test_bad_commands_are_rejected_and_change_nothing(
     assert got.keys() == expected.keys()
     for name, data in expected.items():
         assert sc.identical(got[name], data), name
-    assert processor.status_details()["commands_rejected"] == 1
+    assert processor.status_details().model_dump()["commands_rejected"] == 1
 
 
 def test_commands_for_other_services_are_ignored(processor):
@@ -446,7 +446,7 @@ def test_non_contiguous_detector_numbers_use_a_lookup_table():
     pixels = out["detector_data/odd/pixels_current"]
     assert pixels["y", 0].values.tolist() == [2, 1, 0, 0]
     assert out["detector_data/odd/xy_current"].sum().value == 3
-    assert processor.status_details()["unknown_pixel_ids"]["odd"] == 3
+    assert processor.status_details().model_dump()["unknown_pixel_ids"]["odd"] == 3
 
 
 def test_folded_and_transposed_logical_view():

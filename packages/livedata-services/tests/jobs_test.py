@@ -224,7 +224,7 @@ def run(processor: JobProcessor, index: int, *messages: Message) -> dict:
 
 
 def state(processor: JobProcessor, job: str) -> dict:
-    return processor.status_details()["jobs"][job]
+    return processor.status_details().model_dump()["jobs"][job]
 
 
 def start_count(processor: JobProcessor, job: str = "j1", **params) -> None:
@@ -316,7 +316,7 @@ def test_stop_ends_outputs_and_frees_the_id(processor):
 def test_bad_start_is_rejected_with_the_reason(processor, body, reason):
     command = {"target": "j1", "sources": ["panel_0"], **body}
     assert reason in rejected(processor, "start_job", **command)
-    assert processor.status_details()["jobs"] == {}
+    assert processor.status_details().model_dump()["jobs"] == {}
 
 
 def test_a_running_job_id_cannot_be_started_twice(processor):
@@ -396,7 +396,7 @@ def test_stopped_jobs_make_room_for_new_ones(processor, monkeypatch):
     )
     accepted(processor, "stop_job", target="a")
     start_count(processor, "c")
-    assert list(processor.status_details()["jobs"]) == ["b", "c"]
+    assert list(processor.status_details().model_dump()["jobs"]) == ["b", "c"]
 
 
 def skip(processor: JobProcessor, index: int, *messages: Message) -> int:

@@ -54,7 +54,7 @@ def test_current_and_cumulative_sum_to_events_in_range(processor):
     assert cumulative.sum().value == 5
     assert cumulative.coords["start_time"].value == np.datetime64(W0.start, "ns")
     assert cumulative.coords["end_time"].value == np.datetime64(W1.end, "ns")
-    ledger = processor.status_details()["ledger"]["monitor1"]
+    ledger = processor.status_details().model_dump()["ledger"]["monitor1"]
     assert ledger == {
         "received": 6,
         "counted": 5,
@@ -100,7 +100,10 @@ def test_binning_command_changes_bins_and_range(processor):
     current = out["monitor_data/monitor1/current"]
     assert current.sizes == {"toa": 5}
     assert list(current.values) == [1, 1, 0, 0, 1]
-    assert processor.status_details()["ledger"]["monitor1"]["out_of_range"] == 3
+    assert (
+        processor.status_details().model_dump()["ledger"]["monitor1"]["out_of_range"]
+        == 3
+    )
 
 
 @pytest.mark.parametrize(
@@ -135,7 +138,7 @@ def test_bad_commands_are_rejected_with_reason(processor, payload, reason):
     [response] = processor.handle_command(Message(0, CMD, payload))
     assert response.value.status == "rejected"
     assert reason in response.value.reason
-    assert processor.status_details()["commands_rejected"] == 1
+    assert processor.status_details().model_dump()["commands_rejected"] == 1
 
 
 def test_commands_for_other_services_are_ignored(processor):
@@ -146,7 +149,7 @@ def test_stopped_monitor_ignores_events_and_publishes_nothing(processor):
     processor.handle_command(command({"action": "stop", "target": "monitor1"}))
     out = outputs(processor, W0, events([1, 2]))
     assert "monitor_data/monitor1/current" not in out
-    ledger = processor.status_details()["ledger"]["monitor1"]
+    ledger = processor.status_details().model_dump()["ledger"]["monitor1"]
     assert ledger["ignored"] == 2
     assert ledger["balanced"]
 
@@ -163,6 +166,6 @@ def test_histogram_input_is_rebinned_and_accounted():
     current = out["monitor_data/monitor1/current"]
     # default range is one 71.4 ms frame: 7 full bins and 1.43 of the 8th
     assert current.sum().value == pytest.approx(7 * 7 + 7 * 0.142857, rel=1e-4)
-    ledger = processor.status_details()["ledger"]["monitor1"]
+    ledger = processor.status_details().model_dump()["ledger"]["monitor1"]
     assert ledger["received"] == 70
     assert ledger["balanced"]

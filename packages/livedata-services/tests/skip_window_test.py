@@ -77,7 +77,7 @@ def test_monitor_skip_counts_events_and_spectra_without_output():
     }
     # Skipped events are in no histogram: cumulative holds W0 and W2 only.
     assert out["monitor_data/monitor1/cumulative"].sum().value == 4
-    ledgers = processor.status_details()["ledger"]
+    ledgers = processor.status_details().model_dump()["ledger"]
     assert ledgers["monitor1"] == {
         "received": 9,
         "counted": 4,
@@ -99,7 +99,7 @@ def test_negative_monitor_toa_is_rejected_not_histogrammed():
     )
     current = {m.stream.name: m.value for m in out}["monitor_data/monitor1/current"]
     assert current.sum().value == 2
-    ledger = processor.status_details()["ledger"]["monitor1"]
+    ledger = processor.status_details().model_dump()["ledger"]["monitor1"]
     assert ledger["rejected"] == 2
     assert ledger["counted"] == 2
     assert ledger["balanced"]
@@ -114,7 +114,7 @@ def test_detector_skip_counts_every_event_of_known_banks():
     out = processor.process_window(W1, grouped(events))
     images = {m.stream.name: m.value for m in out}
     assert images["detector_data/panel_0/toa_cumulative"].sum().value == 2
-    ledger = processor.status_details()["ledger"]["panel_0"]
+    ledger = processor.status_details().model_dump()["ledger"]["panel_0"]
     assert ledger["received"] == 12
     assert ledger["skipped"] == 8
     assert ledger["counted"] == 2
@@ -136,7 +136,7 @@ def test_timeseries_never_skips():
 def test_skipping_an_empty_window_counts_nothing(processor_type):
     processor = processor_type(make_instrument())
     assert processor.skip_window(W0, {}) == 0
-    assert processor.status_details()["ledger"] == {}
+    assert processor.status_details().model_dump()["ledger"] == {}
 
 
 def test_log_samples_are_not_events():

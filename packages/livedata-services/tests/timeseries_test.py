@@ -43,7 +43,7 @@ def times(data: sc.DataArray) -> list[int]:
 
 
 def ledger(processor, name: str) -> dict:
-    return processor.status_details()["ledger"][name]
+    return processor.status_details().model_dump()["ledger"][name]
 
 
 @pytest.fixture
@@ -128,7 +128,7 @@ def test_dtype_change_is_rejected_counted_and_reported(processor, caplog):
     entry = ledger(processor, "temperature")
     assert entry["rejected"] == 2
     assert entry["balanced"]
-    problem = processor.status_details()["problems"]["temperature"]
+    problem = processor.status_details().model_dump()["problems"]["temperature"]
     assert "float64 scalar" in problem
     assert "shape (2,)" in problem
     assert caplog.text.count("rejecting values") == 1
@@ -146,7 +146,7 @@ def test_reset_clears_history_and_accepts_a_new_dtype(processor):
     entry = ledger(processor, "temperature")
     assert entry["cleared"] == 1
     assert entry["balanced"]
-    assert "temperature" not in processor.status_details()["problems"]
+    assert "temperature" not in processor.status_details().model_dump()["problems"]
 
 
 def test_nan_is_kept_and_counted(processor):
@@ -164,7 +164,7 @@ def test_caps_command_for_one_stream(processor):
     }
     [response] = processor.handle_command(command(body))
     assert response.value.status == "accepted"
-    caps = processor.status_details()["caps"]
+    caps = processor.status_details().model_dump()["caps"]
     assert caps["motor_x"] == {"length_s": 2.0, "max_points": 4}
     assert caps["temperature"] == {"length_s": 300.0, "max_points": 10_000}
     half = S // 2
@@ -190,7 +190,10 @@ def test_caps_command_for_all_streams_shrinks_history_at_once(processor):
     assert response.value.status == "accepted"
     out = outputs(processor, W1, log("temperature", T0 + S, 1.0))
     assert times(out["timeseries/motor_x/history"]) == [T0 + t for t in range(6, 10)]
-    assert processor.status_details()["caps"]["temperature"]["max_points"] == 4
+    assert (
+        processor.status_details().model_dump()["caps"]["temperature"]["max_points"]
+        == 4
+    )
 
 
 @pytest.mark.parametrize(
@@ -206,7 +209,7 @@ def test_bad_commands_are_rejected_with_a_reason(processor, body, reason):
     [response] = processor.handle_command(command(body))
     assert response.value.status == "rejected"
     assert reason in response.value.reason
-    assert processor.status_details()["commands_rejected"] == 1
+    assert processor.status_details().model_dump()["commands_rejected"] == 1
 
 
 def test_caps_from_packaged_config():

@@ -5,15 +5,17 @@ the same name as the others (docs/scale-out.md), so a reader that keeps the
 newest value per name shows a partial count that flickers between workers.
 :class:`OutputCombiner` keeps the newest parts of each worker and presents the
 name as their combination. The dashboard's store and the test reader both
-use it, so the rule exists once.
+use it, so the rule exists once. How a name combines is its output's declared
+:class:`~ess.livedata.protocol.Temporality` (``ess.livedata.protocol.contracts``).
 """
 
 from __future__ import annotations
 
-import enum
 from dataclasses import dataclass
 
 import scipp as sc
+
+from ess.livedata.protocol import Temporality, temporality_of
 
 from .status import ServiceState, ServiceStatus
 
@@ -28,38 +30,12 @@ five 1 s windows. Data time, not wall-clock time, so a replayed backlog and an
 idle instrument are judged alike and the last results stay when all stop."""
 
 WINDOWS_KEPT = 4
-"""Windows kept per worker of a ``*_current`` name, so a window can still be
+"""Windows kept per worker of a window output, so a window can still be
 summed when a faster worker has already moved on by up to this many minus one."""
 
 _WINDOW_COORDS = ("start_time", "end_time")
 
 _INCOMPATIBLE = (sc.DatasetError, sc.DimensionError, sc.UnitError, sc.DTypeError)
-
-
-class Rule(enum.Enum):
-    """How the parts of one output name combine, decided by the name's suffix."""
-
-    WINDOW = "window"
-    """Counts of one data-time window: the sum of the parts for the newest window
-    every worker has reached."""
-    CUMULATIVE = "cumulative"
-    """Counts since start or reset: the sum of each worker's newest part."""
-    NEWEST = "newest"
-    """Anything else (ROI outlines, logs, reduction results): the newest part."""
-
-
-def rule_for(name: str) -> Rule:
-    """The rule for an output name such as ``detector_data/panel_0/pixels_current``.
-
-    ``roi_counts`` holds the current window's count per ROI, so it sums like
-    ``*_current`` although its name does not say so.
-    """
-    leaf = name.rsplit("/", 1)[-1]
-    if leaf in ("current", "roi_counts") or leaf.endswith("_current"):
-        return Rule.WINDOW
-    if leaf == "cumulative" or leaf.endswith("_cumulative"):
-        return Rule.CUMULATIVE
-    return Rule.NEWEST
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,10 +87,10 @@ class OutputCombiner:
         part = _Part(
             data, _ns(data, "start_time"), _ns(data, "end_time"), self._arrivals
         )
-        rule = rule_for(name)
+        rule = temporality_of(name)
         known = self._parts.get(name, {})
         kept: tuple[_Part, ...] = (part,)
-        if rule is Rule.WINDOW:
+        if rule is Temporality.WINDOW:
             # One part per window, the last few: a slower worker's window can
             # still be summed with this worker's part of it.
             older = [p for p in known.get(worker, ()) if p.window != part.window]
@@ -164,13 +140,13 @@ class OutputCombiner:
         }
 
 
-def _combine(rule: Rule, parts: dict[str, tuple[_Part, ...]]) -> sc.DataArray:
+def _combine(rule: Temporality, parts: dict[str, tuple[_Part, ...]]) -> sc.DataArray:
     newest = max((k[-1] for k in parts.values()), key=lambda p: p.arrival)
     # Without end_time (not stamped by a service) parts cannot be placed in a
     # window, so they are not summed either.
-    if rule is Rule.NEWEST or len(parts) == 1 or newest.end_ns is None:
+    if rule is Temporality.SERIES or len(parts) == 1 or newest.end_ns is None:
         return newest.data
-    if rule is Rule.WINDOW:
+    if rule is Temporality.WINDOW:
         return _sum(_reached_by_all(list(parts.values())), newest)
     return _sum([k[-1] for k in parts.values() if k[-1].end_ns is not None], newest)
 

@@ -23,6 +23,8 @@ from pydantic import (
     model_validator,
 )
 
+from ess.livedata.protocol import ToaBinning
+
 MAX_COMMAND_BYTES = 64 * 1024
 """Larger command payloads are refused unread."""
 
@@ -69,6 +71,15 @@ class SetToaBinning(TargetedCommand):
         if hi <= lo:
             raise ValueError("toa_max - toa_min must span at least 1 ns")
         return self
+
+    def as_status(self) -> ToaBinning:
+        """The binning as service status reports it."""
+        return ToaBinning(
+            toa_min=self.toa_min,
+            toa_max=self.toa_max,
+            bins=self.bins,
+            unit=self.unit.value,
+        )
 
     def range_ns(self) -> tuple[int, int]:
         """The range in whole ns, as events (integer ns) are binned."""

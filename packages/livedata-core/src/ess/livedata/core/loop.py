@@ -16,6 +16,8 @@ from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol
 
+from ess.livedata.protocol import ServiceDetails
+
 from .message import Message, StreamId, StreamKind
 from .status import ServiceState, ServiceStatus
 from .window import TimeWindow, WindowClock
@@ -53,7 +55,9 @@ class WindowProcessor(Protocol):
 
     def handle_command(self, command: Message[Any]) -> list[Message[Any]]: ...
 
-    def status_details(self) -> dict[str, Any]: ...
+    def status_details(self) -> ServiceDetails:
+        """The service's model of its status (see ``protocol.contracts``)."""
+        ...
 
 
 class SkippingProcessor(WindowProcessor, Protocol):
@@ -276,7 +280,11 @@ class ProcessingLoop:
         counters = dict(self._counters)
         counters.update(self._source.counters())
         counters["late_messages"] = self._clock.late_messages
-        details: dict[str, Any] = {
+        # The processor's typed details, with the loop's own fields filled in.
+        details: dict[str, Any] = self._processor.status_details().model_dump(
+            mode="json"
+        )
+        details |= {
             "data_lag_s": self._clock.data_lag_s(),
             "clock_suspect_streams": self._clock.suspect_streams(),
             "open_windows": len(self._pending),
@@ -284,7 +292,6 @@ class ProcessingLoop:
             "max_lag_s": self._max_lag_s if self._skip_window is not None else None,
             "skipping": self._skipping_since is not None,
         }
-        details.update(self._processor.status_details())
         return self._status.model_copy(
             update={"counters": counters, "details": details}
         )

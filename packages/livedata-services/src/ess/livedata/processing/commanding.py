@@ -78,4 +78,6 @@ class CommandDispatcher:
         return Message(response.timestamp, stream, response)
 
     def counters(self) -> dict[str, int]:
+        """``commands_accepted`` and ``commands_rejected``, fields of every
+        :class:`~ess.livedata.protocol.ServiceDetails`."""
         return {"commands_accepted": self.accepted, "commands_rejected": self.rejected}

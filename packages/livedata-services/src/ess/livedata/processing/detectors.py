@@ -34,11 +34,17 @@ from ess.livedata.core.instrument import DetectorBank, GeometricView, Instrument
 from ess.livedata.core.message import Message, StreamId, StreamKind
 from ess.livedata.core.payloads import EventBatch
 from ess.livedata.core.window import TimeWindow
+from ess.livedata.protocol import (
+    DETECTOR_DATA,
+    DetectorOutputs,
+    DetectorStatus,
+    result_name,
+)
 
 from .commanding import CommandDispatcher, CommandRejected
 from .kernels import PixelCounts, accumulate_pixels
 from .ledger import EventLedger
-from .outputs import data_message, output_name, stamp
+from .outputs import data_message, stamp
 from .pixel_index import PixelIndex
 from .projection import ProjectedImage
 from .roi import RoiSpectra, outline, pixels_inside
@@ -47,7 +53,7 @@ from .views import LogicalImage, ViewImage
 
 logger = logging.getLogger(__name__)
 
-SERVICE = "detector_data"
+SERVICE = DETECTOR_DATA.service
 DEFAULT_BINNING = SetToaBinning(toa_min=0.0, toa_max=1000 / 14, bins=100)
 
 
@@ -183,12 +189,18 @@ class DetectorCounts:
         cumulative = (self._cumulative_start, window.end)
         outputs: dict[str, sc.DataArray] = {}
         for name, view in self.views.items():
-            outputs[f"{name}_current"] = stamp(view.image(self._current), *current)
-            outputs[f"{name}_cumulative"] = stamp(
+            outputs[DetectorOutputs.VIEW_CURRENT.format(view=name)] = stamp(
+                view.image(self._current), *current
+            )
+            outputs[DetectorOutputs.VIEW_CUMULATIVE.format(view=name)] = stamp(
                 view.image(self._cumulative), *cumulative
             )
-        outputs["toa_current"] = self._spectrum(self._toa_current, *current)
-        outputs["toa_cumulative"] = self._spectrum(self._toa_cumulative, *cumulative)
+        outputs[DetectorOutputs.TOA_CURRENT.name] = self._spectrum(
+            self._toa_current, *current
+        )
+        outputs[DetectorOutputs.TOA_CUMULATIVE.name] = self._spectrum(
+            self._toa_cumulative, *cumulative
+        )
         outputs.update(self._roi_outputs(window))
         return outputs
 
@@ -198,9 +210,9 @@ class DetectorCounts:
             return {}
         outputs: dict[str, sc.DataArray] = {}
         for roi, (current, cumulative) in spectra.items():
-            outputs[f"roi_{roi}_current"] = current
-            outputs[f"roi_{roi}_cumulative"] = cumulative
-            outputs[f"roi_{roi}_outline"] = stamp(
+            outputs[DetectorOutputs.ROI_CURRENT.format(roi=roi)] = current
+            outputs[DetectorOutputs.ROI_CUMULATIVE.format(roi=roi)] = cumulative
+            outputs[DetectorOutputs.ROI_OUTLINE.format(roi=roi)] = stamp(
                 self._outlines[roi], window.start, window.end
             )
         ids = sorted(spectra)
@@ -213,7 +225,9 @@ class DetectorCounts:
             coords={"roi": sc.array(dims=["roi"], values=ids, unit=None)},
             name=f"{self.name} ROI counts",
         )
-        outputs["roi_counts"] = stamp(counts, window.start, window.end)
+        outputs[DetectorOutputs.ROI_COUNTS.name] = stamp(
+            counts, window.start, window.end
+        )
         return outputs
 
     def _spectrum(self, counts: np.ndarray, start: int, end: int) -> sc.DataArray:
@@ -259,9 +273,8 @@ class DetectorProcessor:
         outputs: list[Message[Any]] = []
         for name, bank in sorted(self._banks.items()):
             for output, data in bank.finalize(window).items():
-                outputs.append(
-                    data_message(output_name(SERVICE, name, output), window.end, data)
-                )
+                result = result_name(SERVICE, name, output)
+                outputs.append(data_message(result, window.end, data))
         return outputs
 
     def skip_window(
@@ -305,12 +318,12 @@ class DetectorProcessor:
     def handle_command(self, command: Message[Any]) -> list[Message[Any]]:
         return self._commands.handle(command)
 
-    def status_details(self) -> dict[str, Any]:
+    def status_details(self) -> DetectorStatus:
         banks = sorted(self._banks.items())
-        return {
-            "ledger": {n: b.ledger.as_dict() for n, b in banks},
-            "unknown_pixel_ids": {n: b.unknown_pixel_ids for n, b in banks},
-            "binning": {n: b.binning.model_dump(mode="json") for n, b in banks},
-            "rois": {n: sorted(b.rois.definitions) for n, b in banks},
+        return DetectorStatus(
+            ledger={n: b.ledger.as_status() for n, b in banks},
+            unknown_pixel_ids={n: b.unknown_pixel_ids for n, b in banks},
+            binning={n: b.binning.as_status() for n, b in banks},
+            rois={n: sorted(b.rois.definitions) for n, b in banks},
             **self._commands.counters(),
-        }
+        )

@@ -41,15 +41,21 @@ from ess.livedata.core.message import Message, StreamId, StreamKind
 from ess.livedata.core.plugins import LoadedInstrument
 from ess.livedata.core.window import TimeWindow
 from ess.livedata.core.workflow import Workflow, WorkflowFactory, WorkflowSpec
+from ess.livedata.protocol import (
+    DATA_REDUCTION,
+    ReductionJob,
+    ReductionStatus,
+    result_name,
+)
 
 from .commanding import CommandDispatcher, CommandRejected
 from .job_sources import resolve_sources
-from .outputs import data_message, output_name, stamp
+from .outputs import data_message, stamp
 from .skipping import skipped_events
 
 logger = logging.getLogger(__name__)
 
-SERVICE = "data_reduction"
+SERVICE = DATA_REDUCTION.service
 MAX_JOBS = 32
 """Jobs kept at once; stopped ones are forgotten, oldest first, to make room."""
 
@@ -105,7 +111,7 @@ class Job:
                 return []
             outputs = [
                 data_message(
-                    output_name(SERVICE, self.job_id, name),
+                    result_name(SERVICE, self.job_id, name),
                     window.end,
                     stamp(result, self.since, window.end),
                 )
@@ -150,16 +156,16 @@ class Job:
         self.since = None
         self.skipped_events = 0
 
-    def status(self) -> dict[str, Any]:
-        return {
-            "workflow": self.spec.key,
-            "state": self.state.value,
-            "message": self.message,
-            "sources": list(dict.fromkeys(s.name for s in self.sources)),
-            "params": self.params.model_dump(mode="json"),
-            "since": self.since,
-            "skipped_events": self.skipped_events,
-        }
+    def status(self) -> ReductionJob:
+        return ReductionJob(
+            workflow=self.spec.key,
+            state=self.state.value,
+            message=self.message,
+            sources=list(dict.fromkeys(s.name for s in self.sources)),
+            params=self.params.model_dump(mode="json"),
+            since=self.since,
+            skipped_events=self.skipped_events,
+        )
 
 
 class JobProcessor:
@@ -205,11 +211,11 @@ class JobProcessor:
     def handle_command(self, command: Message[Any]) -> list[Message[Any]]:
         return self._commands.handle(command)
 
-    def status_details(self) -> dict[str, Any]:
-        return {
-            "jobs": {job_id: job.status() for job_id, job in self._jobs.items()},
+    def status_details(self) -> ReductionStatus:
+        return ReductionStatus(
+            jobs={job_id: job.status() for job_id, job in self._jobs.items()},
             **self._commands.counters(),
-        }
+        )
 
     def _apply(self, command: Command) -> None:
         body = command.body

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
+from ess.livedata.protocol import Ledger
+
 
 @dataclass
 class EventLedger:
@@ -35,5 +37,5 @@ class EventLedger:
         ) + self.skipped
         return self.received == accounted
 
-    def as_dict(self) -> dict[str, int | bool]:
-        return {**asdict(self), "balanced": self.balanced}
+    def as_status(self) -> Ledger:
+        return Ledger(**asdict(self), balanced=self.balanced)

@@ -21,16 +21,17 @@ from ess.livedata.core.instrument import Instrument
 from ess.livedata.core.message import Message, StreamId, StreamKind
 from ess.livedata.core.payloads import EventBatch
 from ess.livedata.core.window import TimeWindow
+from ess.livedata.protocol import MONITOR_DATA, MonitorOutputs, MonitorStatus
 
 from .commanding import CommandDispatcher, CommandRejected
 from .kernels import histogram_uniform
 from .ledger import EventLedger
-from .outputs import data_message, output_name, stamp
+from .outputs import data_message, stamp
 from .skipping import skip_into_ledgers
 
 logger = logging.getLogger(__name__)
 
-SERVICE = "monitor_data"
+SERVICE = MONITOR_DATA.service
 DEFAULT_BINNING = SetToaBinning(toa_min=0.0, toa_max=1000 / 14, bins=200)
 
 
@@ -153,14 +154,12 @@ class MonitorProcessor:
             if not monitor.running:
                 continue
             current, cumulative = monitor.finalize(window)
-            outputs.append(
-                data_message(output_name(SERVICE, name, "current"), window.end, current)
-            )
-            outputs.append(
-                data_message(
-                    output_name(SERVICE, name, "cumulative"), window.end, cumulative
-                )
-            )
+            for output, data in (
+                (MonitorOutputs.CURRENT, current),
+                (MonitorOutputs.CUMULATIVE, cumulative),
+            ):
+                name_ = MONITOR_DATA.result_name(name, output)
+                outputs.append(data_message(name_, window.end, data))
         return outputs
 
     def skip_window(
@@ -201,15 +200,11 @@ class MonitorProcessor:
     def handle_command(self, command: Message[Any]) -> list[Message[Any]]:
         return self._commands.handle(command)
 
-    def status_details(self) -> dict[str, Any]:
-        return {
-            "ledger": {
-                n: m.ledger.as_dict() for n, m in sorted(self._monitors.items())
-            },
-            "binning": {
-                n: m.binning.model_dump(mode="json")
-                for n, m in sorted(self._monitors.items())
-            },
-            "running": {n: m.running for n, m in sorted(self._monitors.items())},
+    def status_details(self) -> MonitorStatus:
+        monitors = sorted(self._monitors.items())
+        return MonitorStatus(
+            ledger={n: m.ledger.as_status() for n, m in monitors},
+            binning={n: m.binning.as_status() for n, m in monitors},
+            running={n: m.running for n, m in monitors},
             **self._commands.counters(),
-        }
+        )

@@ -1,7 +1,8 @@
 """Naming and stamping of published results.
 
 Every output is self-describing: its name says service, source and output
-(``monitor_data/monitor1/cumulative``) and it carries the data-time window
+(``monitor_data/monitor1/cumulative``, built by the service's contract in
+``ess.livedata.protocol``) and it carries the data-time window
 it covers as ``start_time``/``end_time`` coordinates.
 """
 
@@ -10,10 +11,6 @@ from __future__ import annotations
 import scipp as sc
 
 from ess.livedata.core.message import Message, StreamId, StreamKind
-
-
-def output_name(service: str, source: str, output: str) -> str:
-    return f"{service}/{source}/{output}"
 
 
 def stamp(data: sc.DataArray, start_ns: int, end_ns: int) -> sc.DataArray:

@@ -34,6 +34,7 @@ import numpy as np
 import scipp as sc
 from pydantic import ValidationError
 
+from ess.livedata import protocol
 from ess.livedata.config import ConfigError
 from ess.livedata.core.commands import Command, Reset
 from ess.livedata.core.instrument import Instrument, LogStream
@@ -48,13 +49,19 @@ from ess.livedata.core.message import Message, StreamId, StreamKind
 from ess.livedata.core.payloads import LogSample
 from ess.livedata.core.timeseries_commands import TIMESERIES_COMMANDS, SetHistoryCaps
 from ess.livedata.core.window import TimeWindow
+from ess.livedata.protocol import (
+    TIMESERIES,
+    HistoryLimits,
+    TimeseriesOutputs,
+    TimeseriesStatus,
+)
 
 from .commanding import CommandDispatcher, CommandRejected
-from .outputs import data_message, output_name, stamp
+from .outputs import data_message, stamp
 
 logger = logging.getLogger(__name__)
 
-SERVICE = "timeseries"
+SERVICE = TIMESERIES.service
 NS_PER_S = 1_000_000_000
 
 
@@ -103,8 +110,8 @@ class LogLedger:
             and self.stored == self.points + self.evicted + self.cleared
         )
 
-    def as_dict(self) -> dict[str, int | bool]:
-        return {**asdict(self), "balanced": self.balanced}
+    def as_status(self) -> protocol.LogLedger:
+        return protocol.LogLedger(**asdict(self), balanced=self.balanced)
 
 
 class LogSeries:
@@ -185,10 +192,12 @@ class TimeseriesProcessor:
             if not len(series.buffer):
                 continue
             history, latest = series.outputs(window)
-            for output, data in (("history", history), ("latest", latest)):
-                outputs.append(
-                    data_message(output_name(SERVICE, name, output), window.end, data)
-                )
+            for output, data in (
+                (TimeseriesOutputs.HISTORY, history),
+                (TimeseriesOutputs.LATEST, latest),
+            ):
+                result = TIMESERIES.result_name(name, output)
+                outputs.append(data_message(result, window.end, data))
         return outputs
 
     def _targets(self, target: str | None) -> list[LogSeries]:
@@ -214,17 +223,17 @@ class TimeseriesProcessor:
     def handle_command(self, command: Message[Any]) -> list[Message[Any]]:
         return self._commands.handle(command)
 
-    def status_details(self) -> dict[str, Any]:
+    def status_details(self) -> TimeseriesStatus:
         series = sorted(self._series.items())
-        return {
-            "ledger": {n: s.ledger().as_dict() for n, s in series},
-            "caps": {
-                n: {
-                    "length_s": s.buffer.caps.length_ns / NS_PER_S,
-                    "max_points": s.buffer.max_points,
-                }
+        return TimeseriesStatus(
+            ledger={n: s.ledger().as_status() for n, s in series},
+            caps={
+                n: HistoryLimits(
+                    length_s=s.buffer.caps.length_ns / NS_PER_S,
+                    max_points=s.buffer.max_points,
+                )
                 for n, s in series
             },
-            "problems": {n: s.problem for n, s in series if s.problem},
+            problems={n: s.problem for n, s in series if s.problem},
             **self._commands.counters(),
-        }
+        )
