@@ -7,7 +7,12 @@ from bokeh.document import Document
 from messages import job_beat, job_id, key
 
 from ess.livedata.dashboard import detectors
-from ess.livedata.dashboard.catalog import Output, view_workflow
+from ess.livedata.dashboard.catalog import (
+    ROI_READBACK,
+    Window,
+    view_output,
+    view_workflow,
+)
 from ess.livedata.dashboard.commands import roi_request
 from ess.livedata.dashboard.feedback import CommandFeedback
 from ess.livedata.dashboard.roi_editor import ViewRois
@@ -88,7 +93,9 @@ def test_remove_all_sends_empty_sets_and_readback_shows_the_jobs_rois(
     rois = ViewRois(backend, workflow, "panel_0", CommandFeedback(store))
     echoed = rectangles_to_columns({0: Rectangle(1, 2, 1, 2), 2: Rectangle(3, 4, 3, 4)})
     store.put_result(
-        key(job, Output.ROI_RECTANGLE, workflow), 0, roi_request(echoed, "bounds")
+        key(job, ROI_READBACK[RoiGeometry.RECTANGLE], workflow),
+        0,
+        roi_request(echoed, "bounds"),
     )
     rois.update(clock.now)
     assert "in the job: 0, 2" in rois.readback.object
@@ -132,7 +139,8 @@ def test_drawings_survive_a_rebuild(backend):
 
 def test_page_shows_every_view_and_switches_to_current(backend, store, clock):
     workflow, job = running_view(backend, store, clock, "pixels")
-    store.put_result(key(job, Output.CUMULATIVE, workflow), 0, image(64, 64))
+    output = view_output("pixels", Window.CUMULATIVE)
+    store.put_result(key(job, output, workflow), 0, image(64, 64))
     page = detectors.build_page(backend)
     page.view.get_root(Document())
     page.tick(clock.now)
@@ -147,7 +155,7 @@ def test_page_shows_every_view_and_switches_to_current(backend, store, clock):
         ("tubes_1", "tubes"),
         ("tubes_1", "mantle"),
     ]:
-        assert f'data-output="{bank}_{view}/{bank}/cumulative"' in captions
+        assert f'data-output="{bank}_{view}/{bank}/{view}_cumulative"' in captions
     assert 'data-total="8386560"' in captions  # sum(range(4096))
     show = next(
         w for w in page.view.select(pn.widgets.RadioButtonGroup) if w.label == "Show"
@@ -155,4 +163,4 @@ def test_page_shows_every_view_and_switches_to_current(backend, store, clock):
     show.value = "current"
     page.tick(clock.now)
     captions = " ".join(str(p.object) for p in page.view.select(pn.pane.HTML))
-    assert "panel_0_pixels/panel_0/current" in captions
+    assert "panel_0_pixels/panel_0/pixels_current" in captions

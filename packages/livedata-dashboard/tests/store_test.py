@@ -53,17 +53,21 @@ def test_heartbeats_keep_latest_two_per_worker_and_ignore_older_ones(store):
     assert store.latest_service("monitor_data").worker_id == "w1"
 
 
+W1, W2 = "dummy:monitor_data:w1", "dummy:monitor_data:w2"
+"""Workers' ids: the service's contract says cumulative outputs sum."""
+
+
 def test_a_stopped_worker_leaves_the_combination(store, clock):
     job = job_id()
     store.put_job(job_beat(job), clock.now)
     store.put_service(service_beat("w1"), 1)
     store.put_service(service_beat("w2"), 1)
-    store.put_result(key(job, "cumulative"), 1, spectrum(1, 5), "dummy:monitor_data:w1")
-    store.put_result(key(job, "cumulative"), 1, spectrum(2, 5), "dummy:monitor_data:w2")
+    store.put_result(key(job, "cumulative"), 1, spectrum(1, 5), W1)
+    store.put_result(key(job, "cumulative"), 1, spectrum(2, 5), W2)
     both = store.result(MONITOR_HISTOGRAM, "monitor1", "cumulative")
     assert both.data.values[0] == 3
     store.put_service(service_beat("w2", ServiceState.STOPPED), 2)
-    store.put_result(key(job, "cumulative"), 1, spectrum(4, 6), "dummy:monitor_data:w1")
+    store.put_result(key(job, "cumulative"), 1, spectrum(4, 6), W1)
     alone = store.result(MONITOR_HISTOGRAM, "monitor1", "cumulative")
     assert alone.data.values[0] == 4
 

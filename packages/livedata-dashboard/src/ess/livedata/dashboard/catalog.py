@@ -1,11 +1,11 @@
 """Which workflow and output each dashboard plot shows, in one place.
 
-Names follow the facility's dummy instrument (``monitor_histogram`` per
-monitor, ``{bank}_{view}`` per detector view, outputs ``current``,
-``cumulative``, ``roi_spectra_*`` and the ROI read-backs), so a dashboard also
-shows jobs started by the facility's tools. The services publish these names
-from the per-service contracts; this module is the dashboard's only copy and
-gives way to those contracts where the protocol package declares them.
+Output names are the per-service contracts' (``ess.livedata.protocol``);
+workflow ids follow the facility's dummy instrument (``monitor_histogram`` per
+monitor, ``{bank}_{view}`` per detector view), so a dashboard also shows jobs
+started by the facility's tools. The contracts do not declare workflow ids,
+ROI read-backs or ROI spectra in the facility's form yet; until they do, those
+names live here and nowhere else in the dashboard.
 """
 
 from __future__ import annotations
@@ -17,33 +17,60 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from ess.livedata.core.instrument import DetectorBank
-from ess.livedata.protocol import RoiGeometry, WorkflowId
+from ess.livedata.protocol import (
+    DetectorOutputs,
+    MonitorOutputs,
+    RoiGeometry,
+    WorkflowId,
+)
 
 MONITOR_HISTOGRAM = "monitor_histogram"
 """The workflow histogramming one beam monitor."""
 
 
-class Output(enum.StrEnum):
-    """Outputs of the monitor and detector-view workflows."""
+class Window(enum.StrEnum):
+    """The span a histogram covers: the page switch between the two."""
 
     CURRENT = "current"
     CUMULATIVE = "cumulative"
-    ROI_SPECTRA_CURRENT = "roi_spectra_current"
-    ROI_SPECTRA_CUMULATIVE = "roi_spectra_cumulative"
-    TOA_CURRENT = "toa_current"
-    TOA_CUMULATIVE = "toa_cumulative"
-    ROI_RECTANGLE = RoiGeometry.RECTANGLE.value
-    ROI_POLYGON = RoiGeometry.POLYGON.value
 
 
-WINDOWS = (Output.CURRENT, Output.CUMULATIVE)
-"""The two time spans every histogram is shown over."""
+def monitor_output(window: Window) -> str:
+    spec = {
+        Window.CURRENT: MonitorOutputs.CURRENT,
+        Window.CUMULATIVE: MonitorOutputs.CUMULATIVE,
+    }[window]
+    return spec.format()
+
+
+def view_output(view: str, window: Window) -> str:
+    """The image of ``view`` over ``window``."""
+    spec = {
+        Window.CURRENT: DetectorOutputs.VIEW_CURRENT,
+        Window.CUMULATIVE: DetectorOutputs.VIEW_CUMULATIVE,
+    }[window]
+    return spec.format(view=view)
+
+
+def toa_output(window: Window) -> str:
+    """The bank's time-of-arrival spectrum over ``window``."""
+    spec = {
+        Window.CURRENT: DetectorOutputs.TOA_CURRENT,
+        Window.CUMULATIVE: DetectorOutputs.TOA_CUMULATIVE,
+    }[window]
+    return spec.format()
+
 
 ROI_SPECTRA = {
-    Output.CURRENT: Output.ROI_SPECTRA_CURRENT,
-    Output.CUMULATIVE: Output.ROI_SPECTRA_CUMULATIVE,
+    Window.CURRENT: "roi_spectra_current",
+    Window.CUMULATIVE: "roi_spectra_cumulative",
 }
-TOA = {Output.CURRENT: Output.TOA_CURRENT, Output.CUMULATIVE: Output.TOA_CUMULATIVE}
+"""The facility's ROI spectra outputs: every ROI's spectrum, dims (roi, toa)."""
+
+
+ROI_READBACK = {g: g.value for g in RoiGeometry}
+"""Output echoing the ROIs of a geometry a view's job uses, named as the
+geometry (the facility's ``roi_rectangle`` and ``roi_polygon``)."""
 
 
 def monitor_workflow(instrument: str) -> WorkflowId:

@@ -12,9 +12,10 @@ from __future__ import annotations
 import panel as pn
 
 from ess.livedata.core.instrument import DetectorBank
+from ess.livedata.protocol import ServiceName
 
 from .backend import Backend
-from .catalog import ROI_SPECTRA, TOA, WINDOWS, Output, view_workflow
+from .catalog import ROI_SPECTRA, Window, toa_output, view_output, view_workflow
 from .cli import main
 from .feedback import CommandFeedback
 from .page import Page, Updater, framed
@@ -24,7 +25,7 @@ from .roi_spectra import RoiSpectra
 from .server import Dashboard
 from .toa_controls import ToaControls
 
-SERVICE = "detector_data"
+SERVICE = ServiceName.DETECTOR_DATA
 
 
 def _bank_card(
@@ -38,7 +39,7 @@ def _bank_card(
     instrument = backend.loaded.name
     workflows = {v.name: view_workflow(instrument, bank, v.name) for v in bank.views}
     titles = {view.name: view.title or view.name for view in bank.views}
-    window = Output(show.value)
+    window = Window(show.value)
     rois = {
         view: ViewRois(backend, workflow, bank.name, feedback)
         for view, workflow in workflows.items()
@@ -46,7 +47,7 @@ def _bank_card(
     images = {
         view: ResultPlot(
             backend.store,
-            Shown(workflow, bank.name, window),
+            Shown(workflow, bank.name, view_output(view, window)),
             f"{titles[view]} ({window})",
             scale,
             kind="image",
@@ -66,7 +67,7 @@ def _bank_card(
     first = next(iter(workflows.values()))
     toa = ResultPlot(
         backend.store,
-        Shown(first, bank.name, TOA[window]),
+        Shown(first, bank.name, toa_output(window)),
         f"{bank.name} TOA spectrum ({window})",
         scale,
         fill_color="#3573b9",
@@ -74,14 +75,16 @@ def _bank_card(
     )
 
     def follow(event: object) -> None:
-        kind = Output(show.value)
+        kind = Window(show.value)
         for view, plot in images.items():
             plot.follow(
-                Shown(workflows[view], bank.name, kind), f"{titles[view]} ({kind})"
+                Shown(workflows[view], bank.name, view_output(view, kind)),
+                f"{titles[view]} ({kind})",
             )
             spectra[view].follow(kind)
         toa.follow(
-            Shown(first, bank.name, TOA[kind]), f"{bank.name} TOA spectrum ({kind})"
+            Shown(first, bank.name, toa_output(kind)),
+            f"{bank.name} TOA spectrum ({kind})",
         )
 
     show.param.watch(follow, "value")
@@ -115,7 +118,7 @@ def _controls(backend: Backend, feedback: CommandFeedback) -> ToaControls:
         for bank in banks
     }
     readback = {
-        bank: Shown(views[0], bank, Output.TOA_CURRENT)
+        bank: Shown(views[0], bank, toa_output(Window.CURRENT))
         for bank, views in workflows.items()
         if views
     }
@@ -128,7 +131,7 @@ def build_page(backend: Backend) -> Page:
         label="Scale", options=["linear", "log"], value="log"
     )
     show = pn.widgets.RadioButtonGroup(
-        label="Show", options=[str(w) for w in WINDOWS], value=Output.CUMULATIVE
+        label="Show", options=[str(w) for w in Window], value=Window.CUMULATIVE
     )
     feedback = CommandFeedback(backend.store, shown=6)
     controls = _controls(backend, feedback)

@@ -9,11 +9,8 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
 
-from pydantic import BaseModel, ConfigDict
-
-from ess.livedata.protocol import ServiceMessage, ServiceState
+from ess.livedata.protocol import Ledger, ServiceDetails, ServiceMessage, ServiceState
 
 from .store import BrokerHealth, Heartbeat, ServiceHealth
 
@@ -42,18 +39,13 @@ class Banner:
     text: str
 
 
-class ServiceExtras(BaseModel):
-    """What livedata adds to a service heartbeat beyond the facility's fields
-    (monotonic counters, the counts ledger, back-pressure); readers that do
-    not know these keys ignore them."""
-
-    model_config = ConfigDict(frozen=True, extra="ignore")
+class ServiceExtras(ServiceDetails):
+    """What livedata adds to a service heartbeat beyond the facility's fields:
+    the loop's status details (lag, back-pressure), monotonic counters and the
+    counts ledger; readers that do not know these keys ignore them."""
 
     counters: dict[str, int] = {}
-    ledger: dict[str, dict[str, Any]] = {}
-    skipping: bool = False
-    max_lag_s: float | None = None
-    data_lag_s: float | None = None
+    ledger: dict[str, Ledger] = {}
 
     @classmethod
     def of(cls, status: ServiceMessage) -> ServiceExtras:
@@ -84,7 +76,7 @@ class ServiceRow:
     rates: dict[str, float | None]
     lag_s: float | None
     rejected: int
-    ledger: dict[str, dict[str, Any]]
+    ledger: dict[str, Ledger]
     message: str
     skipped: Skipped
 
@@ -122,7 +114,7 @@ def _events_rate(health: ServiceHealth) -> float | None:
 
     def received(beat: Heartbeat) -> int:
         ledger = ServiceExtras.of(beat.status).ledger
-        return sum(int(v.get("received", 0)) for v in ledger.values())
+        return sum(counts.received for counts in ledger.values())
 
     elapsed = health.latest.sent_s - previous.sent_s
     return max(0.0, (received(health.latest) - received(previous)) / elapsed)

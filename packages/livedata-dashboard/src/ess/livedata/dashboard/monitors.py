@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import panel as pn
 
+from ess.livedata.protocol import ServiceName
+
 from .backend import Backend
-from .catalog import WINDOWS, Output, monitor_workflow
+from .catalog import Window, monitor_output, monitor_workflow
 from .cli import main
 from .feedback import CommandFeedback
 from .page import Page, framed
@@ -17,7 +19,7 @@ from .result_plot import ResultPlot, Shown
 from .server import Dashboard
 from .toa_controls import ToaControls
 
-SERVICE = "monitor_data"
+SERVICE = ServiceName.MONITOR_DATA
 
 
 def build_page(backend: Backend) -> Page:
@@ -31,23 +33,26 @@ def build_page(backend: Backend) -> Page:
     controls = ToaControls(
         backend,
         {monitor: [workflow] for monitor in monitors},
-        {monitor: Shown(workflow, monitor, Output.CURRENT) for monitor in monitors},
+        {
+            monitor: Shown(workflow, monitor, monitor_output(Window.CURRENT))
+            for monitor in monitors
+        },
         feedback,
     )
     plots = [
         ResultPlot(
             backend.store,
-            Shown(workflow, monitor, output),
-            f"{monitor} {output}",
+            Shown(workflow, monitor, monitor_output(window)),
+            f"{monitor} {window}",
             scale,
             fill_color="#3573b9",
             line_color="#3573b9",
         )
         for monitor in monitors
-        for output in WINDOWS
+        for window in Window
     ]
     grid = pn.GridBox(
-        *(p.view for p in plots), ncols=len(WINDOWS), sizing_mode="stretch_width"
+        *(p.view for p in plots), ncols=len(Window), sizing_mode="stretch_width"
     )
     body = [pn.Row(pn.pane.HTML("<b>Scale</b>"), scale), controls.view, grid]
     updaters = [controls.update, feedback.update, *(p.update for p in plots)]

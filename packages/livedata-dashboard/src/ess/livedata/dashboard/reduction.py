@@ -20,7 +20,7 @@ import panel as pn
 from ess.livedata.core.instrument import Instrument
 from ess.livedata.core.message import StreamKind
 from ess.livedata.core.workflow import WorkflowSpec
-from ess.livedata.protocol import JobAction, JobId, JobState, WorkflowId
+from ess.livedata.protocol import JobAction, JobId, JobState, ServiceName, WorkflowId
 
 from .backend import Backend
 from .cli import main
@@ -31,7 +31,7 @@ from .page import Page, framed
 from .result_plot import ResultPlot, Shown
 from .server import Dashboard
 
-SERVICE = "data_reduction"
+SERVICE = ServiceName.DATA_REDUCTION
 
 
 def workflow_id(backend: Backend, spec: WorkflowSpec) -> WorkflowId:

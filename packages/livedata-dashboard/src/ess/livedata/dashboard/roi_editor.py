@@ -30,7 +30,7 @@ from ess.livedata.protocol import (
 )
 
 from .backend import Backend
-from .catalog import Output
+from .catalog import ROI_READBACK
 from .feedback import CommandFeedback
 
 MAX_ROIS = len(RoiGeometry.RECTANGLE.indices)
@@ -199,8 +199,8 @@ class ViewRois:
         store = self._backend.store
         indices: list[int] = []
         for output, parse in (
-            (Output.ROI_RECTANGLE, rectangles_from_columns),
-            (Output.ROI_POLYGON, polygons_from_columns),
+            (ROI_READBACK[RoiGeometry.RECTANGLE], rectangles_from_columns),
+            (ROI_READBACK[RoiGeometry.POLYGON], polygons_from_columns),
         ):
             result = store.result(self._workflow, self._bank, output)
             if result is not None:

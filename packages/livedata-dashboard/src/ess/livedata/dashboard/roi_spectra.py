@@ -15,7 +15,7 @@ import panel as pn
 import scipp as sc
 
 from . import plots
-from .catalog import ROI_SPECTRA, Output
+from .catalog import ROI_SPECTRA, Window
 from .result_plot import Shown
 from .store import LiveStore
 
@@ -55,7 +55,7 @@ class RoiSpectra:
         )
         self.view = pn.Column(self.figure, self.caption, sizing_mode="stretch_width")
 
-    def follow(self, window: Output) -> None:
+    def follow(self, window: Window) -> None:
         """Show ``current`` or ``cumulative`` spectra from the next update on."""
         shown = self.shown
         self.shown = Shown(shown.workflow, shown.source, ROI_SPECTRA[window])

@@ -32,6 +32,7 @@ from ess.livedata.protocol import (
     ServiceMessage,
     ServiceState,
     WorkflowId,
+    result_name,
 )
 
 from .jobs import JobTable
@@ -52,17 +53,23 @@ class Result:
     received_s: float
     serial: int
     """Increases with every update of any result; lets sessions skip redraws."""
-
-    @property
-    def name(self) -> str:
-        """Readable path of the output, used in captions and test selectors."""
-        return output_path(self.key)
+    worker: str = ANONYMOUS
+    """Who published the newest part."""
 
 
-def output_path(key: ResultKey) -> str:
-    """``instrument/workflow/version/source/job_number/output``: the combiner's
-    name for a key, whose last segment is the output name it combines by."""
-    return f"{key.workflow_id}/{key.job_id}/{key.output_name}"
+def combining_name(key: ResultKey, worker: str) -> str:
+    """The combiner's name for ``key`` published by ``worker``.
+
+    The publishing service's contract declares how the output combines, and a
+    worker's id is ``{instrument}:{service}:...``; the job id keeps job
+    generations apart. Without a worker (one unnamed publisher) nothing combines.
+    """
+    parts = worker.split(":")
+    service = parts[1] if len(parts) > 2 else ""
+    job, workflow = key.job_id, key.workflow_id
+    # Result names split at "/", which the source part must not contain.
+    source = f"{job.source_name}@{job.job_number}@{workflow.name}@{workflow.version}"
+    return result_name(service, source, key.output_name)
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,16 +131,16 @@ class LiveStore:
         worker: str = ANONYMOUS,
     ) -> None:
         with self._combining:
-            data = self._combiner.add(output_path(key), worker, data)
+            data = self._combiner.add(combining_name(key, worker), worker, data)
             with self._lock:
                 self._serial += 1
                 self._results.pop(key, None)
                 self._results[key] = Result(
-                    key, data, timestamp_ns, self._clock(), self._serial
+                    key, data, timestamp_ns, self._clock(), self._serial, worker
                 )
                 while len(self._results) > MAX_RESULTS:
-                    evicted = self._results.popitem(last=False)[0]
-                    self._combiner.forget(output_path(evicted))
+                    evicted, result = self._results.popitem(last=False)
+                    self._combiner.forget(combining_name(evicted, result.worker))
 
     def put_service(self, status: ServiceMessage, sent_s: float) -> None:
         beat = Heartbeat(status, sent_s)
