@@ -36,7 +36,7 @@ def image(side: int) -> sc.DataArray:
             "start_time": sc.datetime(1_700_000_000_000_000_000, unit="ns"),
             "end_time": sc.datetime(1_700_000_001_000_000_000, unit="ns"),
         },
-        name="detector_data/panel_0/xy_current",
+        name="detector_data/panel_0/plane_current",
     )
 
 

@@ -349,13 +349,17 @@ def test_detector_images_and_a_drawn_roi_with_its_spectrum(
     start("fake_detectors", "--events-per-pulse", "2000")
     url, _ = dashboard("detectors")
     open_dashboard(page, url)
-    image = "panel_0_pixels/panel_0/pixels_cumulative"
+    image = "panel_0_xy/panel_0/xy_cumulative"
     wait_for(lambda: caption_total(page, image), "the panel_0 image")
-    for bank, view in (("panel_0", "xy"), ("tubes_1", "tubes"), ("tubes_1", "mantle")):
+    for bank, view in (
+        ("panel_0", "plane"),
+        ("tubes_1", "tubes"),
+        ("tubes_1", "mantle"),
+    ):
         shown = f"{bank}_{view}/{bank}/{view}_cumulative"
         wait_for(lambda s=shown: caption_total(page, s), f"the {shown} image")
 
-    draw_box_and_send(page, "panel_0 panel_0_pixels")
+    draw_box_and_send(page, "panel_0 panel_0_xy")
     reader.wait_for(
         lambda: (
             (roi := reader.latest("detector_data/panel_0/roi_0_cumulative")) is not None
@@ -364,7 +368,7 @@ def test_detector_images_and_a_drawn_roi_with_its_spectrum(
         what="counts in the published ROI spectrum",
     )
     spectra = page.locator(
-        '.ld-caption[data-output="panel_0_pixels/panel_0/roi_spectra_cumulative"]'
+        '.ld-caption[data-output="panel_0_xy/panel_0/roi_spectra_cumulative"]'
     )
     wait_for(
         lambda: "ROI 0" in spectra.inner_text(),

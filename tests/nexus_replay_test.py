@@ -26,7 +26,7 @@ pytestmark = pytest.mark.kafka
 # The dummy instrument's banks: ids run along the last dim, as in its
 # logical views ``pixels`` (y, x) and ``tubes`` (tube, pixel).
 BANKS = {
-    "panel_0": (Bank("panel_0", 1, (64, 64)), "pixels"),
+    "panel_0": (Bank("panel_0", 1, (64, 64)), "xy"),
     "tubes_1": (Bank("tubes_1", 100_001, (48, 64)), "tubes"),
 }
 MONITOR_COUNTS = {"monitor1": 3_000, "monitor2": 1_234}

@@ -50,7 +50,7 @@ EVENTS_PER_PULSE = 500
 SEED = 11
 # The logical view of each bank of the dummy instrument (no fold/transpose,
 # so the image is the bank's detector_number array).
-LOGICAL_VIEW = {"panel_0": "pixels", "tubes_1": "tubes"}
+LOGICAL_VIEW = {"panel_0": "xy", "tubes_1": "tubes"}
 
 
 @pytest.fixture(scope="module")

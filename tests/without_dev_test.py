@@ -12,7 +12,7 @@ from conftest import wait_until_consuming
 
 CASES = {
     "monitor_data": (("fake_monitors", "--mode", "ev44"), "monitor1/cumulative"),
-    "detector_data": (("fake_detectors",), "panel_0/pixels_cumulative"),
+    "detector_data": (("fake_detectors",), "panel_0/xy_cumulative"),
     "timeseries": (("fake_logdata",), "temperature/history"),
 }
 

@@ -13,10 +13,10 @@ def test_dummy_passes_conformance():
 
 def test_dummy_banks_have_the_declared_shapes():
     instrument = load_instrument("dummy").instrument
-    assert instrument.detector("panel_0").geometry.sizes == {"y": 64, "x": 64}
+    assert instrument.detector("panel_0").geometry.sizes == {"y": 128, "x": 128}
     assert instrument.detector("tubes_1").geometry.sizes == {"tube": 48, "pixel": 64}
     first, last = instrument.detector("panel_0").pixel_id_range()
-    assert (first, last) == (1, 64 * 64)
+    assert (first, last) == (1, 128 * 128)
 
 
 def test_production_topology_equals_dev_so_fakes_feed_services_without_dev():

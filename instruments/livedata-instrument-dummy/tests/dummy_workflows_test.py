@@ -35,12 +35,37 @@ def build(dummy, key: str, sources, **params):
 
 
 def test_specs_and_factories_match(dummy):
-    assert sorted(dummy.workflow_specs) == [
+    assert sorted(dummy.reduction_specs) == [
         "always_fails/v1",
         "monitor_normalized_counts/v1",
+        "total_counts/v1",
         "wavelength_spectrum/v1",
     ]
-    assert sorted(dummy.workflow_factories()) == sorted(dummy.workflow_specs)
+    assert sorted(dummy.workflow_factories()) == sorted(dummy.reduction_specs)
+
+
+def test_workflows_carry_the_facility_dummy_names_and_services(dummy):
+    """The facility's dummy workflows, run by the same services (dummy.yaml)."""
+    services = {s.name: s.service for s in dummy.workflow_specs.values()}
+    assert services["monitor_histogram"] == "monitor_data"
+    assert services["panel_0_xy"] == "detector_data"
+    assert services["timeseries_data"] == "timeseries"
+    assert services["total_counts"] == "data_reduction"
+    monitors = dummy.workflow_specs["monitor_histogram/v1"]
+    assert monitors.sources == ("monitor1", "monitor2")
+    assert {"motion1", "motion2"} <= set(
+        dummy.workflow_specs["timeseries_data/v1"].sources
+    )
+    assert monitors.nicos_devices == {"cumulative": "{source_name}_counts_total"}
+
+
+def test_total_counts_sums_the_events_of_its_sources(dummy):
+    workflow = build(dummy, "total_counts/v1", [PANEL])
+    workflow.accumulate({PANEL: [batch([1, 2, 3]), batch([4, 5])]})
+    workflow.accumulate({PANEL: [batch([1, 2, 3, 4])]})
+    assert workflow.finalize()["total_counts"].value == 9
+    workflow.clear()
+    assert workflow.finalize()["total_counts"].value == 0
 
 
 def test_normalized_counts_follow_the_toa_range(dummy):

@@ -11,8 +11,8 @@ from ess.livedata.core.combine import (
 from ess.livedata.core.status import this_process_service_id
 
 SECOND = 1_000_000_000
-CURRENT = "detector_data/panel_0/pixels_current"
-CUMULATIVE = "detector_data/panel_0/pixels_cumulative"
+CURRENT = "detector_data/panel_0/xy_current"
+CUMULATIVE = "detector_data/panel_0/xy_cumulative"
 
 
 def part(counts: list[int], start_s: int, end_s: int, name="panel_0") -> sc.DataArray:

@@ -138,8 +138,8 @@ def test_drawings_survive_a_rebuild(backend):
 
 
 def test_page_shows_every_view_and_switches_to_current(backend, store, clock):
-    workflow, job = running_view(backend, store, clock, "pixels")
-    output = view_output("pixels", Window.CUMULATIVE)
+    workflow, job = running_view(backend, store, clock, "xy")
+    output = view_output("xy", Window.CUMULATIVE)
     store.put_result(key(job, output, workflow), 0, image(64, 64))
     page = detectors.build_page(backend)
     page.view.get_root(Document())
@@ -150,8 +150,8 @@ def test_page_shows_every_view_and_switches_to_current(backend, store, clock):
         if "ld-caption" in str(p.object)
     )
     for bank, view in [
-        ("panel_0", "pixels"),
         ("panel_0", "xy"),
+        ("panel_0", "plane"),
         ("tubes_1", "tubes"),
         ("tubes_1", "mantle"),
     ]:
@@ -163,4 +163,4 @@ def test_page_shows_every_view_and_switches_to_current(backend, store, clock):
     show.value = "current"
     page.tick(clock.now)
     captions = " ".join(str(p.object) for p in page.view.select(pn.pane.HTML))
-    assert "panel_0_pixels/panel_0/pixels_current" in captions
+    assert "panel_0_xy/panel_0/xy_current" in captions

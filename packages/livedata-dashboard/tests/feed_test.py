@@ -172,7 +172,7 @@ def test_feed_combines_the_parts_workers_tag_with_their_id(instrument_topics):
     producer = Producer(settings.client_config())
     job = job_id("panel_0")
     panel = WorkflowId(instrument="dummy", name="panel_0_xy", version=1)
-    name = key(job, "pixels_cumulative", panel).to_source_name()
+    name = key(job, "xy_cumulative", panel).to_source_name()
     producer.produce(
         Topic.HEARTBEAT.of(instrument), x5f2(job_beat(job, workflow=panel))
     )
@@ -197,7 +197,7 @@ def test_feed_combines_the_parts_workers_tag_with_their_id(instrument_topics):
     try:
         wait_until(
             lambda: (
-                (r := store.result(panel, "panel_0", "pixels_cumulative"))
+                (r := store.result(panel, "panel_0", "xy_cumulative"))
                 and r.data.values[0] == 11.0
             ),
             "both workers' parts summed",

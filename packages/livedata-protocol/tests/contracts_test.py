@@ -18,8 +18,8 @@ from ess.livedata.protocol import (
     [
         ("monitor_data/monitor1/current", Temporality.WINDOW),
         ("monitor_data/monitor1/cumulative", Temporality.CUMULATIVE),
-        ("detector_data/panel_0/pixels_current", Temporality.WINDOW),
-        ("detector_data/panel_0/xy_cumulative", Temporality.CUMULATIVE),
+        ("detector_data/panel_0/xy_current", Temporality.WINDOW),
+        ("detector_data/panel_0/plane_cumulative", Temporality.CUMULATIVE),
         ("detector_data/panel_0/toa_current", Temporality.WINDOW),
         ("detector_data/panel_0/roi_1_cumulative", Temporality.CUMULATIVE),
         ("detector_data/panel_0/roi_counts", Temporality.WINDOW),

@@ -35,9 +35,9 @@ numbers = st.one_of(
     st.sampled_from([0, 1, -1, 0.5, 10**9, 2**31, 4096, 4097]),
 )
 names = st.sampled_from(
-    ["panel_0", "tubes_1", "monitor1", "monitor2", "motor_x", "nope", "", "xy"]
+    ["panel_0", "tubes_1", "monitor1", "monitor2", "motor_x", "nope", "", "plane"]
 )
-views = st.sampled_from(["xy", "pixels", "tubes", "mantle", "nope", ""])
+views = st.sampled_from(["plane", "xy", "tubes", "mantle", "nope", ""])
 rectangles = st.fixed_dictionaries(
     {"kind": st.just("rectangle")},
     optional={"x_min": numbers, "x_max": numbers, "y_min": numbers, "y_max": numbers},

@@ -38,9 +38,9 @@ CMD = StreamId(StreamKind.LIVEDATA_COMMANDS, "")
 GROUPS = 5  # ROI groups in the kernel tests
 PANEL = "panel_0"
 TUBES = "tubes_1"
-PANEL_SIDE = 64
+PANEL_SIDE = 128
 PANEL_FIRST_ID = 1
-PIXEL_SIZE = 0.01
+PIXEL_SIZE = 0.005
 
 
 def panel_id(iy, ix):
@@ -117,7 +117,9 @@ def processor(instrument):
 @pytest.fixture
 def random_events():
     rng = np.random.default_rng(42)
-    panel = events(PANEL, rng.integers(1, 4097, 5000), rng.uniform(0, 71, 5000))
+    panel = events(
+        PANEL, rng.integers(1, PANEL_SIDE**2 + 1, 5000), rng.uniform(0, 71, 5000)
+    )
     tubes = events(
         TUBES, rng.integers(100_001, 103_073, 7000), rng.uniform(0, 71, 7000)
     )
@@ -126,7 +128,7 @@ def random_events():
 
 @pytest.mark.parametrize(
     ("bank", "view"),
-    [(PANEL, "pixels"), (PANEL, "xy"), (TUBES, "tubes"), (TUBES, "mantle")],
+    [(PANEL, "xy"), (PANEL, "plane"), (TUBES, "tubes"), (TUBES, "mantle")],
 )
 def test_every_view_sums_to_the_counted_events(processor, random_events, bank, view):
     out0 = outputs(processor, W0, *random_events)
@@ -148,7 +150,7 @@ def test_every_view_sums_to_the_counted_events(processor, random_events, bank, v
 
 def test_logical_view_puts_each_pixel_at_its_index(processor):
     out = outputs(processor, W0, events(PANEL, [panel_id(3, 7)] * 5))
-    image = out["detector_data/panel_0/pixels_current"]
+    image = out["detector_data/panel_0/xy_current"]
     assert image.dims == ("y", "x")
     assert image["y", 3]["x", 7].value == 5
     assert image.coords["x"].unit is None
@@ -156,7 +158,7 @@ def test_logical_view_puts_each_pixel_at_its_index(processor):
 
 def test_projection_coordinates_and_units(processor, random_events):
     out = outputs(processor, W0, *random_events)
-    xy = out["detector_data/panel_0/xy_current"]
+    xy = out["detector_data/panel_0/plane_current"]
     assert xy.dims == ("y", "x")
     assert xy.sizes == {"y": 64, "x": 64}
     assert xy.coords["x"].unit == sc.Unit("m")
@@ -171,16 +173,16 @@ def test_projection_coordinates_and_units(processor, random_events):
 
 
 def test_projection_puts_a_pixel_where_it_is(processor):
-    out = outputs(processor, W0, events(PANEL, [panel_id(0, 63)] * 800))
-    image = out["detector_data/panel_0/xy_current"]
+    out = outputs(processor, W0, events(PANEL, [panel_id(0, PANEL_SIDE - 1)] * 800))
+    image = out["detector_data/panel_0/plane_current"]
     peak = np.unravel_index(np.argmax(image.values), image.shape)
     y_edges, x_edges = image.coords["y"].values, image.coords["x"].values
     assert y_edges[peak[0]] <= panel_centre(0) <= y_edges[peak[0] + 1]
-    assert x_edges[peak[1]] <= panel_centre(63) <= x_edges[peak[1] + 1]
+    assert x_edges[peak[1]] <= panel_centre(PANEL_SIDE - 1) <= x_edges[peak[1] + 1]
 
 
 def test_rectangle_roi_on_logical_view_counts_exactly(processor):
-    send(processor, panel_rectangle_roi(0, "pixels", x=(10, 20), y=(5, 10)))
+    send(processor, panel_rectangle_roi(0, "xy", x=(10, 20), y=(5, 10)))
     iy, ix = np.meshgrid(np.arange(5, 10), np.arange(10, 20), indexing="ij")
     inside = np.repeat(panel_id(iy, ix).ravel(), 3)
     border = [panel_id(4, 10), panel_id(10, 10), panel_id(5, 9), panel_id(5, 20)]
@@ -212,12 +214,12 @@ def test_polygon_roi_on_projection_uses_pixel_positions(processor):
     body = {
         "action": "set_roi",
         "target": PANEL,
-        "view": "xy",
+        "view": "plane",
         "roi": 5,
         "shape": {"kind": "polygon", "vertices": corners},
     }
     send(processor, body)
-    iy, ix = np.meshgrid(np.arange(64), np.arange(64), indexing="ij")
+    iy, ix = np.meshgrid(np.arange(PANEL_SIDE), np.arange(PANEL_SIDE), indexing="ij")
     inside = (ix >= 32) & (iy >= 32) & (ix + iy <= 80)
     ids = panel_id(iy, ix).ravel()
     weights = np.where(inside.ravel(), 2, 1)
@@ -229,13 +231,13 @@ def test_polygon_roi_on_projection_uses_pixel_positions(processor):
     assert outline.sizes["x"] == 4
     assert outline.unit == sc.Unit("m")
     assert outline.coords["x"].unit == sc.Unit("m")
-    assert outline.coords["view"].value == "xy"
+    assert outline.coords["view"].value == "plane"
     assert outline.coords["x"].values[0] == outline.coords["x"].values[-1]
 
 
 def test_overlapping_rois_count_shared_pixels_in_both(processor):
-    send(processor, panel_rectangle_roi(1, "pixels", x=(0, 10), y=(0, 10)))
-    send(processor, panel_rectangle_roi(15, "pixels", x=(5, 15), y=(5, 15)))
+    send(processor, panel_rectangle_roi(1, "xy", x=(0, 10), y=(0, 10)))
+    send(processor, panel_rectangle_roi(15, "xy", x=(5, 15), y=(5, 15)))
     out = outputs(processor, W0, events(PANEL, [panel_id(7, 7)] * 4 + [panel_id(1, 1)]))
     assert out["detector_data/panel_0/roi_1_current"].sum().value == 5
     assert out["detector_data/panel_0/roi_15_current"].sum().value == 4
@@ -253,7 +255,7 @@ def test_rois_overlapping_in_too_many_ways_are_rejected():
 
     def roi(number):
         shape = {"kind": "rectangle", "x_min": 0, "x_max": 1, "y_min": 0, "y_max": 1}
-        return SetRoi(target=PANEL, view="pixels", roi=number, shape=shape)
+        return SetRoi(target=PANEL, view="xy", roi=number, shape=shape)
 
     for number in range(8):  # every combination of 8 ROIs: 256 groups
         rois.set(roi(number), (index >> number) & 1 == 1)
@@ -265,9 +267,9 @@ def test_rois_overlapping_in_too_many_ways_are_rejected():
 
 
 def test_changing_a_roi_restarts_its_cumulative_and_removing_stops_it(processor):
-    send(processor, panel_rectangle_roi(2, "pixels", x=(0, 64), y=(0, 64)))
+    send(processor, panel_rectangle_roi(2, "xy", x=(0, 64), y=(0, 64)))
     outputs(processor, W0, events(PANEL, [panel_id(0, 0)] * 3))
-    send(processor, panel_rectangle_roi(2, "pixels", x=(0, 1), y=(0, 1)))
+    send(processor, panel_rectangle_roi(2, "xy", x=(0, 1), y=(0, 1)))
     out = outputs(processor, W1, events(PANEL, [panel_id(0, 0), panel_id(9, 9)]))
     cumulative = out["detector_data/panel_0/roi_2_cumulative"]
     assert cumulative.sum().value == 1
@@ -281,10 +283,10 @@ def test_changing_a_roi_restarts_its_cumulative_and_removing_stops_it(processor)
 def test_toa_range_filters_images_and_spectra(processor):
     body = {"action": "set_toa_binning", "target": PANEL}
     send(processor, {**body, "toa_min": 10, "toa_max": 20, "bins": 10, "unit": "ms"})
-    send(processor, panel_rectangle_roi(0, "pixels", x=(0, 64), y=(0, 64)))
+    send(processor, panel_rectangle_roi(0, "xy", x=(0, 64), y=(0, 64)))
     out = outputs(processor, W0, events(PANEL, [1, 2, 3, 4, 5], [5, 10, 15, 19.9, 20]))
-    assert out["detector_data/panel_0/pixels_current"].sum().value == 3
     assert out["detector_data/panel_0/xy_current"].sum().value == 3
+    assert out["detector_data/panel_0/plane_current"].sum().value == 3
     toa = out["detector_data/panel_0/toa_current"]
     assert toa.values.tolist() == [1, 0, 0, 0, 0, 1, 0, 0, 0, 1]
     assert toa.coords["toa"].values[[0, -1]].tolist() == [10, 20]
@@ -297,10 +299,10 @@ def test_toa_range_filters_images_and_spectra(processor):
 
 
 def test_unknown_pixels_and_negative_toa_are_rejected_and_balanced(processor):
-    ids = [0, 1, 4096, 4097, -5, 100_001]
+    ids = [0, 1, PANEL_SIDE**2, PANEL_SIDE**2 + 1, -5, 100_001]
     toa = [30, 30, -1, 30, 30, 30]
     out = outputs(processor, W0, events(PANEL, ids, toa))
-    assert out["detector_data/panel_0/pixels_current"].sum().value == 1
+    assert out["detector_data/panel_0/xy_current"].sum().value == 1
     assert ledger(processor) == {
         "received": 6,
         "counted": 1,
@@ -317,9 +319,9 @@ def test_reset_zeroes_cumulative_only(processor):
     outputs(processor, W0, events(PANEL, [1, 2]))
     send(processor, {"action": "reset"})
     out = outputs(processor, W1, events(PANEL, [3]))
-    assert out["detector_data/panel_0/pixels_cumulative"].sum().value == 1
+    assert out["detector_data/panel_0/xy_cumulative"].sum().value == 1
     assert out["detector_data/panel_0/toa_cumulative"].sum().value == 1
-    assert out["detector_data/panel_0/pixels_current"].sum().value == 1
+    assert out["detector_data/panel_0/xy_current"].sum().value == 1
 
 
 def test_view_resolution_changes_shape_and_keeps_counts(processor, random_events):
@@ -339,15 +341,18 @@ def square(n: int, x: float = 0.0) -> list[list[float]]:
 
 BAD_COMMANDS = [
     (panel_rectangle_roi(0, "nope", x=(0, 1), y=(0, 1)), "no view 'nope'"),
-    ({**panel_rectangle_roi(0, "xy", x=(0, 1), y=(0, 1)), "target": "d9"}, "unknown"),
-    (panel_rectangle_roi(0, "xy", x=(1, 0), y=(0, 1)), "x_min < x_max"),
-    (panel_rectangle_roi(0, "xy", x=(0, float("inf")), y=(0, 1)), "finite"),
-    (panel_rectangle_roi(16, "xy", x=(0, 1), y=(0, 1)), "roi"),
+    (
+        {**panel_rectangle_roi(0, "plane", x=(0, 1), y=(0, 1)), "target": "d9"},
+        "unknown",
+    ),
+    (panel_rectangle_roi(0, "plane", x=(1, 0), y=(0, 1)), "x_min < x_max"),
+    (panel_rectangle_roi(0, "plane", x=(0, float("inf")), y=(0, 1)), "finite"),
+    (panel_rectangle_roi(16, "plane", x=(0, 1), y=(0, 1)), "roi"),
     (
         {
             "action": "set_roi",
             "target": PANEL,
-            "view": "xy",
+            "view": "plane",
             "roi": 0,
             "shape": {"kind": "polygon", "vertices": square(2)},
         },
@@ -357,7 +362,7 @@ BAD_COMMANDS = [
         {
             "action": "set_roi",
             "target": PANEL,
-            "view": "xy",
+            "view": "plane",
             "roi": 0,
             "shape": {"kind": "polygon", "vertices": square(33)},
         },
@@ -367,7 +372,7 @@ BAD_COMMANDS = [
         {
             "action": "set_roi",
             "target": PANEL,
-            "view": "xy",
+            "view": "plane",
             "roi": 0,
             "shape": {
                 "kind": "polygon",
@@ -376,13 +381,13 @@ BAD_COMMANDS = [
         },
         "finite",
     ),
-    ({"action": "set_roi", "view": "xy", "roi": 0, "shape": {}}, "target"),
+    ({"action": "set_roi", "view": "plane", "roi": 0, "shape": {}}, "target"),
     ({"action": "remove_roi", "target": PANEL, "roi": 3}, "no ROI 3"),
     (
         {
             "action": "set_view_resolution",
             "target": PANEL,
-            "view": "pixels",
+            "view": "xy",
             "resolution": [10, 10],
         },
         "not a projection",
@@ -391,7 +396,7 @@ BAD_COMMANDS = [
         {
             "action": "set_view_resolution",
             "target": PANEL,
-            "view": "xy",
+            "view": "plane",
             "resolution": [0, 10],
         },
         "resolution",
@@ -436,16 +441,16 @@ def test_non_contiguous_detector_numbers_use_a_lookup_table():
         source_name="odd",
         make_geometry=shuffled_panel,
         views=(
-            LogicalView(name="pixels"),
-            GeometricView(name="xy", projection=ProjectionKind.XY_PLANE),
+            LogicalView(name="xy"),
+            GeometricView(name="plane", projection=ProjectionKind.XY_PLANE),
         ),
     )
     processor = DetectorProcessor(Instrument(name="odd", detectors=(bank,)))
     # Row 2 of the original numbering (ids 18..21, doubled) is now row 0.
     out = outputs(processor, W0, events("odd", [36, 36, 38, 21, 19, 100]))
-    pixels = out["detector_data/odd/pixels_current"]
+    pixels = out["detector_data/odd/xy_current"]
     assert pixels["y", 0].values.tolist() == [2, 1, 0, 0]
-    assert out["detector_data/odd/xy_current"].sum().value == 3
+    assert out["detector_data/odd/plane_current"].sum().value == 3
     assert processor.status_details().model_dump()["unknown_pixel_ids"]["odd"] == 3
 
 

@@ -55,11 +55,14 @@ def test_spectrum_and_image_are_written_with_latest(tmp_path):
     sink.publish_messages(
         [
             message("monitor_data/monitor1/current", spectrum(), t),
-            message("detector_data/panel_0/xy_current", image(), t),
+            message("detector_data/panel_0/plane_current", image(), t),
         ]
     )
     sink.close()
-    for folder in ("monitor_data/monitor1/current", "detector_data/panel_0/xy_current"):
+    for folder in (
+        "monitor_data/monitor1/current",
+        "detector_data/panel_0/plane_current",
+    ):
         files = sorted((tmp_path / folder).iterdir())
         assert [f.name for f in files] == ["20231114T221320.000000Z.png", "latest.png"]
         for f in files:

@@ -74,5 +74,5 @@ def factory_problems(loaded: LoadedInstrument) -> list[str]:
         return [f"workflow factories fail: {type(error).__name__}: {error}"]
     return [
         f"workflow {key} has a spec but no factory"
-        for key in sorted(set(loaded.workflow_specs) - set(factories))
+        for key in sorted(set(loaded.reduction_specs) - set(factories))
     ]

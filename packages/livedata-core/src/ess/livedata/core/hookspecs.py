@@ -69,6 +69,11 @@ def livedata_register_workflow_specs(
     """Register specs of the reduction workflows offered for ``instrument``.
 
     Specs are what dashboards read: keep this hook free of reduction imports.
+    A spec declares the service that runs it (``data_reduction`` unless
+    said otherwise), its outputs with temporality and unit
+    (:class:`~ess.livedata.protocol.OutputSpec`) and its NICOS devices. The
+    views of the built-in services (``monitor_histogram``, ``{bank}_{view}``,
+    ``timeseries_data``) are registered for every instrument by livedata.
 
     :param instrument: The instrument being run.
     :param register: Call with each

@@ -8,18 +8,21 @@ see each other's plugins.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cached_property
 from importlib.metadata import EntryPoint, entry_points
 
 import pluggy
 
+from ess.livedata.protocol import ServiceName
+
 from . import hookspecs
 from .fake_shapes import DEFAULT_FAKE_DATA_SHAPES, FakeDataShapes
 from .hookspecs import hookimpl
 from .instrument import Instrument
 from .streams import StreamMapping, Topology, default_stream_mapping
+from .view_specs import view_workflow_specs
 from .workflow import WorkflowFactory, WorkflowSpec
 
 ENTRY_POINT_GROUP = "livedata.instruments"
@@ -49,6 +52,13 @@ class _Defaults:
         self, instrument: Instrument, topology: Topology
     ) -> StreamMapping:
         return default_stream_mapping(instrument, topology)
+
+    @hookimpl
+    def livedata_register_workflow_specs(
+        self, instrument: Instrument, register: Callable[[WorkflowSpec], None]
+    ) -> None:
+        for spec in view_workflow_specs(instrument):
+            register(spec)
 
     @hookimpl(trylast=True)
     def livedata_fake_data_shapes(self, instrument: Instrument) -> FakeDataShapes:
@@ -112,15 +122,25 @@ class LoadedInstrument:
         )
         return specs
 
+    @property
+    def reduction_specs(self) -> dict[str, WorkflowSpec]:
+        """The specs the data_reduction service runs (the others are views
+        built into their services), keyed like :attr:`workflow_specs`."""
+        return {
+            key: spec
+            for key, spec in self.workflow_specs.items()
+            if spec.service is ServiceName.DATA_REDUCTION
+        }
+
     def workflow_factories(self) -> dict[str, WorkflowFactory]:
-        """Factories keyed like :attr:`workflow_specs`; imports reduction code."""
+        """Factories keyed like :attr:`reduction_specs`; imports reduction code."""
         factories: dict[str, WorkflowFactory] = {}
-        specs = self.workflow_specs
+        specs = self.reduction_specs
 
         def register(name: str, version: int, factory: WorkflowFactory) -> None:
             key = f"{name}/v{version}"
             if key not in specs:
-                raise ValueError(f"factory for {key} has no registered spec")
+                raise ValueError(f"factory for {key} has no data_reduction spec")
             if key in factories:
                 raise ValueError(f"factory for {key} registered twice")
             factories[key] = factory

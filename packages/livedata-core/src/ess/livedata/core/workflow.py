@@ -1,7 +1,8 @@
 """Workflow specs: the cheap half of a reduction workflow's registration.
 
-A spec names a workflow, its parameter model and outputs, and is all a
-dashboard needs. The factory that builds the actual (heavy) pipeline is
+A spec names a workflow, its parameter model, the service that runs it and
+its outputs (with their temporality and unit, see
+``ess.livedata.protocol.contracts``), and is all a dashboard needs. The factory that builds the actual (heavy) pipeline is
 registered separately and only loaded by the reduction service.
 """
 
@@ -13,6 +14,8 @@ from typing import Any, Protocol
 
 import scipp as sc
 from pydantic import BaseModel
+
+from ess.livedata.protocol import OutputSpec, ServiceName, Temporality
 
 from .message import StreamId, StreamKind
 
@@ -29,7 +32,8 @@ class WorkflowSpec:
     params:
         Pydantic model of the parameters; dashboards generate forms from it.
     outputs:
-        Output name -> human description.
+        The declared outputs; a mapping output name -> description declares
+        outputs that stand as newest (temporality ``series``, no unit).
     source_kinds:
         Kinds of streams a job may bind to (e.g. detector events, monitors).
     sources:
@@ -41,11 +45,31 @@ class WorkflowSpec:
     title: str
     description: str
     params: type[BaseModel]
-    outputs: Mapping[str, str]
+    outputs: Sequence[OutputSpec] | Mapping[str, str]
     source_kinds: tuple[StreamKind, ...]
     sources: tuple[str, ...] = ()
     auxiliary: tuple[StreamId, ...] = field(default=())
     """Further streams every job of this workflow reads, e.g. a monitor."""
+    service: ServiceName = ServiceName.DATA_REDUCTION
+    """The service that runs the workflow's jobs; only ``data_reduction``
+    needs a factory, the others are built into their services."""
+    nicos_devices: Mapping[str, str] = field(default_factory=dict)
+    """Output name -> NICOS device name template (``{source_name}_counts``):
+    that output's value is published for NICOS under the device name."""
+
+    @property
+    def output_specs(self) -> tuple[OutputSpec, ...]:
+        if isinstance(self.outputs, Mapping):
+            return tuple(
+                OutputSpec(
+                    name=name,
+                    temporality=Temporality.SERIES,
+                    unit=None,
+                    title=description,
+                )
+                for name, description in self.outputs.items()
+            )
+        return tuple(self.outputs)
 
     @property
     def key(self) -> str:

@@ -69,8 +69,8 @@ class WorkflowLauncher:
         self.start = pn.widgets.Button(label="Start job", color="primary")
         self.start.on_click(lambda _event: self.send_start())
         outputs = "".join(
-            f"<li><b>{html.escape(k)}</b>: {html.escape(v)}</li>"
-            for k, v in spec.outputs.items()
+            f"<li><b>{html.escape(o.name)}</b>: {html.escape(o.title)}</li>"
+            for o in spec.output_specs
         )
         self.view = pn.Card(
             pn.pane.HTML(
@@ -230,7 +230,7 @@ def _launchers(
 
 def build_page(backend: Backend) -> Page:
     """One session's reduction page: workflows, jobs, output plot."""
-    specs = list(backend.loaded.workflow_specs.values())
+    specs = list(backend.loaded.reduction_specs.values())
     feedback = CommandFeedback(backend.store)
     scale = pn.widgets.RadioButtonGroup(
         label="Scale", options=["linear", "log"], value="linear"

@@ -280,7 +280,7 @@ class JobProcessor:
         return [job]
 
     def _spec(self, key: str) -> WorkflowSpec:
-        specs = self._loaded.workflow_specs
+        specs = self._loaded.reduction_specs
         if key not in specs:
             known = ", ".join(sorted(specs)) or "none"
             raise CommandRejected(f"unknown workflow {key!r} (known: {known})")

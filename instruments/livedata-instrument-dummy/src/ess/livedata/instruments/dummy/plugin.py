@@ -20,23 +20,30 @@ from .geometry import cylindrical_tubes, flat_panel
 
 
 def make_instrument() -> Instrument:
-    """The dummy instrument: a flat panel, a tube bank, two monitors, logs.
+    """The dummy instrument: the facility's dummy plus a tube bank and logs.
 
-    It has no facility, so its source names are its logical names and all its
-    logs share the motion topic: the production mapping then equals the dev
-    mapping, and the fake producers feed services run with or without
-    ``--dev`` (as the Example of ``services.md`` runs them).
+    As the facility's dummy (``facts/instruments/dummy.yaml``): bank
+    ``panel_0`` (128 x 128, detector numbers 1..16384), monitors ``monitor1``
+    and ``monitor2``, logs ``motion1`` (mm) and ``motion2`` (deg) on the
+    motion topic; its view ``xy`` is the facility's ``panel_0_xy``. Ours
+    adds the projected view, the tube bank and the other logs.
+
+    Its source names are its logical names in production too (the
+    facility's production table maps ``cbm1..`` to the monitors): the
+    production mapping then equals the dev mapping, and the fake producers
+    feed services run with or without ``--dev`` (as the Example of
+    ``services.md`` runs them).
     """
     panel = DetectorBank(
         name="panel_0",
         source_name="panel_0",
         make_geometry=partial(
-            flat_panel, first_id=1, nx=64, ny=64, pixel_size=0.01, distance=4.0
+            flat_panel, first_id=1, nx=128, ny=128, pixel_size=0.005, distance=4.0
         ),
         views=(
-            LogicalView(name="pixels", title="Panel pixels (y, x)"),
+            LogicalView(name="xy", title="Panel pixels (y, x)"),
             GeometricView(
-                name="xy",
+                name="plane",
                 projection=ProjectionKind.XY_PLANE,
                 title="Panel, projected on the xy plane",
                 resolution=(64, 64),
@@ -76,6 +83,8 @@ def make_instrument() -> Instrument:
             Monitor("monitor2", "monitor2", position=(0.0, 0.0, 5.0)),
         ),
         logs=(
+            LogStream("motion1", "motion1", unit="mm", title="Motion 1"),
+            LogStream("motion2", "motion2", unit="deg", title="Motion 2"),
             LogStream("motor_x", "motor_x", unit="mm", title="Sample stage x"),
             LogStream(
                 "temperature",

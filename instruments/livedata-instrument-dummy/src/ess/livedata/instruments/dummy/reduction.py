@@ -29,6 +29,7 @@ from ess.reduce.streaming import Accumulator, EternalAccumulator, StreamProcesso
 from .workflows import (
     ALWAYS_FAILS,
     NORMALIZED_COUNTS,
+    TOTAL_COUNTS,
     WAVELENGTH_SPECTRUM,
     NormalizedCountsParams,
     WavelengthSpectrumParams,
@@ -227,9 +228,31 @@ def always_fails(params: Any, sources: Sequence[StreamId]) -> Workflow:
     return AlwaysFails()
 
 
+class TotalCounts:
+    """The ``total_counts`` workflow: events of the bound sources, summed."""
+
+    def __init__(self) -> None:
+        self._total = 0
+
+    def accumulate(self, data: Mapping[StreamId, Any]) -> None:
+        self._total += sum(b.size for batches in data.values() for b in batches)
+
+    def finalize(self) -> dict[str, sc.DataArray]:
+        total = sc.DataArray(sc.scalar(self._total, unit="counts"))
+        return {"total_counts": total}
+
+    def clear(self) -> None:
+        self._total = 0
+
+
+def total_counts(params: Any, sources: Sequence[StreamId]) -> Workflow:
+    return TotalCounts()
+
+
 FACTORIES: Mapping[str, WorkflowFactory] = {
     NORMALIZED_COUNTS.key: normalized_counts,
     WAVELENGTH_SPECTRUM.key: wavelength_spectrum_workflow,
     ALWAYS_FAILS.key: always_fails,
+    TOTAL_COUNTS.key: total_counts,
 }
 """Factories by workflow key; the plugin registers each under its spec."""

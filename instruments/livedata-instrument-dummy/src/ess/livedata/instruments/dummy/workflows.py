@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ess.livedata.core.message import StreamId, StreamKind
 from ess.livedata.core.workflow import WorkflowSpec
+from ess.livedata.protocol import OutputSpec, Temporality
 
 FRAME_MS = 1000.0 / 14.0
 """One ESS source period: times of arrival lie in [0, FRAME_MS)."""
@@ -134,4 +135,22 @@ ALWAYS_FAILS = WorkflowSpec(
     source_kinds=(StreamKind.DETECTOR_EVENTS, StreamKind.MONITOR_EVENTS),
 )
 
-WORKFLOW_SPECS = (NORMALIZED_COUNTS, WAVELENGTH_SPECTRUM, ALWAYS_FAILS)
+TOTAL_COUNTS = WorkflowSpec(
+    name="total_counts",
+    version=1,
+    title="Total counts",
+    description="Test workflow: total event count of panel_0 (the facility's).",
+    params=NoParams,
+    outputs=(
+        OutputSpec(
+            name="total_counts",
+            temporality=Temporality.CUMULATIVE,
+            unit="counts",
+            title="Events of panel_0 since start or reset.",
+        ),
+    ),
+    source_kinds=(StreamKind.DETECTOR_EVENTS,),
+    sources=("panel_0",),
+)
+
+WORKFLOW_SPECS = (NORMALIZED_COUNTS, WAVELENGTH_SPECTRUM, ALWAYS_FAILS, TOTAL_COUNTS)
