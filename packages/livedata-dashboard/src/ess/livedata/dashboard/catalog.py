@@ -1,11 +1,12 @@
 """Which workflow and output each dashboard plot shows, in one place.
 
-Output names are the per-service contracts' (``ess.livedata.protocol``);
-workflow ids follow the facility's dummy instrument (``monitor_histogram`` per
-monitor, ``{bank}_{view}`` per detector view), so a dashboard also shows jobs
-started by the facility's tools. The contracts do not declare workflow ids,
-ROI read-backs or ROI spectra in the facility's form yet; until they do, those
-names live here and nowhere else in the dashboard.
+Output names are the per-service contracts' (``ess.livedata.protocol``),
+workflow names the view specs' (:mod:`ess.livedata.core.view_specs`:
+``monitor_histogram`` per monitor, ``{bank}_{view}`` per detector view, as
+the facility names them), so a dashboard also shows jobs started by the
+facility's tools. The contracts do not declare the ROI read-backs and ROI
+spectra in the facility's form yet; until they do, those names live here and
+nowhere else in the dashboard.
 """
 
 from __future__ import annotations
@@ -17,15 +18,13 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from ess.livedata.core.instrument import DetectorBank
+from ess.livedata.core.view_specs import MONITOR_HISTOGRAM
 from ess.livedata.protocol import (
     DetectorOutputs,
     MonitorOutputs,
     RoiGeometry,
     WorkflowId,
 )
-
-MONITOR_HISTOGRAM = "monitor_histogram"
-"""The workflow histogramming one beam monitor."""
 
 
 class Window(enum.StrEnum):
@@ -78,7 +77,8 @@ def monitor_workflow(instrument: str) -> WorkflowId:
 
 
 def view_workflow(instrument: str, bank: DetectorBank, view: str) -> WorkflowId:
-    """The workflow of one view of one bank, e.g. ``dummy/panel_0_xy/1``."""
+    """The workflow of one view of one bank, e.g. ``dummy/panel_0_xy/1``, as
+    ``view_workflow_specs`` names it."""
     return WorkflowId(instrument=instrument, name=f"{bank.name}_{view}", version=1)
 
 
