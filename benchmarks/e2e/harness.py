@@ -46,11 +46,18 @@ from streaming_data_types.fbschemas.dataarray_da00.da00_DataArray import (
     da00_DataArray,
 )
 
+from ess.livedata.core.message import StreamKind
 from ess.livedata.core.status import ServiceStatus
 from ess.livedata.kafka.clients import ensure_topics
 from ess.livedata.kafka.local_broker import LocalKafkaBroker
-from ess.livedata.kafka.schemas.x5f2 import decode_x5f2
+from ess.livedata.kafka.own_topics import decode_record
 from ess.livedata.kafka.settings import KafkaSettings
+from ess.livedata.protocol import (
+    CONTRACTS,
+    DetectorStatus,
+    MonitorStatus,
+    ServiceName,
+)
 from ess.livedata.testing.processes import LoggedProcess
 
 logger = logging.getLogger("e2e")
@@ -269,8 +276,14 @@ class Heartbeat:
 
     @property
     def received_events(self) -> int:
-        ledger = self.status.details.get("ledger", {})
-        return sum(int(entry.get("received", 0)) for entry in ledger.values())
+        contract = CONTRACTS[ServiceName(self.status.service)]
+        details = contract.parse_status(self.status.details)
+        ledger = (
+            details.ledger
+            if isinstance(details, MonitorStatus | DetectorStatus)
+            else {}
+        )
+        return sum(entry.received for entry in ledger.values())
 
     @property
     def kafka_messages(self) -> int:
@@ -347,7 +360,7 @@ class OutputReader(threading.Thread):
                 payload = record.value()
                 if record.topic().endswith("_status"):
                     try:
-                        status = decode_x5f2(payload)
+                        status = decode_record(StreamKind.LIVEDATA_STATUS, payload)
                     except Exception:
                         continue
                     hw = sum(_high(self._own_queries, tp) for tp in self._inputs)

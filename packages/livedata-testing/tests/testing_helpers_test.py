@@ -1,11 +1,11 @@
-import json
-
 import numpy as np
 import scipp as sc
 from confluent_kafka import Producer
 
+from ess.livedata.core.commands import CommandResponse
 from ess.livedata.core.status import ServiceState, ServiceStatus
 from ess.livedata.kafka.clients import ensure_topics
+from ess.livedata.kafka.own_topics import Result
 from ess.livedata.kafka.schemas.da00 import encode_da00
 from ess.livedata.kafka.schemas.x5f2 import encode_x5f2
 from ess.livedata.kafka.settings import KafkaSettings
@@ -51,7 +51,8 @@ def test_reader_decodes_data_status_and_responses(kafka_broker):
             service="svc", instrument="readertest", state=ServiceState.RUNNING
         )
         producer.produce(topics[1], encode_x5f2(status))
-        producer.produce(topics[2], json.dumps({"command_id": "c"}).encode())
+        response = CommandResponse(command_id="c", service="svc", status="accepted")
+        producer.produce(topics[2], response.model_dump_json().encode())
         producer.flush(10)
         reader.wait_for(lambda: reader.responses and reader.status, what="messages")
         reader.wait_for(
@@ -59,7 +60,7 @@ def test_reader_decodes_data_status_and_responses(kafka_broker):
         )
         assert sc.identical(reader.latest("svc/src/current").data, data.data)
         assert reader.latest_status("svc").state is ServiceState.RUNNING
-        assert reader.responses == [{"command_id": "c"}]
+        assert [r["command_id"] for r in reader.responses] == ["c"]
     finally:
         reader.close()
 
@@ -69,9 +70,12 @@ def test_reader_counts_a_stopped_worker_again_when_it_runs(kafka_broker):
     topics = [f"readerback_livedata_{k}" for k in ("data", "status", "responses")]
     ensure_topics(KafkaSettings(bootstrap_servers=servers), topics)
     reader = LivedataReader(servers, "readerback")
-    name = "svc/src/cumulative"
+    name = "monitor_data/monitor1/cumulative"  # declared cumulative: parts sum
     worker = ServiceStatus(
-        service="svc", instrument="readerback", state=ServiceState.RUNNING, pid=1
+        service="monitor_data",
+        instrument="readerback",
+        state=ServiceState.RUNNING,
+        pid=1,
     )
 
     def publish(counts: float, worker_id: str) -> None:
@@ -82,15 +86,15 @@ def test_reader_counts_a_stopped_worker_again_when_it_runs(kafka_broker):
                 "end_time": sc.datetime(1, unit="s"),
             },
         )
-        reader._store(topics[0], encode_da00(name, 1, data), worker_id)
+        reader.view.add(Result(name, 1, data, worker_id))
 
     try:
         stopped = worker.model_copy(update={"state": ServiceState.STOPPED})
-        reader._store(topics[1], encode_x5f2(stopped), worker.service_id)
+        reader.view.add(stopped)
         publish(1.0, "other")
         publish(10.0, worker.service_id)
         assert reader.latest(name).values[0] == 1.0
-        reader._store(topics[1], encode_x5f2(worker), worker.service_id)
+        reader.view.add(worker)
         publish(10.0, worker.service_id)
         assert reader.latest(name).values[0] == 11.0
     finally:

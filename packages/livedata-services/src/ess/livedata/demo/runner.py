@@ -14,11 +14,12 @@ from pathlib import Path
 
 from ess.livedata.core.message import StreamKind
 from ess.livedata.core.processes import die_with_parent
+from ess.livedata.core.status import ServiceStatus
 from ess.livedata.core.streams import livedata_topic
 from ess.livedata.kafka.clients import LiveConsumer, ensure_topics
 from ess.livedata.kafka.local_broker import LocalKafkaBroker
+from ess.livedata.kafka.own_topics import decode_record
 from ess.livedata.kafka.schemas.errors import DecodeError
-from ess.livedata.kafka.schemas.x5f2 import decode_x5f2
 from ess.livedata.kafka.settings import KafkaSettings
 
 from .profiles import ProgramSpec
@@ -147,7 +148,8 @@ class Demo:
         self, bootstrap: str, stop: threading.Event, duration_s: float | None
     ) -> None:
         settings = KafkaSettings(bootstrap_servers=bootstrap)
-        topic = livedata_topic(self._instrument, StreamKind.LIVEDATA_STATUS)
+        kind = StreamKind.LIVEDATA_STATUS
+        topic = livedata_topic(self._instrument, kind)
         ensure_topics(settings, [topic])
         consumer = LiveConsumer(settings, f"livedata-demo-{os.getpid()}", [topic])
         summary = StatusSummary()
@@ -158,7 +160,9 @@ class Demo:
                 for record in consumer.consume(100, 0.2):
                     if record.error() is None:
                         try:
-                            summary.update(decode_x5f2(record.value()))
+                            status = decode_record(kind, record.value())
+                            if isinstance(status, ServiceStatus):
+                                summary.update(status)
                         except DecodeError as error:
                             logger.warning("bad status message: %s", error)
                 self._report_exits()

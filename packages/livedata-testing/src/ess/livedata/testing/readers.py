@@ -1,8 +1,12 @@
-"""Reading livedata's own topics back in tests: data, status, responses."""
+"""Reading livedata's own topics back in tests: data, status, responses.
+
+Decoding and keeping the newest of each is :mod:`ess.livedata.kafka.own_topics`,
+the one reader the dashboard, the demo and the benchmarks use too; this adds
+the test's consumer and waiting.
+"""
 
 from __future__ import annotations
 
-import json
 import time
 import uuid
 from collections.abc import Callable
@@ -13,12 +17,9 @@ import scipp as sc
 from confluent_kafka import Consumer, TopicPartition
 from confluent_kafka.admin import AdminClient
 
-from ess.livedata.core.combine import OutputCombiner
 from ess.livedata.core.status import ServiceStatus
 from ess.livedata.kafka.clients import high_watermark
-from ess.livedata.kafka.schemas.da00 import decode_da00
-from ess.livedata.kafka.schemas.x5f2 import decode_x5f2
-from ess.livedata.kafka.worker_header import worker_of
+from ess.livedata.kafka.own_topics import LivedataView, decode_record, kind_of_topic
 
 
 @dataclass
@@ -33,13 +34,9 @@ class LivedataReader:
 
     bootstrap_servers: str
     instrument: str
-    data: dict[str, list[sc.DataArray]] = field(default_factory=dict)
-    status: list[ServiceStatus] = field(default_factory=list)
-    responses: list[dict[str, Any]] = field(default_factory=list)
+    view: LivedataView = field(default_factory=LivedataView)
 
     def __post_init__(self) -> None:
-        self._combiner = OutputCombiner()
-        self._latest: dict[str, sc.DataArray] = {}
         self._consumer = Consumer(
             {
                 "bootstrap.servers": self.bootstrap_servers,
@@ -62,25 +59,27 @@ class LivedataReader:
                 partitions.append(TopicPartition(topic, p, max(high, 0)))
         self._consumer.assign(partitions)
 
+    @property
+    def data(self) -> dict[str, list[sc.DataArray]]:
+        """Every part received per result name, in arrival order."""
+        return {n: [r.data for r in parts] for n, parts in self.view.results.items()}
+
+    @property
+    def status(self) -> list[ServiceStatus]:
+        return self.view.statuses
+
+    @property
+    def responses(self) -> list[dict[str, Any]]:
+        return [r.model_dump(mode="json") for r in self.view.responses]
+
     def poll(self, duration: float = 0.2) -> None:
         deadline = time.monotonic() + duration
         while time.monotonic() < deadline:
             for record in self._consumer.consume(500, 0.05):
-                if record.error():
+                kind = kind_of_topic(record.topic())
+                if record.error() or kind is None:
                     continue
-                self._store(record.topic(), record.value(), worker_of(record.headers()))
-
-    def _store(self, topic: str, payload: bytes, worker: str) -> None:
-        if topic.endswith("_data"):
-            name, _, data = decode_da00(payload)
-            self.data.setdefault(name, []).append(data)
-            self._latest[name] = self._combiner.add(name, worker, data)
-        elif topic.endswith("_status"):
-            status = decode_x5f2(payload)
-            self._combiner.heartbeat(status)
-            self.status.append(status)
-        else:
-            self.responses.append(json.loads(payload))
+                self.view.add(decode_record(kind, record.value(), record.headers()))
 
     def wait_for(
         self, condition: Callable[[], Any], timeout: float = 30, what: str = ""
@@ -96,11 +95,10 @@ class LivedataReader:
 
     def latest(self, name: str) -> sc.DataArray | None:
         """What the dashboard shows for ``name``: the workers' parts combined."""
-        return self._latest.get(name)
+        return self.view.latest(name)
 
     def latest_status(self, service: str) -> ServiceStatus | None:
-        matching = [s for s in self.status if s.service == service]
-        return matching[-1] if matching else None
+        return self.view.latest_status(service)
 
     def close(self) -> None:
         self._consumer.close()
