@@ -55,6 +55,7 @@ def test_rates_come_from_counter_differences():
         "events/s": pytest.approx(2000),
     }
     assert row.lag_s == pytest.approx(0.4)
+    assert row.jobs == 1
     assert row.rejected == 3
     assert row.ledger == {"monitor1": Ledger(received=5000)}
 

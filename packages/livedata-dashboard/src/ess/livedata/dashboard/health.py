@@ -73,6 +73,8 @@ class ServiceRow:
     state: str
     age_s: float
     stale: bool
+    jobs: int
+    """Jobs the worker holds, as its heartbeat counts them."""
     rates: dict[str, float | None]
     lag_s: float | None
     rejected: int
@@ -160,6 +162,7 @@ def service_row(health: ServiceHealth, now_s: float) -> ServiceRow:
         state=str(status.state),
         age_s=_age(health.latest, now_s),
         stale=_is_stale(health.latest, now_s),
+        jobs=status.active_job_count,
         rates=rates,
         lag_s=extras.data_lag_s,
         rejected=extras.counters.get("messages_rejected", 0),

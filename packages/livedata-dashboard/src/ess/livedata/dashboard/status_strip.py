@@ -69,6 +69,7 @@ def _row_html(row: ServiceRow) -> str:
         f"<td><b>{html.escape(row.service)}</b><br>{html.escape(row.instance)}</td>"
         f"<td>{html.escape(row.state)}</td>"
         f"<td>{row.age_s:.1f} s ago</td>"
+        f"<td>{row.jobs}</td>"
         f"<td>{rates}</td>"
         f"<td>{lag}</td>"
         f"<td>{row.rejected:,}</td>"
@@ -97,7 +98,7 @@ def status_html(
     if rows:
         parts.append(
             '<table class="ld-services"><tr><th>service</th><th>state</th>'
-            "<th>heartbeat</th><th>rates</th><th>data lag</th><th>rejected</th>"
+            "<th>heartbeat</th><th>jobs</th><th>rates</th><th>data lag</th><th>rejected</th>"
             "<th>skipped</th><th>counts ledger</th></tr>"
             + "".join(_row_html(row) for row in rows)
             + "</table>"
