@@ -12,7 +12,7 @@ import enum
 import re
 from functools import cached_property
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, computed_field
 
 
 class Temporality(enum.StrEnum):
@@ -95,7 +95,10 @@ class Ledger(_Status):
 
 
 class LogLedger(_Status):
-    """Where the samples of one log went (see the timeseries service)."""
+    """Where the samples of one log went (see the timeseries service).
+
+    The service counts into this model directly (logs are slow streams).
+    """
 
     received: int = 0
     stored: int = 0
@@ -106,7 +109,16 @@ class LogLedger(_Status):
     evicted: int = 0
     cleared: int = 0
     points: int = 0
-    balanced: bool = True
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def balanced(self) -> bool:
+        """Every sample received is stored, replaced or rejected, and every
+        stored one is still a point, evicted or cleared."""
+        return (
+            self.received == self.stored + self.duplicates_replaced + self.rejected
+            and self.stored == self.points + self.evicted + self.cleared
+        )
 
 
 class ToaBinning(_Status):

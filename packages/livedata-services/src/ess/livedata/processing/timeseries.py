@@ -27,14 +27,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 import numpy as np
 import scipp as sc
 from pydantic import ValidationError
 
-from ess.livedata import protocol
 from ess.livedata.config import ConfigError
 from ess.livedata.core.commands import Command, Reset
 from ess.livedata.core.instrument import Instrument, LogStream
@@ -52,6 +50,7 @@ from ess.livedata.core.window import TimeWindow
 from ess.livedata.protocol import (
     TIMESERIES,
     HistoryLimits,
+    LogLedger,
     TimeseriesOutputs,
     TimeseriesStatus,
 )
@@ -89,31 +88,6 @@ def _updated(caps: HistoryCaps, body: SetHistoryCaps) -> HistoryCaps:
     return HistoryCaps(length_ns=length_ns, max_points=max_points)
 
 
-@dataclass
-class LogLedger:
-    """Where the samples of one stream went; see the module docstring."""
-
-    received: int = 0
-    stored: int = 0
-    duplicates_replaced: int = 0
-    rejected: int = 0
-    out_of_order: int = 0
-    nan: int = 0
-    evicted: int = 0
-    cleared: int = 0
-    points: int = 0
-
-    @property
-    def balanced(self) -> bool:
-        return (
-            self.received == self.stored + self.duplicates_replaced + self.rejected
-            and self.stored == self.points + self.evicted + self.cleared
-        )
-
-    def as_status(self) -> protocol.LogLedger:
-        return protocol.LogLedger(**asdict(self), balanced=self.balanced)
-
-
 class LogSeries:
     """One log stream's history, ledger and last problem."""
 
@@ -148,8 +122,8 @@ class LogSeries:
 
     def ledger(self) -> LogLedger:
         """The ledger with the buffer's current point and eviction counts."""
-        return replace(
-            self._ledger, points=len(self.buffer), evicted=self.buffer.evicted
+        return self._ledger.model_copy(
+            update={"points": len(self.buffer), "evicted": self.buffer.evicted}
         )
 
     def outputs(self, window: TimeWindow) -> tuple[sc.DataArray, sc.DataArray]:
@@ -226,7 +200,7 @@ class TimeseriesProcessor:
     def status_details(self) -> TimeseriesStatus:
         series = sorted(self._series.items())
         return TimeseriesStatus(
-            ledger={n: s.ledger().as_status() for n, s in series},
+            ledger={n: s.ledger() for n, s in series},
             caps={
                 n: HistoryLimits(
                     length_s=s.buffer.caps.length_ns / NS_PER_S,
