@@ -4,6 +4,7 @@ from pathlib import Path
 import pytest
 from messages import MONITOR_HISTOGRAM, job_beat, job_id
 
+from ess.livedata.dashboard.jobs import RESEND_STOP_AFTER_S
 from ess.livedata.dashboard.responses import Outcome
 from ess.livedata.kafka.schemas.da00 import decode_da00
 from ess.livedata.protocol import (
@@ -95,3 +96,17 @@ def test_roi_request_is_the_corpus_message(backend, producer):
     for coord in ("x", "y", "roi_index"):
         assert list(data.coords[coord].values) == variables[coord]["data"]["values"]
         assert str(data.coords[coord].dtype) == variables[coord]["data"]["dtype"]
+
+
+def test_stops_are_sent_again_to_jobs_that_keep_heartbeating(
+    backend, producer, store, clock
+):
+    store.put_job(job_beat(job_id()), clock.now)
+    backend.control.stop(MONITOR_HISTOGRAM)
+    backend.control.enforce()
+    assert len(sent(producer)) == 1  # the stop itself, nothing due yet
+    clock.now += RESEND_STOP_AFTER_S
+    store.put_job(job_beat(job_id()), clock.now)  # still running
+    backend.control.enforce()
+    again = sent(producer)[1]
+    assert (again.action, again.job_id) == (JobAction.STOP, job_id())
