@@ -49,6 +49,7 @@ from .pixel_index import PixelIndex
 from .projection import ProjectedImage
 from .roi import RoiSpectra, outline, pixels_inside
 from .skipping import skip_into_ledgers
+from .sources import SourceTable
 from .views import LogicalImage, ViewImage
 
 logger = logging.getLogger(__name__)
@@ -244,20 +245,19 @@ class DetectorProcessor:
 
     def __init__(self, instrument: Instrument) -> None:
         self._instrument = instrument
-        self._known = {bank.name for bank in instrument.detectors}
-        self._banks: dict[str, DetectorCounts] = {}
+        # Accumulators are built on first use: geometry can be large.
+        self._banks = SourceTable(
+            "detector", (bank.name for bank in instrument.detectors), self._new_bank
+        )
         self._default_binning = DEFAULT_BINNING
         self._commands = CommandDispatcher(SERVICE, DETECTOR_COMMANDS, self._apply)
 
-    def _bank(self, name: str) -> DetectorCounts:
-        """The bank's accumulator, built on first use (geometry can be large)."""
-        if name not in self._banks:
-            self._banks[name] = DetectorCounts(
-                self._instrument.detector(name),
-                self._instrument.sample_position,
-                self._default_binning,
-            )
-        return self._banks[name]
+    def _new_bank(self, name: str) -> DetectorCounts:
+        return DetectorCounts(
+            self._instrument.detector(name),
+            self._instrument.sample_position,
+            self._default_binning,
+        )
 
     def process_window(
         self, window: TimeWindow, messages: Mapping[StreamId, list[Message[Any]]]
@@ -265,13 +265,13 @@ class DetectorProcessor:
         for stream, batch in messages.items():
             if stream.kind is not StreamKind.DETECTOR_EVENTS:
                 continue
-            if stream.name not in self._known:
+            if stream.name not in self._banks:
                 continue
-            bank = self._bank(stream.name)
+            bank = self._banks.get(stream.name)
             for message in batch:
                 bank.add_events(message.value)
         outputs: list[Message[Any]] = []
-        for name, bank in sorted(self._banks.items()):
+        for name, bank in self._banks.built():
             for output, data in bank.finalize(window).items():
                 result = result_name(SERVICE, name, output)
                 outputs.append(data_message(result, window.end, data))
@@ -283,35 +283,30 @@ class DetectorProcessor:
         """Count the window's events as ``skipped``; nothing is accumulated."""
         return skip_into_ledgers(
             messages,
-            lambda s: s.kind is StreamKind.DETECTOR_EVENTS and s.name in self._known,
-            lambda name: self._bank(name).ledger,
+            lambda s: s.kind is StreamKind.DETECTOR_EVENTS and s.name in self._banks,
+            lambda name: self._banks.get(name).ledger,
         )
-
-    def _targets(self, target: str | None) -> list[str]:
-        if target is None:
-            return sorted(self._known)
-        if target not in self._known:
-            known = ", ".join(sorted(self._known))
-            raise CommandRejected(f"unknown detector {target!r} (known: {known})")
-        return [target]
 
     def _apply(self, command: Command) -> None:
         body = command.body
-        targets = self._targets(body.target)
+        targets = self._banks.targets(body.target)
         if isinstance(body, SetToaBinning):
             if body.target is None:
                 self._default_binning = body
-            for name in targets:
-                self._bank(name).set_binning(body)
+            for bank in targets:
+                bank.set_binning(body)
         elif isinstance(body, Reset):
-            for name in targets:
-                self._bank(name).reset()
+            for bank in targets:
+                bank.reset()
         elif isinstance(body, SetViewResolution):
-            self._bank(body.target).set_resolution(body.view, body.resolution)
+            [bank] = targets
+            bank.set_resolution(body.view, body.resolution)
         elif isinstance(body, SetRoi):
-            self._bank(body.target).set_roi(body)
+            [bank] = targets
+            bank.set_roi(body)
         elif isinstance(body, RemoveRoi):
-            self._bank(body.target).remove_roi(body.roi)
+            [bank] = targets
+            bank.remove_roi(body.roi)
         else:
             raise CommandRejected(f"{body.action!r} is not a detector_data command")
 
@@ -319,7 +314,7 @@ class DetectorProcessor:
         return self._commands.handle(command)
 
     def status_details(self) -> DetectorStatus:
-        banks = sorted(self._banks.items())
+        banks = self._banks.built()
         return DetectorStatus(
             ledger={n: b.ledger.as_status() for n, b in banks},
             unknown_pixel_ids={n: b.unknown_pixel_ids for n, b in banks},

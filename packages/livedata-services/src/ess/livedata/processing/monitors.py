@@ -28,6 +28,7 @@ from .kernels import histogram_uniform
 from .ledger import EventLedger
 from .outputs import data_message, stamp
 from .skipping import skip_into_ledgers
+from .sources import SourceTable
 
 logger = logging.getLogger(__name__)
 
@@ -127,30 +128,28 @@ class MonitorProcessor:
     """The monitor_data service's logic, driven by the processing loop."""
 
     def __init__(self, instrument: Instrument) -> None:
-        self._known = {m.name for m in instrument.monitors}
-        self._monitors: dict[str, MonitorHistogram] = {}
+        self._monitors = SourceTable(
+            "monitor",
+            (m.name for m in instrument.monitors),
+            lambda name: MonitorHistogram(name, self._default_binning),
+        )
         self._default_binning = DEFAULT_BINNING
         self._commands = CommandDispatcher(SERVICE, MONITOR_COMMANDS, self._apply)
-
-    def _monitor(self, name: str) -> MonitorHistogram:
-        if name not in self._monitors:
-            self._monitors[name] = MonitorHistogram(name, self._default_binning)
-        return self._monitors[name]
 
     def process_window(
         self, window: TimeWindow, messages: Mapping[StreamId, list[Message[Any]]]
     ) -> list[Message[Any]]:
         for stream, batch in messages.items():
-            if stream.name not in self._known:
+            if stream.name not in self._monitors:
                 continue
-            monitor = self._monitor(stream.name)
+            monitor = self._monitors.get(stream.name)
             for message in batch:
                 if stream.kind is StreamKind.MONITOR_EVENTS:
                     monitor.add_events(message.value)
                 elif stream.kind is StreamKind.MONITOR_COUNTS:
                     monitor.add_histogram(message.value)
         outputs: list[Message[Any]] = []
-        for name, monitor in sorted(self._monitors.items()):
+        for name, monitor in self._monitors.built():
             if not monitor.running:
                 continue
             current, cumulative = monitor.finalize(window)
@@ -168,32 +167,24 @@ class MonitorProcessor:
         """Count the window's events as ``skipped``; no histogram, no output."""
         return skip_into_ledgers(
             messages,
-            lambda stream: stream.name in self._known,
-            lambda name: self._monitor(name).ledger,
+            lambda stream: stream.name in self._monitors,
+            lambda name: self._monitors.get(name).ledger,
         )
-
-    def _targets(self, target: str | None) -> list[str]:
-        if target is None:
-            return sorted(self._known)
-        if target not in self._known:
-            known = ", ".join(sorted(self._known))
-            raise CommandRejected(f"unknown monitor {target!r} (known: {known})")
-        return [target]
 
     def _apply(self, command: Command) -> None:
         body = command.body
-        targets = self._targets(body.target)
+        targets = self._monitors.targets(body.target)
         if isinstance(body, SetToaBinning):
             if body.target is None:
                 self._default_binning = body
-            for name in targets:
-                self._monitor(name).set_binning(body)
+            for monitor in targets:
+                monitor.set_binning(body)
         elif isinstance(body, Reset):
-            for name in targets:
-                self._monitor(name).reset()
+            for monitor in targets:
+                monitor.reset()
         elif isinstance(body, Start | Stop):
-            for name in targets:
-                self._monitor(name).running = isinstance(body, Start)
+            for monitor in targets:
+                monitor.running = isinstance(body, Start)
         else:
             raise CommandRejected(f"{body.action!r} is not a monitor_data command")
 
@@ -201,7 +192,7 @@ class MonitorProcessor:
         return self._commands.handle(command)
 
     def status_details(self) -> MonitorStatus:
-        monitors = sorted(self._monitors.items())
+        monitors = self._monitors.built()
         return MonitorStatus(
             ledger={n: m.ledger.as_status() for n, m in monitors},
             binning={n: m.binning.as_status() for n, m in monitors},

@@ -57,6 +57,7 @@ from ess.livedata.protocol import (
 
 from .commanding import CommandDispatcher, CommandRejected
 from .outputs import data_message, stamp
+from .sources import SourceTable
 
 logger = logging.getLogger(__name__)
 
@@ -149,20 +150,25 @@ class TimeseriesProcessor:
     """The timeseries service's logic, driven by the processing loop."""
 
     def __init__(self, instrument: Instrument, caps: HistoryCaps) -> None:
-        self._series = {log.name: LogSeries(log, caps) for log in instrument.logs}
+        logs = {log.name: log for log in instrument.logs}
+        self._series = SourceTable(
+            "log stream", logs, lambda name: LogSeries(logs[name], caps)
+        )
+        for name in logs:  # cheap: every log is in the status from the start
+            self._series.get(name)
         self._commands = CommandDispatcher(SERVICE, TIMESERIES_COMMANDS, self._apply)
 
     def process_window(
         self, window: TimeWindow, messages: Mapping[StreamId, list[Message[Any]]]
     ) -> list[Message[Any]]:
         for stream, batch in messages.items():
-            series = self._series.get(stream.name)
-            if stream.kind is not StreamKind.LOG or series is None:
+            if stream.kind is not StreamKind.LOG or stream.name not in self._series:
                 continue
+            series = self._series.get(stream.name)
             for message in batch:
                 series.add(message.value)
         outputs: list[Message[Any]] = []
-        for name, series in sorted(self._series.items()):
+        for name, series in self._series.built():
             if not len(series.buffer):
                 continue
             history, latest = series.outputs(window)
@@ -174,17 +180,9 @@ class TimeseriesProcessor:
                 outputs.append(data_message(result, window.end, data))
         return outputs
 
-    def _targets(self, target: str | None) -> list[LogSeries]:
-        if target is None:
-            return list(self._series.values())
-        if target not in self._series:
-            known = ", ".join(sorted(self._series))
-            raise CommandRejected(f"unknown log stream {target!r} (known: {known})")
-        return [self._series[target]]
-
     def _apply(self, command: Command) -> None:
         body = command.body
-        targets = self._targets(body.target)
+        targets = self._series.targets(body.target)
         if isinstance(body, SetHistoryCaps):
             for series in targets:
                 series.buffer.set_caps(_updated(series.buffer.caps, body))
@@ -198,7 +196,7 @@ class TimeseriesProcessor:
         return self._commands.handle(command)
 
     def status_details(self) -> TimeseriesStatus:
-        series = sorted(self._series.items())
+        series = self._series.built()
         return TimeseriesStatus(
             ledger={n: s.ledger() for n, s in series},
             caps={
