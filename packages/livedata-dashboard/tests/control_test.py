@@ -110,3 +110,24 @@ def test_stops_are_sent_again_to_jobs_that_keep_heartbeating(
     backend.control.enforce()
     again = sent(producer)[1]
     assert (again.action, again.job_id) == (JobAction.STOP, job_id())
+
+
+@pytest.mark.parametrize(
+    ("recorded", "act"),
+    [
+        ("060-job_command-reset-monitor1", "reset"),
+        ("077-job_command-stop-monitor1", "stop"),
+    ],
+)
+def test_reset_and_stop_are_the_recorded_commands(
+    backend, producer, store, clock, monkeypatch, recorded, act
+):
+    """Given the recorded ids, the bytes sent are the facility dashboard's."""
+    path = CORPUS / "livedata_commands" / f"{recorded}.bin"
+    command = parse_command(path.read_bytes())
+    store.put_job(job_beat(command.job_id), clock.now)
+    monkeypatch.setattr(
+        "ess.livedata.dashboard.commands.uuid.uuid4", lambda: command.message_id
+    )
+    getattr(backend.control, act)(MONITOR_HISTOGRAM)
+    assert producer.on(COMMANDS) == [path.read_bytes()]
