@@ -43,21 +43,22 @@ def test_result_key_da00_becomes_the_current_jobs_result(store, clock):
     assert sc.identical(result.data.data, data.data)
 
 
-def test_heartbeats_are_told_apart_and_sent_at_the_record_time(store):
-    apply_record(store, Topic.HEARTBEAT, x5f2(service_beat()), 5_500)
-    apply_record(store, Topic.HEARTBEAT, x5f2(job_beat(job_id())), 5_500)
+def test_heartbeats_are_told_apart_and_sent_at_the_record_time(store, clock):
+    sent_ms = int(clock.now * 1000) - 500
+    apply_record(store, Topic.HEARTBEAT, x5f2(service_beat()), sent_ms)
+    apply_record(store, Topic.HEARTBEAT, x5f2(job_beat(job_id())), sent_ms)
     (health,) = store.services().values()
-    assert health.latest.sent_s == 5.5
+    assert health.latest.sent_s == clock.now - 0.5
     assert health.latest.status == service_beat()
     assert store.jobs.current(MONITOR_HISTOGRAM, "monitor1") == job_id()
 
 
-def test_the_facilitys_recorded_messages_reach_the_store(store):
+def test_the_facilitys_recorded_messages_reach_the_store(store, clock):
     """Every data, heartbeat and response message of the corpus decodes; its
     job heartbeats are adopted and its results found by key."""
     for topic in BACKLOG:
         for path in sorted((CORPUS / topic.value).glob("*.bin")):
-            apply_record(store, topic, path.read_bytes(), 1_000)
+            apply_record(store, topic, path.read_bytes(), int(clock.now * 1000))
     panel = WorkflowId(instrument="dummy", name="panel_0_xy", version=1)
     timeseries = WorkflowId(instrument="dummy", name="timeseries_data", version=1)
     states = {(r.workflow, r.job_id.source_name): r.state for r in store.jobs.rows()}

@@ -20,6 +20,14 @@ def test_a_stopped_job_is_not_adopted(clock):
     assert table.current(MONITOR_HISTOGRAM, "monitor1") is None
 
 
+def test_a_heartbeat_replayed_from_long_ago_is_not_adopted(clock):
+    table = JobTable(clock)
+    table.heartbeat(job_beat(job_id()), clock.now - STALE_AFTER_S - 1)
+    assert table.current(MONITOR_HISTOGRAM, "monitor1") is None
+    (row,) = table.rows()
+    assert row.stale
+
+
 def test_a_live_current_job_is_not_displaced_but_a_dead_one_is(clock):
     table = JobTable(clock)
     table.heartbeat(job_beat(job_id(number="a")), clock.now)

@@ -72,8 +72,8 @@ class JobTable:
             if known is not None and sent_s < known.sent_s:
                 return  # replayed or reordered
             self._beats[status.job_id] = beat
-            if status.state is JobState.STOPPED or status.job_id in self._unwanted:
-                return
+            if not self._alive(status.job_id) or status.job_id in self._unwanted:
+                return  # stopped, or replayed from long ago, or not wanted
             current = self._current.get(slot)
             if current is None or not self._alive(current):
                 self._current[slot] = status.job_id
