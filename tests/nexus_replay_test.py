@@ -24,9 +24,9 @@ from ess.livedata.testing.nexus_files import (
 pytestmark = pytest.mark.kafka
 
 # The dummy instrument's banks: ids run along the last dim, as in its
-# logical views ``pixels`` (y, x) and ``tubes`` (tube, pixel).
+# logical views ``xy`` (y, x) and ``tubes`` (tube, pixel).
 BANKS = {
-    "panel_0": (Bank("panel_0", 1, (64, 64)), "xy"),
+    "panel_0": (Bank("panel_0", 1, (128, 128)), "xy"),
     "tubes_1": (Bank("tubes_1", 100_001, (48, 64)), "tubes"),
 }
 MONITOR_COUNTS = {"monitor1": 3_000, "monitor2": 1_234}

@@ -210,11 +210,12 @@ def test_every_dummy_workflow_starts_from_the_reduction_page(
     start("fake_monitors", "--mode", "ev44")
     backend = reduction_page_backend
     feedback = CommandFeedback(backend.store)
-    specs = backend.loaded.workflow_specs.values()
+    specs = backend.loaded.reduction_specs.values()
     assert {spec.name for spec in specs} == {
         "monitor_normalized_counts",
         "wavelength_spectrum",
         "always_fails",
+        "total_counts",
     }
     for spec in specs:
         WorkflowLauncher(backend, spec, feedback).send_start()
@@ -234,8 +235,8 @@ def test_every_dummy_workflow_starts_from_the_reduction_page(
                 lambda s=spec: job_of(s)[1]["state"] == "error", what="its error"
             )
             continue
-        for output in spec.outputs:
-            name = f"{SERVICE}/{job}/{output}"
+        for output in spec.output_specs:
+            name = f"{SERVICE}/{job}/{output.name}"
             reader.wait_for(lambda n=name: reader.latest(n) is not None, what=name)
         reader.wait_for(
             lambda s=spec: job_of(s)[1]["state"] == "running", what=f"{job} running"
