@@ -76,8 +76,10 @@ class LivedataReader:
         deadline = time.monotonic() + duration
         while time.monotonic() < deadline:
             for record in self._consumer.consume(500, 0.05):
+                if record.error():
+                    continue
                 kind = kind_of_topic(record.topic())
-                if record.error() or kind is None:
+                if kind is None:
                     continue
                 self.view.add(decode_record(kind, record.value(), record.headers()))
 
