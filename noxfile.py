@@ -7,7 +7,9 @@ of being hidden by a shared environment. Run ``nox -l`` to list sessions.
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
 import signal
 import tomllib
 from pathlib import Path
@@ -19,7 +21,30 @@ nox.options.default_venv_backend = "uv"
 nox.options.reuse_venv = "yes"
 nox.options.error_on_missing_interpreters = True
 
-PYTHON = "3.11"
+PYTHON_VERSION = "3.12"
+
+
+def _interpreter(version: str) -> str:
+    """``version``, or the path of a pyenv-installed one that is not on PATH.
+
+    nox (and uv) look for ``python3.12`` on PATH; under pyenv that is a shim
+    which fails unless 3.12 is the active version, and uv cannot download
+    interpreters without internet. So a pyenv 3.12 is used by path, with no
+    ``pyenv global`` or ``PYENV_VERSION`` step on the user's side.
+    """
+    on_path = shutil.which(f"python{version}")
+    pyenv_root = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv"))
+    if on_path and Path(on_path).parent != pyenv_root / "shims":
+        return version
+    releases = {
+        int(match.group(1)): path / "bin" / f"python{version}"
+        for path in (pyenv_root / "versions").glob(f"{version}.*")
+        if (match := re.fullmatch(rf"{re.escape(version)}\.(\d+)", path.name))
+    }
+    return str(releases[max(releases)]) if releases else version
+
+
+PYTHON = _interpreter(PYTHON_VERSION)
 DISTRIBUTIONS = {
     path.name: path
     for parent in ("packages", "instruments")
@@ -75,16 +100,26 @@ def _pytest(session: nox.Session, *paths: str) -> None:
     )
 
 
+APT_INSTALL = ROOT / "scripts" / "apt_install.sh"
+
+
 def _install_chromium(session: nox.Session) -> None:
     """Browser tests drive Debian's headless chromium; installed if missing."""
-    script = DISTRIBUTIONS["livedata-dashboard"] / "tests" / "install_chromium.sh"
-    session.run("sh", str(script), external=True)
+    session.run(
+        "sh",
+        str(APT_INSTALL),
+        "/usr/bin/chromium",
+        "chromium",
+        "chromium-driver",
+        external=True,
+    )
 
 
 def _install_docker_compose(session: nox.Session) -> None:
     """The compose tests run Debian's docker-compose; installed if missing."""
-    script = ROOT / "tests" / "install_docker_compose.sh"
-    session.run("sh", str(script), external=True)
+    session.run(
+        "sh", str(APT_INSTALL), "docker-compose", "docker-compose", external=True
+    )
 
 
 def _make_session(name: str) -> None:

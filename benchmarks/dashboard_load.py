@@ -16,7 +16,7 @@ process (found by the port it listens on, or ``--pid``):
         --bootstrap localhost:9092 --sessions 10 --duration 30
 
 Chromium is Debian's ``/usr/bin/chromium``
-(``packages/livedata-dashboard/tests/install_chromium.sh`` installs it).
+(``scripts/apt_install.sh /usr/bin/chromium chromium chromium-driver`` installs it).
 """
 
 from __future__ import annotations

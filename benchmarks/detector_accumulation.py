@@ -18,6 +18,11 @@ case), contiguous detector numbers, no ROIs unless noted, times of arrival as
 in ``monitor_histogram.py``, 100 TOA bins. A second table draws pixel ids as
 ``fake_detectors`` does (beam spot and a ring on a 20% flat background) on a
 square panel.
+
+The first table is on the instruments' real bank sizes (DREAM, LOKI, BIFROST;
+fake detector-number ranges) and times the kernel against the bare-increment
+loop in the same run, interleaved, on distinct messages, with per-instrument
+accumulation capacity after it.
 """
 
 from __future__ import annotations
@@ -32,7 +37,14 @@ from functools import partial
 # Shared with the monitor benchmark (run as a script, its folder is on the path).
 import numba
 import numpy as np
-from monitor_histogram import FRAME_NS, fmt_rate, make_toa, time_per_call
+from monitor_histogram import (
+    FRAME_NS,
+    fmt_rate,
+    interleaved_medians,
+    load_average,
+    make_toa,
+    time_per_call,
+)
 
 from ess.livedata.core.detector_commands import Rectangle, SetRoi
 from ess.livedata.core.fake_shapes import BeamSpot, Ring
@@ -40,6 +52,7 @@ from ess.livedata.core.instrument import DetectorBank, GeometricView, Projection
 from ess.livedata.fake.detectors import pixel_probabilities
 from ess.livedata.instruments.dummy.geometry import flat_panel
 from ess.livedata.processing.kernels import PixelCounts, accumulate_pixels
+from ess.livedata.processing.pixel_index import PixelIndex
 from ess.livedata.processing.projection import ProjectedImage
 from ess.livedata.processing.roi import RoiSpectra
 
@@ -47,6 +60,29 @@ TOA_BINS = 100
 PIXELS = (100_000, 1_000_000, 2_000_000, 10_000_000)
 MESSAGES = (10_000, 1_000_000)
 ROIS = 4
+# (instrument, bank, first detector number, numbers in the fake range, pixels)
+# from ../shared/facts/instruments/{dream,loki,bifrost}.yaml. Fake ranges stand
+# in where the real numbers come from the geometry file; a bank's numbers are
+# contiguous from the first. DREAM's endcap_backward range is 63 numbers longer
+# than the bank, so those events are unknown pixel ids.
+BANKS = (
+    ("DREAM", "mantle", 229377, 491520, 491520),
+    ("DREAM", "endcap_backward", 71618, 157759, 157696),
+    ("DREAM", "endcap_forward", 1, 71680, 71680),
+    ("DREAM", "high_resolution", 1122337, 401344, 401344),
+    ("DREAM", "sans", 720929, 401344, 401344),
+    ("LOKI", "loki_detector_0", 1, 802816, 802816),
+    ("LOKI", "loki_detector_1", 802817, 229376, 229376),
+    ("LOKI", "loki_detector_2", 1032193, 172032, 172032),
+    ("LOKI", "loki_detector_3", 1204225, 229376, 229376),
+    ("LOKI", "loki_detector_4", 1433601, 172032, 172032),
+    ("LOKI", "loki_detector_5", 1605633, 401408, 401408),
+    ("LOKI", "loki_detector_6", 2007041, 458752, 458752),
+    ("LOKI", "loki_detector_7", 2465793, 286720, 286720),
+    ("LOKI", "loki_detector_8", 2752513, 458752, 458752),
+    ("BIFROST", "unified_detector", 1, 13500, 13500),
+)
+BANK_MESSAGES = (1_000, 10_000, 1_000_000)
 
 
 NO_ROIS = RoiSpectra(pixel_count=1, bins=TOA_BINS)
@@ -75,6 +111,120 @@ def bare_increments(pixel_id: np.ndarray, counts: np.ndarray) -> None:
     """The hardware's share: random increments, nothing else."""
     for i in range(pixel_id.shape[0]):
         counts[pixel_id[i]] += 1
+
+
+def bank_rates(
+    index: PixelIndex, first: int, span: int, quick: bool, rng: np.random.Generator
+) -> tuple[dict[int, dict[str, float]], bool]:
+    """Seconds per message of kernel and bare loops, by message size; exact?
+
+    Pixel ids are uniform over the fake range (as ``fake_detectors`` draws
+    them), drawn once into a pool of 1M events that successive calls step
+    through, so a small message does not find the counters of the previous
+    call in cache; the pool (12 MB with the bare loop's copy) stays in L3, as
+    a message just received would. The bare loop gets ids minus ``first``
+    (counters for the whole range).
+    """
+    pool = 1_000_000
+    pixel_id = rng.integers(first, first + span, pool, dtype=np.int32)
+    toa = make_toa(pool, rng)
+    zero_based = pixel_id - np.int32(first)
+    pixels = PixelCounts(index.pixel_count, TOA_BINS)
+    counts32 = np.zeros(span, dtype=np.int32)  # bare loops: may wrap, timing only
+    counts8 = np.zeros(span, dtype=np.uint8)
+
+    def kernel(a: np.ndarray, b: np.ndarray) -> None:
+        accumulate_pixels(
+            a,
+            b,
+            offset=index.offset,
+            lookup=index.lookup,
+            toa_range=(0, FRAME_NS),
+            counts=pixels,
+            roi_group=NO_ROIS.group,
+            roi_group_toa_counts=NO_ROIS.group_toa_counts,
+        )
+
+    times = {}
+    for size in BANK_MESSAGES:
+        n = pool // size
+
+        def part(a: np.ndarray, i: int, size: int = size, n: int = n) -> np.ndarray:
+            k = i % n
+            return a[k * size : (k + 1) * size]
+
+        times[size] = interleaved_medians(
+            {
+                "kernel": lambda i: kernel(part(pixel_id, i), part(toa, i)),
+                "int32": lambda i: bare_increments(part(zero_based, i), counts32),
+                "uint8": lambda i: bare_increments(part(zero_based, i), counts8),
+            },
+            rounds=5 if quick else 21,
+            block=max(1, 1_000_000 // size),
+        )
+    # Exact: one pass over the pool into fresh counters against bincount.
+    pixels = PixelCounts(index.pixel_count, TOA_BINS)
+    for start in range(0, pool, 10_000):
+        kernel(pixel_id[start : start + 10_000], toa[start : start + 10_000])
+    counts = np.zeros(index.pixel_count, dtype=np.int64)
+    pixels.take(counts, np.zeros(TOA_BINS, dtype=np.int64))
+    numbers = np.arange(first, first + index.pixel_count)
+    if index.lookup is not None:
+        numbers = numbers[np.argsort(index.lookup[numbers - index.offset])]
+    expected = np.bincount(zero_based, minlength=span)[numbers - first]
+    return times, bool(np.array_equal(counts, expected))
+
+
+def bank_table(quick: bool, rng: np.random.Generator) -> bool:
+    print(
+        "### accumulate_pixels against the bare-increment loop, real bank sizes\n\n"
+        "Same run, interleaved, medians of thread CPU time; ratio = bare time / kernel time "
+        f"(load average before: {load_average()}).\n"
+    )
+    print(
+        "| instrument | bank | pixels | events/message | accumulate_pixels "
+        "| bare int32 | bare uint8 | kernel / bare int32 | kernel / bare uint8 |"
+    )
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|")
+    ok = True
+    per_instrument: dict[str, dict[int, list[float]]] = {}
+    mantle = [b for b in BANKS if b[1] == "mantle"]
+    lookup_row = [("DREAM", "mantle (lookup table)", *mantle[0][2:])]
+    for instrument, bank, first, span, pixels in (*BANKS, *lookup_row):
+        numbers = np.arange(first, first + pixels)
+        if "lookup" in bank:  # same numbers, shuffled: the lookup-table path
+            numbers = rng.permutation(numbers)
+        index = PixelIndex.from_detector_numbers(numbers)
+        times, exact = bank_rates(index, first, span, quick, rng)
+        ok &= exact
+        for size, t in times.items():
+            if "lookup" not in bank:
+                per_instrument.setdefault(instrument, {}).setdefault(size, [])
+                per_instrument[instrument][size].append(t["kernel"])
+            print(
+                f"| {instrument} | {bank} | {pixels:,} | {size:,} "
+                f"| {fmt_rate(size / t['kernel'])} | {fmt_rate(size / t['int32'])} "
+                f"| {fmt_rate(size / t['uint8'])} | {t['int32'] / t['kernel']:.2f} "
+                f"| {t['uint8'] / t['kernel']:.2f} |"
+            )
+    print(
+        "\nAccumulation capacity per core (accumulate_pixels only; every bank "
+        "gets messages of the same size in turn, as the fake producers send):\n"
+    )
+    print(
+        "| instrument | banks | "
+        + " | ".join(f"{s:,} events/message" for s in BANK_MESSAGES)
+        + " |"
+    )
+    print("|---|---:|" + "---:|" * len(BANK_MESSAGES))
+    for instrument, by_size in per_instrument.items():
+        rates = [
+            fmt_rate(len(t) * size / sum(t)) for size, t in sorted(by_size.items())
+        ]
+        banks = len(by_size[BANK_MESSAGES[0]])
+        print(f"| {instrument} | {banks} | " + " | ".join(rates) + " |")
+    print(f"\nLoad average after: {load_average()}.\n")
+    return ok
 
 
 def check(pixel_id: np.ndarray, toa: np.ndarray, n: int) -> bool:
@@ -230,7 +380,7 @@ def main(argv: list[str] | None = None) -> int:
     else:
         timing = {"min_total": 0.3, "min_block": 0.01, "min_repeats": 15}
     rng = np.random.default_rng(20261124)
-    print("## accumulate_pixels vs numpy.bincount (single thread)\n")
+    print("## Detector accumulation (single thread)\n")
     print(
         f"python {platform.python_version()}, numpy {np.__version__}, "
         f"numba {numba.__version__}, {platform.machine()}, "
@@ -239,7 +389,9 @@ def main(argv: list[str] | None = None) -> int:
         + (", --quick" if args.quick else "")
         + "\n"
     )
-    ok = accumulation_table(timing, rng)
+    ok = bank_table(args.quick, rng)
+    print("### accumulate_pixels vs numpy.bincount\n")
+    ok &= accumulation_table(timing, rng)
     ok &= pattern_table(timing, rng)
     roi_row(timing, rng)
     take_row(timing, rng)

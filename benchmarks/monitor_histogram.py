@@ -3,6 +3,10 @@
 Compares ``ess.livedata.processing.kernels.histogram_uniform`` with
 ``numpy.histogram(values, bins=n, range=r)`` on the same arrays, single
 thread, and prints a markdown table (events/s per core, medians over repeats).
+A second table times the kernel against the bare-increment loops in the same
+run, interleaved: ``counts[k[i]] += 1`` over each event's precomputed bin (int32
+counters, no checks: the scatter alone) and ``counts[(t[i] - lo) * bins //
+width] += 1`` (the plain loop one would write, no range checks).
 
     .venv/bin/python benchmarks/monitor_histogram.py          # full run
     .venv/bin/python benchmarks/monitor_histogram.py --quick  # CI smoke
@@ -45,6 +49,21 @@ BACKGROUND = 0.15
 @numba.njit(nogil=True)
 def _noop(values, out):
     return 0, 0
+
+
+@numba.njit(cache=True, nogil=True, boundscheck=False)
+def bare_increments(index: np.ndarray, counts: np.ndarray) -> None:
+    """The bare-increment loop: ``counts[index[i]] += 1``, nothing else."""
+    for i in range(index.shape[0]):
+        counts[index[i]] += 1
+
+
+@numba.njit(cache=True, nogil=True, boundscheck=False)
+def bare_binning(values: np.ndarray, lo: int, width: int, counts: np.ndarray) -> None:
+    """Plain binning without checks: ``counts[(v - lo) * bins // width] += 1``."""
+    bins = counts.shape[0]
+    for i in range(values.shape[0]):
+        counts[(np.int64(values[i]) - lo) * bins // width] += 1
 
 
 def make_toa(n: int, rng: np.random.Generator, outside: float = 0.0) -> np.ndarray:
@@ -93,10 +112,79 @@ def time_per_call(
     return statistics.median(samples)
 
 
+def interleaved_medians(
+    fns: dict[str, Callable[[int], object]], rounds: int, block: int
+) -> dict[str, float]:
+    """Median CPU seconds per call of each ``fn(i)``, in interleaved rounds.
+
+    Each round calls every function ``block`` times on call numbers
+    ``i, i + 1, ...`` (so a function can step through distinct messages), one
+    function after the other: load from other processes hits all of them
+    alike, and their ratio is steadier than their rates. Time is the
+    thread's CPU time, so a block is not charged for the time other
+    processes held the core (on a machine with more runnable processes than
+    cores, wall-clock blocks of a few ms are mostly preempted ones).
+    """
+    for fn in fns.values():  # warm-up (also JIT compile / cache load)
+        for i in range(3):
+            fn(i)
+    samples: dict[str, list[float]] = {name: [] for name in fns}
+    for r in range(rounds):
+        for name, fn in fns.items():
+            t0 = time.thread_time()
+            for i in range(r * block, (r + 1) * block):
+                fn(i)
+            samples[name].append((time.thread_time() - t0) / block)
+    return {name: statistics.median(s) for name, s in samples.items()}
+
+
+def load_average() -> str:
+    return ", ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
 def fmt_rate(events_per_s: float) -> str:
     if events_per_s >= 1e9:
         return f"{events_per_s / 1e9:.2f} Gev/s"
     return f"{events_per_s / 1e6:.0f} Mev/s"
+
+
+def bare_table(quick: bool, rng: np.random.Generator) -> None:
+    """Kernel against the bare loops, interleaved, on distinct messages."""
+    lo, hi = 0, FRAME_NS
+    pool = make_toa(1_000_000 if quick else 4_000_000, rng)
+    index = (pool.astype(np.int64) * BINS // (hi - lo)).astype(np.int32)
+    out = np.zeros(BINS)
+    counts = np.zeros(BINS, dtype=np.int32)  # wraps in long runs: timing only
+    print(
+        f"\nAgainst the bare-increment loops, same run, interleaved, thread CPU time "
+        f"(load average {load_average()}); ratios are bare time / kernel time:\n"
+    )
+    print(
+        "| events/message | kernel | bare increments | plain binning "
+        "| kernel / bare increments | kernel / plain binning |"
+    )
+    print("|---:|---:|---:|---:|---:|---:|")
+    for size in (1_000, 10_000, 1_000_000):
+        messages = max(1, pool.size // size)
+
+        def part(a: np.ndarray, i: int, size: int = size, n: int = messages):
+            k = i % n
+            return a[k * size : (k + 1) * size]
+
+        t = interleaved_medians(
+            {
+                "kernel": lambda i: histogram_uniform(part(pool, i), lo, hi, out),
+                "bare": lambda i: bare_increments(part(index, i), counts),
+                "plain": lambda i: bare_binning(part(pool, i), lo, hi - lo, counts),
+            },
+            rounds=5 if quick else 21,
+            block=max(1, 200_000 // size),
+        )
+        print(
+            f"| {size:,} | {fmt_rate(size / t['kernel'])} "
+            f"| {fmt_rate(size / t['bare'])} | {fmt_rate(size / t['plain'])} "
+            f"| {t['bare'] / t['kernel']:.2f} | {t['plain'] / t['kernel']:.2f} |"
+        )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -130,10 +218,9 @@ def main(argv: list[str] | None = None) -> int:
         + (", --quick" if args.quick else "")
         + "\n"
     )
-    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
     print(
         f"{BINS} bins (unless noted) over [{lo}, {hi}) ns; events/s from the "
-        f"median per-call time; load average before the run: {load}.\n"
+        f"median per-call time; load average before the run: {load_average()}.\n"
     )
     print("| message | kernel | numpy.histogram | kernel / numpy | kernel per call |")
     print("|---|---:|---:|---:|---:|")
@@ -177,6 +264,7 @@ def main(argv: list[str] | None = None) -> int:
         f"{t_noop * 1e6:.2f} us. numpy.histogram on an empty array: "
         f"{t_np * 1e6:.2f} us."
     )
+    bare_table(args.quick, rng)
     if not ok:
         print("\nERROR: kernel counts differ from numpy.histogram", file=sys.stderr)
         return 1

@@ -1,13 +1,15 @@
 # Fake data producers for demos and tests.
 # Build from the repository root: docker build -f docker/fake.Dockerfile .
-FROM python:3.11-slim
+FROM python:3.12-slim
 ENV PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 WORKDIR /src
 COPY packages/livedata-core packages/livedata-core
+COPY packages/livedata-protocol packages/livedata-protocol
+COPY packages/livedata-ess packages/livedata-ess
 COPY packages/livedata-kafka packages/livedata-kafka
 COPY packages/livedata-fake packages/livedata-fake
 COPY instruments instruments
-RUN pip install packages/livedata-core packages/livedata-kafka packages/livedata-fake instruments/*/ \
+RUN pip install packages/livedata-core packages/livedata-protocol packages/livedata-ess packages/livedata-kafka packages/livedata-fake instruments/*/ \
     && useradd --create-home livedata
 USER livedata
 WORKDIR /home/livedata

@@ -15,7 +15,7 @@ from pathlib import Path
 from playwright.sync_api import Browser, Page, sync_playwright
 
 ROOT = Path(__file__).resolve().parents[1]
-INSTALL_CHROMIUM = ROOT / "packages/livedata-dashboard/tests/install_chromium.sh"
+APT_INSTALL = ROOT / "scripts/apt_install.sh"
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--headless",
@@ -29,7 +29,10 @@ CHROMIUM_ARGS = [
 def headless_chromium() -> Iterator[Browser]:
     """Headless Chromium (Debian's), installed first if it is missing."""
     if not CHROMIUM.exists():
-        subprocess.run(["sh", str(INSTALL_CHROMIUM)], check=True)
+        subprocess.run(
+            ["sh", str(APT_INSTALL), str(CHROMIUM), "chromium", "chromium-driver"],
+            check=True,
+        )
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(
             executable_path=str(CHROMIUM), args=CHROMIUM_ARGS

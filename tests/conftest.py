@@ -13,7 +13,9 @@ import pytest
 from confluent_kafka import Producer
 
 from ess.livedata.core.message import StreamKind
+from ess.livedata.core.plugins import LoadedInstrument, load_instrument
 from ess.livedata.core.streams import LIVEDATA_TOPIC_SUFFIX, Topology
+from ess.livedata.fake.detectors import bank_events_per_pulse
 from ess.livedata.kafka.clients import ensure_topics
 from ess.livedata.kafka.local_broker import LocalKafkaBroker, MissingToolError
 from ess.livedata.kafka.settings import KafkaSettings
@@ -24,13 +26,14 @@ INSTRUMENT = "dummy"
 
 
 def create_instrument_topics(
-    servers: str, partitions: Mapping[str, int] = {}, instrument: str = INSTRUMENT
+    servers: str,
+    partitions: Mapping[str, int] = {},
+    instrument: str = INSTRUMENT,
+    topology: Topology = Topology.DEV,
 ) -> None:
-    """An instrument's dev topics (default dummy); ``partitions`` by topic, else one."""
-    from ess.livedata.core.plugins import load_instrument
-
+    """An instrument's topics (default dummy, dev); ``partitions`` by topic, else one."""
     settings = KafkaSettings(bootstrap_servers=servers)
-    mapping = load_instrument(instrument).stream_mapping(Topology.DEV)
+    mapping = load_instrument(instrument).stream_mapping(topology)
     topics = {key.topic for key in mapping.inputs}
     topics |= {f"{instrument}_{suffix}" for suffix in LIVEDATA_TOPIC_SUFFIX.values()}
     for topic, count in partitions.items():
@@ -121,6 +124,97 @@ def wait_until_consuming(reader: LivedataReader, service: str, partitions: int) 
         return assigned >= partitions
 
     reader.wait_for(ready, timeout=60, what=f"{service} to be assigned partitions")
+
+
+def run_fakes_through_services(
+    loaded: LoadedInstrument,
+    bootstrap: str,
+    log_dir: Path,
+    topology: Topology,
+    pulses: int,
+    events_per_pulse: int,
+) -> None:
+    """Run the instrument's detector_data and monitor_data, then its fakes for
+    ``pulses`` pulses, all on ``topology``; every bank's and monitor's ledger
+    must receive every event, count some and balance."""
+    create_instrument_topics(bootstrap, instrument=loaded.name, topology=topology)
+    mapping = loaded.stream_mapping(topology)
+    dev = ["--dev"] if topology is Topology.DEV else []
+    expected = {
+        ("detector_data", StreamKind.DETECTOR_EVENTS): loaded.instrument.detectors,
+        ("monitor_data", StreamKind.MONITOR_EVENTS): loaded.instrument.monitors,
+    }
+    reader = LivedataReader(bootstrap, loaded.name)
+    services = [
+        _program(loaded.name, service, bootstrap, log_dir, *dev)
+        for service, _ in expected
+    ]
+    try:
+        for service, kind in expected:
+            topics = mapping.input_topics([kind])
+            wait_until_consuming(reader, service, partitions=len(topics) + 1)
+        fake_args = [
+            "--pulses",
+            str(pulses),
+            "--events-per-pulse",
+            str(events_per_pulse),
+        ]
+        if topology is Topology.PRODUCTION:
+            fake_args.append("--production-topics")
+        fakes = [
+            _program(loaded.name, fake, bootstrap, log_dir, *fake_args)
+            for fake in ("fake_detectors", "fake_monitors")
+        ]
+        for fake in fakes:
+            assert fake.wait(timeout=120) == 0, fake.log_tail()
+        names = [bank.name for bank in loaded.instrument.detectors]
+        per_pulse = dict(
+            zip(
+                names,
+                bank_events_per_pulse(
+                    names, loaded.fake_data_shapes(), events_per_pulse
+                ),
+                strict=True,
+            )
+        )
+        for (service, _), items in expected.items():
+            sources = [item.name for item in items]
+            received = [pulses * per_pulse.get(s, events_per_pulse) for s in sources]
+            ledger = _full_ledger(
+                reader, service, dict(zip(sources, received, strict=True))
+            )
+            for source in sources:
+                assert ledger[source]["balanced"], (service, source, ledger[source])
+                assert ledger[source]["counted"] > 0, (service, source, ledger[source])
+        for program in services:
+            assert program.stop() == 0, program.log_tail()
+    finally:
+        for program in services:
+            program.stop()
+        reader.close()
+
+
+def _program(instrument: str, module: str, bootstrap: str, log_dir, *args) -> Program:
+    return Program(
+        f"ess.livedata.services.{module}",
+        ["--instrument", instrument, *args],
+        bootstrap_servers=bootstrap,
+        log_dir=log_dir,
+    )
+
+
+def _full_ledger(
+    reader: LivedataReader, service: str, received: dict[str, int]
+) -> dict:
+    """The service's ledger once every source has received its events."""
+
+    def complete() -> dict | None:
+        status = reader.latest_status(service)
+        ledger = status.details.get("ledger", {}) if status else {}
+        counts = {s: ledger.get(s, {}).get("received") for s in received}
+        return ledger if counts == received else None
+
+    return reader.wait_for(complete, timeout=60, what=f"{service} ledgers")
 
 
 def response_to(reader: LivedataReader, command_id: str) -> dict:

@@ -2,7 +2,7 @@
 
 fake_monitors -> monitor_data -> Kafka -> dashboard -> browser. Screenshots go
 to the test's temporary directory; their paths are printed (``pytest -s``).
-Chromium is installed by ``packages/livedata-dashboard/tests/install_chromium.sh``
+Chromium is installed by ``scripts/apt_install.sh``
 when missing (needs root).
 """
 

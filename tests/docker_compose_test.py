@@ -2,7 +2,7 @@
 so their structure is checked instead: services, profiles, ports, that every
 Dockerfile and distribution they name exists, and that Debian's
 docker-compose (1.29, the command services.md uses; installed for CI by
-tests/install_docker_compose.sh) accepts them as the guide runs them."""
+scripts/apt_install.sh) accepts them as the guide runs them."""
 
 from __future__ import annotations
 
@@ -122,6 +122,34 @@ def test_dockerfiles_copy_existing_distributions(dockerfile):
         assert (ROOT / path).exists(), path
         if path.startswith("packages/"):
             assert tomllib.loads((ROOT / path / "pyproject.toml").read_text())
+
+
+def _in_repo_distributions() -> dict[str, Path]:
+    return {
+        path.name: path
+        for parent in ("packages", "instruments")
+        for path in (ROOT / parent).iterdir()
+        if (path / "pyproject.toml").is_file()
+    }
+
+
+@pytest.mark.parametrize("dockerfile", sorted(DOCKER.glob("*.Dockerfile")))
+def test_dockerfiles_install_every_in_repo_dependency(dockerfile):
+    """pip cannot find our distributions on PyPI: each image must install the
+    in-repo ones its distributions depend on (livedata-protocol, -ess, ...)."""
+    text = dockerfile.read_text()
+    known = _in_repo_distributions()
+    installed = set(re.findall(r"packages/(livedata-[\w-]+)", text))
+    if "instruments/*/" in text:
+        installed |= {
+            name for name, path in known.items() if path.parent.name == "instruments"
+        }
+    for name in sorted(installed):
+        project = tomllib.loads((known[name] / "pyproject.toml").read_text())["project"]
+        for requirement in project.get("dependencies", []):
+            dependency = re.match(r"[A-Za-z0-9_.-]+", requirement).group(0)
+            if dependency in known:
+                assert dependency in installed, f"{name} needs {dependency}"
 
 
 def test_each_role_installs_only_what_it_needs():

@@ -16,20 +16,18 @@ from collections.abc import Iterator
 
 import numpy as np
 import pytest
-from conftest import create_instrument_topics, wait_until_consuming
+from conftest import run_fakes_through_services
 
 from ess.livedata.core.conformance import conformance_problems, factory_problems
 from ess.livedata.core.message import StreamId, StreamKind
 from ess.livedata.core.plugins import (
     LoadedInstrument,
     installed_instruments,
-    load_instrument,
 )
 from ess.livedata.core.streams import Topology
+from ess.livedata.ess.stand_in import on_stand_in_geometry
 from ess.livedata.fake.detectors import PixelSampler
 from ess.livedata.processing.detectors import make_view_images
-from ess.livedata.testing.processes import Program
-from ess.livedata.testing.readers import LivedataReader
 
 INSTRUMENTS = installed_instruments()
 PULSES = 140  # 10 s at 14 Hz
@@ -37,12 +35,14 @@ EVENTS_PER_PULSE = 200
 
 
 @pytest.fixture(scope="module", params=INSTRUMENTS)
-def loaded(request) -> LoadedInstrument:
-    return load_instrument(request.param)
+def loaded(request, tmp_path_factory) -> Iterator[LoadedInstrument]:
+    """The instrument, on stand-in geometry if it reads geometry files."""
+    with on_stand_in_geometry(request.param, tmp_path_factory.mktemp("geo")) as it:
+        yield it
 
 
 def test_the_built_in_instruments_are_installed():
-    assert {"dummy", "loki"} <= set(INSTRUMENTS)
+    assert {"dummy", "loki", "nmx", "odin", "tbl"} <= set(INSTRUMENTS)
 
 
 def test_definition_has_no_problems(loaded):
@@ -76,7 +76,7 @@ def test_every_stream_resolves(loaded, topology):
 
 def test_specs_and_factories_pair_up(loaded):
     assert factory_problems(loaded) == []
-    assert set(loaded.workflow_factories()) == set(loaded.workflow_specs)
+    assert set(loaded.workflow_factories()) == set(loaded.reduction_specs)
 
 
 def test_every_view_builds(loaded):
@@ -100,71 +100,13 @@ def test_fakes_exist_for_every_detector_and_monitor(loaded):
         mapping.key_for(StreamId(StreamKind.MONITOR_EVENTS, monitor.name))
 
 
-@pytest.fixture
-def services(loaded, kafka_broker, tmp_path) -> Iterator[tuple[str, LivedataReader]]:
-    """detector_data and monitor_data for the instrument, consuming."""
-    bootstrap = kafka_broker.bootstrap_servers
-    create_instrument_topics(bootstrap, instrument=loaded.name)
-    reader = LivedataReader(bootstrap, loaded.name)
-    programs = [
-        _program(loaded.name, service, bootstrap, tmp_path, "--dev")
-        for service in ("detector_data", "monitor_data")
-    ]
-    try:
-        for service in ("detector_data", "monitor_data"):
-            wait_until_consuming(reader, service, partitions=2)
-        yield bootstrap, reader
-        for program in programs:
-            assert program.stop() == 0, program.log_tail()
-    finally:
-        for program in programs:
-            program.stop()
-        reader.close()
-
-
 @pytest.mark.kafka
-def test_a_10s_fake_run_balances_the_ledgers(loaded, services, tmp_path):
-    bootstrap, reader = services
-    fakes = [
-        _program(
-            loaded.name,
-            fake,
-            bootstrap,
-            tmp_path,
-            "--pulses",
-            str(PULSES),
-            "--events-per-pulse",
-            str(EVENTS_PER_PULSE),
-        )
-        for fake in ("fake_detectors", "fake_monitors")
-    ]
-    for fake in fakes:
-        assert fake.wait(timeout=120) == 0, fake.log_tail()
-    produced = PULSES * EVENTS_PER_PULSE
-    expected = {
-        "detector_data": [b.name for b in loaded.instrument.detectors],
-        "monitor_data": [m.name for m in loaded.instrument.monitors],
-    }
-    for service, sources in expected.items():
-
-        def complete(service=service, sources=sources) -> dict | None:
-            status = reader.latest_status(service)
-            ledger = status.details.get("ledger", {}) if status else {}
-            received = [ledger.get(s, {}).get("received") for s in sources]
-            return ledger if received == [produced] * len(sources) else None
-
-        ledger = reader.wait_for(
-            complete, timeout=60, what=f"{service} ledgers of {loaded.name}"
-        )
-        for source in sources:
-            assert ledger[source]["balanced"], (service, source, ledger[source])
-            assert ledger[source]["counted"] > 0, (service, source, ledger[source])
-
-
-def _program(instrument: str, module: str, bootstrap: str, log_dir, *args) -> Program:
-    return Program(
-        f"ess.livedata.services.{module}",
-        ["--instrument", instrument, *args],
-        bootstrap_servers=bootstrap,
-        log_dir=log_dir,
+def test_a_10s_fake_run_balances_the_ledgers(loaded, kafka_broker, tmp_path):
+    run_fakes_through_services(
+        loaded,
+        kafka_broker.bootstrap_servers,
+        tmp_path,
+        Topology.DEV,
+        pulses=PULSES,
+        events_per_pulse=EVENTS_PER_PULSE,
     )

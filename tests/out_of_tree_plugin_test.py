@@ -115,6 +115,7 @@ def plugin_venv(tmp_path_factory) -> Path:
             "-p",
             python,
             ROOT / "packages" / "livedata-core",
+            ROOT / "packages" / "livedata-protocol",
             project,
         )
     else:
@@ -126,6 +127,7 @@ def plugin_venv(tmp_path_factory) -> Path:
             "install",
             "-q",
             ROOT / "packages" / "livedata-core",
+            ROOT / "packages" / "livedata-protocol",
             project,
         )
     return python

@@ -136,6 +136,11 @@ CASES = {
     "LIVEDATA_ENV=bogus": Case(
         service("detector_data"), {"LIVEDATA_ENV": "bogus"}, ("LIVEDATA_ENV", "bogus")
     ),
+    "LIVEDATA_CACHE_DIR unusable, demo": Case(
+        [str(BIN / "livedata"), "demo"],
+        {"LIVEDATA_CACHE_DIR": "/proc/livedata-no-cache"},
+        ("LIVEDATA_CACHE_DIR",),
+    ),
     "LIVEDATA_INSTRUMENT unknown, gunicorn": Case(
         GUNICORN,
         {"LIVEDATA_INSTRUMENT": "nope"},
@@ -146,20 +151,19 @@ CASES = {
 }
 
 
-def clean_env(tmp_path: Path) -> dict[str, str]:
-    """The test's environment without any Kafka or livedata settings."""
-    env = {
+def clean_env() -> dict[str, str]:
+    """The test's environment without any Kafka, livedata or gunicorn settings."""
+    return {
         key: value
         for key, value in os.environ.items()
         if not key.startswith(("KAFKA", "LIVEDATA_", "GUNICORN"))
     }
-    return env | {"LIVEDATA_CACHE_DIR": str(tmp_path / "cache")}
 
 
 @pytest.mark.parametrize("case", CASES.values(), ids=CASES.keys())
 def test_start_up_fault_is_one_line_naming_the_variable(case, kafka_broker, tmp_path):
     live = kafka_broker.bootstrap_servers
-    env = clean_env(tmp_path) | {
+    env = clean_env() | {
         key: value.replace(LIVE, live) for key, value in case.env.items()
     }
     result = subprocess.run(

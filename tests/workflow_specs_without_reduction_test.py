@@ -19,18 +19,20 @@ import pytest
 ROOT = Path(__file__).parents[1]
 DISTRIBUTIONS = (
     ROOT / "packages" / "livedata-core",
+    ROOT / "packages" / "livedata-protocol",
     ROOT / "packages" / "livedata-kafka",
+    ROOT / "packages" / "livedata-ess",
     ROOT / "instruments" / "livedata-instrument-dummy",
     ROOT / "instruments" / "livedata-instrument-loki",
 )
-REDUCTION = ("sciline", "scippneutron", "ess.reduce")
+REDUCTION = ("sciline", "scippneutron", "ess.reduce", "tof")
 
 LIST_SPECS = """
 import importlib.util, json, sys
 from ess.livedata.core.plugins import load_all_instruments
 
 forms = {
-    name: {key: spec.params.model_json_schema() for key, spec in loaded.workflow_specs.items()}
+    name: {key: spec.params.model_json_schema() for key, spec in loaded.reduction_specs.items()}
     for name, loaded in load_all_instruments().items()
 }
 reduction = %r
@@ -80,6 +82,7 @@ def test_specs_and_forms_are_listed_without_reduction_imports(dashboard_python):
     assert sorted(forms["dummy"]) == [
         "always_fails/v1",
         "monitor_normalized_counts/v1",
+        "total_counts/v1",
         "wavelength_spectrum/v1",
     ]
     assert list(forms["loki"]) == ["i_of_q/v1"]

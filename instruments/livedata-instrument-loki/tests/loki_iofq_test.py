@@ -6,20 +6,22 @@ import pytest
 from ess.livedata.core.job_commands import parse_params
 from ess.livedata.core.message import StreamId, StreamKind
 from ess.livedata.core.payloads import EventBatch
-from ess.livedata.core.plugins import load_instrument
+from ess.livedata.ess.stand_in import on_stand_in_geometry
 from ess.livedata.fake.detectors import PixelSampler, draw_events
 from ess.livedata.fake.toa import sample_toa
 from ess.livedata.instruments.loki.fake_data import SILVER_BEHENATE_Q
 from ess.livedata.kafka.schemas.da00 import decode_da00, encode_da00
 
 REAR = StreamId(StreamKind.DETECTOR_EVENTS, "loki_detector_0")
-MONITOR = StreamId(StreamKind.MONITOR_EVENTS, "incident_monitor")
+MONITOR = StreamId(StreamKind.MONITOR_EVENTS, "beam_monitor_m1")
 Q_PARAMS = {"q_min": 0.05, "q_max": 0.2, "q_bins": 75}
 
 
 @pytest.fixture(scope="module")
-def loki():
-    return load_instrument("loki")
+def loki(tmp_path_factory):
+    """LOKI on stand-in geometry: rear and middle banks as published."""
+    with on_stand_in_geometry("loki", tmp_path_factory.mktemp("geometry")) as it:
+        yield it
 
 
 def batch(pixel_id: np.ndarray, toa: np.ndarray) -> EventBatch:

@@ -129,6 +129,10 @@ def test_heartbeat_carries_counters_and_processor_details():
     assert status.value.counters["messages_received"] == 1
     assert status.value.counters["rejected"] == 3
     assert status.value.details["factor"] == 1
+    # The loop's own fields read back as the protocol's typed details.
+    details = SumDetails.model_validate(status.value.details)
+    assert details.factor == 1
+    assert details.open_windows == status.value.details["open_windows"]
 
 
 def test_run_reports_running_then_stopped():

@@ -1,14 +1,15 @@
-from dataclasses import fields
+from dataclasses import fields, replace
 
 import numpy as np
 import pytest
 
-from ess.livedata.core.fake_shapes import BeamSpot, Ring
+from ess.livedata.core.fake_shapes import DEFAULT_FAKE_DATA_SHAPES, BeamSpot, Ring
 from ess.livedata.core.payloads import EventBatch
 from ess.livedata.core.plugins import load_instrument
 from ess.livedata.fake.detectors import (
     Ev44Template,
     PixelSampler,
+    bank_events_per_pulse,
     draw_events,
     pixel_probabilities,
     pulse_batch,
@@ -125,3 +126,9 @@ def test_stamping_fewer_pulses_sends_their_events_only() -> None:
     _same_events(
         payload, encode_ev44("panel_0", pulse_batch([10, 20], toa[:2], pixel_id[:2], 5))
     )
+
+
+def test_banks_share_the_events_by_the_instruments_shares():
+    shapes = replace(DEFAULT_FAKE_DATA_SHAPES, detector_share={"a": 3.0, "b": 1.0})
+    assert bank_events_per_pulse(["a", "b", "c"], shapes, 100) == [180, 60, 60]
+    assert bank_events_per_pulse(["x", "y"], DEFAULT_FAKE_DATA_SHAPES, 7) == [7, 7]

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from ess.livedata.processing.kernels import PixelCounts, accumulate_pixels
+from ess.livedata.processing.pixel_index import PixelIndex
 
 I32_MIN, I32_MAX = -(2**31), 2**31 - 1
 
@@ -163,3 +164,66 @@ def test_inputs_must_be_int32_and_numbers_within_int32():
         call(ok, ok, offset=2**31 - 5)
     with pytest.raises(ValueError, match="int32"):
         call(ok, ok, offset=-(2**31) - 1)
+
+
+@pytest.mark.parametrize("with_rois", [True, False])
+@pytest.mark.parametrize("stride", [1, 2, 3])
+def test_lookup_banks_count_exactly_across_wraps(stride, with_rois):
+    # stride 1 and 2: counters by detector number (dense); 3: table lookups.
+    rng = np.random.default_rng(stride)
+    numbers = rng.permutation(np.arange(40, 40 + 50 * stride, stride))
+    index = PixelIndex.from_detector_numbers(numbers)
+    pixels = PixelCounts(numbers.size, 3)
+    pixel_id = np.concatenate([np.full(700, numbers[7]), rng.integers(30, 200, 5000)])
+    pixel_id = pixel_id.astype(np.int32)
+    toa = rng.integers(-5, 35, pixel_id.size).astype(np.int32)
+    roi_group = (np.arange(numbers.size) % 2).astype(np.uint8)
+    roi = np.zeros((2, 3), dtype=np.int64)
+    rejected = accumulate_pixels(
+        pixel_id,
+        toa,
+        offset=index.offset,
+        lookup=index.lookup,
+        toa_range=(0, 30),
+        counts=pixels,
+        roi_group=roi_group if with_rois else None,
+        roi_group_toa_counts=roi,
+    )
+    counts = np.zeros(numbers.size, dtype=np.int64)
+    pixels.take(counts, np.zeros(3, dtype=np.int64))
+    position = {int(n): i for i, n in enumerate(numbers)}
+    pixel = np.array([position.get(int(p), -1) for p in pixel_id])
+    counted = (pixel >= 0) & (toa >= 0) & (toa < 30)
+    expected_roi = np.zeros((2, 3), dtype=np.int64)
+    np.add.at(expected_roi, (roi_group[pixel[counted]], toa[counted] // 10), 1)
+    np.testing.assert_array_equal(counts, np.bincount(pixel[counted], minlength=50))
+    np.testing.assert_array_equal(
+        roi, expected_roi if with_rois else np.zeros_like(roi)
+    )
+    assert rejected[0] == int((pixel < 0).sum())
+    assert counts[7] > 256
+
+
+def test_a_bank_keeps_its_lookup_table():
+    index = PixelIndex.from_detector_numbers(np.array([5, 3, 4]))
+    pixels = PixelCounts(3, 2)
+    roi = np.zeros((1, 2), dtype=np.int64)
+    one = np.array([4], dtype=np.int32)
+
+    def call(lookup):
+        accumulate_pixels(
+            one,
+            one,
+            offset=index.offset,
+            lookup=lookup,
+            toa_range=(0, 10),
+            counts=pixels,
+            roi_group=None,
+            roi_group_toa_counts=roi,
+        )
+
+    call(index.lookup)
+    with pytest.raises(ValueError, match="lookup table"):
+        call(index.lookup.copy())
+    with pytest.raises(ValueError, match="lookup table"):
+        call(None)

@@ -13,6 +13,7 @@ import pytest
 from ess.livedata.core.geometry_files import (
     CACHE_DIR_VARIABLE,
     DATA_DIR_VARIABLE,
+    OVERRIDE_VARIABLE,
     GeometryFileError,
 )
 from ess.livedata.core.instrument import (
@@ -192,3 +193,29 @@ def test_a_missing_file_fails_at_start_up_in_one_line(tmp_path):
         with_file_positions(loaded)
     assert "\n" not in str(error.value)
     assert f"absent.nxs not found in {DATA_DIR_VARIABLE}={tmp_path}" in str(error.value)
+
+
+def test_an_override_file_replaces_the_declared_ones_unchecked(
+    tmp_path, monkeypatch, caplog
+):
+    caplog.set_level(logging.INFO, logger="ess.livedata.core.nexus_geometry")
+    write_nexus_file(tmp_path / "stand-in.nxs", BANKS)
+    monkeypatch.setenv(OVERRIDE_VARIABLE, str(tmp_path / "stand-in.nxs"))
+    valid = datetime(2020, 1, 1, tzinfo=UTC)
+    files = GeometryFiles(files=(GeometryFile("absent.nxs", valid, "md5:00"),))
+    rear = NexusDetector(files, "rear")()
+    np.testing.assert_array_equal(
+        rear.coords["detector_number"].values, BANKS[0].detector_number
+    )
+    assert [r.getMessage() for r in caplog.records] == [
+        f"geometry from {tmp_path / 'stand-in.nxs'}: "
+        f"{OVERRIDE_VARIABLE} overrides the declared files (unchecked)"
+    ]
+
+
+def test_an_override_naming_no_file_fails_in_one_line(tmp_path, monkeypatch):
+    monkeypatch.setenv(OVERRIDE_VARIABLE, str(tmp_path / "none.nxs"))
+    valid = datetime(2020, 1, 1, tzinfo=UTC)
+    files = GeometryFiles(files=(GeometryFile("absent.nxs", valid, "md5:00"),))
+    with pytest.raises(GeometryFileError, match=f"{OVERRIDE_VARIABLE}=.*none.nxs: no"):
+        instrument_geometry(files)

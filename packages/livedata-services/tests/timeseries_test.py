@@ -234,7 +234,7 @@ def test_history_plot_has_dates_on_x_and_unit_on_y(processor):
     messages = [log("motor_x", T0 + t * S // 10, float(t)) for t in range(10)]
     history = outputs(processor, W0, *messages)["timeseries/motor_x/history"]
     [ax] = plot(history, "timeseries/motor_x/history").axes
-    assert ax.get_xlabel() == "time (UTC)"
+    assert ax.get_xlabel() == "time (local time)"
     assert ax.get_ylabel() == "motor_x [mm]"
     formatter = ax.xaxis.get_major_formatter()
-    assert isinstance(formatter, matplotlib.dates.AutoDateFormatter)
+    assert isinstance(formatter, matplotlib.dates.ConciseDateFormatter)

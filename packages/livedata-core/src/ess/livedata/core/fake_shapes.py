@@ -6,7 +6,7 @@ scattering angle so that an instrument can place a ring at a known Q.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True)
@@ -54,6 +54,9 @@ class FakeDataShapes:
     detector_pattern: tuple[BeamSpot | Ring, ...]
     detector_background: float = 0.2
     """Fraction of detector events spread uniformly over all pixels."""
+    detector_share: dict[str, float] = field(default_factory=dict)
+    """Relative share of the detector events per bank name (unnamed banks 1):
+    the fakes split the same total as with equal shares in these proportions."""
 
 
 DEFAULT_FAKE_DATA_SHAPES = FakeDataShapes(

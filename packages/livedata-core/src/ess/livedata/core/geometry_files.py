@@ -22,6 +22,9 @@ from .instrument import GeometryFile, GeometryFiles
 
 DATA_DIR_VARIABLE = "LIVEDATA_DATA_DIR"
 CACHE_DIR_VARIABLE = "LIVEDATA_CACHE_DIR"
+OVERRIDE_VARIABLE = "LIVEDATA_GEOMETRY_FILE"
+"""A file used instead of the declared ones, unchecked: for stand-in geometry
+(tests, demos) and for trying a new file before it is registered."""
 
 
 class GeometryFileError(ConfigError):
@@ -62,6 +65,17 @@ def choose_geometry_file(
     chosen = valid[-1]
     later = ordered[len(valid) :]
     return ChosenFile(chosen, when, later[0].valid_from if later else None)
+
+
+def geometry_override() -> tuple[Path, str] | None:
+    """The file named by ``LIVEDATA_GEOMETRY_FILE`` and why, if set."""
+    configured = os.environ.get(OVERRIDE_VARIABLE)
+    if not configured:
+        return None
+    path = Path(configured)
+    if not path.is_file():
+        raise GeometryFileError(f"{OVERRIDE_VARIABLE}={path}: no such file")
+    return path, f"{OVERRIDE_VARIABLE} overrides the declared files (unchecked)"
 
 
 def cache_dir() -> Path:

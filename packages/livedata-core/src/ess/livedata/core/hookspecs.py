@@ -13,6 +13,7 @@ Heavy imports belong inside hook bodies, never at module level of a plugin.
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pluggy
@@ -103,6 +104,22 @@ def livedata_fake_data_shapes(instrument: Instrument) -> FakeDataShapes | None:
     :param instrument: The instrument fake producers run for.
     :return: Shapes of monitor spectra and detector patterns, or ``None`` for
         the defaults.
+
+    Stops at the first non-``None`` result.
+    """
+
+
+@hookspec(firstresult=True)
+def livedata_stand_in_geometry(instrument: Instrument, path: Path) -> Path | None:
+    """Write a geometry file standing in for the instrument's declared ones.
+
+    Used where the real files cannot be had (offline demos, tests): banks
+    carry the fake detector ranges. The demo points ``LIVEDATA_GEOMETRY_FILE``
+    at it when no declared file is reachable.
+
+    :param instrument: The instrument whose geometry files are missing.
+    :param path: Where to write the file.
+    :return: ``path`` once written, or ``None`` if the plugin has no stand-in.
 
     Stops at the first non-``None`` result.
     """

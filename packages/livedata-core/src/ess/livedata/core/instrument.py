@@ -29,14 +29,16 @@ class LogicalView:
     """A view that reshapes ``detector_number`` without using geometry.
 
     ``fold`` optionally folds one dim into several (e.g. a straw index into
-    ``tube`` x ``straw``); ``transpose`` orders the resulting dims, the last two
-    being the image's y and x.
+    ``tube`` x ``straw``); ``sum`` names folded dims to add up, so a bank of
+    many dims still gives a 2-D image; ``transpose`` orders the remaining
+    dims, the last two being the image's y and x.
     """
 
     name: str
     title: str = ""
     fold: dict[str, dict[str, int]] = field(default_factory=dict)
     transpose: tuple[str, ...] = ()
+    sum: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

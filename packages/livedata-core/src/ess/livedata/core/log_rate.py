@@ -39,7 +39,8 @@ def cause_of(record: logging.LogRecord) -> tuple[str, int, str, str]:
         text = record.getMessage()
     except Exception:  # a bad format string still has a cause
         text = str(record.msg)
-    exc_type = record.exc_info[0].__name__ if record.exc_info else ""
+    exc_class = record.exc_info[0] if record.exc_info else None
+    exc_type = exc_class.__name__ if exc_class is not None else ""
     return record.name, record.levelno, exc_type, _NUMBERS.sub("#", text)
 
 

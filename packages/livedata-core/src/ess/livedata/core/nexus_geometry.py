@@ -26,6 +26,7 @@ import scipp as sc
 from .geometry_files import (
     GeometryFileError,
     choose_geometry_file,
+    geometry_override,
     locate_geometry_file,
     one_line,
 )
@@ -152,11 +153,29 @@ def _fits_int32(values: np.ndarray) -> bool:
     return bool(values.min() >= info.min and values.max() <= info.max)
 
 
-@functools.cache
 def instrument_geometry(files: GeometryFiles) -> NexusGeometry:
-    """The geometry file valid now, found, verified and read once per process."""
+    """The geometry file valid now (or ``LIVEDATA_GEOMETRY_FILE``), found,
+    verified and read once per process."""
+    override = geometry_override()
+    if override is not None:
+        return _read_once(*override)
+    return _declared_geometry(files)
+
+
+@functools.cache
+def _declared_geometry(files: GeometryFiles) -> NexusGeometry:
     chosen = choose_geometry_file(files)
     path = locate_geometry_file(chosen.file, files.registry_url)
+    return _read_once(path, chosen.reason)
+
+
+_READ: dict[Path, NexusGeometry] = {}
+
+
+def _read_once(path: Path, reason: str) -> NexusGeometry:
+    """Each path is read once per process; ``reason`` is logged that once."""
+    if path in _READ:
+        return _READ[path]
     try:
         geometry = read_nexus_geometry(path)
     except GeometryFileError:
@@ -166,7 +185,8 @@ def instrument_geometry(files: GeometryFiles) -> NexusGeometry:
             f"geometry file {path} cannot be read: {type(error).__name__}: "
             f"{one_line(error)}"
         ) from None
-    logger.info("geometry from %s: %s", path, chosen.reason)
+    logger.info("geometry from %s: %s", path, reason)
+    _READ[path] = geometry
     return geometry
 
 

@@ -104,7 +104,18 @@ def default_stream_mapping(instrument: Instrument, topology: Topology) -> Stream
         topic = f"{name}_motion" if dev else f"{name}_{log.topic_kind}"
         source = log.name if dev else log.source_name
         inputs[InputStreamKey(topic, source)] = StreamId(StreamKind.LOG, log.name)
-    commands = livedata_topic(name, StreamKind.LIVEDATA_COMMANDS)
-    inputs[InputStreamKey(commands, "")] = StreamId(StreamKind.LIVEDATA_COMMANDS, "")
-    outputs = {kind: livedata_topic(name, kind) for kind in LIVEDATA_TOPIC_SUFFIX}
-    return StreamMapping(instrument=name, inputs=inputs, outputs=outputs)
+    return with_livedata_topics(name, inputs)
+
+
+def with_livedata_topics(
+    instrument: str, inputs: Mapping[InputStreamKey, StreamId]
+) -> StreamMapping:
+    """A mapping of ``inputs`` plus livedata's own topics (commands in, data,
+    status and responses out); plugins with their own mapping build it here."""
+    commands = livedata_topic(instrument, StreamKind.LIVEDATA_COMMANDS)
+    every = {
+        **inputs,
+        InputStreamKey(commands, ""): StreamId(StreamKind.LIVEDATA_COMMANDS, ""),
+    }
+    outputs = {kind: livedata_topic(instrument, kind) for kind in LIVEDATA_TOPIC_SUFFIX}
+    return StreamMapping(instrument=instrument, inputs=every, outputs=outputs)

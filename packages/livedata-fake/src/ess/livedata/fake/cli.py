@@ -49,12 +49,14 @@ def fake_parser(
         "--events-per-pulse",
         type=_positive_int,
         default=default_events_per_pulse,
-        help=f"events per pulse per source (default: {default_events_per_pulse})",
+        help=f"events per pulse per source; detector banks split the same total "
+        f"by the instrument's shares (default: {default_events_per_pulse})",
     )
     rate.add_argument(
         "--rate",
         type=_positive_float,
-        help="events per second per source (alternative to --events-per-pulse)",
+        help="events per second per source, split like --events-per-pulse "
+        "(alternative to it)",
     )
     parser.add_argument(
         "--pulses", type=_positive_int, default=None, help="stop after this many pulses"

@@ -336,23 +336,32 @@ class Ev44Template:
         return encode_ev44(self.source_name, batch)
 
 
+def bank_events_per_pulse(
+    banks: Sequence[str], shapes: FakeDataShapes, per_source: int
+) -> list[int]:
+    """Events per pulse of each bank: ``per_source`` each, or the same total
+    split by the instrument's ``detector_share`` (at least 1 per bank)."""
+    weights = np.array([shapes.detector_share.get(name, 1.0) for name in banks])
+    total = per_source * len(banks)
+    return [max(1, round(total * w / weights.sum())) for w in weights]
+
+
 def detector_templates(
-    banks: Sequence[tuple[str, PixelSampler]],
+    banks: Sequence[tuple[str, PixelSampler, int]],
     toa_shape: ToaShape,
-    n_events: int,
     options: LoadOptions,
     rng: np.random.Generator,
 ) -> list[list[list[Ev44Template]]]:
     """Pre-encoded messages, ``[pool entry][bank][message of the group]``.
 
-    ``banks`` are (source name, sampler) pairs; each pool entry is one group
-    of ``options.pulses_per_message`` pulses.
+    ``banks`` are (source name, sampler, events per pulse); each pool entry is
+    one group of ``options.pulses_per_message`` pulses.
     """
     placeholder = [0] * options.pulses_per_message
     pool = []
     for _ in range(options.payload_pool):
         entry = []
-        for source_name, sampler in banks:
+        for source_name, sampler, n_events in banks:
             drawn = [
                 draw_events(sampler, toa_shape, n_events, rng) for _ in placeholder
             ]
@@ -380,6 +389,7 @@ def send_groups(
 ) -> None:
     """Produce each group of pulses to each source's topic.
 
+    ``events_per_pulse`` counts all sources' events of one pulse.
     Payloads come from ``pool`` (stamped with the group's pulse times) if it
     is not empty, else from ``encode(group, first message id)``; both give a
     list of ``messages_per_group`` messages per source. Message ids count
@@ -399,8 +409,7 @@ def send_groups(
                 produce(producer, topic, payload)
         producer.poll(0)
         rate.add(
-            sum(len(messages) for messages in payloads),
-            len(topics) * events_per_pulse * len(group),
+            sum(len(messages) for messages in payloads), events_per_pulse * len(group)
         )
 
 
@@ -411,22 +420,24 @@ def run_detectors(
     producer: Producer,
     stop: threading.Event,
 ) -> None:
-    n_events = events_per_pulse(args)
     options = LoadOptions.from_args(args)
     shapes = loaded.fake_data_shapes()
     rng = np.random.default_rng(args.seed)
     instrument = loaded.instrument
+    counts = bank_events_per_pulse(
+        [bank.name for bank in instrument.detectors], shapes, events_per_pulse(args)
+    )
     banks = [
         (
             mapping.key_for(StreamId(StreamKind.DETECTOR_EVENTS, bank.name)),
             PixelSampler(bank, shapes, instrument.sample_position),
+            n_events,
         )
-        for bank in instrument.detectors
+        for bank, n_events in zip(instrument.detectors, counts, strict=True)
     ]
     pool = detector_templates(
-        [(key.source_name, s) for key, s in banks],
+        [(key.source_name, s, n) for key, s, n in banks],
         shapes.detector_toa,
-        n_events,
         options,
         rng,
     )
@@ -435,11 +446,11 @@ def run_detectors(
         # Pulse by pulse, bank by bank: the order tests repeat to regenerate
         # what was sent.
         drawn = [
-            [draw_events(s, shapes.detector_toa, n_events, rng) for _, s in banks]
+            [draw_events(s, shapes.detector_toa, n, rng) for _, s, n in banks]
             for _ in group
         ]
         payloads = []
-        for i, (key, _) in enumerate(banks):
+        for i, (key, _, _) in enumerate(banks):
             batches = group_batches(
                 group,
                 [pulse[i][1] for pulse in drawn],
@@ -454,15 +465,14 @@ def run_detectors(
     groups = pulse_groups(
         stop, args.pulses, options.pulses_per_message, options.speedup
     )
-    topics = [key.topic for key, _ in banks]
     send_groups(
         producer,
-        topics,
+        [key.topic for key, _, _ in banks],
         groups,
         pool,
         encode,
         rate,
-        n_events,
+        sum(counts),
         options.messages_per_pulse,
     )
     logger.info("sent %d messages with %d events", rate.messages, rate.events)

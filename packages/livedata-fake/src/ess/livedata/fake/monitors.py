@@ -154,7 +154,7 @@ def run_monitors(
         pool,
         encode,
         rate,
-        n_events,
+        n_events * len(keys),
         options.messages_per_pulse,
     )
     logger.info("sent %d messages with %d events", rate.messages, rate.events)

@@ -134,7 +134,8 @@ class ServiceDetails(_Status):
     """Status details every service's processing loop reports."""
 
     data_lag_s: float | None = None
-    clock_suspect_streams: list[str] = Field(default_factory=list)
+    clock_suspect_streams: dict[str, float] = Field(default_factory=dict)
+    """Streams with implausible timestamps and their offset in seconds."""
     open_windows: int = 0
     max_lag_s: float | None = None
     skipping: bool = False
@@ -287,7 +288,7 @@ def temporality_of(name: str) -> Temporality:
     Names of no known service or output (foreign publishers) stand as newest.
     """
     service, _, output = split_result_name(name)
-    contract = CONTRACTS.get(service)  # type: ignore[call-overload]
+    contract = next((c for c in CONTRACTS.values() if c.service == service), None)
     if contract is None:
         return Temporality.SERIES
     try:

@@ -12,18 +12,21 @@ from pathlib import Path
 from ess.livedata.core.cli import (
     base_parser,
     configure_logging,
+    fail,
     instrument_from_args,
     run_cli,
     stop_on_signals,
 )
 from ess.livedata.core.processes import signal_when_parent_dies
 from ess.livedata.kafka.clients import require_brokers
+from ess.livedata.kafka.local_broker import LocalBrokerError
 from ess.livedata.kafka.settings import (
     KafkaSettings,
     downstream_settings,
     upstream_settings,
 )
 
+from .geometry import ensure_geometry
 from .profiles import PROFILES, programs_for
 from .runner import Demo
 
@@ -70,13 +73,17 @@ def run_demo(args: argparse.Namespace) -> None:
             programs_for(args.profile or list(PROFILES)),
             bootstrap_servers=os.environ.get("KAFKA_BOOTSTRAP_SERVERS"),
             log_dir=args.log_dir,
+            prepare=lambda workdir: ensure_geometry(loaded, workdir),
         )
         stop = threading.Event()
         # Stop cleanly on any signal that asks to stop, also when the terminal
         # closes or whatever started the demo (a shell, nox) is killed.
         stop_on_signals(stop.set, (signal.SIGINT, signal.SIGTERM, signal.SIGHUP))
         signal_when_parent_dies(signal.SIGTERM)
-        demo.run(stop, args.duration)
+        try:
+            demo.run(stop, args.duration)
+        except LocalBrokerError as error:  # e.g. no Java: one line, not a trace
+            fail(str(error))
 
     run_cli(main)
 

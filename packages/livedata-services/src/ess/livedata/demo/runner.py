@@ -10,6 +10,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from ess.livedata.core.message import StreamKind
@@ -79,9 +80,13 @@ class Demo:
         *,
         bootstrap_servers: str | None,
         log_dir: Path | None = None,
+        prepare: Callable[[Path], None] | None = None,
         out=sys.stdout,
     ) -> None:
+        """``prepare`` gets the demo's work folder before any program starts
+        (e.g. to write stand-in geometry there, removed with the folder)."""
         self._instrument = instrument
+        self._prepare = prepare
         self._programs = programs
         self._bootstrap = bootstrap_servers
         self._log_dir = log_dir
@@ -104,6 +109,8 @@ class Demo:
         log_dir = self._log_dir or workdir.path / "logs"
         log_dir.mkdir(parents=True, exist_ok=True)
         try:
+            if self._prepare is not None:
+                self._prepare(workdir.path)
             bootstrap = self._start_broker(workdir, log_dir)
             self._start_children(bootstrap, log_dir)
             self._watch(bootstrap, stop, duration_s)

@@ -178,13 +178,26 @@ def histogram_uniform(
 # passes have no branches on the input. Pixel counters are uint8: 10M pixels
 # take 10 MB and stay in L3 (int32: 40 MB, one DRAM round trip per event),
 # 1M pixels fit L2. A counter that wraps adds one to ``spill`` (units of
-# 256), so counts stay exact. Pixel and TOA increments go in separate loops:
-# fused, the pixel stores that miss the cache hold up the TOA stores behind
-# them in the store queue.
+# 256), so counts stay exact. While the uint8 counters fit in L2, pixel and
+# TOA increments share one loop (the TOA increments, L1 hits, fill the time
+# the pixel increments wait on L2); beyond L2 they go in separate loops, as
+# fused the pixel stores that miss L2 hold up the TOA stores behind them in
+# the store queue.
 PIXEL_COUNTER = np.uint8
 """Current-window per-pixel counter type; wraps spill into a wide array."""
 _PIXEL_CHUNK = 2048  # events per index pass; 16 KiB of indices stays in L1
 _TOA_COPIES_MAX_BINS = 4096  # more bins: one TOA copy (collisions are rare)
+_FUSED_MAX_PIXELS = 1 << 20  # uint8 counters within a 1 MiB L2: one scatter loop
+_INT32 = np.dtype(np.int32)
+_DENSE_SPAN = 2  # count by detector number if span <= this times the pixels
+# Kernel constants: the binning plan (5 values), then these.
+_OFFSET, _IN_RANGE_WIDTH, _WRAP, _PARAMS = 5, 6, 7, 8
+
+
+@numba.njit(cache=True, nogil=True, boundscheck=False)
+def _bit(bits: np.ndarray, v: np.uint32) -> bool:
+    """Bit ``v`` of a little-endian bit array in uint32 words (gathers vectorise)."""
+    return (bits[v >> np.uint32(5)] >> (v & np.uint32(31))) & np.uint32(1) != 0
 
 
 @numba.njit(cache=True, nogil=True, boundscheck=False)
@@ -193,6 +206,7 @@ def _classify_rejected(
     times: np.ndarray,
     offset: int,
     lookup: np.ndarray | None,
+    known_bits: np.ndarray | None,
     n_pixels: int,
     lo: int,
     width: int,
@@ -203,7 +217,9 @@ def _classify_rejected(
     outside = 0
     for j in range(ids.shape[0]):
         v = np.uint32(np.int64(ids[j]) - offset)
-        if lookup is None:
+        if known_bits is not None:
+            known = v < np.uint32(n_pixels) and _bit(known_bits, v)
+        elif lookup is None:
             known = v < np.uint32(n_pixels)
         else:
             known = v < np.uint32(lookup.shape[0]) and lookup[v] >= 0
@@ -218,21 +234,22 @@ def _classify_rejected(
 def _accumulate_pixels(
     pixel_id: np.ndarray,
     toa: np.ndarray,
-    offset: int,
+    params: np.ndarray,
     lookup: np.ndarray | None,
-    plan: np.ndarray,
-    in_range_width: int,
+    known_bits: np.ndarray | None,
     counts: np.ndarray,
     spill: np.ndarray,
-    wrap: int,
     toa_copies: np.ndarray,
     roi_group: np.ndarray | None,
     roi_group_toa_counts: np.ndarray,
     pixel_index: np.ndarray,
     toa_index: np.ndarray,
 ) -> tuple[int, int, int, int]:
-    # ``lookup is None`` and ``roi_group is None`` are decided when numba
-    # compiles (one specialisation each). Chunks are taken as slices: indexing
+    # ``lookup is None``, ``known_bits is None`` and ``roi_group is None`` are
+    # decided when numba compiles (one specialisation each). With
+    # ``known_bits``, counters are indexed by detector number (see
+    # :meth:`PixelCounts.count_by_number`) and ``lookup`` is only read for
+    # ROIs. Chunks are taken as slices: indexing
     # ``values[start + j]`` keeps LLVM from vectorising the index pass. Index
     # arithmetic is 32-bit (16 lanes), exact for int32 inputs given the
     # bounds :func:`accumulate_pixels` checks; one reject count per event, the
@@ -240,17 +257,20 @@ def _accumulate_pixels(
     n_events = pixel_id.shape[0]
     n_pixels = counts.shape[0] - _SPARE
     u_pixels = np.uint32(n_pixels)
-    lo = plan[0]
-    width = plan[1] - lo
-    u_width = np.uint32(in_range_width)
-    fixed = plan[2] == _FIXED
-    mul = np.uint64(plan[3])
-    shift = np.uint64(plan[4])
+    lo = params[0]
+    width = params[1] - lo
+    fixed = params[2] == _FIXED
+    mul = np.uint64(params[3])
+    shift = np.uint64(params[4])
+    offset = params[_OFFSET]
+    u_width = np.uint32(params[_IN_RANGE_WIDTH])
+    wrap = params[_WRAP]
     n_bins = roi_group_toa_counts.shape[1]
     u_bins = np.uint32(n_bins)
     inverse_width = 1.0 / width
     stride = n_bins + _SPARE
     copy = stride if toa_copies.shape[0] > stride else 0
+    fused = n_pixels <= _FUSED_MAX_PIXELS
     unknown = 0
     negative = 0
     outside = 0
@@ -262,7 +282,11 @@ def _accumulate_pixels(
         rejected = 0
         for j in range(m):
             v = np.uint32(np.int64(ids[j]) - offset)
-            if lookup is None:
+            if known_bits is not None:
+                in_span = v < u_pixels
+                known = in_span & _bit(known_bits, v if in_span else np.uint32(0))
+                p = v
+            elif lookup is None:
                 known = v < u_pixels
                 p = v
             else:
@@ -288,49 +312,70 @@ def _accumulate_pixels(
             rejected += np.int32(not ok)
         if rejected:
             reasons = _classify_rejected(
-                ids, times, offset, lookup, n_pixels, lo, u_width
+                ids, times, offset, lookup, known_bits, n_pixels, lo, u_width
             )
             unknown += reasons[0]
             negative += reasons[1]
             outside += reasons[2]
-        for j in range(m):
-            p = pixel_index[j]
-            c = counts[p] + 1
-            counts[p] = c
-            if c == wrap:
-                spill[p] += 1
-                spills += 1
-        # Four TOA copies at fixed offsets (j & 3 costs as much as the rest).
-        m4 = m & ~3
-        for j in range(0, m4, 4):
-            toa_copies[toa_index[j]] += 1
-            toa_copies[copy + toa_index[j + 1]] += 1
-            toa_copies[2 * copy + toa_index[j + 2]] += 1
-            toa_copies[3 * copy + toa_index[j + 3]] += 1
-        for j in range(m4, m):
-            toa_copies[toa_index[j]] += 1
+        if fused:
+            for j in range(m):
+                p = pixel_index[j]
+                c = counts[p] + 1
+                counts[p] = c
+                toa_copies[toa_index[j]] += 1
+                if c == wrap:
+                    spill[p] += 1
+                    spills += 1
+        else:
+            for j in range(m):
+                p = pixel_index[j]
+                c = counts[p] + 1
+                counts[p] = c
+                if c == wrap:
+                    spill[p] += 1
+                    spills += 1
+            # Four TOA copies at fixed offsets (j & 3 costs as much as the rest).
+            m4 = m & ~3
+            for j in range(0, m4, 4):
+                toa_copies[toa_index[j]] += 1
+                toa_copies[copy + toa_index[j + 1]] += 1
+                toa_copies[2 * copy + toa_index[j + 2]] += 1
+                toa_copies[3 * copy + toa_index[j + 3]] += 1
+            for j in range(m4, m):
+                toa_copies[toa_index[j]] += 1
         if roi_group is not None:
             for j in range(m):
                 k = toa_index[j]
                 if k < u_bins:  # then the pixel is valid, too
-                    roi_group_toa_counts[roi_group[pixel_index[j]], k] += 1
+                    pixel = np.int64(pixel_index[j])
+                    if known_bits is not None:
+                        pixel = np.int64(lookup[pixel])
+                    roi_group_toa_counts[roi_group[pixel], k] += 1
     return unknown, negative, outside, spills
 
 
 @numba.njit(cache=True, nogil=True, boundscheck=False)
 def _take_pixels(
-    counts: np.ndarray, spill: np.ndarray, wrap: int, spilled: bool, out: np.ndarray
+    counts: np.ndarray,
+    spill: np.ndarray,
+    wrap: int,
+    spilled: bool,
+    positions: np.ndarray | None,
+    out: np.ndarray,
 ) -> None:
-    # One pass, no temporaries (10M pixels: 80 MB each in numpy).
+    # One pass, no temporaries (10M pixels: 80 MB each in numpy). Pixel i's
+    # counter is at ``positions[i]`` when counting by detector number.
     if spilled:
         for i in range(out.shape[0]):
-            out[i] = counts[i] + np.int64(spill[i]) * wrap
-            spill[i] = 0
+            k = i if positions is None else positions[i]
+            out[i] = counts[k] + np.int64(spill[k]) * wrap
+            spill[k] = 0
     else:
         for i in range(out.shape[0]):
-            out[i] = counts[i]
+            k = i if positions is None else positions[i]
+            out[i] = counts[k]
     counts[:] = 0
-    spill[out.shape[0] :] = 0
+    spill[spill.shape[0] - _SPARE :] = 0
 
 
 class PixelCounts:
@@ -343,17 +388,53 @@ class PixelCounts:
 
     def __init__(self, pixel_count: int, bins: int) -> None:
         self.pixel_count = pixel_count
-        self.counts = np.zeros(pixel_count + _SPARE, dtype=PIXEL_COUNTER)
-        self.spill = np.zeros(pixel_count + _SPARE, dtype=np.uint32)
+        self._allocate(pixel_count)
+        self.lookup: np.ndarray | None = None
+        self.known_bits: np.ndarray | None = None
+        self.permutation = False  # counting by number, and the span has no holes
+        self._positions: np.ndarray | None = None
         self.wrap = 1 << (8 * self.counts.itemsize)
         self.spills = 0
         self.pixel_index = np.empty(_PIXEL_CHUNK, dtype=np.uint32)
         self.toa_index = np.empty(_PIXEL_CHUNK, dtype=np.uint32)
+        self._params: dict[tuple[int, int, int, int], np.ndarray] = {}
         self.set_bins(bins)
+
+    def _allocate(self, counters: int) -> None:
+        self.counts = np.zeros(counters + _SPARE, dtype=PIXEL_COUNTER)
+        self.spill = np.zeros(counters + _SPARE, dtype=np.uint32)
+
+    def count_by_number(self, lookup: np.ndarray | None) -> None:
+        """Use the bank's lookup table (see :func:`accumulate_pixels`); once.
+
+        When detector numbers are dense (span at most twice the pixels),
+        counters are indexed by number, not pixel, and a bit per number marks
+        the bank's: events then read a bit array of span / 8 bytes (in L1/L2)
+        instead of a 4-byte table entry per number (beyond L2 for large banks),
+        and :meth:`take` maps numbers to pixels once per window.
+        """
+        if self.lookup is not None or lookup is None:
+            raise ValueError("a bank's lookup table cannot change")
+        if self.counts.any():
+            raise ValueError("count_by_number must come before the first event")
+        self.lookup = lookup
+        span = lookup.shape[0]
+        if span > _DENSE_SPAN * self.pixel_count:
+            return
+        valid = lookup >= 0
+        bits = np.packbits(valid, bitorder="little")
+        words = np.zeros(-(-bits.size // 4) * 4, dtype=np.uint8)
+        words[: bits.size] = bits
+        self.known_bits = words.view("<u4")
+        self.permutation = span == self.pixel_count
+        self._positions = np.empty(self.pixel_count, dtype=np.int64)
+        self._positions[lookup[valid]] = np.flatnonzero(valid)
+        self._allocate(span)
 
     def set_bins(self, bins: int) -> None:
         """New TOA bins; the TOA spectrum restarts, pixel counts are kept."""
         self.bins = bins
+        self._params.clear()
         copies = _COPIES if bins <= _TOA_COPIES_MAX_BINS else 1
         self.toa_copies = np.zeros(copies * (bins + _SPARE), dtype=np.int64)
 
@@ -365,11 +446,52 @@ class PixelCounts:
         if counts.dtype != np.int64 or counts.shape != (self.pixel_count,):
             raise ValueError("counts must be int64, one per pixel")
         # Most windows wrap no counter: then the spill array is not read.
-        _take_pixels(self.counts, self.spill, self.wrap, self.spills > 0, counts)
+        _take_pixels(
+            self.counts,
+            self.spill,
+            self.wrap,
+            self.spills > 0,
+            self._positions,
+            counts,
+        )
         self.spills = 0
         copies = self.toa_copies.reshape(-1, self.bins + _SPARE)
         np.sum(copies[:, : self.bins], axis=0, out=toa_counts)
         self.toa_copies[:] = 0
+
+    def params(self, offset: int, span: int, toa_range: tuple[int, int]) -> np.ndarray:
+        """The kernel's constants for this bank and binning, checked once.
+
+        ``span`` is the number of detector numbers from ``offset`` on that
+        may be in the bank. Cached: a bank calls with the same values for
+        every message, and each check or argument costs per call.
+        """
+        key = (offset, span, *toa_range)
+        try:
+            return self._params[key]
+        except KeyError:
+            pass
+        lo, hi = toa_range
+        if not -(2**31) <= offset <= 2**31 - span:
+            raise ValueError("detector numbers must lie in the int32 range")
+        if lo < 0:
+            raise ValueError("TOA range must not start below 0")
+        if (hi - lo) * self.bins >= 2**52:
+            raise ValueError("TOA range times bins too large for exact binning")
+        try:
+            plan = _PLANS[lo, hi, self.bins]
+        except KeyError:
+            plan = _histogram_plan(lo, hi, self.bins)
+        params = np.empty(_PARAMS, dtype=np.int64)
+        params[: plan.size] = plan
+        params[_OFFSET] = offset
+        params[_IN_RANGE_WIDTH] = max(0, min(hi, 2**31) - lo)  # int32 times < 2**31
+        params[_WRAP] = self.wrap
+        params.flags.writeable = False
+        if len(self._params) >= 16:
+            self._params.clear()
+        self._params[key] = params
+        return params
 
 
 def accumulate_pixels(
@@ -396,7 +518,8 @@ def accumulate_pixels(
     of ROIs they belong to, so one increment serves a pixel in several ROIs.
 
     ``pixel_id`` and ``toa`` are int32 (as in ev44), detector numbers lie
-    in the int32 range: then 32-bit index arithmetic is exact.
+    in the int32 range: then 32-bit index arithmetic is exact. ``counts``
+    serves one bank: every call passes it the same ``lookup``.
 
     Returns
     -------
@@ -404,33 +527,27 @@ def accumulate_pixels(
         Events with an unknown pixel id, with a negative (invalid) time of
         arrival, and outside ``toa_range``; each event is in at most one.
     """
-    lo, hi = toa_range
-    bins = counts.bins
-    if pixel_id.dtype != np.int32 or toa.dtype != np.int32:
+    if pixel_id.dtype != _INT32 or toa.dtype != _INT32:
         raise TypeError("pixel ids and times of arrival must be int32")
-    span = counts.pixel_count if lookup is None else lookup.shape[0]
-    if not -(2**31) <= offset <= 2**31 - span:
-        raise ValueError("detector numbers must lie in the int32 range")
-    if lo < 0:
-        raise ValueError("TOA range must not start below 0")
-    if (hi - lo) * bins >= 2**52:
-        raise ValueError("TOA range times bins too large for exact binning")
-    if roi_group_toa_counts.shape[1] != bins:
+    if roi_group_toa_counts.shape[1] != counts.bins:
         raise ValueError("ROI spectra and TOA spectrum differ in bins")
-    try:
-        plan = _PLANS[lo, hi, bins]
-    except KeyError:
-        plan = _histogram_plan(lo, hi, bins)
+    if lookup is not counts.lookup:
+        counts.count_by_number(lookup)
+    span = counts.pixel_count if lookup is None else lookup.shape[0]
+    params = counts.params(offset, span, toa_range)
+    known_bits = counts.known_bits
+    if counts.permutation and roi_group is None:
+        # Counting by number with every number in the span the bank's: the
+        # contiguous case (ROIs still need the lookup table to find groups).
+        lookup = known_bits = None
     unknown, negative, outside, spills = _accumulate_pixels(
         pixel_id,
         toa,
-        offset,
+        params,
         lookup,
-        plan,
-        max(0, min(hi, 2**31) - lo),  # int32 times never reach 2**31
+        known_bits,
         counts.counts,
         counts.spill,
-        counts.wrap,
         counts.toa_copies,
         roi_group,
         roi_group_toa_counts,

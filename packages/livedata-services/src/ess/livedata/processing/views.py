@@ -57,14 +57,23 @@ class LogicalImage:
         for dim, sizes in view.fold.items():
             folded = sc.fold(folded, dim=dim, sizes=sizes)
         self._folded_shape = folded.shape
-        dims = tuple(view.transpose) or folded.dims
-        if sorted(dims) != sorted(folded.dims):
+        unknown = set(view.sum) - set(folded.dims)
+        if unknown:
+            raise ValueError(
+                f"view {view.name!r} of {bank.name!r}: cannot sum {sorted(unknown)}, "
+                f"not among the folded dims {folded.dims}"
+            )
+        self._summed = tuple(folded.dims.index(dim) for dim in view.sum)
+        kept = tuple(dim for dim in folded.dims if dim not in view.sum)
+        dims = tuple(view.transpose) or kept
+        if sorted(dims) != sorted(kept):
             raise ValueError(
                 f"view {view.name!r} of {bank.name!r}: transpose {dims} does not "
-                f"match the folded dims {folded.dims}"
+                f"match the folded dims {kept}"
             )
         self._dims = dims
-        self._order = tuple(folded.dims.index(dim) for dim in dims)
+        self._order = tuple(kept.index(dim) for dim in dims)
+        self._kept = tuple(folded.dims.index(dim) for dim in kept)
         self._shape = tuple(folded.sizes[dim] for dim in dims)
         self._coords = {
             dim: sc.arange(dim, 0.0, size + 1.0, unit=None)
@@ -80,11 +89,15 @@ class LogicalImage:
     def image(self, counts: np.ndarray) -> sc.DataArray:
         data = sc.empty(dims=self._dims, shape=self._shape, dtype="int64")
         data.unit = "counts"
-        data.values[...] = counts.reshape(self._folded_shape).transpose(self._order)
+        folded = counts.reshape(self._folded_shape)
+        if self._summed:
+            folded = folded.sum(axis=self._summed)
+        data.values[...] = folded.transpose(self._order)
         return sc.DataArray(data, coords=self._coords, name=self.name)
 
     def pixel_coordinates(self) -> tuple[np.ndarray, np.ndarray]:
         flat = np.arange(int(np.prod(self._folded_shape)))
         index = np.unravel_index(flat, self._folded_shape)
-        y, x = index[self._order[-2]], index[self._order[-1]]
+        kept = [index[axis] for axis in self._kept]
+        y, x = kept[self._order[-2]], kept[self._order[-1]]
         return x + 0.5, y + 0.5

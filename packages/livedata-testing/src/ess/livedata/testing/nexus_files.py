@@ -53,6 +53,23 @@ class Bank:
         return np.stack([xx, yy, np.zeros_like(xx)], axis=-1)
 
 
+@dataclass(frozen=True, eq=False)
+class PixelBank:
+    """A bank of any shape: its detector numbers and their pixel positions
+    (m, shape ``(*numbers.shape, 3)``), written as offsets under a null
+    transformation chain. Used for stand-in geometry of real instruments."""
+
+    name: str
+    detector_number: np.ndarray
+    positions: np.ndarray
+    rotation_deg: float = 0.0
+    direction: tuple[float, float, float] = (0.0, 0.0, 1.0)
+    distance_mm: float = 0.0
+
+    def offsets(self) -> np.ndarray:
+        return self.positions
+
+
 @dataclass(frozen=True)
 class Component:
     """A monitor, source or sample at ``position`` (m), written as a translation."""
@@ -87,7 +104,7 @@ def random_counts(bank: Bank, mean: float, seed: int) -> np.ndarray:
 
 def write_nexus_file(
     path: Path,
-    banks: list[Bank],
+    banks: list[Bank | PixelBank],
     monitors: list[Component] = (),
     source: Component | None = Component("source", (0.0, 0.0, -25.0)),
     sample: Component | None = Component("sample", (0.0, 0.0, 0.0)),
@@ -133,7 +150,7 @@ def _dataset(
     return dataset
 
 
-def _write_bank(instrument: h5py.Group, bank: Bank) -> h5py.Group:
+def _write_bank(instrument: h5py.Group, bank: Bank | PixelBank) -> h5py.Group:
     group = _group(instrument, bank.name, "NXdetector")
     _dataset(group, "detector_number", bank.detector_number)
     offsets = bank.offsets()

@@ -1,4 +1,4 @@
-"""LOKI's straw-tube detector banks, built in code from the published layout.
+"""LOKI's straw-tube banks as published: where stand-in geometry puts their pixels.
 
 Every bank is four layers of 1-inch boron-coated-straw (BCS) tubes; a tube
 holds seven straws (one on its axis, six on a 7.75 mm circle around it) and
@@ -8,11 +8,10 @@ of the first tube's start in the first and the last layer, of the last tube's
 start in the first layer, and the straw direction and length. Coordinates are
 McStas/NeXus: sample at the origin, beam along +z, y up.
 
-Real straws have 512 pixels; livedata uses :data:`PIXELS_PER_STRAW` (128,
-pixels about as long as a straw is wide), so banks have a quarter of the real
-pixel count and stay fast in tests and demos. Detector numbers start at each
-bank's production first number and run like production's: layer, tube,
-straw, then pixel fastest.
+Live pixels come from the geometry file; this model places the rear and
+middle banks' pixels in stand-in files (tests, offline demos) so that the
+fake pattern and I(Q) see LOKI's real angles. Pixels run like the detector
+numbers: layer, tube, straw, then pixel fastest, 512 per straw.
 """
 
 from __future__ import annotations
@@ -21,12 +20,10 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-import scipp as sc
 
 LAYERS = 4
 STRAWS_PER_TUBE = 7
-PIXELS_PER_STRAW = 128
-"""Production: 512."""
+PIXELS_PER_STRAW = 512
 STRAW_CIRCLE_MM = math.hypot(1.14, 7.67)
 """Distance of the six outer straws from the tube axis."""
 STRAW_ANGLE_RAD = math.radians(-5.0)
@@ -52,21 +49,19 @@ class StrawBank:
     """
 
     name: str
-    first_id: int
     tubes_per_layer: int
     first_tube: Point
     first_tube_last_layer: Point
     last_tube: Point
     straw: Point
 
-    @property
-    def pixel_count(self) -> int:
-        return LAYERS * self.tubes_per_layer * STRAWS_PER_TUBE * PIXELS_PER_STRAW
+    def positions(self, table: object) -> np.ndarray:
+        """Stand-in placement (:class:`~ess.livedata.ess.geometry.Placement`)."""
+        return pixel_positions(self).reshape(-1, 3)
 
 
 REAR = StrawBank(
     name="loki_detector_0",
-    first_id=1,
     tubes_per_layer=56,
     first_tube=(-500.0, -781.0, 5012.5),
     first_tube_last_layer=(-500.0, -799.84, 5091.28),
@@ -78,7 +73,6 @@ REAR = StrawBank(
 MID = (
     StrawBank(
         name="loki_detector_1",
-        first_id=802_817,
         tubes_per_layer=16,
         first_tube=(-500.0, -710.24, 2899.18),
         first_tube_last_layer=(-500.0, -699.24, 2979.43),
@@ -87,7 +81,6 @@ MID = (
     ),
     StrawBank(
         name="loki_detector_2",
-        first_id=1_032_193,
         tubes_per_layer=12,
         first_tube=(-535.94, -250.0, 3328.75),
         first_tube_last_layer=(-523.26, -250.0, 3408.75),
@@ -96,7 +89,6 @@ MID = (
     ),
     StrawBank(
         name="loki_detector_3",
-        first_id=1_204_225,
         tubes_per_layer=16,
         first_tube=(-500.0, 286.33, 2941.34),
         first_tube_last_layer=(-500.0, 275.34, 3021.59),
@@ -105,7 +97,6 @@ MID = (
     ),
     StrawBank(
         name="loki_detector_4",
-        first_id=1_433_601,
         tubes_per_layer=12,
         first_tube=(224.49, -250.0, 3353.11),
         first_tube_last_layer=(211.82, -250.0, 3433.11),
@@ -149,17 +140,3 @@ def pixel_positions(bank: StrawBank) -> np.ndarray:
     along = (np.arange(PIXELS_PER_STRAW) + 0.5) / PIXELS_PER_STRAW
     pixels = straw_starts[..., None, :] + along[:, None] * np.asarray(bank.straw)
     return pixels.reshape(-1, PIXELS_PER_STRAW, 3) / 1000.0
-
-
-def straw_bank_geometry(bank: StrawBank) -> sc.DataArray:
-    """Counts template of ``bank``: dims (straw, pixel), detector numbers, positions."""
-    ids = np.arange(bank.first_id, bank.first_id + bank.pixel_count, dtype=np.int32)
-    ids = ids.reshape(-1, PIXELS_PER_STRAW)
-    dims = ["straw", "pixel"]
-    return sc.DataArray(
-        sc.zeros(dims=dims, shape=ids.shape, unit="counts", dtype="int64"),
-        coords={
-            "detector_number": sc.array(dims=dims, values=ids, unit=None),
-            "position": sc.vectors(dims=dims, values=pixel_positions(bank), unit="m"),
-        },
-    )

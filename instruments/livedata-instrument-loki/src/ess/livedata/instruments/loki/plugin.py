@@ -1,22 +1,25 @@
-"""Registers ESS LOKI with livedata (entry point ``loki`` in ``livedata.instruments``)."""
+"""Registers ESS LOKI with livedata (entry point ``loki`` in ``livedata.instruments``).
+
+Streams, detector-number ranges, layouts (four layers of tubes of seven
+straws of 512 pixels), logs and geometry files come from ``streams.yaml``
+(generated from the facility facts); this module adds the views, the
+stand-in placement of each bank, the fake SANS pattern and the I(Q)
+workflow.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import partial
+from pathlib import Path
 
 from ess.livedata.core.fake_shapes import FakeDataShapes
 from ess.livedata.core.hookspecs import hookimpl
-from ess.livedata.core.instrument import (
-    DetectorBank,
-    GeometricView,
-    Instrument,
-    LogicalView,
-    LogStream,
-    Monitor,
-    ProjectionKind,
-)
+from ess.livedata.core.instrument import GeometricView, Instrument, ProjectionKind
+from ess.livedata.core.streams import StreamMapping, Topology
 from ess.livedata.core.workflow import WorkflowFactory, WorkflowSpec
+from ess.livedata.ess.geometry import Placement, StandIn
+from ess.livedata.ess.instrument import BankPlan, EssInstrument, layout_view
+from ess.livedata.ess.tables import load_tables
 
 from .fake_data import (
     FAKE_DATA_SHAPES,
@@ -24,76 +27,102 @@ from .fake_data import (
     SOURCE_Z,
     TRANSMISSION_MONITOR_Z,
 )
-from .geometry import MID, REAR, StrawBank, straw_bank_geometry
+from .geometry import MID, REAR
 
-_SCREENS = {
-    REAR.name: (144, 96),
-    "loki_detector_1": (40, 96),
-    "loki_detector_2": (48, 32),
-    "loki_detector_3": (40, 96),
-    "loki_detector_4": (48, 32),
-}
-"""(ny, nx) of each bank's xy view: about 1 cm screen bins."""
+TABLES = load_tables(__package__)
+STRAWS = ("tube", "straw")
+"""Tube and straw, adjacent in the layout, merged into one image axis."""
 
 
-def _bank(bank: StrawBank, title: str) -> DetectorBank:
-    return DetectorBank(
-        name=bank.name,
-        source_name=bank.name,
-        make_geometry=partial(straw_bank_geometry, bank),
+def _plan(
+    name: str, straws_along_x: bool, screen: tuple[int, int], placement: Placement
+) -> BankPlan:
+    table = TABLES.bank(name)
+    image = (STRAWS, "pixel") if straws_along_x else ("pixel", STRAWS)
+    return BankPlan(
         views=(
-            LogicalView(name="straws", title=f"{title}: straw x pixel"),
+            layout_view(table, "straws", image, f"{table.title}: straw x pixel"),
             GeometricView(
                 name="xy",
                 projection=ProjectionKind.XY_PLANE,
-                title=f"{title}, projected on the xy plane",
-                resolution=_SCREENS[bank.name],
+                title=f"{table.title}, projected on the xy plane",
+                resolution=screen,
                 pixel_noise=0.003,
             ),
         ),
+        stand_in=placement,
     )
 
 
-def make_instrument() -> Instrument:
-    """LOKI: the rear bank, the four middle banks, two monitors, the carriage."""
-    titles = ("Middle bank 1", "Middle bank 2", "Middle bank 3", "Middle bank 4")
-    return Instrument(
-        name="loki",
-        title="LOKI (small-angle neutron scattering)",
-        detectors=(
-            _bank(REAR, "Rear bank"),
-            *(_bank(bank, title) for bank, title in zip(MID, titles, strict=True)),
-        ),
-        monitors=(
-            Monitor(
-                "incident_monitor", "beam_monitor_m1", (0.0, 0.0, INCIDENT_MONITOR_Z)
-            ),
-            Monitor(
-                "transmission_monitor",
-                "beam_monitor_m3",
-                (0.0, 0.0, TRANSMISSION_MONITOR_Z),
-            ),
-        ),
-        logs=(
-            LogStream(
-                "detector_carriage",
-                "loki:det:carriage",
-                unit="m",
-                title="Rear detector carriage position",
-            ),
-        ),
-        source_position=(0.0, 0.0, SOURCE_Z),
-    )
+def _front(centre: tuple[float, float, float], along_x: bool) -> StandIn:
+    """The front banks' stand-in: a flat 4-layer panel (their layout is not
+    modelled here)."""
+    size = (1.0, 0.5) if along_x else (0.5, 1.0)
+    across, along = (("pixel",), STRAWS) if along_x else (STRAWS, ("pixel",))
+    return StandIn("panel", across=across, along=along, centre=centre, size=size)
+
+
+BANKS = {
+    REAR.name: _plan(REAR.name, True, (144, 96), REAR),
+    **{
+        bank.name: _plan(bank.name, bank.straw[0] != 0.0, screen, bank)
+        for bank, screen in zip(
+            MID, ((40, 96), (48, 32), (40, 96), (48, 32)), strict=True
+        )
+    },
+    "loki_detector_5": _plan(
+        "loki_detector_5", True, (40, 96), _front((0.0, 0.6, 1.4), True)
+    ),
+    "loki_detector_6": _plan(
+        "loki_detector_6", False, (96, 40), _front((-0.6, 0.0, 1.4), False)
+    ),
+    "loki_detector_7": _plan(
+        "loki_detector_7", True, (40, 96), _front((0.0, -0.6, 1.4), True)
+    ),
+    "loki_detector_8": _plan(
+        "loki_detector_8", False, (96, 40), _front((0.6, 0.0, 1.4), False)
+    ),
+}
+"""Views and stand-in placement: rear and middle banks as published, front
+banks as rough panels. Screens are about 1 cm bins."""
+
+LOKI = EssInstrument(
+    tables=TABLES,
+    banks=BANKS,
+    fake_shapes=FAKE_DATA_SHAPES,
+    source_position=(0.0, 0.0, SOURCE_Z),
+    monitor_positions={
+        "beam_monitor_m0": (0.0, 0.0, -16.8),
+        "beam_monitor_m1": (0.0, 0.0, INCIDENT_MONITOR_Z),
+        "beam_monitor_m2": (0.0, 0.0, -2.04),
+        "beam_monitor_m3": (0.0, 0.0, TRANSMISSION_MONITOR_Z),
+    },
+)
+"""Monitor z from the facts; m4 rides on the detector carriage (not modelled)."""
 
 
 @hookimpl
 def livedata_register_instruments(register: Callable[[Instrument], None]) -> None:
-    register(make_instrument())
+    register(LOKI.instrument())
+
+
+@hookimpl
+def livedata_stream_mapping(
+    instrument: Instrument, topology: Topology
+) -> StreamMapping:
+    return LOKI.stream_mapping(topology)
 
 
 @hookimpl
 def livedata_fake_data_shapes(instrument: Instrument) -> FakeDataShapes:
-    return FAKE_DATA_SHAPES
+    return LOKI.fake_data_shapes()
+
+
+@hookimpl
+def livedata_stand_in_geometry(instrument: Instrument, path: Path) -> Path:
+    from ess.livedata.ess.stand_in import write_stand_in_geometry
+
+    return write_stand_in_geometry(instrument, path)
 
 
 @hookimpl

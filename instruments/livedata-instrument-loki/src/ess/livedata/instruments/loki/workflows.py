@@ -11,7 +11,8 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from ess.livedata.core.message import StreamId, StreamKind
 from ess.livedata.core.workflow import WorkflowSpec
 
-INCIDENT_MONITOR = StreamId(StreamKind.MONITOR_EVENTS, "incident_monitor")
+INCIDENT_MONITOR = StreamId(StreamKind.MONITOR_EVENTS, "beam_monitor_m1")
+"""Beam monitor 1, 8.4 m upstream of the sample (Kafka source cbm2)."""
 
 
 class IofQParams(BaseModel):

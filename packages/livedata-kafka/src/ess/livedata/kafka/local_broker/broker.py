@@ -137,7 +137,12 @@ def fetch_kafka(cache_dir: Path | None = None) -> Path:
     if mvn is None:
         raise MissingToolError("mvn", f"fetch Kafka {KAFKA_VERSION} from Maven Central")
     _java()  # Maven needs it too; fail with the clearer message.
-    root.mkdir(parents=True, exist_ok=True)
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise LocalBrokerError(
+            f"cannot create the jar cache {root} (LIVEDATA_CACHE_DIR): {error.strerror}"
+        ) from None
     with open(root / ".lock", "w") as lock:
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)

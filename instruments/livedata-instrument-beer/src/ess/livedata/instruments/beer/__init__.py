@@ -1,0 +1,1 @@
+"""The ``beer`` instrument: ESS BEER (engineering diffraction) for livedata."""

@@ -1,0 +1,1 @@
+"""The ``bifrost`` instrument: ESS BIFROST (indirect-geometry spectroscopy) for livedata."""

@@ -1,0 +1,1 @@
+"""The ``dream`` instrument: ESS DREAM (powder diffraction) for livedata."""

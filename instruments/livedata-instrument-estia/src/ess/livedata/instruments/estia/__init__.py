@@ -1,0 +1,1 @@
+"""The ``estia`` instrument: ESS ESTIA (reflectometry) for livedata."""

@@ -1,0 +1,1 @@
+"""The ``magic`` instrument: ESS MAGIC (single-crystal magnetism diffraction) for livedata."""

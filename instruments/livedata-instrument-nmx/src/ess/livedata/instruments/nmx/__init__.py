@@ -1,0 +1,1 @@
+"""The ``nmx`` instrument: ESS NMX (macromolecular diffraction) for livedata."""

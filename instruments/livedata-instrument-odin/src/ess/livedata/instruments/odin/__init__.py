@@ -1,0 +1,1 @@
+"""The ``odin`` instrument: ESS ODIN (neutron imaging) for livedata."""

@@ -1,0 +1,1 @@
+"""The ``tbl`` instrument: the ESS test beamline for livedata."""

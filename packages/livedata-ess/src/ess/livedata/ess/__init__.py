@@ -1,0 +1,1 @@
+"""Shared building blocks of ESS instrument plugins (see docs/writing-an-instrument-plugin.md)."""
