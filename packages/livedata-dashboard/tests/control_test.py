@@ -2,7 +2,6 @@ import json
 from pathlib import Path
 
 import pytest
-from messages import MONITOR_HISTOGRAM, job_beat, job_id
 
 from ess.livedata.dashboard.jobs import RESEND_STOP_AFTER_S
 from ess.livedata.dashboard.responses import Outcome
@@ -17,6 +16,7 @@ from ess.livedata.protocol import (
     parse_command,
     rectangles_to_columns,
 )
+from ess.livedata.testing.messages import MONITOR_HISTOGRAM, job_beat, job_id
 
 COMMANDS = "dummy_livedata_commands"
 CORPUS = Path(__file__).parents[2] / "livedata-protocol" / "tests" / "corpus"

@@ -4,7 +4,6 @@ import numpy as np
 import panel as pn
 import scipp as sc
 from bokeh.document import Document
-from messages import job_beat, job_id, key
 
 from ess.livedata.dashboard import detectors
 from ess.livedata.dashboard.catalog import (
@@ -25,6 +24,7 @@ from ess.livedata.protocol import (
     rectangles_from_columns,
     rectangles_to_columns,
 )
+from ess.livedata.testing.messages import job_beat, job_id, key
 
 ROI_TOPIC = "dummy_livedata_roi"
 

@@ -6,7 +6,6 @@ from pathlib import Path
 import pytest
 import scipp as sc
 from confluent_kafka import Producer
-from messages import MONITOR_HISTOGRAM, job_beat, job_id, key, service_beat
 
 from ess.livedata.dashboard.feed import BACKLOG, KafkaFeed, apply_record
 from ess.livedata.dashboard.responses import Outcome
@@ -18,15 +17,22 @@ from ess.livedata.kafka.schemas.da00 import encode_da00
 from ess.livedata.kafka.schemas.errors import DecodeError
 from ess.livedata.kafka.settings import KafkaSettings
 from ess.livedata.kafka.worker_header import worker_headers
-from ess.livedata.protocol import Heartbeat, JobState, WorkflowId
+from ess.livedata.protocol import JobState, WorkflowId
+from ess.livedata.testing.messages import (
+    MONITOR_HISTOGRAM,
+    heartbeat,
+    job_beat,
+    job_id,
+    key,
+    service_beat,
+)
 
 CORPUS = Path(__file__).parents[2] / "livedata-protocol" / "tests" / "corpus"
 """The facility's recorded messages (see SOURCE.md there)."""
 
 
 def x5f2(message) -> bytes:
-    beat = Heartbeat.of(message, software_version="0", host_name="h", process_id=1)
-    return encode_heartbeat(beat)
+    return encode_heartbeat(heartbeat(message))
 
 
 def test_result_key_da00_becomes_the_current_jobs_result(store, clock):

@@ -1,5 +1,4 @@
 import pytest
-from messages import service_beat
 
 from ess.livedata.dashboard.health import (
     FORGET_AFTER_S,
@@ -13,6 +12,7 @@ from ess.livedata.dashboard.health import (
 )
 from ess.livedata.dashboard.store import BrokerHealth, Heartbeat, ServiceHealth
 from ess.livedata.protocol import Ledger, ServiceMessage, ServiceState
+from ess.livedata.testing.messages import service_beat
 
 NOW = 1_000.0
 BROKER_OK = BrokerHealth(reachable=True, checked_s=NOW)

@@ -1,7 +1,6 @@
-from messages import MONITOR_HISTOGRAM, job_beat, job_id
-
 from ess.livedata.dashboard.jobs import RESEND_STOP_AFTER_S, STALE_AFTER_S, JobTable
 from ess.livedata.protocol import JobState
+from ess.livedata.testing.messages import MONITOR_HISTOGRAM, job_beat, job_id
 
 
 def test_a_running_job_is_adopted_as_the_current_generation(clock):

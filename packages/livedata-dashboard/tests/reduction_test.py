@@ -5,7 +5,6 @@ from typing import Literal
 
 import panel as pn
 import pytest
-from messages import job_beat, job_id
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ess.livedata.core.message import StreamKind
@@ -13,6 +12,7 @@ from ess.livedata.core.workflow import WorkflowSpec
 from ess.livedata.dashboard import reduction
 from ess.livedata.dashboard.forms import ModelForm
 from ess.livedata.protocol import JobAction, JobState, WorkflowId, parse_command
+from ess.livedata.testing.messages import job_beat, job_id
 
 
 class Mode(enum.Enum):

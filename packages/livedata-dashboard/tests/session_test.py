@@ -3,10 +3,10 @@
 import panel as pn
 import scipp as sc
 from bokeh.document import Document
-from messages import job_beat, job_id, key
 
 from ess.livedata.dashboard import monitors
 from ess.livedata.protocol import JobAction, parse_command
+from ess.livedata.testing.messages import job_beat, job_id, key
 
 COMMANDS = "dummy_livedata_commands"
 

@@ -1,9 +1,15 @@
 import threading
 
-from messages import MONITOR_HISTOGRAM, job_beat, job_id, key, service_beat, spectrum
-
 from ess.livedata.dashboard import store as store_module
 from ess.livedata.protocol import ServiceState
+from ess.livedata.testing.messages import (
+    MONITOR_HISTOGRAM,
+    job_beat,
+    job_id,
+    key,
+    service_beat,
+    spectrum,
+)
 
 
 def test_results_of_the_current_generation_only(store, clock):

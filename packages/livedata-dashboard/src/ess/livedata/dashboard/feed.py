@@ -19,9 +19,9 @@ from collections.abc import Callable, Mapping
 from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
 from confluent_kafka import Message as KafkaMessage
 
-from ess.livedata.core.combine import ANONYMOUS
 from ess.livedata.kafka.clients import high_watermark, watched
 from ess.livedata.kafka.livedata_topics import (
+    Headers,
     LivedataTopic,
     ResultMessage,
     decode_record,
@@ -29,7 +29,6 @@ from ess.livedata.kafka.livedata_topics import (
 from ess.livedata.kafka.rejections import RejectionLog
 from ess.livedata.kafka.schemas.errors import DecodeError
 from ess.livedata.kafka.settings import KafkaSettings
-from ess.livedata.kafka.worker_header import worker_of
 from ess.livedata.protocol import Heartbeat, Response, ServiceMessage
 
 from .store import LiveStore
@@ -59,19 +58,21 @@ def apply_record(
     topic: LivedataTopic,
     payload: bytes,
     timestamp_ms: int,
-    worker: str = ANONYMOUS,
+    headers: Headers | None = None,
 ) -> None:
-    """Decode one record of a livedata topic, published by ``worker``, into
-    the store.
+    """Decode one record of a livedata topic into the store; a result's
+    ``livedata-worker`` header says which worker's part it is.
 
     Raises
     ------
     DecodeError
         The payload is not what its topic carries.
     """
-    message = decode_record(topic, payload)
+    message = decode_record(topic, payload, headers)
     if isinstance(message, ResultMessage):
-        store.put_result(message.key, message.timestamp_ns, message.data, worker)
+        store.put_result(
+            message.key, message.timestamp_ns, message.data, message.worker
+        )
     elif isinstance(message, Heartbeat):
         status = message.status.message
         if isinstance(status, ServiceMessage):
@@ -192,7 +193,7 @@ class KafkaFeed:
                 self._topics[topic],
                 record.value() or b"",
                 max(timestamp_ms, 0),
-                worker_of(record.headers()),
+                record.headers(),
             )
         except DecodeError as rejected:
             self._rejections.reject(rejected, where=f"topic {topic}")

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import scipp as sc
 
-from ess.livedata.core.combine import ANONYMOUS, OutputCombiner
+from ess.livedata.core.combine import ANONYMOUS, OutputCombiner, combining_name
 from ess.livedata.protocol import (
     JobMessage,
     Response,
@@ -32,7 +32,6 @@ from ess.livedata.protocol import (
     ServiceMessage,
     ServiceState,
     WorkflowId,
-    result_name,
 )
 
 from .jobs import JobTable
@@ -55,21 +54,6 @@ class Result:
     """Increases with every update of any result; lets sessions skip redraws."""
     worker: str = ANONYMOUS
     """Who published the newest part."""
-
-
-def combining_name(key: ResultKey, worker: str) -> str:
-    """The combiner's name for ``key`` published by ``worker``.
-
-    The publishing service's contract declares how the output combines, and a
-    worker's id is ``{instrument}:{service}:...``; the job id keeps job
-    generations apart. Without a worker (one unnamed publisher) nothing combines.
-    """
-    parts = worker.split(":")
-    service = parts[1] if len(parts) > 2 else ""
-    job, workflow = key.job_id, key.workflow_id
-    # Result names split at "/", which the source part must not contain.
-    source = f"{job.source_name}@{job.job_number}@{workflow.name}@{workflow.version}"
-    return result_name(service, source, key.output_name)
 
 
 @dataclass(frozen=True, slots=True)

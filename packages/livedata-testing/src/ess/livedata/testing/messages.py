@@ -1,10 +1,12 @@
-"""Protocol messages for dashboard tests, as the services send them."""
+"""Protocol messages for tests of readers of our topics, as the services
+send them (dashboard, test reader, livedata_topics)."""
 
 from __future__ import annotations
 
 import scipp as sc
 
 from ess.livedata.protocol import (
+    Heartbeat,
     JobId,
     JobMessage,
     JobState,
@@ -45,6 +47,13 @@ def service_beat(
         active_job_count=1,
         batch_interval_s=1.0,
         **extras,
+    )
+
+
+def heartbeat(message: ServiceMessage | JobMessage, process_id: int = 1) -> Heartbeat:
+    """``message`` in the x5f2 envelope a worker on host ``h`` sends."""
+    return Heartbeat.of(
+        message, software_version="0", host_name="h", process_id=process_id
     )
 
 
