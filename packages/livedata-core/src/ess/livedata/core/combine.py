@@ -15,7 +15,14 @@ from dataclasses import dataclass
 
 import scipp as sc
 
-from ess.livedata.protocol import ResultKey, Temporality, result_name, temporality_of
+from ess.livedata.protocol import (
+    ResultKey,
+    ServiceMessage,
+    ServiceState,
+    Temporality,
+    result_name,
+    temporality_of,
+)
 
 ANONYMOUS = ""
 """Worker of messages that name none (services from before the worker header):
@@ -130,6 +137,13 @@ class OutputCombiner:
         """``worker`` runs (its heartbeat says so): it counts again if it had
         stopped, e.g. restarted in a container under the same host and pid."""
         self._departed.discard(worker)
+
+    def heartbeat(self, status: ServiceMessage) -> None:
+        """Follow a worker's newest heartbeat: stopped departs, running arrives."""
+        if status.state == ServiceState.STOPPED:
+            self.depart(status.service_id)
+        elif status.state == ServiceState.RUNNING:
+            self.arrive(status.service_id)
 
     def forget(self, name: str) -> None:
         """Drop everything kept for ``name``, e.g. when a store evicts it."""

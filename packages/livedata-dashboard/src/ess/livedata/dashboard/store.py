@@ -30,7 +30,6 @@ from ess.livedata.protocol import (
     Response,
     ResultKey,
     ServiceMessage,
-    ServiceState,
     WorkflowId,
 )
 
@@ -137,10 +136,7 @@ class LiveStore:
                 self._services[status.service_id] = ServiceHealth(beat, previous)
             # Only the newest heartbeat decides, so a replayed running one
             # cannot bring back a worker that has stopped since.
-            if status.state is ServiceState.STOPPED:
-                self._combiner.depart(status.service_id)
-            elif status.state is ServiceState.RUNNING:
-                self._combiner.arrive(status.service_id)
+            self._combiner.heartbeat(status)
 
     def put_job(self, status: JobMessage, sent_s: float) -> None:
         self.jobs.heartbeat(status, sent_s)

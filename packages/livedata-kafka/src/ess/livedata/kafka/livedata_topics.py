@@ -350,10 +350,7 @@ class LivedataView:
             assert isinstance(job, JobMessage)
             self._jobs[job.job_id] = job
             return
-        if report.state is ServiceState.STOPPED:
-            self._combiner.depart(report.service_id)
-        elif report.state is ServiceState.RUNNING:
-            self._combiner.arrive(report.service_id)
+        self._combiner.heartbeat(report.message)
         self._workers[report.service_id] = report
         self._newest[report.service] = report
         if self.keep_parts:
