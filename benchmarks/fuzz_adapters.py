@@ -1,7 +1,8 @@
 """Long fuzz run over every schema adapter and every service's command parser.
 
 The CI tests (``schemas_robustness_test.py``, ``commands_fuzz_test.py``) try a
-few hundred inputs per target; this script keeps mutating for as long as it is
+few hundred inputs per target (and ``command_dispatch_fuzz_test.py`` the
+services' command handling); this script keeps mutating for as long as it is
 given, to find the rare input those miss:
 
     .venv/bin/python benchmarks/fuzz_adapters.py --seconds 60        # per target
@@ -12,8 +13,9 @@ of a valid payload: truncations, bit flips, byte overwrites, insertions,
 deletions, splices with other schemas, random bytes), the upstream path as a
 service runs it (:class:`~ess.livedata.kafka.source.KafkaSource` over a fake
 consumer, which must count every input as decoded or rejected with a reason),
-and :func:`~ess.livedata.core.commands.parse_command` with the command union
-of each service. Any exception other than the expected rejection is printed
+and each dummy service's job-protocol processor taking mutated facility
+commands (``handle_command``: it answers or ignores, never raises). Any
+exception other than the expected rejection is printed
 with the input (hex) and makes the exit code 1. Prints a markdown table:
 inputs tried, accepted, rejected, and the rejection reasons seen.
 """
@@ -29,23 +31,17 @@ import time
 import traceback
 from collections import Counter
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import scipp as sc
 
-from ess.livedata.core.commands import (
-    MONITOR_COMMANDS,
-    InvalidCommand,
-    parse_command,
-)
-from ess.livedata.core.detector_commands import DETECTOR_COMMANDS
-from ess.livedata.core.job_commands import JOB_COMMANDS
+from ess.livedata.config import load_config
+from ess.livedata.core.message import Message, StreamId, StreamKind
 from ess.livedata.core.payloads import EventBatch, LogSample
 from ess.livedata.core.plugins import load_instrument
-from ess.livedata.core.status import ServiceState, ServiceStatus
 from ess.livedata.core.streams import Topology
-from ess.livedata.core.timeseries_commands import TIMESERIES_COMMANDS
 from ess.livedata.kafka.decoders import UpstreamDecoder
 from ess.livedata.kafka.schemas import (
     DECODERS,
@@ -57,6 +53,20 @@ from ess.livedata.kafka.schemas import (
     encode_x5f2,
 )
 from ess.livedata.kafka.source import KafkaSource
+from ess.livedata.processing.job_bindings import (
+    detector_jobs,
+    monitor_jobs,
+    reduction_jobs,
+    timeseries_jobs,
+)
+from ess.livedata.processing.job_protocol import JobProtocolProcessor
+from ess.livedata.processing.timeseries import caps_from_config
+from ess.livedata.protocol import (
+    Heartbeat,
+    ResponseKind,
+    ServiceMessage,
+    ServiceState,
+)
 
 
 def samples() -> dict[str, bytes]:
@@ -75,8 +85,19 @@ def samples() -> dict[str, bytes]:
     image = sc.DataArray(
         sc.array(dims=["y", "x"], values=np.arange(6.0).reshape(2, 3), unit="counts")
     )
-    status = ServiceStatus(
-        service="monitor_data", instrument="dummy", state=ServiceState.RUNNING
+    status = Heartbeat.of(
+        ServiceMessage(
+            instrument="dummy",
+            service_name="monitor_data",
+            worker_id="w",
+            state=ServiceState.RUNNING,
+            started_at=1,
+            active_job_count=2,
+            batch_interval_s=1.0,
+        ),
+        software_version="0",
+        host_name="h",
+        process_id=1,
     )
     return {
         "ev44": encode_ev44("monitor1", events),
@@ -120,6 +141,29 @@ def mutate(rng: random.Random, payload: bytes, others: list[bytes]) -> bytes:
     return bytes(data)
 
 
+class CommandRefused(Exception):
+    """A command a service ignored or answered with ERR."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def command_call(processor: JobProtocolProcessor) -> Callable[[bytes], None]:
+    """Feed one command to ``processor``; refusals raise :class:`CommandRefused`."""
+
+    def call(payload: bytes) -> None:
+        stream = StreamId(StreamKind.LIVEDATA_COMMANDS, "")
+        responses = processor.handle_command(Message(0, stream, payload))
+        refused = [r.value for r in responses if r.value.response is ResponseKind.ERR]
+        if refused:
+            raise CommandRefused(refused[0].message or "ERR")
+        if not responses:
+            raise CommandRefused("ignored")
+
+    return call
+
+
 class Target:
     """One fuzz target: counts accepted inputs, rejection reasons and crashes."""
 
@@ -135,7 +179,7 @@ class Target:
         self.tried += 1
         try:
             self.call(payload)
-        except (DecodeError, InvalidCommand) as rejected:
+        except (DecodeError, CommandRefused) as rejected:
             reason = getattr(rejected, "reason", str(rejected))
             self.reasons[reason.split(":")[0][:60]] += 1
             return
@@ -206,27 +250,28 @@ def source_target(topic: str) -> tuple[Target, Callable[[], None]]:
     return target, check
 
 
+CORPUS = Path(__file__).parents[1] / "packages/livedata-protocol/tests/corpus"
+
+
 def command_inputs(rng: random.Random) -> Callable[[], bytes]:
+    """The recorded facility commands, their fields given hostile values, and
+    byte-level mutations of the results."""
     valid = [
-        {"action": "set_toa_binning", "toa_min": 1, "toa_max": 50, "bins": 100},
-        {"action": "set_roi", "target": "panel_0", "view": "xy", "roi": 1,
-         "shape": {"kind": "polygon", "vertices": [[0, 0], [1, 0], [1, 1]]}},
-        {"action": "set_history_caps", "length_s": 60, "max_points": 100},
-        {"action": "start_job", "target": "j1", "workflow": "w/v1",
-         "sources": ["a"], "params": {"x": 1}},
-    ]  # fmt: skip
+        json.loads(p.read_bytes())
+        for p in sorted((CORPUS / "livedata_commands").glob("*.bin"))
+    ]
     values = [0, -1, 1e308, float("nan"), float("inf"), 10**9, 2**63, "", "x" * 70,
-              None, [], {}, [[0, 0]] * 40, True]  # fmt: skip
+              None, [], {}, [[0, 0]] * 40, True, "dummy/panel_0_xy/1"]  # fmt: skip
 
     def make() -> bytes:
-        body = json.loads(json.dumps(rng.choice(valid)))
+        command = json.loads(json.dumps(rng.choice(valid)))
+        target = command.get("params") or command
         for _ in range(rng.randrange(3)):
-            key = rng.choice([*body, "extra"])
-            if rng.random() < 0.3 and key in body:
-                del body[key]
+            key = rng.choice([*target, "extra"])
+            if rng.random() < 0.3 and key in target:
+                del target[key]
             else:
-                body[key] = rng.choice(values)
-        command = {"command_id": "c", "service": "x", "body": body}
+                target[key] = rng.choice(values)
         payload = json.dumps(command).encode()
         if rng.random() < 0.5:
             payload = mutate(rng, payload, [b"[" * 2000, b'{"a":' * 300])
@@ -249,6 +294,7 @@ def main(argv: list[str] | None = None) -> int:
     runs: list[tuple[Target, Callable[[], bytes], Callable[[], None] | None]] = []
     # Rejections are counted here; their (rate-limited) log lines are noise.
     logging.getLogger("ess.livedata.kafka").setLevel(logging.ERROR)
+    logging.getLogger("ess.livedata.processing").setLevel(logging.ERROR)
     for schema, decoder in sorted(DECODERS.items()):
         sample = valid[schema]
         runs.append(
@@ -260,20 +306,16 @@ def main(argv: list[str] | None = None) -> int:
             (target, lambda: mutate(rng, rng.choice(payloads), payloads), check)
         )
     commands = command_inputs(rng)
-    for service, bodies in (
-        ("monitor_data", MONITOR_COMMANDS),
-        ("detector_data", DETECTOR_COMMANDS),
-        ("timeseries", TIMESERIES_COMMANDS),
-        ("data_reduction", JOB_COMMANDS),
+    dummy = load_instrument("dummy")
+    caps = caps_from_config(load_config("services"))
+    for service, processor in (
+        ("monitor_data", monitor_jobs(dummy)),
+        ("detector_data", detector_jobs(dummy)),
+        ("timeseries", timeseries_jobs(dummy, caps)),
+        ("data_reduction", reduction_jobs(dummy)),
     ):
         runs.append(
-            (
-                Target(
-                    f"parse_command({service})", lambda p, b=bodies: parse_command(p, b)
-                ),
-                commands,
-                None,
-            )
+            (Target(f"handle_command({service})", command_call(processor)), commands, None)
         )
 
     print("| target | inputs | accepted | rejected | reasons (top 4) |")

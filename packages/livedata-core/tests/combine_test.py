@@ -8,11 +8,11 @@ from ess.livedata.core.combine import (
     WINDOWS_KEPT,
     OutputCombiner,
 )
-from ess.livedata.core.status import this_process_service_id
+from ess.livedata.core.status import worker_service_id
 
 SECOND = 1_000_000_000
-CURRENT = "detector_data/panel_0/xy_current"
-CUMULATIVE = "detector_data/panel_0/xy_cumulative"
+CURRENT = "detector_data/panel_0/current"
+CUMULATIVE = "detector_data/panel_0/cumulative"
 
 
 def part(counts: list[int], start_s: int, end_s: int, name="panel_0") -> sc.DataArray:
@@ -35,7 +35,7 @@ def window(data: sc.DataArray) -> tuple[int, int]:
     )
 
 
-@pytest.mark.parametrize("name", [CURRENT, CUMULATIVE, "x/y/roi_0_outline"])
+@pytest.mark.parametrize("name", [CURRENT, CUMULATIVE, "x/y/roi_rectangle"])
 def test_one_worker_reads_as_without_combining(name):
     combiner = OutputCombiner()
     for i in range(3):
@@ -154,16 +154,16 @@ def test_cumulative_sums_each_workers_newest_over_their_joint_span():
     assert window(total) == (0, 3)
 
 
-def test_roi_counts_sum_over_workers():
+def test_roi_spectra_sum_over_workers():
     combiner = OutputCombiner()
-    name = "detector_data/panel_0/roi_counts"
+    name = "detector_data/panel_0/roi_spectra_current"
     combiner.add(name, "A", part([1, 2], 0, 1))
     assert combiner.add(name, "B", part([3, 4], 0, 1)).values.tolist() == [4, 6]
 
 
 def test_non_count_outputs_take_the_newest_of_any_worker():
     combiner = OutputCombiner()
-    name = "detector_data/panel_0/roi_0_outline"
+    name = "detector_data/panel_0/roi_rectangle"
     combiner.add(name, "A", part([1, 2], 0, 1))
     newest = part([1, 2], 0, 1)
     assert combiner.add(name, "B", newest) is newest
@@ -238,6 +238,6 @@ def test_forget_drops_a_name():
 
 
 def test_data_is_tagged_with_the_service_id_of_the_heartbeats():
-    loop, *_ = build_loop(SumProcessor())
-    expected = loop.current_status().service_id
-    assert this_process_service_id("dummy", "test") == expected
+    loop, *_ = build_loop(SumProcessor(), worker_id="w-1")
+    assert loop.current_status().service_id == "dummy:test:w-1"
+    assert worker_service_id("dummy", "test", "w-1") == loop.service_id

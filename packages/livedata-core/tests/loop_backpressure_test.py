@@ -46,14 +46,14 @@ def test_windows_older_than_max_lag_are_skipped_and_counted(caplog):
     # the newest window stays open (nothing past its end yet).
     assert len(processor.skipped) == 14
     assert data(sink) == [3] * 5
-    counters = loop.current_status().counters
+    counters = loop.current_status().model_extra["counters"]
     assert counters["windows_skipped"] == 14
     assert counters["events_skipped"] == 14 * 3
     assert counters["windows_closed"] == 19
     status = loop.current_status()
-    assert status.counters["events_skipped"] == 42
-    assert status.details["max_lag_s"] == 5
-    assert status.details["skipping"] is False
+    assert status.model_extra["counters"]["events_skipped"] == 42
+    assert status.model_extra["max_lag_s"] == 5
+    assert status.model_extra["skipping"] is False
     messages = [r.getMessage() for r in caplog.records]
     assert sum("falling behind" in m for m in messages) == 1
     assert sum("caught up: skipped 14 windows with 42 events" in m for m in messages)
@@ -64,14 +64,14 @@ def test_skipping_state_shows_in_status_until_caught_up():
     loop, source, sink, _ = make_loop(processor, max_lag_s=5)
     source.queue = backlog(20)[:33]  # windows -20 .. -10; -10 stays open
     loop.step()
-    assert loop.current_status().details["skipping"] is True
+    assert loop.current_status().model_extra["skipping"] is True
     source.queue = [Message(T0, MON, 1)]  # closes window -10: still too old
     loop.step()
-    assert loop.current_status().details["skipping"] is True
+    assert loop.current_status().model_extra["skipping"] is True
     assert len(processor.skipped) == 11
     source.queue = [Message(T0 + SECOND, MON, 1)]  # closes window 0: live
     loop.step()
-    assert loop.current_status().details["skipping"] is False
+    assert loop.current_status().model_extra["skipping"] is False
     assert data(sink) == [1]
 
 
@@ -94,9 +94,9 @@ def test_processors_without_skip_window_or_no_max_lag_process_everything(max_lag
     loop.step()
     assert data(sink) == [3] * 19
     status = loop.current_status()
-    assert status.counters.get("windows_skipped", 0) == 0
+    assert status.model_extra["counters"].get("windows_skipped", 0) == 0
     # Dashboards show the threshold in effect: none when nothing is skipped.
-    assert status.details["max_lag_s"] is None
+    assert status.model_extra["max_lag_s"] is None
     assert not sink.of_kind(StreamKind.LIVEDATA_RESPONSES)
 
 
@@ -114,7 +114,7 @@ def test_constant_clock_offset_costs_one_window_not_all(caplog):
             loop.step()
     assert len(processor.skipped) == 1
     assert data(sink) == [3] * 10
-    assert loop.current_status().details["skipping"] is False
+    assert loop.current_status().model_extra["skipping"] is False
     messages = [r.getMessage() for r in caplog.records]
     assert sum("at real-time pace" in m for m in messages) == 1
 

@@ -2,9 +2,16 @@ from collections.abc import Mapping
 
 from ess.livedata.core.loop import ProcessingLoop
 from ess.livedata.core.message import Message, StreamId, StreamKind
-from ess.livedata.core.status import ServiceState, ServiceStatus
 from ess.livedata.core.window import TimeWindow, WindowClock
-from ess.livedata.protocol import ServiceDetails
+from ess.livedata.protocol import (
+    Heartbeat,
+    JobId,
+    JobMessage,
+    JobState,
+    ServiceDetails,
+    ServiceMessage,
+    ServiceState,
+)
 
 
 class SumDetails(ServiceDetails):
@@ -124,20 +131,56 @@ def test_heartbeat_carries_counters_and_processor_details():
     loop, source, sink, _ = make_loop()
     source.queue = [Message(T0, MON, 1)]
     loop.step()
-    [status] = sink.of_kind(StreamKind.LIVEDATA_STATUS)
-    assert isinstance(status.value, ServiceStatus)
-    assert status.value.counters["messages_received"] == 1
-    assert status.value.counters["rejected"] == 3
-    assert status.value.details["factor"] == 1
-    # The loop's own fields read back as the protocol's typed details.
-    details = SumDetails.model_validate(status.value.details)
+    [beat] = sink.of_kind(StreamKind.LIVEDATA_HEARTBEAT)
+    assert isinstance(beat.value, Heartbeat)
+    status = beat.value.status.message
+    assert isinstance(status, ServiceMessage)
+    assert beat.value.service_id == loop.service_id == status.service_id
+    assert status.service_name == "test" and status.instrument == "dummy"
+    extra = status.model_extra or {}
+    assert extra["counters"]["messages_received"] == 1
+    assert extra["counters"]["rejected"] == 3
+    # The processor's and the loop's fields read back as its typed details.
+    details = SumDetails.model_validate(extra)
     assert details.factor == 1
-    assert details.open_windows == status.value.details["open_windows"]
+    assert details.open_windows == extra["open_windows"]
+    # The x5f2 status code NICOS reads: not yet running is DISABLED (235).
+    assert status.state is ServiceState.STARTING
+    assert beat.value.status.status == 235
 
 
 def test_run_reports_running_then_stopped():
     loop, _, sink, _ = make_loop()
     loop.stop()
     loop.run()
-    states = [m.value.state for m in sink.of_kind(StreamKind.LIVEDATA_STATUS)]
-    assert states == [ServiceState.RUNNING, ServiceState.STOPPED]
+    beats = [m.value.status for m in sink.of_kind(StreamKind.LIVEDATA_HEARTBEAT)]
+    assert [b.message.state for b in beats] == [
+        ServiceState.RUNNING,
+        ServiceState.STOPPED,
+    ]
+    assert [b.status for b in beats] == [200, 235]
+
+
+class JobsProcessor(SumProcessor):
+    """Holds one job, as a job-protocol processor does."""
+
+    JOB = JobMessage(
+        state=JobState.ACTIVE,
+        job_id=JobId(source_name="mon", job_number="n"),
+        workflow_id="test/sum/1",
+    )
+
+    def job_heartbeats(self):
+        return [self.JOB]
+
+
+def test_job_heartbeats_come_before_the_service_heartbeat():
+    loop, source, sink, _ = build_loop(JobsProcessor())
+    source.queue = [Message(T0, MON, 1)]
+    loop.step()
+    beats = [m.value for m in sink.of_kind(StreamKind.LIVEDATA_HEARTBEAT)]
+    assert [b.status.message for b in beats[:1]] == [JobsProcessor.JOB]
+    assert beats[0].service_id == "mon:n"
+    service = beats[1].status.message
+    assert isinstance(service, ServiceMessage)
+    assert service.active_job_count == 1

@@ -1,23 +1,14 @@
 import pytest
 from pydantic import ValidationError
 
-from ess.livedata.core.commands import Reset
-from ess.livedata.core.timeseries_commands import TIMESERIES_COMMANDS, SetHistoryCaps
+from ess.livedata.core.timeseries_commands import SetHistoryCaps
 
 
 def test_caps_may_be_set_alone_or_together():
-    body = TIMESERIES_COMMANDS.validate_python(
-        {"action": "set_history_caps", "target": "motor_x", "length_s": 2}
-    )
+    body = SetHistoryCaps.model_validate({"target": "motor_x", "length_s": 2})
     assert body == SetHistoryCaps(target="motor_x", length_s=2.0)
-    body = TIMESERIES_COMMANDS.validate_python(
-        {"action": "set_history_caps", "length_s": 86_400, "max_points": 1_000_000}
-    )
+    body = SetHistoryCaps.model_validate({"length_s": 86_400, "max_points": 1_000_000})
     assert body.max_points == 1_000_000
-
-
-def test_reset_is_the_shared_reset():
-    assert isinstance(TIMESERIES_COMMANDS.validate_python({"action": "reset"}), Reset)
 
 
 @pytest.mark.parametrize(
@@ -37,4 +28,4 @@ def test_reset_is_the_shared_reset():
 )
 def test_invalid_caps_are_rejected(fields):
     with pytest.raises(ValidationError):
-        TIMESERIES_COMMANDS.validate_python({"action": "set_history_caps", **fields})
+        SetHistoryCaps.model_validate(fields)

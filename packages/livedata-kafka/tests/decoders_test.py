@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 import scipp as sc
@@ -9,7 +11,8 @@ import scipp as sc
 from ess.livedata.core.message import StreamId, StreamKind
 from ess.livedata.core.payloads import EventBatch, LogSample
 from ess.livedata.core.streams import InputStreamKey, StreamMapping
-from ess.livedata.kafka.decoders import UpstreamDecoder
+from ess.livedata.kafka.decoders import UpstreamDecoder, decode_roi
+from ess.livedata.protocol import RoiGeometry
 from ess.livedata.kafka.schemas import DecodeError, encode_da00, encode_ev44
 from ess.livedata.kafka.schemas.f144 import encode_f144
 
@@ -24,8 +27,9 @@ _MAPPING = StreamMapping(
         ),
         InputStreamKey("x_commands", ""): StreamId(StreamKind.LIVEDATA_COMMANDS, ""),
     },
-    outputs={StreamKind.LIVEDATA_COMMANDS: "x_commands"},
+    outputs={StreamKind.LIVEDATA_COMMANDS: "x_commands", StreamKind.LIVEDATA_ROI: "x_roi"},
 )
+ROI_CORPUS = Path(__file__).parents[2] / "livedata-protocol/tests/corpus/livedata_roi"
 
 
 def _events(
@@ -104,3 +108,25 @@ def test_remembered_streams_are_bounded() -> None:
     for i in range(10):
         assert decoder.decode("x_any", _events(f"s{i}"), 0).stream.name == "d"
     assert len(decoder._streams) == 3
+
+
+def test_roi_requests_decode_to_their_job_geometry_and_columns() -> None:
+    decoder = UpstreamDecoder(_MAPPING)
+    payload = (ROI_CORPUS / "043-roi_rectangle-2rois.bin").read_bytes()
+    message = decoder.decode("x_roi", payload, 7)
+    assert message.stream == StreamId(StreamKind.LIVEDATA_ROI, "")
+    assert message.timestamp == 7
+    request = message.value
+    assert request.stream.geometry is RoiGeometry.RECTANGLE
+    assert request.stream.job_id.source_name == "panel_0"
+    assert request.data.coords["roi_index"].values.tolist() == [0, 0, 1, 1]
+    cleared = decode_roi((ROI_CORPUS / "057-roi_polygon-cleared.bin").read_bytes())
+    assert cleared.stream.geometry is RoiGeometry.POLYGON
+    assert cleared.data.sizes == {"vertex": 0}
+
+
+def test_roi_request_with_a_name_that_is_no_roi_stream_is_rejected() -> None:
+    payload = encode_da00("panel_0/not-a-roi", 0, sc.DataArray(sc.scalar(1.0)))
+    with pytest.raises(DecodeError) as info:
+        decode_roi(payload)
+    assert info.value.reason == "invalid ROI stream name"

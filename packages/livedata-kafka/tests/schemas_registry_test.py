@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import numpy as np
+from heartbeats import service_heartbeat
 import pytest
 import scipp as sc
 
 from ess.livedata.core.payloads import EventBatch, LogSample
-from ess.livedata.core.status import ServiceState, ServiceStatus
 from ess.livedata.kafka.schemas import (
     DECODERS,
     DecodeError,
@@ -27,9 +27,7 @@ _PAYLOADS = {
     ),
     "f144": encode_f144("temp", LogSample(1, 2.0)),
     "da00": encode_da00("out", 3, sc.DataArray(sc.scalar(1.0))),
-    "x5f2": encode_x5f2(
-        ServiceStatus(service="s", instrument="i", state=ServiceState.RUNNING)
-    ),
+    "x5f2": encode_x5f2(service_heartbeat()),
     "ad00": encode_ad00(
         "cam", 4, sc.DataArray(sc.zeros(dims=["y", "x"], shape=[1, 1], unit="counts"))
     ),

@@ -13,11 +13,11 @@ from dataclasses import fields
 import numpy as np
 import pytest
 import scipp as sc
+from heartbeats import service_heartbeat
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ess.livedata.core.payloads import EventBatch, LogSample
-from ess.livedata.core.status import ServiceState, ServiceStatus
 from ess.livedata.kafka.schemas import (
     DECODERS,
     DecodeError,
@@ -58,14 +58,7 @@ _SAMPLES = {
         ),
     ),
     "x5f2": encode_x5f2(
-        ServiceStatus(
-            service="reduction",
-            instrument="dream",
-            state=ServiceState.RUNNING,
-            host="h",
-            pid=3,
-            counters={"messages": 10},
-        )
+        service_heartbeat("data_reduction", "dream", counters={"messages": 10})
     ),
     "ad00": encode_ad00(
         "camera",

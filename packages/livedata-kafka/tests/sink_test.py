@@ -1,10 +1,10 @@
 import numpy as np
 import scipp as sc
+from heartbeats import service_heartbeat
 from confluent_kafka import Producer
 
 from ess.livedata.core.combine import ANONYMOUS
 from ess.livedata.core.message import Message, StreamId, StreamKind
-from ess.livedata.core.status import ServiceState, ServiceStatus
 from ess.livedata.kafka.sink import KafkaSink
 from ess.livedata.kafka.worker_header import worker_headers, worker_of
 
@@ -40,9 +40,11 @@ def test_result_da00_cannot_carry_is_counted_not_raised():
 class RecordingProducer:
     def __init__(self) -> None:
         self.headers: dict[str, list[tuple[str, bytes]]] = {}
+        self.keys: dict[str, bytes | None] = {}
 
     def produce(self, topic, value, key, headers, on_delivery) -> None:
         self.headers[topic] = headers
+        self.keys[topic] = key
 
     def poll(self, _timeout: float) -> int:
         return 0
@@ -50,18 +52,22 @@ class RecordingProducer:
 
 def test_data_messages_name_the_worker_in_a_header():
     producer = RecordingProducer()
-    topics = {StreamKind.LIVEDATA_DATA: "data", StreamKind.LIVEDATA_STATUS: "status"}
-    sink = KafkaSink(producer, topics, worker="dummy:detector_data:h:7")
+    topics = {
+        StreamKind.LIVEDATA_DATA: "data",
+        StreamKind.LIVEDATA_HEARTBEAT: "heartbeat",
+    }
+    sink = KafkaSink(producer, topics, worker="dummy:detector_data:w-7")
     data = sc.DataArray(sc.array(dims=["x"], values=[1.0], unit="counts"))
-    status = ServiceStatus(service="s", instrument="i", state=ServiceState.RUNNING)
     sink.publish_messages(
         [
             Message(1, StreamId(StreamKind.LIVEDATA_DATA, "svc/src/out"), data),
-            Message(1, StreamId(StreamKind.LIVEDATA_STATUS, "s"), status),
+            Message(1, StreamId(StreamKind.LIVEDATA_HEARTBEAT, "s"), service_heartbeat()),
         ]
     )
-    assert worker_of(producer.headers["data"]) == "dummy:detector_data:h:7"
-    assert producer.headers["status"] == []
+    assert worker_of(producer.headers["data"]) == "dummy:detector_data:w-7"
+    assert producer.headers["heartbeat"] == []
+    # The facility's topics other than data are unkeyed, as its services write.
+    assert producer.keys == {"data": b"svc/src/out", "heartbeat": None}
 
 
 def test_without_header_the_worker_is_anonymous():

@@ -18,12 +18,14 @@ from ess.livedata.protocol import (
     [
         ("monitor_data/monitor1/current", Temporality.WINDOW),
         ("monitor_data/monitor1/cumulative", Temporality.CUMULATIVE),
-        ("detector_data/panel_0/xy_current", Temporality.WINDOW),
-        ("detector_data/panel_0/plane_cumulative", Temporality.CUMULATIVE),
+        ("monitor_data/monitor1/counts_total", Temporality.WINDOW),
+        ("monitor_data/monitor1/counts_total_cumulative", Temporality.CUMULATIVE),
+        ("detector_data/panel_0/current", Temporality.WINDOW),
+        ("detector_data/panel_0/cumulative", Temporality.CUMULATIVE),
         ("detector_data/panel_0/toa_current", Temporality.WINDOW),
-        ("detector_data/panel_0/roi_1_cumulative", Temporality.CUMULATIVE),
-        ("detector_data/panel_0/roi_counts", Temporality.WINDOW),
-        ("detector_data/panel_0/roi_1_outline", Temporality.SERIES),
+        ("detector_data/panel_0/roi_spectra_cumulative", Temporality.CUMULATIVE),
+        ("detector_data/panel_0/roi_spectra_current", Temporality.WINDOW),
+        ("detector_data/panel_0/roi_rectangle", Temporality.SERIES),
         ("timeseries/motor_x/history", Temporality.SERIES),
         # A reduction output is never summed, whatever its name says.
         ("data_reduction/job-1/ratio_cumulative", Temporality.SERIES),
@@ -42,10 +44,17 @@ def test_every_service_has_one_contract():
 
 
 def test_result_names_are_built_from_the_declaration():
-    name = DETECTOR_DATA.result_name("panel_0", DetectorOutputs.ROI_CURRENT, roi=3)
-    assert name == "detector_data/panel_0/roi_3_current"
-    assert split_result_name(name) == ("detector_data", "panel_0", "roi_3_current")
-    assert DETECTOR_DATA.output("roi_3_current") is DetectorOutputs.ROI_CURRENT
+    name = DETECTOR_DATA.result_name("panel_0", DetectorOutputs.ROI_SPECTRA_CURRENT)
+    assert name == "detector_data/panel_0/roi_spectra_current"
+    assert split_result_name(name) == (
+        "detector_data",
+        "panel_0",
+        "roi_spectra_current",
+    )
+    assert (
+        DETECTOR_DATA.output("roi_spectra_current")
+        is DetectorOutputs.ROI_SPECTRA_CURRENT
+    )
 
 
 def test_unknown_output_is_a_key_error():

@@ -1,24 +1,19 @@
-"""Commands sent to services over the command topic, and their responses.
+"""What a job tells a service's accumulators: binning, reset, start, stop.
 
-Commands are JSON validated by pydantic. Every command addressed to a service
-gets exactly one :class:`CommandResponse`: accepted, or rejected with the
-reason. Commands for other services are ignored silently, since all services
-of an instrument share one command topic.
+The wire carries the facility's commands (``ess.livedata.protocol``); a
+service's job binding turns a job's parameters and actions into these bodies,
+validated by pydantic, each aimed at one source (``target``) or all of them.
 """
 
 from __future__ import annotations
 
 import enum
-import json
-import time
-import uuid
-from typing import Annotated, Any, Literal
+from typing import Literal
 
 from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    TypeAdapter,
     ValidationError,
     model_validator,
 )
@@ -103,80 +98,6 @@ class Stop(TargetedCommand):
     """Stop processing a source; its events are counted as ignored."""
 
     action: Literal["stop"] = "stop"
-
-
-MonitorCommand = Annotated[
-    SetToaBinning | Reset | Start | Stop, Field(discriminator="action")
-]
-"""Commands the monitor_data service understands."""
-
-MONITOR_COMMANDS: TypeAdapter[Any] = TypeAdapter(MonitorCommand)
-
-
-class Command(BaseModel):
-    """Envelope: who the command is for and a unique id to match the response.
-
-    ``body`` is validated by the addressed service against its own command
-    union (see :func:`parse_command`), so each service defines its commands
-    without touching the others.
-    """
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    command_id: str = Field(default_factory=lambda: uuid.uuid4().hex, max_length=64)
-    service: str = Field(max_length=64)
-    body: Any
-
-
-class ResponseStatus(enum.StrEnum):
-    ACCEPTED = "accepted"
-    REJECTED = "rejected"
-
-
-class CommandResponse(BaseModel):
-    """What a service answers to each command addressed to it."""
-
-    command_id: str
-    service: str
-    status: ResponseStatus
-    reason: str = ""
-    timestamp: int = Field(default_factory=time.time_ns)
-
-
-class InvalidCommand(ValueError):
-    """A command payload that is not a valid :class:`Command`."""
-
-    def __init__(self, reason: str, command_id: str = "", service: str = "") -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.command_id = command_id
-        self.service = service
-
-
-def parse_command(payload: bytes, bodies: TypeAdapter[Any]) -> Command:
-    """Validate a raw command; raise :class:`InvalidCommand` with a short reason.
-
-    ``bodies`` validates the body, e.g. :data:`MONITOR_COMMANDS`.
-
-    The id and service are recovered from a malformed command when possible,
-    so that the rejection can still be addressed to the sender.
-    """
-    if len(payload) > MAX_COMMAND_BYTES:
-        raise InvalidCommand(f"command larger than {MAX_COMMAND_BYTES} bytes")
-    try:
-        raw = json.loads(payload)
-    except RecursionError:
-        raise InvalidCommand("not JSON: nested too deeply") from None
-    except ValueError as error:
-        # Also UnicodeDecodeError, and integers beyond Python's digit limit.
-        raise InvalidCommand(f"not JSON: {str(error)[:200]}") from None
-    command_id = str(raw.get("command_id", ""))[:64] if isinstance(raw, dict) else ""
-    service = str(raw.get("service", ""))[:64] if isinstance(raw, dict) else ""
-    try:
-        command = Command.model_validate(raw)
-        return command.model_copy(update={"body": bodies.validate_python(command.body)})
-    except ValidationError as error:
-        raise InvalidCommand(validation_summary(error), command_id, service) from None
 
 
 def validation_summary(error: ValidationError) -> str:

@@ -1,8 +1,7 @@
-"""Commands of the detector_data service: TOA range, view resolution, ROIs, reset.
+"""What a view job tells a detector bank: TOA range, view resolution, ROIs, reset.
 
-The bodies are validated like the monitor commands (see
-:mod:`ess.livedata.core.commands`); :data:`DETECTOR_COMMANDS` is the union the
-service parses. Everything that can be checked without knowing the
+The bodies are validated like the monitor's (see
+:mod:`ess.livedata.core.commands`). Everything that can be checked without knowing the
 instrument is checked here (finite coordinates, ordered ranges, vertex and ROI
 limits); the service rejects what needs the instrument (unknown bank or view).
 
@@ -13,18 +12,17 @@ counted as out of range and left out of every image and spectrum.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
     FiniteFloat,
-    TypeAdapter,
     model_validator,
 )
 
-from .commands import Reset, SetToaBinning, TargetedCommand
+from .commands import TargetedCommand
 
 MAX_ROIS = 16
 """ROIs per detector bank; ids are 0 .. MAX_ROIS - 1."""
@@ -104,12 +102,3 @@ class SetViewResolution(TargetedCommand):
         Annotated[int, Field(ge=1, le=MAX_RESOLUTION)],
         Annotated[int, Field(ge=1, le=MAX_RESOLUTION)],
     ]
-
-
-DetectorCommand = Annotated[
-    SetToaBinning | SetViewResolution | SetRoi | RemoveRoi | Reset,
-    Field(discriminator="action"),
-]
-"""Commands the detector_data service understands."""
-
-DETECTOR_COMMANDS: TypeAdapter[Any] = TypeAdapter(DetectorCommand)

@@ -1,13 +1,10 @@
-"""Commands of the data_reduction service: start, stop, reset and re-parameterise jobs.
+"""What a reduction job tells the data_reduction service's workflows: start, stop.
 
-A *job* runs one workflow an instrument plugin registered (see
+A reduction job runs one workflow an instrument plugin registered (see
 :mod:`ess.livedata.core.workflow`) on chosen source streams. ``target`` is
-the job id, chosen by the sender; it names the job's outputs
-(``data_reduction/<job id>/<output>``) and its entry in the status heartbeat.
-
-The bodies are validated like the monitor commands (see
-:mod:`ess.livedata.core.commands`); :data:`JOB_COMMANDS` is the union the
-service parses. Parameters are checked against the workflow's own model by
+the internal job id; it names the job's outputs internally
+(``data_reduction/<job id>/<output>``) and its entry in the service status.
+Parameters are checked against the workflow's own model by
 :func:`parse_params`, which dashboards can call too before sending.
 """
 
@@ -16,9 +13,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, TypeAdapter, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 
-from .commands import Reset, TargetedCommand, validation_summary
+from .commands import TargetedCommand, validation_summary
 from .workflow import WorkflowSpec
 
 MAX_SOURCES = 64
@@ -51,27 +48,6 @@ class StopJob(TargetedCommand):
 
     action: Literal["stop_job"] = "stop_job"
     target: JobId | None = None
-
-
-class UpdateJobParams(TargetedCommand):
-    """Change some parameters of job ``target``; the others keep their values.
-
-    The workflow is rebuilt with the new parameters, so its cumulative
-    results restart.
-    """
-
-    action: Literal["update_job_params"] = "update_job_params"
-    target: JobId
-    params: dict[str, Any]
-
-
-JobCommand = Annotated[
-    StartJob | StopJob | UpdateJobParams | Reset, Field(discriminator="action")
-]
-"""Commands the data_reduction service understands; ``reset`` clears a job's
-accumulated state (all jobs when ``target`` is omitted)."""
-
-JOB_COMMANDS: TypeAdapter[Any] = TypeAdapter(JobCommand)
 
 
 def parse_params(spec: WorkflowSpec, params: Mapping[str, Any]) -> BaseModel:

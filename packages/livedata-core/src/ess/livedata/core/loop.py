@@ -16,10 +16,16 @@ from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol
 
-from ess.livedata.protocol import ServiceDetails
+from ess.livedata.protocol import (
+    Heartbeat,
+    JobMessage,
+    ServiceDetails,
+    ServiceMessage,
+    ServiceState,
+)
 
 from .message import Message, StreamId, StreamKind
-from .status import ServiceState, ServiceStatus
+from .status import new_worker_id
 from .window import TimeWindow, WindowClock
 
 logger = logging.getLogger(__name__)
@@ -60,6 +66,14 @@ class WindowProcessor(Protocol):
         ...
 
 
+class JobHoldingProcessor(WindowProcessor, Protocol):
+    """A processor running jobs: each heartbeat round reports every job."""
+
+    def job_heartbeats(self) -> list[JobMessage]:
+        """One message per job held, and a last one for each job that ended."""
+        ...
+
+
 class SkippingProcessor(WindowProcessor, Protocol):
     """A processor that can skip windows cheaply when the service falls behind.
 
@@ -82,6 +96,9 @@ class ProcessingLoop:
     ----------
     service, instrument:
         Names reported in heartbeats.
+    worker_id:
+        This process's id among the service's workers (a new one by default);
+        data messages carry it too (see :mod:`.status`).
     heartbeat_interval_s:
         Wall-clock period of status messages.
     max_lag_s:
@@ -106,6 +123,7 @@ class ProcessingLoop:
         version: str = "",
         monotonic: Callable[[], float] = time.monotonic,
         max_lag_s: float | None = None,
+        worker_id: str | None = None,
     ) -> None:
         self._source = source
         self._sink = sink
@@ -128,15 +146,16 @@ class ProcessingLoop:
         self._last_skipped_lag_s: float | None = None
         self._late_offset_s: float | None = None
         self._stop = threading.Event()
-        self._status = ServiceStatus(
-            service=service,
+        self._job_heartbeats = getattr(processor, "job_heartbeats", None)
+        self._version = version
+        self._service = ServiceMessage(
             instrument=instrument,
+            service_name=service,
+            worker_id=worker_id or new_worker_id(),
             state=ServiceState.STARTING,
-            host=socket.gethostname(),
-            pid=os.getpid(),
-            version=version,
             started_at=time.time_ns(),
-            update_interval_ms=int(heartbeat_interval_s * 1000),
+            active_job_count=0,
+            batch_interval_s=clock.length_ns / 1e9,
         )
 
     def stop(self) -> None:
@@ -152,8 +171,13 @@ class ProcessingLoop:
         finally:
             self._set_state(ServiceState.STOPPED)
 
+    @property
+    def service_id(self) -> str:
+        """This worker's id in heartbeats and data headers."""
+        return self._service.service_id
+
     def _set_state(self, state: ServiceState) -> None:
-        self._status = self._status.model_copy(update={"state": state})
+        self._service = self._service.model_copy(update={"state": state})
         self._publish_heartbeat()
 
     def step(self) -> None:
@@ -175,7 +199,7 @@ class ProcessingLoop:
 
     def _accept(self, message: Message[Any]) -> None:
         self._counters["messages_received"] += 1
-        if message.stream.kind is StreamKind.LIVEDATA_COMMANDS:
+        if message.stream.kind in _COMMAND_KINDS:
             self._commands.append(message)
             return
         index = self._clock.assign(message.stream, message.timestamp)
@@ -275,12 +299,17 @@ class ProcessingLoop:
         self._sink.publish_messages(messages)
         self._counters["messages_published"] += len(messages)
 
-    def current_status(self) -> ServiceStatus:
-        """The heartbeat content as of now."""
+    def current_status(self, active_jobs: int = 0) -> ServiceMessage:
+        """The service heartbeat's message as of now.
+
+        The facility's fields, plus livedata's as extra keys (ignored by the
+        facility's readers): the processor's typed status details with the
+        loop's own filled in, ``counters`` (monotonic totals, so readers
+        derive rates from two heartbeats) and ``version``.
+        """
         counters = dict(self._counters)
         counters.update(self._source.counters())
         counters["late_messages"] = self._clock.late_messages
-        # The processor's typed details, with the loop's own fields filled in.
         details: dict[str, Any] = self._processor.status_details().model_dump(
             mode="json"
         )
@@ -292,12 +321,30 @@ class ProcessingLoop:
             "max_lag_s": self._max_lag_s if self._skip_window is not None else None,
             "skipping": self._skipping_since is not None,
         }
-        return self._status.model_copy(
-            update={"counters": counters, "details": details}
+        fields = self._service.model_dump() | {"active_job_count": active_jobs}
+        return ServiceMessage.model_validate(
+            fields | details | {"counters": counters, "version": self._version}
         )
 
     def _publish_heartbeat(self) -> None:
+        """One heartbeat per job, then the service's own (PROTOCOL.md 6)."""
         self._last_heartbeat = self._monotonic()
-        status = self.current_status()
-        stream = StreamId(StreamKind.LIVEDATA_STATUS, status.service)
-        self._sink.publish_messages([Message(time.time_ns(), stream, status)])
+        jobs = self._job_heartbeats() if self._job_heartbeats is not None else []
+        active = sum(1 for job in jobs if job.state != "stopped")
+        now = time.time_ns()
+        beats = [self._heartbeat(m) for m in (*jobs, self.current_status(active))]
+        stream = StreamId(StreamKind.LIVEDATA_HEARTBEAT, self._service.service_name)
+        self._sink.publish_messages([Message(now, stream, beat) for beat in beats])
+
+    def _heartbeat(self, message: ServiceMessage | JobMessage) -> Heartbeat:
+        return Heartbeat.of(
+            message,
+            software_version=self._version,
+            host_name=_HOST,
+            process_id=os.getpid(),
+        )
+
+
+_COMMAND_KINDS = (StreamKind.LIVEDATA_COMMANDS, StreamKind.LIVEDATA_ROI)
+"""Applied between windows, in arrival order."""
+_HOST = socket.gethostname()

@@ -19,8 +19,10 @@ class StreamKind(enum.StrEnum):
     AREA_DETECTOR = "area_detector"
     LIVEDATA_COMMANDS = "livedata_commands"
     LIVEDATA_DATA = "livedata_data"
-    LIVEDATA_STATUS = "livedata_status"
+    LIVEDATA_HEARTBEAT = "livedata_heartbeat"
     LIVEDATA_RESPONSES = "livedata_responses"
+    LIVEDATA_NICOS = "livedata_nicos_data"
+    LIVEDATA_ROI = "livedata_roi"
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,6 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import scipp as sc
+
+from ess.livedata.protocol import RoiStream
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,3 +49,13 @@ class LogSample:
 
     time: int
     value: np.ndarray | float | int
+
+
+@dataclass(frozen=True, slots=True)
+class RoiRequest:
+    """An ROI request of ``{instrument}_livedata_roi``: which job and geometry
+    it addresses, and its columns (``x``, ``y``, ``roi_index``) as da00 carried
+    them. It replaces every ROI of that geometry of the job."""
+
+    stream: RoiStream
+    data: sc.DataArray

@@ -34,8 +34,10 @@ class InputStreamKey:
 LIVEDATA_TOPIC_SUFFIX: Mapping[StreamKind, str] = {
     StreamKind.LIVEDATA_DATA: "livedata_data",
     StreamKind.LIVEDATA_COMMANDS: "livedata_commands",
-    StreamKind.LIVEDATA_STATUS: "livedata_status",
+    StreamKind.LIVEDATA_HEARTBEAT: "livedata_heartbeat",
     StreamKind.LIVEDATA_RESPONSES: "livedata_responses",
+    StreamKind.LIVEDATA_NICOS: "livedata_nicos_data",
+    StreamKind.LIVEDATA_ROI: "livedata_roi",
 }
 
 
@@ -110,8 +112,9 @@ def default_stream_mapping(instrument: Instrument, topology: Topology) -> Stream
 def with_livedata_topics(
     instrument: str, inputs: Mapping[InputStreamKey, StreamId]
 ) -> StreamMapping:
-    """A mapping of ``inputs`` plus livedata's own topics (commands in, data,
-    status and responses out); plugins with their own mapping build it here."""
+    """A mapping of ``inputs`` plus livedata's own topics (commands and ROI
+    requests in; data, heartbeats, responses and NICOS values out); plugins
+    with their own mapping build it here."""
     commands = livedata_topic(instrument, StreamKind.LIVEDATA_COMMANDS)
     every = {
         **inputs,

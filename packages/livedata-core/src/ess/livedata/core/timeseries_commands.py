@@ -1,17 +1,16 @@
-"""Commands of the timeseries service: history caps and reset.
+"""What a ``timeseries_data`` job tells the log histories: their caps.
 
-Validated like the monitor commands (see :mod:`ess.livedata.core.commands`);
-:data:`TIMESERIES_COMMANDS` is the union the service parses. ``target`` names
-a log stream, or is omitted for all of the instrument's log streams.
+Validated like the monitor's (see :mod:`ess.livedata.core.commands`);
+``target`` names a log stream, or is omitted for all of them.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, FiniteFloat, TypeAdapter, model_validator
+from pydantic import Field, FiniteFloat, model_validator
 
-from .commands import Reset, TargetedCommand
+from .commands import TargetedCommand
 
 MAX_HISTORY_POINTS = 1_000_000
 MAX_HISTORY_LENGTH_S = 86_400.0
@@ -36,9 +35,3 @@ class SetHistoryCaps(TargetedCommand):
         if self.length_s is None and self.max_points is None:
             raise ValueError("give length_s, max_points or both")
         return self
-
-
-TimeseriesCommand = Annotated[SetHistoryCaps | Reset, Field(discriminator="action")]
-"""Commands the timeseries service understands; ``reset`` clears history."""
-
-TIMESERIES_COMMANDS: TypeAdapter[Any] = TypeAdapter(TimeseriesCommand)

@@ -10,7 +10,9 @@ derived from the instrument, so a new instrument gets them without code:
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ess.livedata.protocol import (
     DETECTOR_DATA,
@@ -21,6 +23,7 @@ from ess.livedata.protocol import (
     ServiceName,
 )
 
+from .commands import MAX_BINS, TimeUnit
 from .instrument import Instrument
 from .message import StreamKind
 from .workflow import WorkflowSpec
@@ -32,10 +35,59 @@ COUNTS_DEVICE = "{source_name}_counts_total"
 
 
 class ViewParams(BaseModel):
-    """A view takes no start parameters: its binning, ROIs and history caps
-    are set by its service's commands while it runs."""
+    """A view without start parameters (``timeseries_data``).
 
-    model_config = ConfigDict(extra="forbid")
+    Keys the facility's tools send that livedata has no use for are ignored,
+    so their commands are accepted as they are.
+    """
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class ToaEdges(BaseModel):
+    """Time-of-arrival bin edges, the facility's ``toa_edges`` parameter."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    start: float = Field(ge=0)
+    stop: float = Field(gt=0)
+    num_bins: int = Field(ge=1, le=MAX_BINS)
+    unit: TimeUnit = TimeUnit.MS
+    scale: Literal["linear"] = "linear"
+
+    @model_validator(mode="after")
+    def _increasing(self) -> ToaEdges:
+        if self.stop <= self.start:
+            raise ValueError("stop must be greater than start")
+        return self
+
+
+FRAME_MS = 1000 / 14
+"""One ESS pulse period: the default time-of-arrival range."""
+
+
+class TimeseriesDataParams(ViewParams):
+    """``timeseries_data``: how much history a log keeps (None: the service's
+    configured default). The facility sends none of these."""
+
+    length_s: float | None = Field(default=None, gt=0)
+    max_points: int | None = Field(default=None, ge=1)
+
+
+class MonitorHistogramParams(ViewParams):
+    """``monitor_histogram``: the bins of each monitor's spectrum."""
+
+    toa_edges: ToaEdges = ToaEdges(start=0.0, stop=FRAME_MS, num_bins=200)
+
+
+class DetectorViewParams(ViewParams):
+    """``{bank}_{view}``: the bins of the bank's spectrum and ROI spectra.
+
+    All views of one bank share its accumulation (one pass over the events
+    for every view), so the bins of the view started last apply to all.
+    """
+
+    toa_edges: ToaEdges = ToaEdges(start=0.0, stop=FRAME_MS, num_bins=100)
 
 
 def view_workflow_specs(instrument: Instrument) -> tuple[WorkflowSpec, ...]:
@@ -48,12 +100,12 @@ def view_workflow_specs(instrument: Instrument) -> tuple[WorkflowSpec, ...]:
                 version=1,
                 title="Beam monitor",
                 description="Time-of-arrival histogram of each monitor.",
-                params=ViewParams,
+                params=MonitorHistogramParams,
                 outputs=MONITOR_DATA.outputs,
                 source_kinds=(StreamKind.MONITOR_EVENTS, StreamKind.MONITOR_COUNTS),
                 sources=tuple(m.name for m in instrument.monitors),
                 service=ServiceName.MONITOR_DATA,
-                nicos_devices={MonitorOutputs.CUMULATIVE.name: COUNTS_DEVICE},
+                nicos_devices={MonitorOutputs.COUNTS_TOTAL_CUMULATIVE.name: COUNTS_DEVICE},
             )
         )
     for bank in instrument.detectors:
@@ -64,12 +116,14 @@ def view_workflow_specs(instrument: Instrument) -> tuple[WorkflowSpec, ...]:
                     version=1,
                     title=view.title or f"{bank.name} {view.name}",
                     description=f"View {view.name!r} of detector {bank.name}.",
-                    params=ViewParams,
+                    params=DetectorViewParams,
                     outputs=DETECTOR_DATA.outputs,
                     source_kinds=(StreamKind.DETECTOR_EVENTS,),
                     sources=(bank.name,),
                     service=ServiceName.DETECTOR_DATA,
-                    nicos_devices={DetectorOutputs.TOA_CUMULATIVE.name: COUNTS_DEVICE},
+                    nicos_devices={
+                        DetectorOutputs.COUNTS_TOTAL_CUMULATIVE.name: COUNTS_DEVICE
+                    },
                 )
             )
     if instrument.logs:
@@ -79,7 +133,7 @@ def view_workflow_specs(instrument: Instrument) -> tuple[WorkflowSpec, ...]:
                 version=1,
                 title="Readings",
                 description="The time-stamped values of each log.",
-                params=ViewParams,
+                params=TimeseriesDataParams,
                 outputs=TIMESERIES.outputs,
                 source_kinds=(StreamKind.LOG,),
                 sources=tuple(log.name for log in instrument.logs),

@@ -11,7 +11,9 @@ from __future__ import annotations
 from typing import Any
 
 from ess.livedata.core.message import Message, StreamId, StreamKind
+from ess.livedata.core.payloads import RoiRequest
 from ess.livedata.core.streams import StreamMapping
+from ess.livedata.protocol import RoiStream
 
 from .schemas.ad00 import decode_ad00
 from .schemas.da00 import decode_da00
@@ -49,8 +51,19 @@ def _decode_payload(schema: str, payload: bytes) -> tuple[str, int, Any]:
     raise DecodeError("unexpected schema", repr(schema))
 
 
+def decode_roi(payload: bytes) -> RoiRequest:
+    """An ROI request: a da00 named ``{source}/{job_number}/{geometry}``."""
+    name, _, data = decode_da00(payload)
+    try:
+        stream = RoiStream.from_source_name(name)
+    except ValueError as error:
+        raise DecodeError("invalid ROI stream name", str(error)[:200]) from None
+    return RoiRequest(stream, data)
+
+
 class UpstreamDecoder:
-    """Decodes instrument data and passes livedata commands through as bytes.
+    """Decodes instrument data and ROI requests; passes livedata commands
+    through as bytes (the service parses them, to answer the invalid ones).
 
     The logical stream of each (topic, source name, schema) is resolved once
     and remembered: resolving and building the stream id took ~1.5 µs, a
@@ -64,6 +77,7 @@ class UpstreamDecoder:
     def __init__(self, mapping: StreamMapping) -> None:
         self._mapping = mapping
         self._command_topic = mapping.output_topic(StreamKind.LIVEDATA_COMMANDS)
+        self._roi_topic = mapping.outputs.get(StreamKind.LIVEDATA_ROI)
         self._streams: dict[tuple[str, str, str], StreamId] = {}
 
     def decode(
@@ -72,6 +86,10 @@ class UpstreamDecoder:
         if topic == self._command_topic:
             stream = StreamId(StreamKind.LIVEDATA_COMMANDS, "")
             return Message(kafka_timestamp_ns, stream, payload)
+        if topic == self._roi_topic:
+            return Message(
+                kafka_timestamp_ns, StreamId(StreamKind.LIVEDATA_ROI, ""), decode_roi(payload)
+            )
         schema = schema_id(payload)
         source, timestamp, value = _decode_payload(schema, payload)
         stream = self._streams.get((topic, source, schema))

@@ -1,4 +1,8 @@
-"""Publishing livedata's outputs to Kafka: da00 data, x5f2 status, JSON responses."""
+"""Publishing livedata's outputs to Kafka in the facility's protocol.
+
+da00 results (named by their result key) and NICOS device values, x5f2
+service and job heartbeats, JSON responses and commands.
+"""
 
 from __future__ import annotations
 
@@ -19,28 +23,33 @@ from .worker_header import worker_headers
 logger = logging.getLogger(__name__)
 
 
-def _encode_response(message: Message[Any]) -> bytes:
+def _encode_json(message: Message[Any]) -> bytes:
     value = message.value
     if isinstance(value, BaseModel):
         return value.model_dump_json().encode()
     return json.dumps(value).encode()
 
 
+def _encode_da00(message: Message[Any]) -> bytes:
+    return encode_da00(message.stream.name, message.timestamp, message.value)
+
+
 _ENCODERS: dict[StreamKind, Callable[[Message[Any]], bytes]] = {
-    StreamKind.LIVEDATA_DATA: lambda m: encode_da00(
-        m.stream.name, m.timestamp, m.value
-    ),
-    StreamKind.LIVEDATA_STATUS: lambda m: encode_x5f2(m.value),
-    StreamKind.LIVEDATA_RESPONSES: _encode_response,
-    StreamKind.LIVEDATA_COMMANDS: _encode_response,
+    StreamKind.LIVEDATA_DATA: _encode_da00,
+    StreamKind.LIVEDATA_NICOS: _encode_da00,
+    StreamKind.LIVEDATA_HEARTBEAT: lambda m: encode_x5f2(m.value),
+    StreamKind.LIVEDATA_RESPONSES: _encode_json,
+    StreamKind.LIVEDATA_COMMANDS: _encode_json,
 }
 
 
 class KafkaSink:
     """A :class:`~ess.livedata.core.loop.MessageSink` producing to Kafka.
 
-    Messages are keyed by stream name so all updates of one output land in
-    one partition, in order. Data messages carry the ``worker`` in a header,
+    Data messages are keyed by result key so all updates of one output land
+    in one partition, in order; the other topics are unkeyed, as the
+    facility's (they have one partition). Data messages carry the ``worker``
+    in a header,
     so readers can combine the parts that workers of one service publish
     under one name. Delivery failures are counted and logged, not raised: a
     broker outage must not stop processing.
@@ -73,18 +82,25 @@ class KafkaSink:
                 reason = f"cannot encode {message.stream}: {error}"
                 self._on_delivery(KafkaError(KafkaError._FAIL, reason), None)
                 continue
-            headers = self._data_headers if kind is StreamKind.LIVEDATA_DATA else []
-            self._produce(self._topics[kind], message.stream.name, payload, headers)
+            if kind is StreamKind.LIVEDATA_DATA:
+                key, headers = message.stream.name, self._data_headers
+            else:
+                key, headers = None, []
+            self._produce(self._topics[kind], key, payload, headers)
         self._producer.poll(0)
 
     def _produce(
-        self, topic: str, key: str, payload: bytes, headers: list[tuple[str, bytes]]
+        self,
+        topic: str,
+        key: str | None,
+        payload: bytes,
+        headers: list[tuple[str, bytes]],
     ) -> None:
         def produce() -> None:
             self._producer.produce(
                 topic,
                 payload,
-                key=key.encode(),
+                key=key.encode() if key is not None else None,
                 headers=headers,
                 on_delivery=self._on_delivery,
             )
@@ -98,7 +114,7 @@ class KafkaSink:
                 produce()
         except (BufferError, KafkaException) as error:
             # E.g. a result over the size limit: lose this update, not the loop.
-            self._on_delivery(KafkaError(KafkaError._FAIL, f"{key}: {error}"), None)
+            self._on_delivery(KafkaError(KafkaError._FAIL, f"{topic}: {error}"), None)
 
     def flush(self, timeout_s: float = 10.0) -> int:
         """Wait for outstanding deliveries; returns how many are still queued."""

@@ -223,22 +223,37 @@ def _series(name: str, title: str, unit: str | None = None) -> OutputSpec:
 class MonitorOutputs:
     CURRENT = _window("current", "Time-of-arrival spectrum of the last window")
     CUMULATIVE = _cumulative("cumulative", "Time-of-arrival spectrum since reset")
+    COUNTS_TOTAL = _window("counts_total", "Counts in the last window")
+    COUNTS_TOTAL_CUMULATIVE = _cumulative("counts_total_cumulative", "Counts since reset")
 
 
 class DetectorOutputs:
-    ROI_CURRENT = _window("roi_{roi}_current", "ROI spectrum of the last window")
-    ROI_CUMULATIVE = _cumulative("roi_{roi}_cumulative", "ROI spectrum since reset")
-    ROI_OUTLINE = _series("roi_{roi}_outline", "ROI outline in view coordinates")
-    ROI_COUNTS = _window("roi_counts", "Counts per ROI in the last window")
+    """A view job's outputs (``{bank}_{view}``), named as the facility's.
+
+    The view's image is ``current``/``cumulative``; the bank's spectrum, ROI
+    spectra and totals come with each view job of the bank. The service
+    names a view's image ``{view}/current`` internally, since one bank
+    accumulates for all its views (see ``processing.job_bindings``).
+    """
+
+    CURRENT = _window("current", "View image of the last window")
+    CUMULATIVE = _cumulative("cumulative", "View image since reset")
     TOA_CURRENT = _window("toa_current", "Bank spectrum of the last window")
     TOA_CUMULATIVE = _cumulative("toa_cumulative", "Bank spectrum since reset")
-    VIEW_CURRENT = _window("{view}_current", "View image of the last window")
-    VIEW_CUMULATIVE = _cumulative("{view}_cumulative", "View image since reset")
+    ROI_SPECTRA_CURRENT = _window("roi_spectra_current", "ROI spectra, last window")
+    ROI_SPECTRA_CUMULATIVE = _cumulative(
+        "roi_spectra_cumulative", "ROI spectra since reset"
+    )
+    ROI_RECTANGLE = _series("roi_rectangle", "Rectangle ROIs in use", None)
+    ROI_POLYGON = _series("roi_polygon", "Polygon ROIs in use", None)
+    COUNTS_TOTAL = _window("counts_total", "Counts in the last window")
+    COUNTS_TOTAL_CUMULATIVE = _cumulative("counts_total_cumulative", "Counts since reset")
 
 
 class TimeseriesOutputs:
     HISTORY = _series("history", "Values over data time (log unit)")
     LATEST = _series("latest", "Newest value (log unit)")
+    DELTA = _series("delta", "Values new since the last update (log unit)")
 
 
 class ReductionOutputs:
@@ -247,27 +262,37 @@ class ReductionOutputs:
 
 MONITOR_DATA = ServiceContract(
     service=ServiceName.MONITOR_DATA,
-    outputs=(MonitorOutputs.CURRENT, MonitorOutputs.CUMULATIVE),
+    outputs=(
+        MonitorOutputs.CURRENT,
+        MonitorOutputs.CUMULATIVE,
+        MonitorOutputs.COUNTS_TOTAL,
+        MonitorOutputs.COUNTS_TOTAL_CUMULATIVE,
+    ),
     status=MonitorStatus,
 )
 DETECTOR_DATA = ServiceContract(
     service=ServiceName.DETECTOR_DATA,
-    # Specific names first: ``{view}_current`` would also match ROI outputs.
     outputs=(
-        DetectorOutputs.ROI_CURRENT,
-        DetectorOutputs.ROI_CUMULATIVE,
-        DetectorOutputs.ROI_OUTLINE,
-        DetectorOutputs.ROI_COUNTS,
+        DetectorOutputs.CURRENT,
+        DetectorOutputs.CUMULATIVE,
         DetectorOutputs.TOA_CURRENT,
         DetectorOutputs.TOA_CUMULATIVE,
-        DetectorOutputs.VIEW_CURRENT,
-        DetectorOutputs.VIEW_CUMULATIVE,
+        DetectorOutputs.ROI_SPECTRA_CURRENT,
+        DetectorOutputs.ROI_SPECTRA_CUMULATIVE,
+        DetectorOutputs.ROI_RECTANGLE,
+        DetectorOutputs.ROI_POLYGON,
+        DetectorOutputs.COUNTS_TOTAL,
+        DetectorOutputs.COUNTS_TOTAL_CUMULATIVE,
     ),
     status=DetectorStatus,
 )
 TIMESERIES = ServiceContract(
     service=ServiceName.TIMESERIES,
-    outputs=(TimeseriesOutputs.HISTORY, TimeseriesOutputs.LATEST),
+    outputs=(
+        TimeseriesOutputs.HISTORY,
+        TimeseriesOutputs.LATEST,
+        TimeseriesOutputs.DELTA,
+    ),
     status=TimeseriesStatus,
 )
 DATA_REDUCTION = ServiceContract(

@@ -63,6 +63,12 @@ class ResultKey(_Frozen):
     def to_source_name(self) -> str:
         return self.model_dump_json()
 
+    @property
+    def short_name(self) -> str:
+        """``workflow/source/output``: what a person calls the output, the
+        same for every job generation (e.g. ``monitor_histogram/monitor1/current``)."""
+        return f"{self.workflow_id.name}/{self.job_id.source_name}/{self.output_name}"
+
     @classmethod
     def from_source_name(cls, source_name: str | bytes) -> Self:
         return cls.model_validate_json(source_name)

@@ -23,13 +23,8 @@ from typing import Any
 import numpy as np
 import scipp as sc
 
-from ess.livedata.core.commands import Command, Reset, SetToaBinning
-from ess.livedata.core.detector_commands import (
-    DETECTOR_COMMANDS,
-    RemoveRoi,
-    SetRoi,
-    SetViewResolution,
-)
+from ess.livedata.core.commands import Reset, SetToaBinning
+from ess.livedata.core.detector_commands import RemoveRoi, SetRoi, SetViewResolution
 from ess.livedata.core.instrument import DetectorBank, GeometricView, Instrument
 from ess.livedata.core.message import Message, StreamId, StreamKind
 from ess.livedata.core.payloads import EventBatch
@@ -41,13 +36,13 @@ from ess.livedata.protocol import (
     result_name,
 )
 
-from .commanding import CommandDispatcher, CommandRejected
+from .commanding import CommandRejected
 from .kernels import PixelCounts, accumulate_pixels
 from .ledger import EventLedger
 from .outputs import data_message, stamp
 from .pixel_index import PixelIndex
 from .projection import ProjectedImage
-from .roi import RoiSpectra, outline, pixels_inside
+from .roi import RoiSpectra, pixels_inside
 from .skipping import skip_into_ledgers
 from .sources import SourceTable
 from .views import LogicalImage, ViewImage
@@ -95,7 +90,6 @@ class DetectorCounts:
         self._cumulative = np.zeros(self.index.pixel_count, dtype=np.int64)
         self._cumulative_start: int | None = None
         self.rois = RoiSpectra(self.index.pixel_count, binning.bins)
-        self._outlines: dict[int, sc.DataArray] = {}
         self.set_binning(binning)
         logger.info(
             "%s: %d pixels (%s detector numbers), views %s",
@@ -145,15 +139,11 @@ class DetectorCounts:
             self.rois.set(definition, pixels_inside(definition.shape, x, y))
         except ValueError as error:
             raise CommandRejected(str(error)) from None
-        shape = outline(definition.shape, view.axes)
-        shape.coords["view"] = sc.scalar(definition.view)
-        self._outlines[definition.roi] = shape
 
     def remove_roi(self, roi: int) -> None:
         if roi not in self.rois.definitions:
             raise CommandRejected(f"detector {self.name!r} has no ROI {roi}")
         self.rois.remove(roi)
-        del self._outlines[roi]
 
     def set_resolution(self, name: str, resolution: tuple[int, int]) -> None:
         view = self.view(name)
@@ -180,7 +170,11 @@ class DetectorCounts:
         self.ledger.counted += n - unknown - negative - outside
 
     def finalize(self, window: TimeWindow) -> dict[str, sc.DataArray]:
-        """All outputs of this window by output name; current restarts."""
+        """All outputs of this window by output name; current restarts.
+
+        A view's image is ``{view}/current`` and ``{view}/cumulative``; the
+        bank's spectra and ROI spectra are shared by its views.
+        """
         if self._cumulative_start is None:
             self._cumulative_start = window.start
         self._pixels.take(self._current, self._toa_current)
@@ -190,10 +184,10 @@ class DetectorCounts:
         cumulative = (self._cumulative_start, window.end)
         outputs: dict[str, sc.DataArray] = {}
         for name, view in self.views.items():
-            outputs[DetectorOutputs.VIEW_CURRENT.format(view=name)] = stamp(
+            outputs[view_output(name, DetectorOutputs.CURRENT.name)] = stamp(
                 view.image(self._current), *current
             )
-            outputs[DetectorOutputs.VIEW_CUMULATIVE.format(view=name)] = stamp(
+            outputs[view_output(name, DetectorOutputs.CUMULATIVE.name)] = stamp(
                 view.image(self._cumulative), *cumulative
             )
         outputs[DetectorOutputs.TOA_CURRENT.name] = self._spectrum(
@@ -206,29 +200,28 @@ class DetectorCounts:
         return outputs
 
     def _roi_outputs(self, window: TimeWindow) -> dict[str, sc.DataArray]:
+        """Every ROI's spectrum in one array (dims ``roi``, ``toa``).
+
+        A cumulative ROI spectrum starts when its ROI is set, so the stacked
+        cumulative one says the latest of those starts: the span every row
+        covers at least.
+        """
         spectra = self.rois.finalize(window, self._edges)
         if not spectra:
             return {}
-        outputs: dict[str, sc.DataArray] = {}
-        for roi, (current, cumulative) in spectra.items():
-            outputs[DetectorOutputs.ROI_CURRENT.format(roi=roi)] = current
-            outputs[DetectorOutputs.ROI_CUMULATIVE.format(roi=roi)] = cumulative
-            outputs[DetectorOutputs.ROI_OUTLINE.format(roi=roi)] = stamp(
-                self._outlines[roi], window.start, window.end
-            )
         ids = sorted(spectra)
-        counts = sc.DataArray(
-            sc.array(
-                dims=["roi"],
-                values=[int(spectra[r][0].sum().value) for r in ids],
-                unit="counts",
-            ),
-            coords={"roi": sc.array(dims=["roi"], values=ids, unit=None)},
-            name=f"{self.name} ROI counts",
-        )
-        outputs[DetectorOutputs.ROI_COUNTS.name] = stamp(
-            counts, window.start, window.end
-        )
+        roi = sc.array(dims=["roi"], values=ids, unit=None)
+        outputs: dict[str, sc.DataArray] = {}
+        for index, output in (
+            (0, DetectorOutputs.ROI_SPECTRA_CURRENT),
+            (1, DetectorOutputs.ROI_SPECTRA_CUMULATIVE),
+        ):
+            rows = [spectra[r][index] for r in ids]
+            stacked = sc.concat([row.drop_coords(["start_time", "end_time"]) for row in rows], "roi")
+            stacked.coords["roi"] = roi
+            stacked.name = f"{self.name} ROI spectra"
+            start = max(int(row.coords["start_time"].value.astype("int64")) for row in rows)
+            outputs[output.name] = stamp(stacked, start, window.end)
         return outputs
 
     def _spectrum(self, counts: np.ndarray, start: int, end: int) -> sc.DataArray:
@@ -240,8 +233,14 @@ class DetectorCounts:
         return stamp(data, start, end)
 
 
+def view_output(view: str, output: str) -> str:
+    """The internal name of a view's image: ``{view}/{output}``."""
+    return f"{view}/{output}"
+
+
 class DetectorProcessor:
-    """The detector_data service's logic, driven by the processing loop."""
+    """The detector_data service's accumulators, one per bank; view jobs
+    reach them through :class:`~.job_bindings.DetectorBinding`."""
 
     def __init__(self, instrument: Instrument) -> None:
         self._instrument = instrument
@@ -250,7 +249,6 @@ class DetectorProcessor:
             "detector", (bank.name for bank in instrument.detectors), self._new_bank
         )
         self._default_binning = DEFAULT_BINNING
-        self._commands = CommandDispatcher(SERVICE, DETECTOR_COMMANDS, self._apply)
 
     def _new_bank(self, name: str) -> DetectorCounts:
         return DetectorCounts(
@@ -287,8 +285,10 @@ class DetectorProcessor:
             lambda name: self._banks.get(name).ledger,
         )
 
-    def _apply(self, command: Command) -> None:
-        body = command.body
+    def apply(
+        self, body: SetToaBinning | Reset | SetViewResolution | SetRoi | RemoveRoi
+    ) -> None:
+        """Apply one command body to its target bank (all for ``None``)."""
         targets = self._banks.targets(body.target)
         if isinstance(body, SetToaBinning):
             if body.target is None:
@@ -310,8 +310,9 @@ class DetectorProcessor:
         else:
             raise CommandRejected(f"{body.action!r} is not a detector_data command")
 
-    def handle_command(self, command: Message[Any]) -> list[Message[Any]]:
-        return self._commands.handle(command)
+    def rois_of(self, bank: str) -> set[int]:
+        """The ROI indices set on ``bank``."""
+        return set(self._banks.get(bank).rois.definitions)
 
     def status_details(self) -> DetectorStatus:
         banks = self._banks.built()
@@ -320,5 +321,4 @@ class DetectorProcessor:
             unknown_pixel_ids={n: b.unknown_pixel_ids for n, b in banks},
             binning={n: b.binning.as_status() for n, b in banks},
             rois={n: sorted(b.rois.definitions) for n, b in banks},
-            **self._commands.counters(),
         )

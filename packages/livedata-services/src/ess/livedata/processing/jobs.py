@@ -29,12 +29,10 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from ess.livedata.core.commands import Command, Reset
+from ess.livedata.core.commands import Reset
 from ess.livedata.core.job_commands import (
-    JOB_COMMANDS,
     StartJob,
     StopJob,
-    UpdateJobParams,
     parse_params,
 )
 from ess.livedata.core.message import Message, StreamId, StreamKind
@@ -48,7 +46,7 @@ from ess.livedata.protocol import (
     result_name,
 )
 
-from .commanding import CommandDispatcher, CommandRejected
+from .commanding import CommandRejected
 from .job_sources import resolve_sources
 from .outputs import data_message, stamp
 from .skipping import skipped_events
@@ -179,7 +177,6 @@ class JobProcessor:
         self._loaded = loaded
         self._factories: dict[str, WorkflowFactory] | None = None
         self._jobs: dict[str, Job] = {}
-        self._commands = CommandDispatcher(SERVICE, JOB_COMMANDS, self._apply)
 
     def process_window(
         self, window: TimeWindow, messages: Mapping[StreamId, list[Message[Any]]]
@@ -208,32 +205,26 @@ class JobProcessor:
             job.keep_logs(messages)
         return sum(counts.values())
 
-    def handle_command(self, command: Message[Any]) -> list[Message[Any]]:
-        return self._commands.handle(command)
-
     def status_details(self) -> ReductionStatus:
         return ReductionStatus(
-            jobs={job_id: job.status() for job_id, job in self._jobs.items()},
-            **self._commands.counters(),
+            jobs={job_id: job.status() for job_id, job in self._jobs.items()}
         )
 
-    def _apply(self, command: Command) -> None:
-        body = command.body
+    def state_of(self, job_id: str) -> tuple[JobState, str]:
+        """State and message of job ``job_id``."""
+        job = self._jobs[job_id]
+        return job.state, job.message
+
+    def apply(self, body: StartJob | StopJob | Reset) -> None:
+        """Apply one command body; raises CommandRejected with the reason."""
         if isinstance(body, StartJob):
             self._start(body)
         elif isinstance(body, StopJob):
             for job in self._targets(body.target, include_stopped=True):
                 job.state = JobState.STOPPED
-        elif isinstance(body, Reset):
+        else:
             for job in self._targets(body.target):
                 self._reset(job)
-        elif isinstance(body, UpdateJobParams):
-            [job] = self._targets(body.target)
-            merged = {**job.params.model_dump(), **body.params}
-            params = self._params(job.spec, merged)
-            job.rebuild(self._build(job.spec, params, job.sources), params)
-        else:
-            raise CommandRejected(f"{body.action!r} is not a data_reduction command")
 
     def _start(self, body: StartJob) -> None:
         existing = self._jobs.get(body.target)

@@ -9,21 +9,14 @@ from typing import Any
 import numpy as np
 import scipp as sc
 
-from ess.livedata.core.commands import (
-    MONITOR_COMMANDS,
-    Command,
-    Reset,
-    SetToaBinning,
-    Start,
-    Stop,
-)
+from ess.livedata.core.commands import Reset, SetToaBinning, Start, Stop
 from ess.livedata.core.instrument import Instrument
 from ess.livedata.core.message import Message, StreamId, StreamKind
 from ess.livedata.core.payloads import EventBatch
 from ess.livedata.core.window import TimeWindow
 from ess.livedata.protocol import MONITOR_DATA, MonitorOutputs, MonitorStatus
 
-from .commanding import CommandDispatcher, CommandRejected
+from .commanding import CommandRejected
 from .kernels import histogram_uniform
 from .ledger import EventLedger
 from .outputs import data_message, stamp
@@ -125,7 +118,8 @@ class MonitorHistogram:
 
 
 class MonitorProcessor:
-    """The monitor_data service's logic, driven by the processing loop."""
+    """The monitor_data service's accumulators, one per monitor; jobs reach
+    them through :class:`~.job_bindings.MonitorBinding`."""
 
     def __init__(self, instrument: Instrument) -> None:
         self._monitors = SourceTable(
@@ -134,7 +128,6 @@ class MonitorProcessor:
             lambda name: MonitorHistogram(name, self._default_binning),
         )
         self._default_binning = DEFAULT_BINNING
-        self._commands = CommandDispatcher(SERVICE, MONITOR_COMMANDS, self._apply)
 
     def process_window(
         self, window: TimeWindow, messages: Mapping[StreamId, list[Message[Any]]]
@@ -171,8 +164,8 @@ class MonitorProcessor:
             lambda name: self._monitors.get(name).ledger,
         )
 
-    def _apply(self, command: Command) -> None:
-        body = command.body
+    def apply(self, body: SetToaBinning | Reset | Start | Stop) -> None:
+        """Apply one command body to its target monitor (all for ``None``)."""
         targets = self._monitors.targets(body.target)
         if isinstance(body, SetToaBinning):
             if body.target is None:
@@ -188,14 +181,10 @@ class MonitorProcessor:
         else:
             raise CommandRejected(f"{body.action!r} is not a monitor_data command")
 
-    def handle_command(self, command: Message[Any]) -> list[Message[Any]]:
-        return self._commands.handle(command)
-
     def status_details(self) -> MonitorStatus:
         monitors = self._monitors.built()
         return MonitorStatus(
             ledger={n: m.ledger.as_status() for n, m in monitors},
             binning={n: m.binning.as_status() for n, m in monitors},
             running={n: m.running for n, m in monitors},
-            **self._commands.counters(),
         )

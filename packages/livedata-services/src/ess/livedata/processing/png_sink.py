@@ -28,6 +28,7 @@ from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
 from matplotlib.figure import Figure
 
 from ess.livedata.core.message import Message, StreamKind
+from ess.livedata.protocol import ResultKey
 
 logger = logging.getLogger(__name__)
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
@@ -215,12 +216,13 @@ class PngSink:
                 logger.exception("could not write a PNG for %s", name)
 
     def _write(self, message: Message[sc.DataArray]) -> None:
-        parts = [_UNSAFE.sub("_", p) for p in message.stream.name.split("/")]
+        name = ResultKey.from_source_name(message.stream.name).short_name
+        parts = [_UNSAFE.sub("_", p) for p in name.split("/")]
         folder = self._directory.joinpath(*parts)
         folder.mkdir(parents=True, exist_ok=True)
         stamp = datetime.fromtimestamp(message.timestamp / 1e9, tz=UTC)
         path = folder / f"{stamp:%Y%m%dT%H%M%S.%f}Z.png"
-        plot(message.value, message.stream.name).savefig(path)
+        plot(message.value, name).savefig(path)
         shutil.copyfile(path, folder / "latest.png")
         self.written += 1
         logger.debug("wrote %s", path)

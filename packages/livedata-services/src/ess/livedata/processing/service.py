@@ -28,7 +28,7 @@ from ess.livedata.core.loop import (
 from ess.livedata.core.message import Message, StreamKind
 from ess.livedata.core.nexus_geometry import with_file_positions
 from ess.livedata.core.plugins import LoadedInstrument
-from ess.livedata.core.status import this_process_service_id
+from ess.livedata.core.status import new_worker_id, worker_service_id
 from ess.livedata.core.streams import Topology
 from ess.livedata.core.window import WindowClock
 from ess.livedata.kafka.clients import (
@@ -186,15 +186,17 @@ def data_and_commands(
 class LoggingStatusSink:
     """Status for ``--sink png``: heartbeats go to the log, data to the PNG sink."""
 
+    _LOGGED = (StreamKind.LIVEDATA_HEARTBEAT, StreamKind.LIVEDATA_RESPONSES)
+
     def __init__(self, inner: MessageSink) -> None:
         self._inner = inner
 
     def publish_messages(self, messages: Sequence[Message[Any]]) -> None:
         for message in messages:
-            if message.stream.kind is StreamKind.LIVEDATA_STATUS:
-                logger.info("status: %s", message.value.model_dump_json())
+            if message.stream.kind in self._LOGGED:
+                logger.info("%s: %s", message.stream.kind, message.value.model_dump_json())
         self._inner.publish_messages(
-            [m for m in messages if m.stream.kind is not StreamKind.LIVEDATA_STATUS]
+            [m for m in messages if m.stream.kind is StreamKind.LIVEDATA_DATA]
         )
 
 
@@ -229,7 +231,9 @@ def _run(
     # with one line, rather than leaving it waiting for data that cannot come.
     require_brokers(upstream, downstream)
     data_topics = mapping.input_topics(input_kinds)
-    command_topic = mapping.output_topic(StreamKind.LIVEDATA_COMMANDS)
+    command_topics = [mapping.output_topic(StreamKind.LIVEDATA_COMMANDS)]
+    if StreamKind.LIVEDATA_ROI in input_kinds:
+        command_topics.append(mapping.output_topic(StreamKind.LIVEDATA_ROI))
     if args.dev:
         ensure_topics(upstream, data_topics)
         ensure_topics(downstream, mapping.outputs.values())
@@ -240,11 +244,12 @@ def _run(
     )
     # Every instance must see every command: a group of its own.
     command_consumer = LiveConsumer(
-        downstream, f"{group}_commands_{uuid.uuid4().hex[:8]}", [command_topic]
+        downstream, f"{group}_commands_{uuid.uuid4().hex[:8]}", command_topics
     )
     source = data_and_commands(data_consumer, command_consumer, decoder)
     producer = None
     png_sink = None
+    worker_id = new_worker_id()
     if args.sink == "png":
         from .png_sink import PngSink
 
@@ -253,7 +258,7 @@ def _run(
         logger.info("writing PNG files under %s", args.png_dir.resolve())
     else:
         producer = make_producer(downstream, f"{group} producer")
-        worker = this_process_service_id(loaded.name, service)
+        worker = worker_service_id(loaded.name, service, worker_id)
         sink = KafkaSink(producer, mapping.outputs, worker)
     clock = WindowClock(
         length_ns=int(defaults["window_ms"]) * 1_000_000,
@@ -270,6 +275,7 @@ def _run(
         heartbeat_interval_s=int(defaults["heartbeat_interval_ms"]) / 1000,
         version=version("livedata-services"),
         max_lag_s=max_lag,
+        worker_id=worker_id,
     )
     stop_on_signals(loop.stop)
     logger.info(

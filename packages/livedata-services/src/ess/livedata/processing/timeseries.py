@@ -34,7 +34,7 @@ import scipp as sc
 from pydantic import ValidationError
 
 from ess.livedata.config import ConfigError
-from ess.livedata.core.commands import Command, Reset
+from ess.livedata.core.commands import Reset
 from ess.livedata.core.instrument import Instrument, LogStream
 from ess.livedata.core.log_values import (
     Added,
@@ -45,17 +45,17 @@ from ess.livedata.core.log_values import (
 )
 from ess.livedata.core.message import Message, StreamId, StreamKind
 from ess.livedata.core.payloads import LogSample
-from ess.livedata.core.timeseries_commands import TIMESERIES_COMMANDS, SetHistoryCaps
+from ess.livedata.core.timeseries_commands import SetHistoryCaps
 from ess.livedata.core.window import TimeWindow
 from ess.livedata.protocol import (
     TIMESERIES,
     HistoryLimits,
+    result_name,
     LogLedger,
     TimeseriesOutputs,
     TimeseriesStatus,
 )
 
-from .commanding import CommandDispatcher, CommandRejected
 from .outputs import data_message, stamp
 from .sources import SourceTable
 
@@ -97,6 +97,7 @@ class LogSeries:
         self.buffer = LogBuffer(caps)
         self._ledger = LogLedger()
         self.problem = ""
+        self._published_until: np.datetime64 | None = None
 
     def add(self, sample: LogSample) -> None:
         ledger = self._ledger
@@ -120,6 +121,7 @@ class LogSeries:
         """Clear the history; a new dtype or shape is accepted afterwards."""
         self._ledger.cleared += self.buffer.clear()
         self.problem = ""
+        self._published_until = None
 
     def ledger(self) -> LogLedger:
         """The ledger with the buffer's current point and eviction counts."""
@@ -127,8 +129,10 @@ class LogSeries:
             update={"points": len(self.buffer), "evicted": self.buffer.evicted}
         )
 
-    def outputs(self, window: TimeWindow) -> tuple[sc.DataArray, sc.DataArray]:
-        """History and latest point, stamped with ``window``."""
+    def outputs(self, window: TimeWindow) -> dict[str, sc.DataArray]:
+        """History, latest point and (if any) the points newer than the last
+        call's (the facility's ``delta``; a point that arrives out of order
+        behind those is in the history only), stamped with ``window``."""
         values = self.buffer.values()
         dims = ["time", *value_dims(values.ndim - 1)]
         history = sc.DataArray(
@@ -140,10 +144,20 @@ class LogSeries:
             },
             name=self.log.name,
         )
-        latest = history["time", -1].copy()
-        return stamp(history, window.start, window.end), stamp(
-            latest, window.start, window.end
+        times = history.coords["time"].values  # sorted
+        first_new = (
+            0
+            if self._published_until is None
+            else int(np.searchsorted(times, self._published_until, side="right"))
         )
+        self._published_until = times[-1]
+        outputs = {
+            TimeseriesOutputs.HISTORY.name: history,
+            TimeseriesOutputs.LATEST.name: history["time", -1].copy(),
+        }
+        if first_new < len(times):
+            outputs[TimeseriesOutputs.DELTA.name] = history["time", first_new:].copy()
+        return {n: stamp(d, window.start, window.end) for n, d in outputs.items()}
 
 
 class TimeseriesProcessor:
@@ -156,7 +170,6 @@ class TimeseriesProcessor:
         )
         for name in logs:  # cheap: every log is in the status from the start
             self._series.get(name)
-        self._commands = CommandDispatcher(SERVICE, TIMESERIES_COMMANDS, self._apply)
 
     def process_window(
         self, window: TimeWindow, messages: Mapping[StreamId, list[Message[Any]]]
@@ -171,29 +184,18 @@ class TimeseriesProcessor:
         for name, series in self._series.built():
             if not len(series.buffer):
                 continue
-            history, latest = series.outputs(window)
-            for output, data in (
-                (TimeseriesOutputs.HISTORY, history),
-                (TimeseriesOutputs.LATEST, latest),
-            ):
-                result = TIMESERIES.result_name(name, output)
+            for output, data in series.outputs(window).items():
+                result = result_name(SERVICE, name, output)
                 outputs.append(data_message(result, window.end, data))
         return outputs
 
-    def _apply(self, command: Command) -> None:
-        body = command.body
-        targets = self._series.targets(body.target)
-        if isinstance(body, SetHistoryCaps):
-            for series in targets:
+    def apply(self, body: SetHistoryCaps | Reset) -> None:
+        """Apply one command body to its target log (all for ``None``)."""
+        for series in self._series.targets(body.target):
+            if isinstance(body, SetHistoryCaps):
                 series.buffer.set_caps(_updated(series.buffer.caps, body))
-        elif isinstance(body, Reset):
-            for series in targets:
+            else:
                 series.reset()
-        else:
-            raise CommandRejected(f"{body.action!r} is not a timeseries command")
-
-    def handle_command(self, command: Message[Any]) -> list[Message[Any]]:
-        return self._commands.handle(command)
 
     def status_details(self) -> TimeseriesStatus:
         series = self._series.built()
@@ -207,5 +209,4 @@ class TimeseriesProcessor:
                 for n, s in series
             },
             problems={n: s.problem for n, s in series if s.problem},
-            **self._commands.counters(),
         )

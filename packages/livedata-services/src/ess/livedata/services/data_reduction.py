@@ -1,8 +1,8 @@
 """Reduction service: jobs running the instrument's workflows on live streams.
 
 Run ``python -m ess.livedata.services.data_reduction --instrument dummy --dev``
-and start jobs with ``start_job`` commands (see
-:mod:`ess.livedata.core.job_commands`).
+and start jobs with the protocol's ``workflow_config`` commands (see
+:mod:`ess.livedata.processing.job_protocol`).
 """
 
 from __future__ import annotations
@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from ess.livedata.core.message import StreamKind
-from ess.livedata.processing.jobs import SERVICE, JobProcessor
+from ess.livedata.processing.job_bindings import reduction_jobs
+from ess.livedata.processing.jobs import SERVICE
 from ess.livedata.processing.service import run_service
 
 
@@ -19,7 +20,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         SERVICE,
         "Run the instrument's reduction workflows as jobs on detector, monitor "
         "and log streams and publish their results as da00 at ~1 Hz.",
-        JobProcessor,
+        reduction_jobs,
         [StreamKind.DETECTOR_EVENTS, StreamKind.MONITOR_EVENTS, StreamKind.LOG],
         argv,
     )

@@ -8,7 +8,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from ess.livedata.core.message import StreamKind
-from ess.livedata.processing.detectors import SERVICE, DetectorProcessor
+from ess.livedata.processing.detectors import SERVICE
+from ess.livedata.processing.job_bindings import detector_jobs
 from ess.livedata.processing.service import run_service
 
 
@@ -17,8 +18,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         SERVICE,
         "Count detector events per pixel, project them onto the instrument's "
         "views and publish images, TOA and ROI spectra as da00 at ~1 Hz.",
-        lambda loaded: DetectorProcessor(loaded.instrument),
-        [StreamKind.DETECTOR_EVENTS],
+        detector_jobs,
+        [StreamKind.DETECTOR_EVENTS, StreamKind.LIVEDATA_ROI],
         argv,
     )
 

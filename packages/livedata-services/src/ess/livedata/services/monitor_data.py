@@ -8,7 +8,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from ess.livedata.core.message import StreamKind
-from ess.livedata.processing.monitors import SERVICE, MonitorProcessor
+from ess.livedata.processing.job_bindings import monitor_jobs
+from ess.livedata.processing.monitors import SERVICE
 from ess.livedata.processing.service import run_service
 
 
@@ -16,7 +17,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     run_service(
         SERVICE,
         "Histogram beam-monitor time of arrival and publish it as da00 at ~1 Hz.",
-        lambda loaded: MonitorProcessor(loaded.instrument),
+        monitor_jobs,
         [StreamKind.MONITOR_EVENTS],
         argv,
     )

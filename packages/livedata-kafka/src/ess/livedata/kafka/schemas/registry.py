@@ -8,7 +8,7 @@ from collections.abc import Set as AbstractSet
 import scipp as sc
 
 from ess.livedata.core.payloads import EventBatch, LogSample
-from ess.livedata.core.status import ServiceStatus
+from ess.livedata.protocol import Heartbeat
 
 from ._boundary import schema_id
 from .ad00 import decode_ad00
@@ -24,7 +24,7 @@ Decoded = (
     tuple[str, EventBatch]
     | tuple[str, LogSample]
     | tuple[str, int, sc.DataArray]
-    | ServiceStatus
+    | Heartbeat
 )
 
 DECODERS: dict[str, Callable[[bytes], Decoded]] = {
