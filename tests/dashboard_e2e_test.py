@@ -34,10 +34,9 @@ from ess.livedata.testing.processes import Program
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-CUMULATIVE = "monitor_data/monitor1/cumulative"
-"""The published result (as the test reader names it)."""
-SHOWN_CUMULATIVE = "monitor_histogram/monitor1/cumulative"
-"""Its plot on the page: the current monitor_histogram job on monitor1."""
+CUMULATIVE = "monitor_histogram/monitor1/cumulative"
+"""The published result as the test reader names it, and its plot on the
+page (the current monitor_histogram job on monitor1)."""
 # A drawn ROI goes browser -> dashboard -> Kafka -> service -> Kafka -> browser;
 # on a loaded 2-core machine that round trip once took over 60 s.
 SLOW_UNDER_LOAD_S = 150
@@ -97,9 +96,9 @@ def test_monitor_plots_update_and_reset_drops_cumulative(
     start("fake_monitors", "--mode", "ev44", "--events-per-pulse", "500")
     open_dashboard(page, dashboard("monitors")[0])
 
-    first = wait_for(lambda: caption_total(page, SHOWN_CUMULATIVE), "cumulative counts")
+    first = wait_for(lambda: caption_total(page, CUMULATIVE), "cumulative counts")
     grown = wait_for(
-        lambda: (t := caption_total(page, SHOWN_CUMULATIVE)) > first and t,
+        lambda: (t := caption_total(page, CUMULATIVE)) > first and t,
         "the cumulative plot to update",
     )
     assert page.locator(".bk-Canvas").count() >= 4
@@ -108,15 +107,15 @@ def test_monitor_plots_update_and_reset_drops_cumulative(
     assert "events/s" in status.inner_text()
     screenshot(page, tmp_path / "monitors-live.png")
 
-    wait_for(lambda: caption_total(page, SHOWN_CUMULATIVE) > 10 * 500 * 14, "3 windows")
-    before = caption_total(page, SHOWN_CUMULATIVE)
+    wait_for(lambda: caption_total(page, CUMULATIVE) > 10 * 500 * 14, "3 windows")
+    before = caption_total(page, CUMULATIVE)
     page.get_by_role("button", name="Reset cumulative").click()
     wait_for(
         lambda: page.locator('.ld-feedback [data-outcome="accepted"]').count(),
         "the service to accept the reset",
     )
     after = wait_for(
-        lambda: (t := caption_total(page, SHOWN_CUMULATIVE)) < before and t,
+        lambda: (t := caption_total(page, CUMULATIVE)) < before and t,
         "the cumulative counts to drop",
     )
     assert grown > first
@@ -136,7 +135,7 @@ def test_invalid_binning_is_explained_and_valid_one_applied(
     wait_until_consuming(reader, "monitor_data", partitions=2)
     start("fake_monitors", "--mode", "ev44", "--events-per-pulse", "200")
     open_dashboard(page, dashboard("monitors")[0])
-    wait_for(lambda: caption_total(page, SHOWN_CUMULATIVE), "cumulative counts")
+    wait_for(lambda: caption_total(page, CUMULATIVE), "cumulative counts")
 
     toa_max = page.get_by_label("TOA max")
     toa_max.fill("-5")
@@ -197,7 +196,7 @@ def test_skipped_events_reach_the_status_strip(
     # The service's own count agrees with the page.
     reader.wait_for(
         lambda: (
-            reader.latest_status("monitor_data").counters["events_skipped"] == delivered
+            reader.latest_report("monitor_data").counters["events_skipped"] == delivered
         ),
         timeout=SLOW_UNDER_LOAD_S,
         what=f"{delivered} events_skipped in the heartbeat",
@@ -295,10 +294,8 @@ def test_gunicorn_command_serves_the_live_dashboard(
         )
     try:
         open_dashboard(page, "http://localhost:5007/")
-        first = wait_for(
-            lambda: caption_total(page, SHOWN_CUMULATIVE), "data via gunicorn"
-        )
-        wait_for(lambda: caption_total(page, SHOWN_CUMULATIVE) > first, "live updates")
+        first = wait_for(lambda: caption_total(page, CUMULATIVE), "data via gunicorn")
+        wait_for(lambda: caption_total(page, CUMULATIVE) > first, "live updates")
         screenshot(page, tmp_path / "monitors-gunicorn.png")
     finally:
         workers = psutil.Process(gunicorn.pid).children(recursive=True)
@@ -349,20 +346,21 @@ def test_detector_images_and_a_drawn_roi_with_its_spectrum(
     start("fake_detectors", "--events-per-pulse", "2000")
     url, _ = dashboard("detectors")
     open_dashboard(page, url)
-    image = "panel_0_xy/panel_0/xy_cumulative"
+    image = "panel_0_xy/panel_0/cumulative"
     wait_for(lambda: caption_total(page, image), "the panel_0 image")
     for bank, view in (
         ("panel_0", "plane"),
         ("tubes_1", "tubes"),
         ("tubes_1", "mantle"),
     ):
-        shown = f"{bank}_{view}/{bank}/{view}_cumulative"
+        shown = f"{bank}_{view}/{bank}/cumulative"
         wait_for(lambda s=shown: caption_total(page, s), f"the {shown} image")
 
     draw_box_and_send(page, "panel_0 panel_0_xy")
     reader.wait_for(
         lambda: (
-            (roi := reader.latest("detector_data/panel_0/roi_0_cumulative")) is not None
+            (roi := reader.latest("panel_0_xy/panel_0/roi_spectra_cumulative"))
+            is not None
             and roi.sum().value > 0
         ),
         what="counts in the published ROI spectrum",

@@ -30,11 +30,8 @@ from dashboard_e2e_test import unused_port
 from playwright.sync_api import Page
 
 from ess.livedata.kafka.clients import ensure_topics, high_watermark
-from ess.livedata.kafka.livedata_topics import (
-    LivedataTopic,
-    decode_record,
-    encode_heartbeat,
-)
+from ess.livedata.kafka.livedata_topics import LivedataTopic, decode_record
+from ess.livedata.kafka.schemas.x5f2 import encode_x5f2
 from ess.livedata.kafka.settings import KafkaSettings
 from ess.livedata.protocol import JobAction, JobCommand, JobId, JobState
 from ess.livedata.testing.processes import Program
@@ -68,7 +65,7 @@ class RecordedJobs:
         status = beat.status.model_copy(
             update={"message": stopped, "status": int(stopped.nicos_status)}
         )
-        return encode_heartbeat(beat.model_copy(update={"status": status}))
+        return encode_x5f2(beat.model_copy(update={"status": status}))
 
     def _run(self) -> None:
         while not self._done.wait(1.0):

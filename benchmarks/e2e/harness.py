@@ -50,10 +50,10 @@ from ess.livedata.kafka.clients import ensure_topics
 from ess.livedata.kafka.livedata_topics import (
     LivedataTopic,
     ServiceReport,
-    decode_heartbeat,
     short_name,
 )
 from ess.livedata.kafka.local_broker import LocalKafkaBroker
+from ess.livedata.kafka.schemas.x5f2 import decode_x5f2
 from ess.livedata.kafka.settings import KafkaSettings
 from ess.livedata.protocol import ResultKey
 from ess.livedata.testing.processes import LoggedProcess
@@ -369,7 +369,7 @@ class OutputReader(threading.Thread):
                 payload = record.value()
                 if record.topic() == LivedataTopic.HEARTBEAT.of(INSTRUMENT):
                     try:
-                        status = ServiceReport.of(decode_heartbeat(payload))
+                        status = ServiceReport.of(decode_x5f2(payload))
                     except Exception:
                         continue
                     if status is None:  # a job's heartbeat

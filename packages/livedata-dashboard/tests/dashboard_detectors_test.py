@@ -139,7 +139,7 @@ def test_drawings_survive_a_rebuild(backend):
 
 def test_page_shows_every_view_and_switches_to_current(backend, store, clock):
     workflow, job = running_view(backend, store, clock, "xy")
-    output = view_output("xy", Window.CUMULATIVE)
+    output = view_output(Window.CUMULATIVE)
     store.put_result(key(job, output, workflow), 0, image(64, 64))
     page = detectors.build_page(backend)
     page.view.get_root(Document())
@@ -155,7 +155,7 @@ def test_page_shows_every_view_and_switches_to_current(backend, store, clock):
         ("tubes_1", "tubes"),
         ("tubes_1", "mantle"),
     ]:
-        assert f'data-output="{bank}_{view}/{bank}/{view}_cumulative"' in captions
+        assert f'data-output="{bank}_{view}/{bank}/cumulative"' in captions
     assert 'data-total="8386560"' in captions  # sum(range(4096))
     show = next(
         w for w in page.view.select(pn.widgets.RadioButtonGroup) if w.label == "Show"
@@ -163,4 +163,4 @@ def test_page_shows_every_view_and_switches_to_current(backend, store, clock):
     show.value = "current"
     page.tick(clock.now)
     captions = " ".join(str(p.object) for p in page.view.select(pn.pane.HTML))
-    assert "panel_0_xy/panel_0/xy_current" in captions
+    assert "panel_0_xy/panel_0/current" in captions

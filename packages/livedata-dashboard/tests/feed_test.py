@@ -12,9 +12,9 @@ from ess.livedata.dashboard.responses import Outcome
 from ess.livedata.dashboard.store import LiveStore
 from ess.livedata.kafka.clients import ensure_topics
 from ess.livedata.kafka.livedata_topics import LivedataTopic as Topic
-from ess.livedata.kafka.livedata_topics import encode_heartbeat
 from ess.livedata.kafka.schemas.da00 import encode_da00
 from ess.livedata.kafka.schemas.errors import DecodeError
+from ess.livedata.kafka.schemas.x5f2 import encode_x5f2
 from ess.livedata.kafka.settings import KafkaSettings
 from ess.livedata.kafka.worker_header import worker_headers
 from ess.livedata.protocol import JobState, WorkflowId
@@ -32,7 +32,7 @@ CORPUS = Path(__file__).parents[2] / "livedata-protocol" / "tests" / "corpus"
 
 
 def x5f2(message) -> bytes:
-    return encode_heartbeat(heartbeat(message))
+    return encode_x5f2(heartbeat(message))
 
 
 def test_result_key_da00_becomes_the_current_jobs_result(store, clock):
@@ -179,7 +179,7 @@ def test_feed_combines_the_parts_workers_tag_with_their_id(instrument_topics):
     producer = Producer(settings.client_config())
     job = job_id("panel_0")
     panel = WorkflowId(instrument="dummy", name="panel_0_xy", version=1)
-    name = key(job, "xy_cumulative", panel).to_source_name()
+    name = key(job, "cumulative", panel).to_source_name()
     producer.produce(
         Topic.HEARTBEAT.of(instrument), x5f2(job_beat(job, workflow=panel))
     )
@@ -204,7 +204,7 @@ def test_feed_combines_the_parts_workers_tag_with_their_id(instrument_topics):
     try:
         wait_until(
             lambda: (
-                (r := store.result(panel, "panel_0", "xy_cumulative"))
+                (r := store.result(panel, "panel_0", "cumulative"))
                 and r.data.values[0] == 11.0
             ),
             "both workers' parts summed",

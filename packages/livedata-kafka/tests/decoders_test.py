@@ -11,10 +11,11 @@ import scipp as sc
 from ess.livedata.core.message import StreamId, StreamKind
 from ess.livedata.core.payloads import EventBatch, LogSample
 from ess.livedata.core.streams import InputStreamKey, StreamMapping
-from ess.livedata.kafka.decoders import UpstreamDecoder, decode_roi
-from ess.livedata.protocol import RoiGeometry
+from ess.livedata.kafka.decoders import UpstreamDecoder
+from ess.livedata.kafka.livedata_topics import decode_roi
 from ess.livedata.kafka.schemas import DecodeError, encode_da00, encode_ev44
 from ess.livedata.kafka.schemas.f144 import encode_f144
+from ess.livedata.protocol import RoiGeometry
 
 _MAPPING = StreamMapping(
     instrument="x",
@@ -27,7 +28,10 @@ _MAPPING = StreamMapping(
         ),
         InputStreamKey("x_commands", ""): StreamId(StreamKind.LIVEDATA_COMMANDS, ""),
     },
-    outputs={StreamKind.LIVEDATA_COMMANDS: "x_commands", StreamKind.LIVEDATA_ROI: "x_roi"},
+    outputs={
+        StreamKind.LIVEDATA_COMMANDS: "x_commands",
+        StreamKind.LIVEDATA_ROI: "x_roi",
+    },
 )
 ROI_CORPUS = Path(__file__).parents[2] / "livedata-protocol/tests/corpus/livedata_roi"
 

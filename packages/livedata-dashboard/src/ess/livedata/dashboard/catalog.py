@@ -4,9 +4,7 @@ Output names are the per-service contracts' (``ess.livedata.protocol``),
 workflow names the view specs' (:mod:`ess.livedata.core.view_specs`:
 ``monitor_histogram`` per monitor, ``{bank}_{view}`` per detector view, as
 the facility names them), so a dashboard also shows jobs started by the
-facility's tools. The contracts do not declare the ROI read-backs and ROI
-spectra in the facility's form yet; until they do, those names live here and
-nowhere else in the dashboard.
+facility's tools.
 """
 
 from __future__ import annotations
@@ -42,13 +40,13 @@ def monitor_output(window: Window) -> str:
     return spec.format()
 
 
-def view_output(view: str, window: Window) -> str:
-    """The image of ``view`` over ``window``."""
+def view_output(window: Window) -> str:
+    """A view job's image over ``window`` (the job's workflow is the view)."""
     spec = {
-        Window.CURRENT: DetectorOutputs.VIEW_CURRENT,
-        Window.CUMULATIVE: DetectorOutputs.VIEW_CUMULATIVE,
+        Window.CURRENT: DetectorOutputs.CURRENT,
+        Window.CUMULATIVE: DetectorOutputs.CUMULATIVE,
     }[window]
-    return spec.format(view=view)
+    return spec.format()
 
 
 def toa_output(window: Window) -> str:
@@ -61,15 +59,17 @@ def toa_output(window: Window) -> str:
 
 
 ROI_SPECTRA = {
-    Window.CURRENT: "roi_spectra_current",
-    Window.CUMULATIVE: "roi_spectra_cumulative",
+    Window.CURRENT: DetectorOutputs.ROI_SPECTRA_CURRENT.format(),
+    Window.CUMULATIVE: DetectorOutputs.ROI_SPECTRA_CUMULATIVE.format(),
 }
-"""The facility's ROI spectra outputs: every ROI's spectrum, dims (roi, toa)."""
+"""A view job's ROI spectra: every ROI's spectrum, dims (roi, toa)."""
 
 
-ROI_READBACK = {g: g.value for g in RoiGeometry}
-"""Output echoing the ROIs of a geometry a view's job uses, named as the
-geometry (the facility's ``roi_rectangle`` and ``roi_polygon``)."""
+ROI_READBACK = {
+    RoiGeometry.RECTANGLE: DetectorOutputs.ROI_RECTANGLE.format(),
+    RoiGeometry.POLYGON: DetectorOutputs.ROI_POLYGON.format(),
+}
+"""Output echoing the ROIs of a geometry a view's job uses."""
 
 
 def monitor_workflow(instrument: str) -> WorkflowId:

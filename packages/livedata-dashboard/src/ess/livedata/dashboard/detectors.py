@@ -47,7 +47,7 @@ def _bank_card(
     images = {
         view: ResultPlot(
             backend.store,
-            Shown(workflow, bank.name, view_output(view, window)),
+            Shown(workflow, bank.name, view_output(window)),
             f"{titles[view]} ({window})",
             scale,
             kind="image",
@@ -78,7 +78,7 @@ def _bank_card(
         kind = Window(show.value)
         for view, plot in images.items():
             plot.follow(
-                Shown(workflows[view], bank.name, view_output(view, kind)),
+                Shown(workflows[view], bank.name, view_output(kind)),
                 f"{titles[view]} ({kind})",
             )
             spectra[view].follow(kind)

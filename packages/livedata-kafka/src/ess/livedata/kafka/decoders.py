@@ -11,10 +11,9 @@ from __future__ import annotations
 from typing import Any
 
 from ess.livedata.core.message import Message, StreamId, StreamKind
-from ess.livedata.core.payloads import RoiRequest
 from ess.livedata.core.streams import StreamMapping
-from ess.livedata.protocol import RoiStream
 
+from .livedata_topics import decode_roi
 from .schemas.ad00 import decode_ad00
 from .schemas.da00 import decode_da00
 from .schemas.errors import DecodeError
@@ -51,16 +50,6 @@ def _decode_payload(schema: str, payload: bytes) -> tuple[str, int, Any]:
     raise DecodeError("unexpected schema", repr(schema))
 
 
-def decode_roi(payload: bytes) -> RoiRequest:
-    """An ROI request: a da00 named ``{source}/{job_number}/{geometry}``."""
-    name, _, data = decode_da00(payload)
-    try:
-        stream = RoiStream.from_source_name(name)
-    except ValueError as error:
-        raise DecodeError("invalid ROI stream name", str(error)[:200]) from None
-    return RoiRequest(stream, data)
-
-
 class UpstreamDecoder:
     """Decodes instrument data and ROI requests; passes livedata commands
     through as bytes (the service parses them, to answer the invalid ones).
@@ -88,7 +77,9 @@ class UpstreamDecoder:
             return Message(kafka_timestamp_ns, stream, payload)
         if topic == self._roi_topic:
             return Message(
-                kafka_timestamp_ns, StreamId(StreamKind.LIVEDATA_ROI, ""), decode_roi(payload)
+                kafka_timestamp_ns,
+                StreamId(StreamKind.LIVEDATA_ROI, ""),
+                decode_roi(payload),
             )
         schema = schema_id(payload)
         source, timestamp, value = _decode_payload(schema, payload)

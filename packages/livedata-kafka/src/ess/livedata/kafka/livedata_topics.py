@@ -23,9 +23,9 @@ from typing import Any
 
 import scipp as sc
 from pydantic import ValidationError
-from streaming_data_types import deserialise_x5f2, serialise_x5f2
 
 from ess.livedata.core.combine import ANONYMOUS, OutputCombiner, combining_name
+from ess.livedata.core.payloads import RoiRequest
 from ess.livedata.protocol import (
     CONTRACTS,
     Heartbeat,
@@ -44,9 +44,9 @@ from ess.livedata.protocol import (
     parse_command,
 )
 
-from .schemas._boundary import expect_schema
 from .schemas.da00 import decode_da00, encode_da00
 from .schemas.errors import DecodeError
+from .schemas.x5f2 import decode_x5f2, encode_x5f2
 from .worker_header import worker_headers, worker_of
 
 Headers = Sequence[tuple[str, bytes | None]]
@@ -84,14 +84,6 @@ class ResultMessage:
     @property
     def short_name(self) -> str:
         return short_name(self.key)
-
-
-@dataclass(frozen=True, slots=True)
-class RoiRequest:
-    """An ROI request: the job and geometry it addresses, and its columns."""
-
-    stream: RoiStream
-    data: sc.DataArray
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,24 +129,6 @@ def decode_result(payload: bytes, worker: str = ANONYMOUS) -> ResultMessage:
     return ResultMessage(key, timestamp_ns, data, worker)
 
 
-def encode_heartbeat(heartbeat: Heartbeat) -> bytes:
-    return bytes(serialise_x5f2(**heartbeat.x5f2_fields()))
-
-
-def decode_heartbeat(payload: bytes) -> Heartbeat:
-    expect_schema(payload, "x5f2")
-    try:
-        fields = deserialise_x5f2(payload)._asdict()
-    except Exception as error:
-        raise DecodeError("malformed x5f2 payload", type(error).__name__) from None
-    try:
-        return Heartbeat.from_x5f2_fields(**fields)
-    except ValidationError as error:
-        raise _invalid("heartbeat", error) from None
-    except ValueError as error:
-        raise DecodeError("invalid heartbeat", str(error)) from None
-
-
 def decode_response(payload: bytes) -> Response:
     try:
         return Response.from_bytes(payload)
@@ -175,11 +149,12 @@ def encode_roi(request: RoiRequest) -> bytes:
 
 
 def decode_roi(payload: bytes) -> RoiRequest:
+    """An ROI request: a da00 named ``{source}/{job_number}/{geometry}``."""
     name, _, data = decode_da00(payload)
     try:
         stream = RoiStream.from_source_name(name)
     except ValueError as error:
-        raise DecodeError("invalid ROI stream name", str(error)) from None
+        raise DecodeError("invalid ROI stream name", str(error)[:200]) from None
     return RoiRequest(stream, data)
 
 
@@ -205,7 +180,7 @@ class Codec:
 
 CODECS: Mapping[LivedataTopic, Codec] = {
     LivedataTopic.DATA: Codec((ResultMessage,), encode_result, decode_result),
-    LivedataTopic.HEARTBEAT: Codec((Heartbeat,), encode_heartbeat, decode_heartbeat),
+    LivedataTopic.HEARTBEAT: Codec((Heartbeat,), encode_x5f2, decode_x5f2),
     LivedataTopic.RESPONSES: Codec((Response,), Response.to_bytes, decode_response),
     LivedataTopic.COMMANDS: Codec(
         (WorkflowConfig, JobCommand), encode_command, decode_command

@@ -18,10 +18,10 @@ from ess.livedata.kafka.clients import LiveConsumer, ensure_topics
 from ess.livedata.kafka.livedata_topics import (
     LivedataTopic,
     ServiceReport,
-    decode_heartbeat,
 )
 from ess.livedata.kafka.local_broker import LocalKafkaBroker
 from ess.livedata.kafka.schemas.errors import DecodeError
+from ess.livedata.kafka.schemas.x5f2 import decode_x5f2
 from ess.livedata.kafka.settings import KafkaSettings
 
 from .profiles import ProgramSpec
@@ -167,7 +167,7 @@ class Demo:
                 for record in consumer.consume(100, 0.2):
                     if record.error() is None:
                         try:
-                            beat = decode_heartbeat(record.value() or b"")
+                            beat = decode_x5f2(record.value() or b"")
                             report = ServiceReport.of(beat)
                             if report is not None:
                                 summary.update(report)

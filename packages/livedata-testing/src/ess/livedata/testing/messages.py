@@ -36,10 +36,12 @@ def service_beat(
     worker: str = "w1",
     state: ServiceState = ServiceState.RUNNING,
     service: str = "monitor_data",
+    instrument: str = "dummy",
     **extras: object,
 ) -> ServiceMessage:
+    """A worker's service message; ``extras`` become livedata's extra keys."""
     return ServiceMessage(
-        instrument="dummy",
+        instrument=instrument,
         service_name=service,
         worker_id=worker,
         state=state,
