@@ -10,7 +10,8 @@ import enum
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from ess.livedata.protocol import Ledger, ServiceDetails, ServiceMessage, ServiceState
+from ess.livedata.kafka.livedata_topics import service_counters, service_details
+from ess.livedata.protocol import Ledger, LogLedger, ServiceDetails, ServiceState
 
 from .store import BrokerHealth, Heartbeat, ServiceHealth
 
@@ -39,19 +40,6 @@ class Banner:
     text: str
 
 
-class ServiceExtras(ServiceDetails):
-    """What livedata adds to a service heartbeat beyond the facility's fields:
-    the loop's status details (lag, back-pressure), monotonic counters and the
-    counts ledger; readers that do not know these keys ignore them."""
-
-    counters: dict[str, int] = {}
-    ledger: dict[str, Ledger] = {}
-
-    @classmethod
-    def of(cls, status: ServiceMessage) -> ServiceExtras:
-        return cls.model_validate(status.model_extra or {})
-
-
 @dataclass(frozen=True)
 class Skipped:
     """Back-pressure as a heartbeat reports it (see the loop's ``max_lag_s``)."""
@@ -78,7 +66,7 @@ class ServiceRow:
     rates: dict[str, float | None]
     lag_s: float | None
     rejected: int
-    ledger: dict[str, Ledger]
+    ledger: dict[str, Ledger | LogLedger]
     message: str
     skipped: Skipped
 
@@ -101,8 +89,8 @@ def _rate(health: ServiceHealth, counter: str) -> float | None:
     elapsed = health.latest.sent_s - previous.sent_s
     if elapsed <= 0:
         return None
-    now = ServiceExtras.of(health.latest.status).counters
-    before = ServiceExtras.of(previous.status).counters
+    now = service_counters(health.latest.status)
+    before = service_counters(previous.status)
     if counter not in now or counter not in before:
         return None
     return max(0.0, (now[counter] - before[counter]) / elapsed)
@@ -115,19 +103,24 @@ def _events_rate(health: ServiceHealth) -> float | None:
         return None
 
     def received(beat: Heartbeat) -> int:
-        ledger = ServiceExtras.of(beat.status).ledger
+        ledger = _ledger(service_details(beat.status))
         return sum(counts.received for counts in ledger.values())
 
     elapsed = health.latest.sent_s - previous.sent_s
     return max(0.0, (received(health.latest) - received(previous)) / elapsed)
 
 
-def _skipped(extras: ServiceExtras) -> Skipped:
+def _ledger(details: ServiceDetails) -> dict[str, Ledger | LogLedger]:
+    """The counts ledger of a service that keeps one, per source."""
+    return dict(getattr(details, "ledger", {}))
+
+
+def _skipped(details: ServiceDetails, counters: Mapping[str, int]) -> Skipped:
     return Skipped(
-        active=extras.skipping,
-        events=extras.counters.get("events_skipped", 0),
-        windows=extras.counters.get("windows_skipped", 0),
-        max_lag_s=extras.max_lag_s,
+        active=details.skipping,
+        events=counters.get("events_skipped", 0),
+        windows=counters.get("windows_skipped", 0),
+        max_lag_s=details.max_lag_s,
     )
 
 
@@ -153,7 +146,8 @@ def skipped_text(skipped: Skipped) -> str:
 
 def service_row(health: ServiceHealth, now_s: float) -> ServiceRow:
     status = health.latest.status
-    extras = ServiceExtras.of(status)
+    details = service_details(status)
+    counters = service_counters(status)
     rates = {label: _rate(health, c) for label, c in RATE_COUNTERS.items()}
     rates["events/s"] = _events_rate(health)
     return ServiceRow(
@@ -164,11 +158,11 @@ def service_row(health: ServiceHealth, now_s: float) -> ServiceRow:
         stale=_is_stale(health.latest, now_s),
         jobs=status.active_job_count,
         rates=rates,
-        lag_s=extras.data_lag_s,
-        rejected=extras.counters.get("messages_rejected", 0),
-        ledger=extras.ledger,
+        lag_s=details.data_lag_s,
+        rejected=counters.get("messages_rejected", 0),
+        ledger=_ledger(details),
         message=status.error or "",
-        skipped=_skipped(extras),
+        skipped=_skipped(details, counters),
     )
 
 

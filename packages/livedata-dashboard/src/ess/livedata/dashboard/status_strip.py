@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 import panel as pn
 
-from ess.livedata.protocol import Ledger
+from ess.livedata.protocol import Ledger, LogLedger
 
 from .health import Banner, ServiceRow, banners, service_rows, skipped_text
 from .store import LiveStore
@@ -40,7 +40,7 @@ def _number(value: float | None, digits: int = 0) -> str:
     return "-" if value is None else f"{value:,.{digits}f}"
 
 
-def _ledger_html(ledger: dict[str, Ledger]) -> str:
+def _ledger_html(ledger: dict[str, Ledger | LogLedger]) -> str:
     lines = []
     for source, counts in sorted(ledger.items()):
         parts = ", ".join(

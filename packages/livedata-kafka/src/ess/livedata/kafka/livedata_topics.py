@@ -219,6 +219,23 @@ def decode_record(
     return message
 
 
+def service_details(message: ServiceMessage) -> ServiceDetails:
+    """The typed status a service message carries as extra keys: its
+    contract's model, or the common part for a service without a contract."""
+    try:
+        model = CONTRACTS[ServiceName(message.service_name)].status
+    except ValueError:
+        model = ServiceDetails
+    return model.model_validate(message.model_extra or {})
+
+
+def service_counters(message: ServiceMessage) -> dict[str, int]:
+    """Monotonic totals (messages, rejections, partitions) a service message
+    carries, so readers derive rates from two heartbeats."""
+    counters = (message.model_extra or {}).get("counters")
+    return dict(counters) if isinstance(counters, dict) else {}
+
+
 @dataclass(frozen=True)
 class ServiceReport:
     """A worker's service heartbeat, with the extras livedata adds typed."""
@@ -250,27 +267,16 @@ class ServiceReport:
 
     @property
     def version(self) -> str:
-        return str(self._extras.get("version", self.heartbeat.software_version))
+        extras = self.message.model_extra or {}
+        return str(extras.get("version", self.heartbeat.software_version))
 
     @property
     def counters(self) -> dict[str, int]:
-        """Monotonic totals (messages, rejections, partitions), for rates."""
-        counters = self._extras.get("counters")
-        return dict(counters) if isinstance(counters, dict) else {}
+        return service_counters(self.message)
 
     @cached_property
     def details(self) -> ServiceDetails:
-        """The service's typed status (its contract's model; the common part
-        for a service without a contract)."""
-        try:
-            model = CONTRACTS[ServiceName(self.service)].status
-        except ValueError:
-            model = ServiceDetails
-        return model.model_validate(self._extras)
-
-    @property
-    def _extras(self) -> dict[str, Any]:
-        return self.message.model_extra or {}
+        return service_details(self.message)
 
 
 @dataclass
