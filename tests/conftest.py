@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -14,11 +13,24 @@ from confluent_kafka import Producer
 
 from ess.livedata.core.message import StreamKind
 from ess.livedata.core.plugins import LoadedInstrument, load_instrument
-from ess.livedata.core.streams import LIVEDATA_TOPIC_SUFFIX, Topology
+from ess.livedata.core.streams import Topology
 from ess.livedata.fake.detectors import bank_events_per_pulse
 from ess.livedata.kafka.clients import ensure_topics
+from ess.livedata.kafka.livedata_topics import LivedataTopic
 from ess.livedata.kafka.local_broker import LocalKafkaBroker, MissingToolError
 from ess.livedata.kafka.settings import KafkaSettings
+from ess.livedata.protocol import (
+    JobAction,
+    JobCommand,
+    JobId,
+    JobMessage,
+    JobState,
+    Ledger,
+    Response,
+    WorkflowConfig,
+    WorkflowId,
+    encode_command,
+)
 from ess.livedata.testing.processes import Program
 from ess.livedata.testing.readers import LivedataReader
 
@@ -35,7 +47,7 @@ def create_instrument_topics(
     settings = KafkaSettings(bootstrap_servers=servers)
     mapping = load_instrument(instrument).stream_mapping(topology)
     topics = {key.topic for key in mapping.inputs}
-    topics |= {f"{instrument}_{suffix}" for suffix in LIVEDATA_TOPIC_SUFFIX.values()}
+    topics |= {topic.of(instrument) for topic in LivedataTopic}
     for topic, count in partitions.items():
         ensure_topics(settings, [topic], partitions=count)
     ensure_topics(settings, topics - set(partitions))
@@ -98,29 +110,102 @@ def start(bootstrap, tmp_path) -> Iterator[Callable[..., Program]]:
             program.stop()
 
 
-@pytest.fixture
-def send_command(bootstrap) -> Iterator[Callable[[str, dict], str]]:
-    """Send a command body to a service; returns the command id."""
-    producer = Producer({"bootstrap.servers": bootstrap})
-    topic = f"{INSTRUMENT}_{LIVEDATA_TOPIC_SUFFIX[StreamKind.LIVEDATA_COMMANDS]}"
+def workflow_id(name: str, instrument: str = INSTRUMENT) -> WorkflowId:
+    """A workflow of the instrument, e.g. ``workflow_id("monitor_histogram")``."""
+    return WorkflowId(instrument=instrument, name=name, version=1)
 
-    def send(service: str, body: dict) -> str:
-        command_id = uuid.uuid4().hex
-        payload = {"command_id": command_id, "service": service, "body": body}
-        producer.produce(topic, json.dumps(payload).encode())
+
+def workflow_config(
+    workflow: str, source: str, params: Mapping[str, Any] = {}, **fields: Any
+) -> WorkflowConfig:
+    """Start (or replace) the job of ``workflow`` on ``source`` under a new job
+    number, as the dashboard does; ``fields`` as :class:`WorkflowConfig`'s."""
+    return WorkflowConfig(
+        identifier=workflow_id(workflow),
+        job_id=JobId(source_name=source, job_number=str(uuid.uuid4())),
+        params=dict(params),
+        **fields,
+    )
+
+
+def job_command(
+    action: JobAction | str, job: JobId | None = None, workflow: str | None = None
+) -> JobCommand:
+    """``action`` on ``job``, else on every job of ``workflow``, else on all."""
+    return JobCommand(
+        action=JobAction(action),
+        job_id=job,
+        workflow_id=None if workflow is None else workflow_id(workflow),
+    )
+
+
+@pytest.fixture
+def send_commands(bootstrap) -> Iterator[Callable[..., str]]:
+    """Send facility commands (:func:`workflow_config`, :func:`job_command`)
+    under one new message id, as one user action; returns the message id."""
+    producer = Producer({"bootstrap.servers": bootstrap})
+    topic = LivedataTopic.COMMANDS.of(INSTRUMENT)
+
+    def send(*commands: WorkflowConfig | JobCommand) -> str:
+        message_id = str(uuid.uuid4())
+        for command in commands:
+            stamped = command.model_copy(update={"message_id": message_id})
+            producer.produce(topic, encode_command(stamped))
         producer.flush(10)
-        return command_id
+        return message_id
 
     yield send
     producer.flush(10)
+
+
+def responses_to(
+    reader: LivedataReader, message_id: str, count: int = 1, timeout: float = 30
+) -> list[Response]:
+    """The responses (ACK or ERR) to the commands sent as ``message_id``, once
+    ``count`` of them arrived (one per job or service that answers)."""
+
+    def answered() -> list[Response] | None:
+        found = [r for r in reader.responses if r.message_id == message_id]
+        return found if len(found) >= count else None
+
+    return reader.wait_for(
+        answered, timeout, what=f"{count} response(s) to {message_id}"
+    )
+
+
+def response_to(reader: LivedataReader, message_id: str) -> Response:
+    """The first response to the commands sent as ``message_id``."""
+    return responses_to(reader, message_id)[0]
+
+
+def current_job(
+    reader: LivedataReader, workflow: str, source: str, timeout: float = 30
+) -> JobMessage:
+    """The newest heartbeat of a running job of ``workflow`` on ``source``
+    (e.g. a service's default job), to address it by its id."""
+    wanted = str(workflow_id(workflow))
+
+    def running() -> JobMessage | None:
+        return next(
+            (
+                job
+                for job in reversed(reader.view.jobs().values())
+                if job.workflow_id == wanted
+                and job.job_id.source_name == source
+                and job.state is not JobState.STOPPED
+            ),
+            None,
+        )
+
+    return reader.wait_for(running, timeout, what=f"a job of {wanted} on {source}")
 
 
 def wait_until_consuming(reader: LivedataReader, service: str, partitions: int) -> None:
     """Wait for the service's heartbeat to show its partitions assigned."""
 
     def ready():
-        status = reader.latest_status(service)
-        assigned = status.counters.get("assigned_partitions", 0) if status else 0
+        report = reader.latest_report(service)
+        assigned = report.counters.get("assigned_partitions", 0) if report else 0
         return assigned >= partitions
 
     reader.wait_for(ready, timeout=60, what=f"{service} to be assigned partitions")
@@ -184,8 +269,8 @@ def run_fakes_through_services(
                 reader, service, dict(zip(sources, received, strict=True))
             )
             for source in sources:
-                assert ledger[source]["balanced"], (service, source, ledger[source])
-                assert ledger[source]["counted"] > 0, (service, source, ledger[source])
+                assert ledger[source].balanced, (service, source, ledger[source])
+                assert ledger[source].counted > 0, (service, source, ledger[source])
         for program in services:
             assert program.stop() == 0, program.log_tail()
     finally:
@@ -205,22 +290,13 @@ def _program(instrument: str, module: str, bootstrap: str, log_dir, *args) -> Pr
 
 def _full_ledger(
     reader: LivedataReader, service: str, received: dict[str, int]
-) -> dict:
+) -> dict[str, Ledger]:
     """The service's ledger once every source has received its events."""
 
-    def complete() -> dict | None:
-        status = reader.latest_status(service)
-        ledger = status.details.get("ledger", {}) if status else {}
-        counts = {s: ledger.get(s, {}).get("received") for s in received}
+    def complete() -> dict[str, Ledger] | None:
+        report = reader.latest_report(service)
+        ledger = getattr(report.details, "ledger", {}) if report else {}
+        counts = {s: ledger[s].received if s in ledger else None for s in received}
         return ledger if counts == received else None
 
     return reader.wait_for(complete, timeout=60, what=f"{service} ledgers")
-
-
-def response_to(reader: LivedataReader, command_id: str) -> dict:
-    return reader.wait_for(
-        lambda: next(
-            (r for r in reader.responses if r["command_id"] == command_id), None
-        ),
-        what=f"response to {command_id}",
-    )

@@ -47,6 +47,9 @@ SPEC_ENV = "LIVEDATA_SERVICES_SPEC"
 SECTION = "## Example: Running the monitor data service"
 BROKER = "python -m ess.livedata.kafka.local_broker run"
 CUMULATIVE = "monitor_data/monitor1/cumulative"
+"""The published result (as the test reader names it)."""
+SHOWN_CUMULATIVE = "monitor_histogram/monitor1/cumulative"
+"""Its plot on the page: the current monitor_histogram job on monitor1."""
 DEFAULT_BROKER = "localhost:9092 (KAFKA_BOOTSTRAP_SERVERS)"
 DASHBOARD_URL = "http://localhost:5007/"
 DRIVER_TIMEOUT_S = 900
@@ -189,7 +192,9 @@ def check_dashboard(browser: Browser, url: str, screenshot_path: Path) -> float:
         page = context.new_page()
         open_dashboard(page, url)
         total = wait_for(
-            lambda: caption_total(page, CUMULATIVE), "counts on the page", timeout=120
+            lambda: caption_total(page, SHOWN_CUMULATIVE),
+            "counts on the page",
+            timeout=120,
         )
         strip = page.locator(".ld-broker").inner_text()
         assert strip == f"Broker: {DEFAULT_BROKER}", strip

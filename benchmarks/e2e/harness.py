@@ -5,7 +5,7 @@ A run is one :class:`Stack`: the real Kafka broker (``LocalKafkaBroker``, or
 payload pool) and services (``python -m ess.livedata.services.<name> --dev``,
 through ``service_main.py`` so a benchmark can overlay configuration), each a
 child process that dies with this one. An :class:`OutputReader` thread reads
-the instrument's ``livedata_data`` and ``livedata_status`` topics and records,
+the instrument's ``livedata_data`` and ``livedata_heartbeat`` topics and records,
 per published "current" output, its data-time window and arrival wall time,
 and every heartbeat together with the input topics' high watermarks at that
 moment (for the consumer lag). A :class:`Sampler` records CPU time and RSS of
@@ -46,18 +46,16 @@ from streaming_data_types.fbschemas.dataarray_da00.da00_DataArray import (
     da00_DataArray,
 )
 
-from ess.livedata.core.message import StreamKind
-from ess.livedata.core.status import ServiceStatus
 from ess.livedata.kafka.clients import ensure_topics
-from ess.livedata.kafka.local_broker import LocalKafkaBroker
-from ess.livedata.kafka.own_topics import decode_record
-from ess.livedata.kafka.settings import KafkaSettings
-from ess.livedata.protocol import (
-    CONTRACTS,
-    DetectorStatus,
-    MonitorStatus,
-    ServiceName,
+from ess.livedata.kafka.livedata_topics import (
+    LivedataTopic,
+    ServiceReport,
+    short_name,
 )
+from ess.livedata.kafka.local_broker import LocalKafkaBroker
+from ess.livedata.kafka.schemas.x5f2 import decode_x5f2
+from ess.livedata.kafka.settings import KafkaSettings
+from ess.livedata.protocol import ResultKey
 from ess.livedata.testing.processes import LoggedProcess
 
 logger = logging.getLogger("e2e")
@@ -71,23 +69,36 @@ WINDOW_NS = 1_000_000_000
 LATENCY_LIMIT_S = 1.5
 
 # Per service: the input topic, its sources, and the output whose window and
-# arrival time the latency is measured on (one per source).
+# arrival time the latency is measured on (one per source, named
+# ``workflow/source/output``; a bank's spectrum from its first view's job).
 SERVICES: dict[str, dict[str, Any]] = {
     "monitor_data": {
         "kind": "monitors",
         "topic": f"{INSTRUMENT}_beam_monitor",
         "sources": ("monitor1", "monitor2"),
-        "output": "monitor_data/{source}/current",
+        "output": "monitor_histogram/{source}/current",
         "bytes_per_event": 4,
     },
     "detector_data": {
         "kind": "detectors",
         "topic": f"{INSTRUMENT}_detector",
         "sources": ("panel_0", "tubes_1"),
-        "output": "detector_data/{source}/toa_current",
+        "views": {"panel_0": "xy", "tubes_1": "tubes"},
+        "output": "{source}_{view}/{source}/toa_current",
         "bytes_per_event": 8,
     },
 }
+
+
+def output_names(service: str) -> list[str]:
+    """The outputs of ``service`` the latency is measured on, one per source."""
+    spec = SERVICES[service]
+    views = spec.get("views", {})
+    return [
+        spec["output"].format(source=source, view=views.get(source, ""))
+        for source in spec["sources"]
+    ]
+
 
 # The broker keeps at most this much per partition: a 10-minute soak at
 # 40 MB/s would otherwise fill the disk.
@@ -112,10 +123,7 @@ def dev_topics(partitions: Mapping[str, int] | None = None) -> dict[str, int]:
             "detector",
             "beam_monitor",
             "motion",
-            "livedata_data",
-            "livedata_commands",
-            "livedata_status",
-            "livedata_responses",
+            *(topic.value for topic in LivedataTopic),
         )
     }
     topics.update(partitions or {})
@@ -269,20 +277,14 @@ class Output:
 
 @dataclass(frozen=True)
 class Heartbeat:
-    status: ServiceStatus
+    status: ServiceReport
     arrival_ns: int
     create_ms: int
     high_watermarks: int
 
     @property
     def received_events(self) -> int:
-        contract = CONTRACTS[ServiceName(self.status.service)]
-        details = contract.parse_status(self.status.details)
-        ledger = (
-            details.ledger
-            if isinstance(details, MonitorStatus | DetectorStatus)
-            else {}
-        )
+        ledger = getattr(self.status.details, "ledger", {})
         return sum(entry.received for entry in ledger.values())
 
     @property
@@ -291,12 +293,16 @@ class Heartbeat:
 
 
 def light_da00(payload: bytes, wanted: set[str]) -> tuple[str, int, int, float] | None:
-    """Name, start_time, end_time and signal sum of a wanted da00 output.
+    """Short name (``workflow/source/output``), start_time, end_time and
+    signal sum of a wanted da00 output.
 
     Reads the flatbuffer directly (no scipp), so the harness stays cheap.
     """
     root = da00_DataArray.GetRootAs(payload, 0)
-    name = root.SourceName().decode()
+    try:
+        name = short_name(ResultKey.from_source_name(root.SourceName()))
+    except ValueError:  # not a result key
+        return None
     if name not in wanted:
         return None
     start = end = 0
@@ -338,7 +344,10 @@ class OutputReader(threading.Thread):
         self._queries = Consumer(config)
         self._queries_lock = threading.Lock()
         self._inputs = partitions_of(bootstrap, input_topics)
-        topics = [f"{INSTRUMENT}_livedata_data", f"{INSTRUMENT}_livedata_status"]
+        topics = [
+            LivedataTopic.DATA.of(INSTRUMENT),
+            LivedataTopic.HEARTBEAT.of(INSTRUMENT),
+        ]
         assignment = []
         for tp in partitions_of(bootstrap, topics):
             tp.offset = _high(self._queries, tp)
@@ -358,10 +367,12 @@ class OutputReader(threading.Thread):
                 arrival = time.time_ns()
                 _, create_ms = record.timestamp()
                 payload = record.value()
-                if record.topic().endswith("_status"):
+                if record.topic() == LivedataTopic.HEARTBEAT.of(INSTRUMENT):
                     try:
-                        status = decode_record(StreamKind.LIVEDATA_STATUS, payload)
+                        status = ServiceReport.of(decode_x5f2(payload))
                     except Exception:
+                        continue
+                    if status is None:  # a job's heartbeat
                         continue
                     hw = sum(_high(self._own_queries, tp) for tp in self._inputs)
                     heartbeat = Heartbeat(status, arrival, create_ms, hw)

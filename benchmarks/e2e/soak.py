@@ -41,6 +41,7 @@ from harness import (
     dev_topics,
     fmt_rate,
     machine_line,
+    output_names,
     percentile,
     pulse_latencies,
     setup_logging,
@@ -91,10 +92,7 @@ def main() -> int:
     }
     try:
         create_topics(bootstrap, dev_topics())
-        names = {
-            s: [SERVICES[s]["output"].format(source=x) for x in SERVICES[s]["sources"]]
-            for s in args.services
-        }
+        names = {s: output_names(s) for s in args.services}
         inputs = sorted({SERVICES[s]["topic"] for s in args.services})
         reader = OutputReader(bootstrap, inputs, [n for v in names.values() for n in v])
         reader.start()
@@ -158,9 +156,7 @@ def main() -> int:
                     "p50_s": percentile(latencies, 50),
                     "p99_s": percentile(latencies, 99),
                     "missing": missing,
-                    "data_lag_s": (
-                        status.details.get("data_lag_s") if status else None
-                    ),
+                    "data_lag_s": (status.details.data_lag_s if status else None),
                     "received": heartbeat.received_events if heartbeat else 0,
                     "windows_skipped": (
                         status.counters.get("windows_skipped", 0) if status else 0
@@ -191,11 +187,12 @@ def main() -> int:
             produced = report["messages"] * report["events_per_pulse"]
             while time.monotonic() < deadline:
                 heartbeat = reader.wait_heartbeat(service, pid=child.pid, timeout=10)
-                ledger = heartbeat.status.details.get("ledger", {})
-                received = sum(e.get("received", 0) for e in ledger.values())
+                typed = getattr(heartbeat.status.details, "ledger", {})
+                ledger = {k: e.model_dump() for k, e in typed.items()}
+                received = sum(e["received"] for e in ledger.values())
                 outputs, _ = reader.snapshot()
                 published = sum(o.total for o in outputs if o.name in names[service])
-                counted = sum(e.get("counted", 0) for e in ledger.values())
+                counted = sum(e["counted"] for e in ledger.values())
                 if received >= produced and published >= counted:
                     break
             final[service] = {
@@ -204,7 +201,7 @@ def main() -> int:
                 "received": received,
                 "counted": counted,
                 "published_in_current_outputs": published,
-                "balanced": all(e.get("balanced") for e in ledger.values()),
+                "balanced": all(e["balanced"] for e in ledger.values()),
                 "counters": heartbeat.status.counters,
                 "rss_mb": sampler.usage[service].rss[-1] / 1e6,
             }

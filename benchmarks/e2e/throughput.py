@@ -71,6 +71,7 @@ from harness import (
     fmt_rate,
     machine_line,
     mono_to_wall_ns,
+    output_names,
     percentile,
     pulse_latencies,
     setup_logging,
@@ -298,9 +299,7 @@ def run_step(
     )
     lagging = [h for h in mine if m0 <= h.arrival_ns <= cutoff]
     lag_msgs = [(h.high_watermarks - hw0) - (h.kafka_messages - km0) for h in lagging]
-    data_lag = [
-        h.status.details.get("data_lag_s") or 0.0 for h in lagging if h.status.details
-    ]
+    data_lag = [h.status.details.data_lag_s or 0.0 for h in lagging]
     late = (mine[-1].status.counters.get("late_messages", 0) - late0) if mine else 0
     cores = ctx.sampler.cores(mono0, mono1)
     p99 = percentile(latencies, 99)
@@ -754,11 +753,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     runs: list[ServiceRun] = []
     try:
         create_topics(bootstrap, dev_topics())
-        wanted = [
-            SERVICES[s]["output"].format(source=src)
-            for s in args.services
-            for src in SERVICES[s]["sources"]
-        ]
+        wanted = [name for s in args.services for name in output_names(s)]
         inputs = sorted({SERVICES[s]["topic"] for s in args.services})
         reader = OutputReader(bootstrap, inputs, wanted)
         reader.start()

@@ -61,6 +61,27 @@ def test_current_sums_the_workers_parts_of_the_newest_window():
     assert sc.identical(both.coords["x"], part([0, 0], 0, 1).coords["x"])
 
 
+def facility_part(counts: list[int], start_s: int, end_s: int) -> sc.DataArray:
+    """A part as the facility stamps it: int64 ns ``start_time``, ``time``
+    and ``end_time``."""
+    data = part(counts, start_s, end_s)
+    for coord, s in (("start_time", start_s), ("end_time", end_s), ("time", end_s)):
+        data.coords[coord] = sc.scalar(s * SECOND, unit="ns")
+    return data
+
+
+def test_parts_stamped_in_int64_ns_are_summed_over_their_span():
+    combiner = OutputCombiner()
+    combiner.add(CUMULATIVE, "A", facility_part([1, 2], 0, 1))
+    both = combiner.add(CUMULATIVE, "B", facility_part([10, 20], 1, 2))
+    assert both.values.tolist() == [11, 22]
+    assert [both.coords[c].value for c in ("start_time", "end_time", "time")] == [
+        0,
+        2 * SECOND,
+        2 * SECOND,
+    ]
+
+
 def test_current_shows_the_newest_window_every_worker_has_reached():
     combiner = OutputCombiner()
     combiner.add(CURRENT, "A", part([1, 2], 0, 1))
@@ -109,7 +130,7 @@ def test_only_the_last_windows_are_kept_per_worker():
     [
         sc.datetimes(dims=["t"], values=[0, 1], unit="ns"),
         sc.scalar(0.0, unit="m"),
-        sc.scalar(0, unit="ns"),
+        sc.scalar(0.5, unit="ns"),
     ],
 )
 @pytest.mark.parametrize("name", [CURRENT, CUMULATIVE])

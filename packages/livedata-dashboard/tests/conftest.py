@@ -10,6 +10,7 @@ import pytest
 from ess.livedata.core.plugins import load_instrument
 from ess.livedata.dashboard.backend import Backend
 from ess.livedata.dashboard.commands import CommandSender
+from ess.livedata.dashboard.control import JobControl
 from ess.livedata.dashboard.store import LiveStore
 
 
@@ -17,14 +18,22 @@ class RecordingProducer:
     """Stands in for confluent_kafka.Producer; ``fail`` makes deliveries fail."""
 
     def __init__(self) -> None:
-        self.produced: list[tuple[str, bytes, Callable[..., None]]] = []
+        self.produced: list[tuple[str, bytes]] = []
         self.fail: Any = None
 
     def produce(
-        self, topic: str, value: bytes, key: bytes, on_delivery: Callable[..., None]
+        self,
+        topic: str,
+        value: bytes,
+        on_delivery: Callable[..., None] | None = None,
     ) -> None:
-        self.produced.append((topic, value, on_delivery))
-        on_delivery(self.fail, None)
+        self.produced.append((topic, value))
+        if on_delivery is not None:
+            on_delivery(self.fail, None)
+
+    def on(self, topic: str) -> list[bytes]:
+        """Values produced to ``topic``, oldest first."""
+        return [value for t, value in self.produced if t == topic]
 
     def poll(self, _timeout: float) -> int:
         return 0
@@ -61,6 +70,9 @@ def producer() -> RecordingProducer:
 @pytest.fixture
 def backend(store: LiveStore, producer: RecordingProducer) -> Backend:
     """The backend sessions get, minus the Kafka feed (no thread, no broker)."""
-    sender = CommandSender(producer, "dummy_livedata_commands", store)
+    sender = CommandSender(producer, "dummy", store)
+    control = JobControl(store.jobs, sender)
     broker = "localhost:9092 (KAFKA_BOOTSTRAP_SERVERS)"
-    return Backend(load_instrument("dummy"), store, sender, None, producer, broker)
+    return Backend(
+        load_instrument("dummy"), store, sender, control, None, producer, broker
+    )

@@ -1,20 +1,49 @@
-"""Detector page: images per view, ROI drawing turned into ROI commands."""
-
-import json
+"""Detector page: images per view job, ROI drawings sent as ROI requests."""
 
 import numpy as np
 import panel as pn
 import scipp as sc
 from bokeh.document import Document
 
-from ess.livedata.core.status import ServiceState, ServiceStatus
 from ess.livedata.dashboard import detectors
+from ess.livedata.dashboard.catalog import (
+    ROI_READBACK,
+    Window,
+    view_output,
+    view_workflow,
+)
+from ess.livedata.dashboard.commands import roi_request
 from ess.livedata.dashboard.feedback import CommandFeedback
-from ess.livedata.dashboard.roi_editor import BankRois
+from ess.livedata.dashboard.roi_editor import ViewRois
+from ess.livedata.kafka.schemas.da00 import decode_da00
+from ess.livedata.protocol import (
+    Rectangle,
+    RoiGeometry,
+    RoiStream,
+    polygons_from_columns,
+    rectangles_from_columns,
+    rectangles_to_columns,
+)
+from ess.livedata.testing.messages import job_beat, job_id, key
+
+ROI_TOPIC = "dummy_livedata_roi"
 
 
-def bodies(producer) -> list[dict]:
-    return [json.loads(payload)["body"] for _, payload, _ in producer.produced]
+def panel_view(backend, view: str = "xy"):
+    bank = backend.loaded.instrument.detectors[0]
+    return view_workflow("dummy", bank, view)
+
+
+def sent_rois(producer) -> dict[RoiStream, object]:
+    """The newest ROI request per stream, as columns."""
+    from ess.livedata.dashboard.roi_editor import _columns
+
+    sent = {}
+    for payload in producer.on(ROI_TOPIC):
+        name, timestamp_ns, data = decode_da00(payload)
+        assert timestamp_ns == 0
+        sent[RoiStream.from_source_name(name)] = _columns(data)
+    return sent
 
 
 def image(ny: int, nx: int) -> sc.DataArray:
@@ -27,127 +56,91 @@ def image(ny: int, nx: int) -> sc.DataArray:
     )
 
 
-def test_drawn_boxes_and_polygons_become_set_roi(backend, producer):
-    rois = BankRois(backend, "panel_0", ["xy", "plane"], CommandFeedback(backend.store))
-    rois.editors["xy"].layers()
-    rois.editors["plane"].layers()
+def running_view(backend, store, clock, view: str = "xy"):
+    workflow = panel_view(backend, view)
+    job = job_id("panel_0")
+    store.put_job(job_beat(job, workflow=workflow), clock.now)
+    return workflow, job
+
+
+def test_drawn_boxes_and_polygons_become_roi_requests_to_the_views_job(
+    backend, producer, store, clock
+):
+    workflow, job = running_view(backend, store, clock)
+    rois = ViewRois(backend, workflow, "panel_0", CommandFeedback(store))
+    rois.editor.layers()
     # What BoxEdit/PolyDraw report after drawing (corners in any order).
-    rois.editors["xy"]._box_stream.event(
+    rois.editor._box_stream.event(
         data={"x0": [30.0], "y0": [40.0], "x1": [10.0], "y1": [20.0]}
     )
-    rois.editors["plane"]._poly_stream.event(
+    rois.editor._poly_stream.event(
         data={"xs": [[0.0, 0.1, 0.1, 0.0]], "ys": [[0.0, 0.0, 0.1, 0.0]]}
     )
     rois.send()
-    assert bodies(producer) == [
-        {
-            "target": "panel_0",
-            "action": "set_roi",
-            "view": "xy",
-            "roi": 0,
-            "shape": {
-                "kind": "rectangle",
-                "x_min": 10.0,
-                "x_max": 30.0,
-                "y_min": 20.0,
-                "y_max": 40.0,
-            },
-        },
-        {
-            "target": "panel_0",
-            "action": "set_roi",
-            "view": "plane",
-            "roi": 1,
-            "shape": {
-                "kind": "polygon",
-                "vertices": [[0.0, 0.0], [0.1, 0.0], [0.1, 0.1]],
-            },
-        },
-    ]
+    sent = sent_rois(producer)
+    assert rectangles_from_columns(sent[RoiStream(job, RoiGeometry.RECTANGLE)]) == {
+        0: Rectangle(10.0, 30.0, 20.0, 40.0)
+    }
+    assert polygons_from_columns(sent[RoiStream(job, RoiGeometry.POLYGON)]) == {
+        4: ((0.0, 0.0), (0.1, 0.0), (0.1, 0.1))
+    }
 
 
-def heartbeat_rois(store, rois: list[int]) -> None:
-    store.put_status(
-        ServiceStatus(
-            service="detector_data",
-            instrument="dummy",
-            state=ServiceState.RUNNING,
-            details={"rois": {"panel_0": rois}},
-        ),
-        sent_s=store.now(),
-    )
-
-
-def test_unchanged_rois_are_not_resent_and_deleted_ones_removed(
-    backend, producer, store
+def test_remove_all_sends_empty_sets_and_readback_shows_the_jobs_rois(
+    backend, producer, store, clock
 ):
-    rois = BankRois(backend, "panel_0", ["xy"], CommandFeedback(backend.store))
-    rois.editors["xy"].layers()
-    stream = rois.editors["xy"]._box_stream
-    stream.event(
-        data={"x0": [1.0, 5.0], "y0": [1.0, 5.0], "x1": [2.0, 6.0], "y1": [2.0, 6.0]}
+    workflow, job = running_view(backend, store, clock)
+    rois = ViewRois(backend, workflow, "panel_0", CommandFeedback(store))
+    echoed = rectangles_to_columns({0: Rectangle(1, 2, 1, 2), 2: Rectangle(3, 4, 3, 4)})
+    store.put_result(
+        key(job, ROI_READBACK[RoiGeometry.RECTANGLE], workflow),
+        0,
+        roi_request(echoed, "bounds"),
+    )
+    rois.update(clock.now)
+    assert "in the job: 0, 2" in rois.readback.object
+    rois.remove_all()
+    sent = sent_rois(producer)
+    assert all(columns.roi_index == () for columns in sent.values())
+    assert set(sent) == {RoiStream(job, g) for g in RoiGeometry}
+
+
+def test_rois_without_a_running_job_or_degenerate_are_not_sent(
+    backend, producer, store, clock
+):
+    feedback = CommandFeedback(store)
+    rois = ViewRois(backend, panel_view(backend), "panel_0", feedback)
+    rois.editor.layers()
+    rois.editor._box_stream.event(
+        data={"x0": [1.0], "y0": [1.0], "x1": [2.0], "y1": [3.0]}
     )
     rois.send()
-    assert [b["roi"] for b in bodies(producer)] == [0, 1]
-    rois.send()
-    assert len(producer.produced) == 2  # nothing changed
-    stream.event(data={"x0": [1.0], "y0": [1.0], "x1": [2.0], "y1": [2.0]})
-    rois.send()
-    assert bodies(producer)[2:] == [
-        {"target": "panel_0", "action": "remove_roi", "roi": 1}
-    ]
-
-
-def test_sessions_do_not_overwrite_each_others_rois(backend, producer, store):
-    feedback = CommandFeedback(backend.store)
-    rois = BankRois(backend, "panel_0", ["xy"], feedback)
-    heartbeat_rois(store, [0, 2])  # set by another session
-    rois.editors["xy"].layers()
-    rois.editors["xy"]._box_stream.event(
-        data={"x0": [1.0, 5.0], "y0": [1.0, 5.0], "x1": [2.0, 6.0], "y1": [2.0, 6.0]}
-    )
-    rois.send()
-    assert [b["roi"] for b in bodies(producer)] == [1, 3]
-    rois.editors["xy"]._box_stream.event(data={"x0": [], "y0": [], "x1": [], "y1": []})
-    rois.send()  # removes only what this session set
-    assert [(b["action"], b["roi"]) for b in bodies(producer)[2:]] == [
-        ("remove_roi", 1),
-        ("remove_roi", 3),
-    ]
-    heartbeat_rois(store, [0, 2])
-    rois.update(store.now())
-    assert "0, 2" in rois.readback.object
-    rois.remove_all()  # explicit: every ROI of the bank
-    assert [(b["action"], b["roi"]) for b in bodies(producer)[4:]] == [
-        ("remove_roi", 0),
-        ("remove_roi", 2),
-    ]
-
-
-def test_degenerate_roi_is_not_sent(backend, producer):
-    feedback = CommandFeedback(backend.store)
-    rois = BankRois(backend, "panel_0", ["xy"], feedback)
-    rois.editors["xy"].layers()
-    rois.editors["xy"]._box_stream.event(
+    assert "no running panel_0_xy job" in feedback.view.object
+    running_view(backend, store, clock)
+    rois.editor._box_stream.event(
         data={"x0": [1.0], "y0": [1.0], "x1": [1.0], "y1": [3.0]}
     )
     rois.send()
-    assert producer.produced == []
-    assert "not sent" in feedback.view.object
+    assert producer.on(ROI_TOPIC) == []
+    assert "a box has no area" in feedback.view.object
 
 
 def test_drawings_survive_a_rebuild(backend):
-    rois = BankRois(backend, "panel_0", ["xy"], CommandFeedback(backend.store))
-    editor = rois.editors["xy"]
+    rois = ViewRois(
+        backend, panel_view(backend), "panel_0", CommandFeedback(backend.store)
+    )
+    editor = rois.editor
     editor.layers()
     editor._box_stream.event(data={"x0": [1.0], "y0": [1.0], "x1": [2.0], "y1": [3.0]})
     layers = editor.layers()  # e.g. after switching to log scale
     assert len(layers.Rectangles.I.data) == 1
-    assert len(editor.shapes()) == 1
+    assert len(editor.rectangles()) == 1
 
 
 def test_page_shows_every_view_and_switches_to_current(backend, store, clock):
-    store.put_result("detector_data/panel_0/xy_cumulative", 0, image(64, 64))
+    workflow, job = running_view(backend, store, clock, "xy")
+    output = view_output(Window.CUMULATIVE)
+    store.put_result(key(job, output, workflow), 0, image(64, 64))
     page = detectors.build_page(backend)
     page.view.get_root(Document())
     page.tick(clock.now)
@@ -162,7 +155,7 @@ def test_page_shows_every_view_and_switches_to_current(backend, store, clock):
         ("tubes_1", "tubes"),
         ("tubes_1", "mantle"),
     ]:
-        assert f'data-output="detector_data/{bank}/{view}_cumulative"' in captions
+        assert f'data-output="{bank}_{view}/{bank}/cumulative"' in captions
     assert 'data-total="8386560"' in captions  # sum(range(4096))
     show = next(
         w for w in page.view.select(pn.widgets.RadioButtonGroup) if w.label == "Show"
@@ -170,4 +163,4 @@ def test_page_shows_every_view_and_switches_to_current(backend, store, clock):
     show.value = "current"
     page.tick(clock.now)
     captions = " ".join(str(p.object) for p in page.view.select(pn.pane.HTML))
-    assert "detector_data/panel_0/xy_current" in captions
+    assert "panel_0_xy/panel_0/current" in captions

@@ -1,8 +1,8 @@
 import pytest
 
-from ess.livedata.core.status import ServiceState, ServiceStatus
 from ess.livedata.dashboard.health import (
     FORGET_AFTER_S,
+    STALE_AFTER_S,
     Level,
     Skipped,
     banners,
@@ -11,6 +11,8 @@ from ess.livedata.dashboard.health import (
     skipped_text,
 )
 from ess.livedata.dashboard.store import BrokerHealth, Heartbeat, ServiceHealth
+from ess.livedata.protocol import Ledger, ServiceMessage, ServiceState
+from ess.livedata.testing.messages import service_beat
 
 NOW = 1_000.0
 BROKER_OK = BrokerHealth(reachable=True, checked_s=NOW)
@@ -22,23 +24,19 @@ def status(
     state: ServiceState = ServiceState.RUNNING,
     received: int = 0,
     **counters: int,
-) -> ServiceStatus:
-    return ServiceStatus(
-        service=service,
-        instrument="dummy",
-        state=state,
-        host="host",
-        pid=pid,
-        update_interval_ms=2000,
+) -> ServiceMessage:
+    """A heartbeat of worker ``w{pid}`` with livedata's extra fields."""
+    return service_beat(
+        f"w{pid}",
+        state,
+        service,
         counters=counters,
-        details={
-            "data_lag_s": 0.4,
-            "ledger": {"monitor1": {"received": received, "balanced": True}},
-        },
+        data_lag_s=0.4,
+        ledger={"monitor1": {"received": received, "balanced": True}},
     )
 
 
-def health(*beats: tuple[ServiceStatus, float]) -> ServiceHealth:
+def health(*beats: tuple[ServiceMessage, float]) -> ServiceHealth:
     hb = [Heartbeat(s, t) for s, t in beats]
     return ServiceHealth(hb[-1], hb[-2] if len(hb) > 1 else None)
 
@@ -57,8 +55,9 @@ def test_rates_come_from_counter_differences():
         "events/s": pytest.approx(2000),
     }
     assert row.lag_s == pytest.approx(0.4)
+    assert row.jobs == 1
     assert row.rejected == 3
-    assert row.ledger == {"monitor1": {"received": 5000, "balanced": True}}
+    assert row.ledger == {"monitor1": Ledger(received=5000)}
 
 
 def test_first_heartbeat_has_no_rates():
@@ -66,21 +65,23 @@ def test_first_heartbeat_has_no_rates():
     assert set(row.rates.values()) == {None}
 
 
-def test_stale_after_three_missed_heartbeats():
-    assert not service_row(health((status(), NOW - 5.9)), NOW).stale
-    row = service_row(health((status(), NOW - 6.1)), NOW)
+def test_stale_after_the_protocols_timeout_unless_stopped():
+    assert not service_row(health((status(), NOW - STALE_AFTER_S)), NOW).stale
+    row = service_row(health((status(), NOW - STALE_AFTER_S - 1)), NOW)
     assert row.stale
-    assert row.age_s == pytest.approx(6.1)
+    assert row.age_s == pytest.approx(STALE_AFTER_S + 1)
+    stopped = status(state=ServiceState.STOPPED)
+    assert not service_row(health((stopped, NOW - 999)), NOW).stale
 
 
 def test_banner_for_stale_service_and_unreachable_broker_worst_first():
-    rows = service_rows({"a": health((status(), NOW - 30))}, NOW)
+    rows = service_rows({"a": health((status(), NOW - 40))}, NOW)
     found = banners(BrokerHealth(False, NOW, "all brokers down"), rows, [])
     assert [b.level for b in found] == [Level.ERROR, Level.ERROR]
     assert "unreachable" in found[0].text
     assert "all brokers down" in found[0].text
     assert "stale" in found[1].text
-    assert "30 s" in found[1].text
+    assert "40 s" in found[1].text
 
 
 def test_missing_expected_service_and_connecting():
@@ -103,7 +104,7 @@ def test_replaced_instances_are_hidden():
         "new": health((status(pid=4), NOW - 1)),
     }
     rows = service_rows(services, NOW)
-    assert [row.instance for row in rows] == ["host:3", "host:4"]
+    assert [row.instance for row in rows] == ["w3", "w4"]
 
 
 def test_stopped_service_without_replacement_is_reported():
@@ -115,12 +116,10 @@ def test_stopped_service_without_replacement_is_reported():
     assert "stopped" in banner.text
 
 
-def skipping_status(**details) -> ServiceStatus:
-    return status().model_copy(
-        update={
-            "counters": {"events_skipped": 75_000, "windows_skipped": 27},
-            "details": {"max_lag_s": 5.0, "skipping": True, **details},
-        }
+def skipping_status(**extras) -> ServiceMessage:
+    return service_beat(
+        counters={"events_skipped": 75_000, "windows_skipped": 27},
+        **{"max_lag_s": 5.0, "skipping": True, **extras},
     )
 
 

@@ -1,18 +1,18 @@
 """Workflow forms from pydantic models, and the job commands they send."""
 
 import enum
-import json
 from typing import Literal
 
 import panel as pn
 import pytest
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from ess.livedata.core.job_commands import JOB_COMMANDS
 from ess.livedata.core.message import StreamKind
 from ess.livedata.core.workflow import WorkflowSpec
 from ess.livedata.dashboard import reduction
 from ess.livedata.dashboard.forms import ModelForm
+from ess.livedata.protocol import JobAction, JobState, WorkflowId, parse_command
+from ess.livedata.testing.messages import job_beat, job_id
 
 
 class Mode(enum.Enum):
@@ -98,51 +98,36 @@ def test_start_sends_validated_parameters(backend, producer):
     assert producer.produced == []
     assert "fix the parameters" in feedback.view.object
     launcher.form.widgets["bins"].value = 20
-    launcher.sources.value = ["monitor1"]
+    launcher.sources.value = ["monitor1", "panel_0"]
     launcher.start.clicks += 1
-    command = json.loads(producer.produced[0][1])
-    assert command["service"] == "data_reduction"
-    body = command["body"]
-    assert body["action"] == "start_job"
-    assert body["workflow"] == "spectrum/v2"
-    assert body["sources"] == ["monitor1"]
-    assert body["params"]["bins"] == 20
-    assert body["params"]["mode"] == "fast"
-    assert JOB_COMMANDS.validate_python(body).target.startswith("spectrum-")
+    configs = [parse_command(v) for v in producer.on("dummy_livedata_commands")]
+    assert {c.identifier for c in configs} == {
+        WorkflowId(instrument="dummy", name="spectrum", version=2)
+    }
+    assert [c.job_id.source_name for c in configs] == ["monitor1", "panel_0"]
+    assert configs[0].params["bins"] == 20
+    assert configs[0].params["mode"] == "fast"
+    assert "start spectrum: sent, 0/2 acknowledged" in feedback.view.object
 
 
-def test_jobs_from_heartbeat_and_stop(backend, store, producer):
-    from ess.livedata.core.status import ServiceState, ServiceStatus
-
+def test_jobs_from_heartbeats_can_be_stopped_and_reset(backend, store, producer):
     feedback = reduction.CommandFeedback(backend.store)
     jobs = reduction.JobsPanel(backend, feedback)
-    status = ServiceStatus(
-        service="data_reduction",
-        instrument="dummy",
-        state=ServiceState.RUNNING,
-        details={
-            "jobs": {
-                "j1": {
-                    "workflow": "spectrum/v2",
-                    "state": "running",
-                    "skipped_events": 12345,
-                }
-            }
-        },
-    )
-    store.put_status(status, sent_s=store.now())
+    spectrum = WorkflowId(instrument="dummy", name="spectrum", version=2)
+    store.put_job(job_beat(job_id("panel_0"), workflow=spectrum), store.now())
+    gone = job_beat(job_id("monitor1", "gone"), JobState.STOPPED, spectrum)
+    store.put_job(gone, store.now())
     jobs.update(store.now())
-    assert "running" in jobs.table.object
-    assert "<th>events skipped</th>" in jobs.table.object
-    assert "<td>12,345</td>" in jobs.table.object
-    assert jobs.job.options == ["j1"]
-    jobs.job.value = "j1"
-    jobs.stop.clicks += 1
-    body = json.loads(producer.produced[0][1])["body"]
-    assert body == {"action": "stop_job", "target": "j1"}
+    assert 'data-state="active" data-current="true"' in jobs.table.object
+    assert 'data-state="stopped"' in jobs.table.object
+    assert list(jobs.job.options.values()) == [job_id("panel_0")]
+    jobs.job.value = job_id("panel_0")
     jobs.reset.clicks += 1
-    body = json.loads(producer.produced[1][1])["body"]
-    assert body == {"action": "reset", "target": "j1"}
+    jobs.stop.clicks += 1
+    reset, stop = [parse_command(v) for v in producer.on("dummy_livedata_commands")]
+    assert (reset.action, reset.job_id) == (JobAction.RESET, job_id("panel_0"))
+    assert (stop.action, stop.job_id) == (JobAction.STOP, job_id("panel_0"))
+    assert store.jobs.current(spectrum, "panel_0") is None
 
 
 def test_page_without_workflows_says_so(backend, monkeypatch):

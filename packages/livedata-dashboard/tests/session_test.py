@@ -1,12 +1,20 @@
 """Sessions share the store and nothing else; their pages render."""
 
-import json
-
 import panel as pn
 import scipp as sc
 from bokeh.document import Document
 
 from ess.livedata.dashboard import monitors
+from ess.livedata.protocol import JobAction, parse_command
+from ess.livedata.testing.messages import job_beat, job_id, key
+
+COMMANDS = "dummy_livedata_commands"
+
+
+def running(store, clock) -> None:
+    """Monitor histogram jobs on both monitors, as heartbeats announce them."""
+    for monitor in ("monitor1", "monitor2"):
+        store.put_job(job_beat(job_id(monitor)), clock.now)
 
 
 def spectrum(total: float) -> sc.DataArray:
@@ -39,15 +47,21 @@ def test_sessions_share_no_widgets(backend):
     assert ids_first.isdisjoint(ids_second)
 
 
-def test_each_session_sees_only_its_own_commands(backend, producer, clock):
+def test_each_session_sees_only_its_own_commands(backend, producer, store, clock):
+    running(store, clock)
     first = monitors.build_page(backend)
     second = monitors.build_page(backend)
     button(first.view, "Reset cumulative").clicks += 1
     first.tick(clock.now)
     second.tick(clock.now)
-    assert len(producer.produced) == 1
-    assert json.loads(producer.produced[0][1])["body"] == {"action": "reset"}
-    assert "reset: sent" in html_with(first.view, "ld-feedback").object
+    commands = [parse_command(v) for v in producer.on(COMMANDS)]
+    assert {(c.action, c.job_id.source_name) for c in commands} == {
+        (JobAction.RESET, "monitor1"),
+        (JobAction.RESET, "monitor2"),
+    }
+    assert (
+        "reset monitor_histogram: sent" in html_with(first.view, "ld-feedback").object
+    )
     assert "reset" not in html_with(second.view, "ld-feedback").object
 
 
@@ -62,16 +76,24 @@ def test_invalid_binning_is_explained_and_not_sent(backend, producer, clock):
     assert producer.produced == []
     text = html_with(page.view, "ld-feedback").object
     assert "not sent" in text
-    assert "toa_max" in text
+    assert "stop must be greater than start" in text
     bins.value = 50
     toa_max.value = 40.0
     button(page.view, "Apply TOA binning").clicks += 1
-    assert json.loads(producer.produced[0][1])["body"]["bins"] == 50
+    configs = [parse_command(v) for v in producer.on(COMMANDS)]
+    assert [c.job_id.source_name for c in configs] == ["monitor1", "monitor2"]
+    assert configs[0].params["toa_edges"] == {
+        "start": 0.0,
+        "stop": 40.0,
+        "num_bins": 50,
+        "unit": "ms",
+    }
 
 
 def test_pages_show_store_content_with_data_age(backend, store, clock):
     clock.now = 1_000_001.5  # end_time is 1_000_000 s
-    store.put_result("monitor_data/monitor1/cumulative", 0, spectrum(1234))
+    running(store, clock)
+    store.put_result(key(job_id(), "cumulative"), 0, spectrum(1234))
     first = monitors.build_page(backend)
     second = monitors.build_page(backend)
     for page in (first, second):
@@ -79,14 +101,15 @@ def test_pages_show_store_content_with_data_age(backend, store, clock):
         (caption,) = [
             p
             for p in page.view.select(pn.pane.HTML)
-            if 'data-output="monitor_data/monitor1/cumulative"' in str(p.object)
+            if 'data-output="monitor_histogram/monitor1/cumulative"' in str(p.object)
         ]
         assert 'data-total="1234"' in caption.object
         assert "data age 1.5 s" in caption.object
 
 
 def test_page_renders_to_bokeh(backend, store, clock):
-    store.put_result("monitor_data/monitor1/current", 0, spectrum(10))
+    running(store, clock)
+    store.put_result(key(job_id()), 0, spectrum(10))
     page = monitors.build_page(backend)
     page.tick(clock.now)
     root = page.view.get_root(Document())

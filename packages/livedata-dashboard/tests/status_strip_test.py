@@ -12,6 +12,7 @@ def row(skipped: Skipped) -> ServiceRow:
         state="running",
         age_s=0.5,
         stale=False,
+        jobs=2,
         rates={},
         lag_s=0.4,
         rejected=0,

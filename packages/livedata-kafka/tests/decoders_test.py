@@ -11,7 +11,8 @@ import scipp as sc
 from ess.livedata.core.message import StreamId, StreamKind
 from ess.livedata.core.payloads import EventBatch, LogSample
 from ess.livedata.core.streams import InputStreamKey, StreamMapping
-from ess.livedata.kafka.decoders import UpstreamDecoder, decode_roi
+from ess.livedata.kafka.decoders import UpstreamDecoder
+from ess.livedata.kafka.livedata_topics import decode_roi
 from ess.livedata.kafka.schemas import DecodeError, encode_da00, encode_ev44
 from ess.livedata.kafka.schemas.f144 import encode_f144
 from ess.livedata.protocol import RoiGeometry

@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import scipp as sc
-from heartbeats import service_heartbeat
 
 from ess.livedata.core.payloads import EventBatch, LogSample
 from ess.livedata.kafka.schemas import (
@@ -19,6 +18,7 @@ from ess.livedata.kafka.schemas import (
     encode_x5f2,
     schema_id,
 )
+from ess.livedata.testing.messages import heartbeat, service_beat
 
 _EMPTY = np.empty(0, dtype=np.int32)
 _PAYLOADS = {
@@ -27,7 +27,7 @@ _PAYLOADS = {
     ),
     "f144": encode_f144("temp", LogSample(1, 2.0)),
     "da00": encode_da00("out", 3, sc.DataArray(sc.scalar(1.0))),
-    "x5f2": encode_x5f2(service_heartbeat()),
+    "x5f2": encode_x5f2(heartbeat(service_beat())),
     "ad00": encode_ad00(
         "cam", 4, sc.DataArray(sc.zeros(dims=["y", "x"], shape=[1, 1], unit="counts"))
     ),

@@ -13,7 +13,6 @@ from dataclasses import fields
 import numpy as np
 import pytest
 import scipp as sc
-from heartbeats import service_heartbeat
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -28,6 +27,7 @@ from ess.livedata.kafka.schemas import (
     encode_f144,
     encode_x5f2,
 )
+from ess.livedata.testing.messages import heartbeat, service_beat
 
 _SAMPLES = {
     "ev44": encode_ev44(
@@ -58,7 +58,11 @@ _SAMPLES = {
         ),
     ),
     "x5f2": encode_x5f2(
-        service_heartbeat("data_reduction", "dream", counters={"messages": 10})
+        heartbeat(
+            service_beat(
+                service="data_reduction", instrument="dream", counters={"messages": 10}
+            )
+        )
     ),
     "ad00": encode_ad00(
         "camera",

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from heartbeats import service_heartbeat
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from streaming_data_types.status_x5f2 import deserialise_x5f2, serialise_x5f2
@@ -13,6 +12,7 @@ from streaming_data_types.status_x5f2 import deserialise_x5f2, serialise_x5f2
 from ess.livedata.kafka.schemas.errors import DecodeError
 from ess.livedata.kafka.schemas.x5f2 import decode_x5f2, encode_x5f2
 from ess.livedata.protocol import ServiceState
+from ess.livedata.testing.messages import heartbeat, service_beat
 
 CORPUS = Path(__file__).parents[2] / "livedata-protocol/tests/corpus/livedata_heartbeat"
 
@@ -35,15 +35,17 @@ _EXTRA_KEY = _TEXT.filter(lambda k: k.isidentifier() and not k.startswith("_"))
 )
 def test_round_trip_keeps_every_field(state, counters, details) -> None:
     details.pop("counters", None)
-    beat = service_heartbeat(state=state, counters=counters, **details)
+    beat = heartbeat(service_beat(state=state, counters=counters, **details))
     assert decode_x5f2(encode_x5f2(beat)) == beat
 
 
 def test_header_fields_are_the_facilitys() -> None:
-    beat = service_heartbeat("detector_data", "dream")
+    beat = heartbeat(
+        service_beat("w-1", service="detector_data", instrument="dream"), process_id=3
+    )
     header = deserialise_x5f2(encode_x5f2(beat))
     assert header.software_name == "livedata"
-    assert header.software_version == "1.2.3"
+    assert header.software_version == "0"
     assert header.service_id == "dream:detector_data:w-1"
     assert header.host_name == "h"
     assert header.process_id == 3

@@ -1,12 +1,12 @@
 import numpy as np
 import scipp as sc
 from confluent_kafka import Producer
-from heartbeats import service_heartbeat
 
 from ess.livedata.core.combine import ANONYMOUS
 from ess.livedata.core.message import Message, StreamId, StreamKind
 from ess.livedata.kafka.sink import KafkaSink
 from ess.livedata.kafka.worker_header import worker_headers, worker_of
+from ess.livedata.testing.messages import heartbeat, service_beat
 
 
 def unreachable_producer(**config) -> Producer:
@@ -62,7 +62,9 @@ def test_data_messages_name_the_worker_in_a_header():
         [
             Message(1, StreamId(StreamKind.LIVEDATA_DATA, "svc/src/out"), data),
             Message(
-                1, StreamId(StreamKind.LIVEDATA_HEARTBEAT, "s"), service_heartbeat()
+                1,
+                StreamId(StreamKind.LIVEDATA_HEARTBEAT, "s"),
+                heartbeat(service_beat()),
             ),
         ]
     )

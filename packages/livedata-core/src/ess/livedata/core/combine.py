@@ -16,9 +16,11 @@ from dataclasses import dataclass
 import scipp as sc
 
 from ess.livedata.protocol import (
+    ResultKey,
     ServiceMessage,
     ServiceState,
     Temporality,
+    result_name,
     temporality_of,
 )
 
@@ -36,7 +38,9 @@ WINDOWS_KEPT = 4
 """Windows kept per worker of a window output, so a window can still be
 summed when a faster worker has already moved on by up to this many minus one."""
 
-_WINDOW_COORDS = ("start_time", "end_time")
+_WINDOW_COORDS = ("start_time", "end_time", "time")
+"""Coords a sum of parts takes from its first and last part, not from the sum;
+``time`` is the facility's name for the end of the data."""
 
 _INCOMPATIBLE = (sc.DatasetError, sc.DimensionError, sc.UnitError, sc.DTypeError)
 
@@ -54,11 +58,31 @@ class _Part:
         return (self.end_ns or 0, self.start_ns or 0)
 
 
+def combining_name(key: ResultKey, worker: str) -> str:
+    """The combiner's name for ``key`` published by ``worker``.
+
+    The publishing service's contract declares how the output combines, and a
+    worker's id is ``{instrument}:{service}:{worker_id}``; the job id keeps job
+    generations apart. Without a worker (one unnamed publisher) nothing combines.
+    """
+    parts = worker.split(":")
+    service = parts[1] if len(parts) > 2 else ""
+    job, workflow = key.job_id, key.workflow_id
+    # Result names split at "/", which the source part must not contain.
+    source = f"{job.source_name}@{job.job_number}@{workflow.name}@{workflow.version}"
+    return result_name(service, source, key.output_name)
+
+
 def _ns(data: sc.DataArray, coord: str) -> int | None:
-    """``coord`` in ns, or None unless it is a scalar datetime: a malformed
-    stamp means the part has no window rather than an error for the reader."""
+    """``coord`` in ns, or None unless it is a scalar datetime or int64 ns (the
+    facility's form): a malformed stamp means the part has no window rather
+    than an error for the reader."""
     var = data.coords.get(coord)
-    if var is None or var.ndim != 0 or var.dtype != sc.DType.datetime64:
+    if var is None or var.ndim != 0:
+        return None
+    if var.dtype == sc.DType.int64 and var.unit == sc.units.ns:
+        return int(var.value)
+    if var.dtype != sc.DType.datetime64:
         return None
     try:
         return int(var.to(unit="ns").value.astype("int64"))
@@ -179,7 +203,9 @@ def _sum(parts: list[_Part], newest: _Part) -> sc.DataArray:
         first = min(starts, key=lambda p: p.start_ns or 0)
         total.coords["start_time"] = first.data.coords["start_time"]
     last = max(parts, key=lambda p: p.end_ns or 0)
-    total.coords["end_time"] = last.data.coords["end_time"]
+    for coord in ("end_time", "time"):
+        if coord in last.data.coords:
+            total.coords[coord] = last.data.coords[coord]
     return total
 
 

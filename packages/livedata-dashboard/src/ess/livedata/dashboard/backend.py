@@ -11,13 +11,12 @@ from dataclasses import dataclass, replace
 
 from confluent_kafka import Producer
 
-from ess.livedata.core.message import StreamKind
 from ess.livedata.core.plugins import LoadedInstrument
-from ess.livedata.core.streams import livedata_topic
 from ess.livedata.kafka.clients import make_producer, require_brokers
 from ess.livedata.kafka.settings import KafkaSettings
 
 from .commands import CommandSender
+from .control import JobControl
 from .feed import KafkaFeed
 from .store import LiveStore
 
@@ -29,11 +28,12 @@ COMMAND_DELIVERY_TIMEOUT_MS = 10_000
 
 @dataclass(frozen=True)
 class Backend:
-    """The process's instrument, store, Kafka feed and command sender."""
+    """The process's instrument, store, Kafka feed and job commands."""
 
     loaded: LoadedInstrument
     store: LiveStore
     sender: CommandSender
+    control: JobControl
     feed: KafkaFeed
     producer: Producer
     broker: str
@@ -54,8 +54,14 @@ class Backend:
         producer = make_producer(
             replace(settings, producer=settings.producer | timeout)
         )
-        topic = livedata_topic(loaded.name, StreamKind.LIVEDATA_COMMANDS)
-        feed = KafkaFeed(settings, loaded.name, store, on_tick=lambda: producer.poll(0))
+        sender = CommandSender(producer, loaded.name, store)
+        control = JobControl(store.jobs, sender)
+
+        def tick() -> None:
+            producer.poll(0)
+            control.enforce()
+
+        feed = KafkaFeed(settings, loaded.name, store, on_tick=tick)
         feed.start()
         broker = settings.describe()
         logger.info(
@@ -64,8 +70,7 @@ class Backend:
             broker,
             feed.group_id,
         )
-        sender = CommandSender(producer, topic, store)
-        return cls(loaded, store, sender, feed, producer, broker)
+        return cls(loaded, store, sender, control, feed, producer, broker)
 
     def stop(self) -> None:
         """Leave the consumer group and deliver pending commands."""

@@ -1,33 +1,58 @@
-"""Sending commands through the process's one producer, and reporting their fate.
+"""Sending commands and ROI requests through the process's one producer.
 
-A command's outcome is whatever reaches the store first: the broker refusing
-delivery, the service's response, or silence. Silence is reported too, since
-a service that is down answers nothing.
+Commands are the facility's :class:`WorkflowConfig` and :class:`JobCommand`
+on ``{instrument}_livedata_commands``; every command of one user action shares
+one message id, so the :class:`~.responses.ResponseLedger` counts their ACKs
+together. ROI requests are da00 messages on ``{instrument}_livedata_roi``.
 """
 
 from __future__ import annotations
 
-import enum
 import logging
-from dataclasses import dataclass
-from typing import Any
+import uuid
+from collections.abc import Sequence
 
+import scipp as sc
 from confluent_kafka import KafkaError, KafkaException, Producer
 from confluent_kafka import Message as KafkaMessage
-from pydantic import BaseModel
 
-from ess.livedata.core.commands import Command, ResponseStatus
+from ess.livedata.kafka.livedata_topics import LivedataTopic
+from ess.livedata.kafka.schemas.da00 import encode_da00
+from ess.livedata.protocol import (
+    JobCommand,
+    RoiColumns,
+    RoiStream,
+    WorkflowConfig,
+    encode_command,
+)
 
-from .store import CommandRecord, LiveStore
+from .store import LiveStore
 
 logger = logging.getLogger(__name__)
 
-RESPONSE_TIMEOUT_S = 10.0
-"""After this long without a response a command is reported as unanswered."""
+
+def roi_request(columns: RoiColumns, dim: str) -> sc.DataArray:
+    """An ROI request's da00 content as the corpus has it: ``signal`` all 1,
+    coords ``x``, ``y`` (no unit) and ``roi_index``."""
+    n = len(columns.roi_index)
+    return sc.DataArray(
+        sc.ones(dims=[dim], shape=[n], dtype="int32", unit=""),
+        coords={
+            "x": sc.array(
+                dims=[dim], values=list(columns.x), unit=None, dtype="float64"
+            ),
+            "y": sc.array(
+                dims=[dim], values=list(columns.y), unit=None, dtype="float64"
+            ),
+            "roi_index": sc.array(
+                dims=[dim], values=list(columns.roi_index), unit="", dtype="int32"
+            ),
+        },
+    )
 
 
 class CommandSender:
-    """Sends command bodies to services and records them in the store.
+    """Sends commands and ROI requests and records them in the store.
 
     Parameters
     ----------
@@ -35,77 +60,54 @@ class CommandSender:
         Shared by all sessions; confluent-kafka producers are thread-safe.
         Its delivery callbacks run wherever ``producer.poll`` is called (the
         feed thread).
-    topic:
-        The instrument's ``{instrument}_livedata_commands`` topic.
+    instrument:
+        Selects the ``{instrument}_livedata_commands`` and ``_roi`` topics.
     """
 
-    def __init__(self, producer: Producer, topic: str, store: LiveStore) -> None:
+    def __init__(self, producer: Producer, instrument: str, store: LiveStore) -> None:
         self._producer = producer
-        self._topic = topic
+        self._commands_topic = LivedataTopic.COMMANDS.of(instrument)
+        self._roi_topic = LivedataTopic.ROI.of(instrument)
         self._store = store
 
-    def send(self, service: str, body: BaseModel | dict[str, Any]) -> str:
-        """Send ``body`` to ``service``; returns the command id to follow it."""
-        if isinstance(body, BaseModel):
-            body = body.model_dump(mode="json", exclude_none=True)
-        command = Command(service=service, body=body)
-        self._store.record_command(command)
-        command_id = command.command_id
+    def send(
+        self,
+        commands: Sequence[WorkflowConfig | JobCommand],
+        action: str,
+        expected: int,
+    ) -> str:
+        """Send ``commands`` under one new message id, expecting ``expected``
+        ACKs; returns the message id to follow them."""
+        message_id = str(uuid.uuid4())
+        ledger = self._store.responses
+        ledger.sent(message_id, action, expected)
 
         def delivered(error: KafkaError | None, _record: KafkaMessage) -> None:
             if error is not None:
-                self._store.record_delivery_error(command_id, error.str())
+                ledger.undelivered(message_id, error.str())
 
-        try:
-            self._producer.produce(
-                self._topic,
-                command.model_dump_json().encode(),
-                key=service.encode(),
-                on_delivery=delivered,
-            )
-        except (BufferError, KafkaException) as error:
-            self._store.record_delivery_error(command_id, str(error))
-        logger.info("sent %s to %s: %s", command_id, service, body)
-        return command_id
+        for command in commands:
+            command = command.model_copy(update={"message_id": message_id})
+            try:
+                self._producer.produce(
+                    self._commands_topic,
+                    encode_command(command),
+                    on_delivery=delivered,
+                )
+            except (BufferError, KafkaException) as error:
+                ledger.undelivered(message_id, str(error))
+        logger.info("sent %s (%d commands): %s", message_id, len(commands), action)
+        return message_id
 
+    def send_roi(self, stream: RoiStream, columns: RoiColumns) -> None:
+        """Replace every ROI of ``stream``'s geometry; empty columns clear them.
 
-class Outcome(enum.StrEnum):
-    """How a command ended, or that it has not yet."""
-
-    PENDING = "pending"
-    ACCEPTED = "accepted"
-    REJECTED = "rejected"
-    UNDELIVERED = "undelivered"
-    UNANSWERED = "unanswered"
-
-
-@dataclass(frozen=True)
-class CommandOutcome:
-    outcome: Outcome
-    text: str
-
-
-def describe(record: CommandRecord, now_s: float) -> CommandOutcome:
-    """What to tell the user about a command at time ``now_s``."""
-    action = record.command.body.get("action", "command")
-    service = record.command.service
-    response = record.response
-    if response is not None:
-        if response.status is ResponseStatus.ACCEPTED:
-            return CommandOutcome(Outcome.ACCEPTED, f"{action}: accepted by {service}")
-        return CommandOutcome(
-            Outcome.REJECTED, f"{action}: rejected by {service}: {response.reason}"
-        )
-    if record.delivery_error:
-        return CommandOutcome(
-            Outcome.UNDELIVERED,
-            f"{action}: not delivered to the broker: {record.delivery_error}",
-        )
-    waited = now_s - record.sent_s
-    if waited > RESPONSE_TIMEOUT_S:
-        return CommandOutcome(
-            Outcome.UNANSWERED,
-            f"{action}: no response from {service} after {waited:.0f} s; "
-            "is the service running?",
-        )
-    return CommandOutcome(Outcome.PENDING, f"{action}: sent, waiting for {service}")
+        Raises
+        ------
+        BufferError, KafkaException
+            The producer did not take the message.
+        """
+        data = roi_request(columns, stream.geometry.dim)
+        payload = encode_da00(stream.to_source_name(), 0, data)
+        self._producer.produce(self._roi_topic, payload)
+        logger.info("sent ROIs %s: %d rows", stream.to_source_name(), len(columns.x))

@@ -2,8 +2,9 @@
 
 Run ``python -m ess.livedata.dashboard.detectors --instrument dummy`` (port
 5008), or under gunicorn via :mod:`~ess.livedata.dashboard.detectors_wsgi`.
-Outputs are ``detector_data/<bank>/<view>_<current|cumulative>``, the bank's
-``toa_*`` spectrum and ``roi_<n>_*`` spectra.
+Each view of a bank is a job of its own workflow (:mod:`.catalog`); its
+outputs are the image, the bank's TOA spectrum, the ROI spectra and the ROI
+read-backs.
 """
 
 from __future__ import annotations
@@ -11,18 +12,20 @@ from __future__ import annotations
 import panel as pn
 
 from ess.livedata.core.instrument import DetectorBank
+from ess.livedata.protocol import ServiceName
 
 from .backend import Backend
+from .catalog import ROI_SPECTRA, Window, toa_output, view_output, view_workflow
 from .cli import main
 from .feedback import CommandFeedback
 from .page import Page, Updater, framed
-from .result_plot import ResultPlot
-from .roi_editor import HINT, SERVICE, BankRois
+from .result_plot import ResultPlot, Shown
+from .roi_editor import HINT, ViewRois
 from .roi_spectra import RoiSpectra
 from .server import Dashboard
 from .toa_controls import ToaControls
 
-OUTPUTS = ("current", "cumulative")
+SERVICE = ServiceName.DETECTOR_DATA
 
 
 def _bank_card(
@@ -32,76 +35,109 @@ def _bank_card(
     show: pn.widgets.Widget,
     feedback: CommandFeedback,
 ) -> tuple[pn.Card, list[Updater]]:
-    """A bank's images with ROI tools, its ROI and TOA spectra, and ROI button."""
-    views = [view.name for view in bank.views]
-    rois = BankRois(backend, bank.name, views, feedback)
+    """A bank's images with ROI tools, their ROI spectra, the TOA spectrum."""
+    instrument = backend.loaded.name
+    workflows = {v.name: view_workflow(instrument, bank, v.name) for v in bank.views}
     titles = {view.name: view.title or view.name for view in bank.views}
-
-    def name(output: str, kind: str) -> str:
-        return f"{SERVICE}/{bank.name}/{output}_{kind}"
-
+    window = Window(show.value)
+    rois = {
+        view: ViewRois(backend, workflow, bank.name, feedback)
+        for view, workflow in workflows.items()
+    }
     images = {
         view: ResultPlot(
             backend.store,
-            name(view, show.value),
-            f"{titles[view]} ({show.value})",
+            Shown(workflow, bank.name, view_output(window)),
+            f"{titles[view]} ({window})",
             scale,
             kind="image",
-            overlay=rois.editors[view].layers,
+            overlay=rois[view].editor.layers,
             cmap="viridis",
             colorbar=True,
             height=420,
         )
-        for view in views
+        for view, workflow in workflows.items()
     }
+    spectra = {
+        view: RoiSpectra(
+            backend.store, Shown(workflow, bank.name, ROI_SPECTRA[window]), scale
+        )
+        for view, workflow in workflows.items()
+    }
+    first = next(iter(workflows.values()))
     toa = ResultPlot(
         backend.store,
-        name("toa", show.value),
-        f"{bank.name} TOA spectrum ({show.value})",
+        Shown(first, bank.name, toa_output(window)),
+        f"{bank.name} TOA spectrum ({window})",
         scale,
         fill_color="#3573b9",
         line_color="#3573b9",
     )
-    spectra = RoiSpectra(backend.store, bank.name, scale, show.value)
 
     def follow(event: object) -> None:
-        kind = show.value
+        kind = Window(show.value)
         for view, plot in images.items():
-            plot.follow(name(view, kind), f"{titles[view]} ({kind})")
-        toa.follow(name("toa", kind), f"{bank.name} TOA spectrum ({kind})")
-        spectra.follow(kind)
+            plot.follow(
+                Shown(workflows[view], bank.name, view_output(kind)),
+                f"{titles[view]} ({kind})",
+            )
+            spectra[view].follow(kind)
+        toa.follow(
+            Shown(first, bank.name, toa_output(kind)),
+            f"{bank.name} TOA spectrum ({kind})",
+        )
 
     show.param.watch(follow, "value")
     card = pn.Card(
         pn.Row(
             *(plot.view for plot in images.values()),
-            pn.Column(spectra.view, toa.view, sizing_mode="stretch_width"),
+            pn.Column(
+                *(s.view for s in spectra.values()),
+                toa.view,
+                sizing_mode="stretch_width",
+            ),
             sizing_mode="stretch_width",
         ),
-        pn.Row(rois.button, rois.clear, rois.readback),
+        *(pn.Row(r.button, r.clear, r.readback) for r in rois.values()),
         pn.pane.HTML(f"<small>{HINT}</small>"),
         title=bank.name,
         sizing_mode="stretch_width",
     )
     updaters = [p.update for p in images.values()]
-    updaters += [toa.update, spectra.update, rois.update]
+    updaters += [s.update for s in spectra.values()]
+    updaters += [toa.update, *(r.update for r in rois.values())]
     return card, updaters
+
+
+def _controls(backend: Backend, feedback: CommandFeedback) -> ToaControls:
+    """TOA binning and reset of every view job of every bank."""
+    instrument = backend.loaded.name
+    banks = backend.loaded.instrument.detectors
+    workflows = {
+        bank.name: [view_workflow(instrument, bank, v.name) for v in bank.views]
+        for bank in banks
+    }
+    readback = {
+        bank: Shown(views[0], bank, toa_output(Window.CURRENT))
+        for bank, views in workflows.items()
+        if views
+    }
+    return ToaControls(backend, workflows, readback, feedback)
 
 
 def build_page(backend: Backend) -> Page:
     """One session's detectors page: shared controls, then one card per bank."""
-    banks = backend.loaded.instrument.detectors
     scale = pn.widgets.RadioButtonGroup(
         label="Scale", options=["linear", "log"], value="log"
     )
     show = pn.widgets.RadioButtonGroup(
-        label="Show", options=list(OUTPUTS), value="cumulative"
+        label="Show", options=[str(w) for w in Window], value=Window.CUMULATIVE
     )
     feedback = CommandFeedback(backend.store, shown=6)
-    controls = ToaControls(backend, SERVICE, [b.name for b in banks], feedback)
+    controls = _controls(backend, feedback)
     cards: list[pn.Card] = []
     updaters: list[Updater] = [controls.update, feedback.update]
-    for bank in banks:
+    for bank in backend.loaded.instrument.detectors:
         card, card_updaters = _bank_card(backend, bank, scale, show, feedback)
         cards.append(card)
         updaters += card_updaters

@@ -19,27 +19,29 @@ from collections.abc import Callable, Mapping
 from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
 from confluent_kafka import Message as KafkaMessage
 
-from ess.livedata.core.combine import ANONYMOUS
-from ess.livedata.core.message import StreamKind
-from ess.livedata.core.status import ServiceStatus
-from ess.livedata.core.streams import livedata_topic
 from ess.livedata.kafka.clients import high_watermark, watched
-from ess.livedata.kafka.own_topics import Result, decode_record
+from ess.livedata.kafka.livedata_topics import (
+    Headers,
+    LivedataTopic,
+    ResultMessage,
+    decode_record,
+)
 from ess.livedata.kafka.rejections import RejectionLog
 from ess.livedata.kafka.schemas.errors import DecodeError
 from ess.livedata.kafka.settings import KafkaSettings
-from ess.livedata.kafka.worker_header import worker_of
+from ess.livedata.protocol import Heartbeat, Response, ServiceMessage
 
 from .store import LiveStore
 
 logger = logging.getLogger(__name__)
 
-BACKLOG: Mapping[StreamKind, int] = {
-    StreamKind.LIVEDATA_DATA: 500,
-    StreamKind.LIVEDATA_STATUS: 50,
-    StreamKind.LIVEDATA_RESPONSES: 0,
+BACKLOG: Mapping[LivedataTopic, int] = {
+    LivedataTopic.DATA: 500,
+    LivedataTopic.HEARTBEAT: 200,
+    LivedataTopic.RESPONSES: 0,
 }
-"""Messages replayed per partition on start: enough for the latest of each output."""
+"""Messages replayed per partition on start: enough for the latest of each
+output, and a round of job heartbeats to re-adopt running jobs from."""
 
 PROBE_INTERVAL_S = 3.0
 """How often the broker is asked for metadata to tell if it is reachable."""
@@ -53,26 +55,32 @@ _BROKER_DOWN = {
 
 def apply_record(
     store: LiveStore,
-    kind: StreamKind,
+    topic: LivedataTopic,
     payload: bytes,
     timestamp_ms: int,
-    worker: str = ANONYMOUS,
+    headers: Headers | None = None,
 ) -> None:
-    """Decode one record of a livedata topic, published by ``worker``, into
-    the store.
+    """Decode one record of a livedata topic into the store; a result's
+    ``livedata-worker`` header says which worker's part it is.
 
     Raises
     ------
     DecodeError
         The payload is not what its topic carries.
     """
-    record = decode_record(kind, payload)
-    if isinstance(record, Result):
-        store.put_result(record.name, record.timestamp_ns, record.data, worker)
-    elif isinstance(record, ServiceStatus):
-        store.put_status(record, timestamp_ms / 1000)
-    else:
-        store.put_response(record)
+    message = decode_record(topic, payload, headers)
+    if isinstance(message, ResultMessage):
+        store.put_result(
+            message.key, message.timestamp_ns, message.data, message.worker
+        )
+    elif isinstance(message, Heartbeat):
+        status = message.status.message
+        if isinstance(status, ServiceMessage):
+            store.put_service(status, timestamp_ms / 1000)
+        else:
+            store.put_job(status, timestamp_ms / 1000)
+    elif isinstance(message, Response):
+        store.put_response(message)
 
 
 class KafkaFeed:
@@ -100,7 +108,7 @@ class KafkaFeed:
     ) -> None:
         self._store = store
         self._on_tick = on_tick
-        self._kinds = {livedata_topic(instrument, kind): kind for kind in BACKLOG}
+        self._topics = {topic.of(instrument): topic for topic in BACKLOG}
         self.group_id = f"{instrument}_dashboard_{uuid.uuid4().hex[:8]}"
         config = settings.client_config() | settings.consumer
         config |= {
@@ -122,7 +130,7 @@ class KafkaFeed:
         )
 
     def start(self) -> None:
-        self._consumer.subscribe(sorted(self._kinds), on_assign=self._on_assign)
+        self._consumer.subscribe(sorted(self._topics), on_assign=self._on_assign)
         self._thread.start()
 
     def stop(self, timeout_s: float = 5.0) -> None:
@@ -135,7 +143,7 @@ class KafkaFeed:
         for partition in partitions:
             high = high_watermark(consumer, partition)
             # Below the log start (retention) "earliest" moves it up to there.
-            partition.offset = max(0, high - BACKLOG[self._kinds[partition.topic]])
+            partition.offset = max(0, high - BACKLOG[self._topics[partition.topic]])
         consumer.assign(partitions)
         logger.info(
             "dashboard consuming %s",
@@ -182,10 +190,10 @@ class KafkaFeed:
         try:
             apply_record(
                 self._store,
-                self._kinds[topic],
+                self._topics[topic],
                 record.value() or b"",
                 max(timestamp_ms, 0),
-                worker_of(record.headers()),
+                record.headers(),
             )
         except DecodeError as rejected:
             self._rejections.reject(rejected, where=f"topic {topic}")

@@ -11,7 +11,6 @@ from collections import deque
 
 import panel as pn
 
-from .commands import describe
 from .store import LiveStore
 
 SHOWN = 3
@@ -42,10 +41,11 @@ class CommandFeedback:
             sizing_mode="stretch_width",
         )
 
-    def follow(self, command_id: str) -> None:
-        """Show the outcome of a command just sent."""
+    def follow(self, *message_ids: str) -> None:
+        """Show the outcome of commands just sent."""
         self._invalid = ""
-        self._ids.appendleft(command_id)
+        for message_id in message_ids:
+            self._ids.appendleft(message_id)
         self.update(self._store.now())
 
     def invalid(self, reason: str) -> None:
@@ -60,13 +60,13 @@ class CommandFeedback:
                 '<div class="invalid" data-outcome="invalid">not sent: '
                 f"{html.escape(self._invalid)}</div>"
             )
-        for command_id in self._ids:
-            record = self._store.command(command_id)
+        for message_id in self._ids:
+            record = self._store.responses.get(message_id)
             if record is None:
                 continue
-            outcome = describe(record, now_s)
+            outcome = record.outcome(now_s)
             lines.append(
-                f'<div class="{outcome.outcome}" data-outcome="{outcome.outcome}">'
-                f"{html.escape(outcome.text)}</div>"
+                f'<div class="{outcome}" data-outcome="{outcome}">'
+                f"{html.escape(record.describe(now_s))}</div>"
             )
         self.view.object = f'<div class="ld-feedback">{"".join(lines)}</div>'

@@ -9,14 +9,15 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
 
-from ess.livedata.core.status import ServiceState, ServiceStatus
+from ess.livedata.kafka.livedata_topics import service_counters, service_details
+from ess.livedata.protocol import Ledger, LogLedger, ServiceDetails, ServiceState
 
 from .store import BrokerHealth, Heartbeat, ServiceHealth
 
-STALE_HEARTBEATS = 3
-"""A service is stale after missing this many heartbeat intervals."""
+STALE_AFTER_S = 30.0
+"""A worker without a heartbeat for this long is stale (PROTOCOL.md section 7);
+one that reported ``stopped`` never is."""
 
 FORGET_AFTER_S = 600.0
 """Stale instances older than this are hidden when a newer one is alive."""
@@ -60,10 +61,12 @@ class ServiceRow:
     state: str
     age_s: float
     stale: bool
+    jobs: int
+    """Jobs the worker holds, as its heartbeat counts them."""
     rates: dict[str, float | None]
     lag_s: float | None
     rejected: int
-    ledger: dict[str, dict[str, Any]]
+    ledger: dict[str, Ledger | LogLedger]
     message: str
     skipped: Skipped
 
@@ -73,8 +76,9 @@ def _age(beat: Heartbeat, now_s: float) -> float:
 
 
 def _is_stale(beat: Heartbeat, now_s: float) -> bool:
-    interval_s = max(beat.status.update_interval_ms, 500) / 1000
-    return _age(beat, now_s) > STALE_HEARTBEATS * interval_s
+    if beat.status.state is ServiceState.STOPPED:
+        return False
+    return _age(beat, now_s) > STALE_AFTER_S
 
 
 def _rate(health: ServiceHealth, counter: str) -> float | None:
@@ -85,7 +89,8 @@ def _rate(health: ServiceHealth, counter: str) -> float | None:
     elapsed = health.latest.sent_s - previous.sent_s
     if elapsed <= 0:
         return None
-    now, before = health.latest.status.counters, previous.status.counters
+    now = service_counters(health.latest.status)
+    before = service_counters(previous.status)
     if counter not in now or counter not in before:
         return None
     return max(0.0, (now[counter] - before[counter]) / elapsed)
@@ -98,23 +103,24 @@ def _events_rate(health: ServiceHealth) -> float | None:
         return None
 
     def received(beat: Heartbeat) -> int:
-        ledger = beat.status.details.get("ledger", {})
-        return sum(int(v.get("received", 0)) for v in ledger.values())
+        ledger = _ledger(service_details(beat.status))
+        return sum(counts.received for counts in ledger.values())
 
     elapsed = health.latest.sent_s - previous.sent_s
     return max(0.0, (received(health.latest) - received(previous)) / elapsed)
 
 
-def _number_or_none(value: object) -> float | None:
-    return float(value) if isinstance(value, int | float) else None
+def _ledger(details: ServiceDetails) -> dict[str, Ledger | LogLedger]:
+    """The counts ledger of a service that keeps one, per source."""
+    return dict(getattr(details, "ledger", {}))
 
 
-def _skipped(status: ServiceStatus) -> Skipped:
+def _skipped(details: ServiceDetails, counters: Mapping[str, int]) -> Skipped:
     return Skipped(
-        active=status.details.get("skipping") is True,
-        events=int(status.counters.get("events_skipped", 0)),
-        windows=int(status.counters.get("windows_skipped", 0)),
-        max_lag_s=_number_or_none(status.details.get("max_lag_s")),
+        active=details.skipping,
+        events=counters.get("events_skipped", 0),
+        windows=counters.get("windows_skipped", 0),
+        max_lag_s=details.max_lag_s,
     )
 
 
@@ -140,20 +146,23 @@ def skipped_text(skipped: Skipped) -> str:
 
 def service_row(health: ServiceHealth, now_s: float) -> ServiceRow:
     status = health.latest.status
+    details = service_details(status)
+    counters = service_counters(status)
     rates = {label: _rate(health, c) for label, c in RATE_COUNTERS.items()}
     rates["events/s"] = _events_rate(health)
     return ServiceRow(
-        service=status.service,
-        instance=f"{status.host}:{status.pid}",
+        service=status.service_name,
+        instance=status.worker_id[:8],
         state=str(status.state),
         age_s=_age(health.latest, now_s),
         stale=_is_stale(health.latest, now_s),
+        jobs=status.active_job_count,
         rates=rates,
-        lag_s=_number_or_none(status.details.get("data_lag_s")),
-        rejected=int(status.counters.get("messages_rejected", 0)),
-        ledger=dict(status.details.get("ledger", {})),
-        message=status.message,
-        skipped=_skipped(status),
+        lag_s=details.data_lag_s,
+        rejected=counters.get("messages_rejected", 0),
+        ledger=_ledger(details),
+        message=status.error or "",
+        skipped=_skipped(details, counters),
     )
 
 

@@ -8,40 +8,51 @@ from __future__ import annotations
 
 import panel as pn
 
+from ess.livedata.protocol import ServiceName
+
 from .backend import Backend
+from .catalog import Window, monitor_output, monitor_workflow
 from .cli import main
 from .feedback import CommandFeedback
 from .page import Page, framed
-from .result_plot import ResultPlot
+from .result_plot import ResultPlot, Shown
 from .server import Dashboard
 from .toa_controls import ToaControls
 
-SERVICE = "monitor_data"
-OUTPUTS = ("current", "cumulative")
+SERVICE = ServiceName.MONITOR_DATA
 
 
 def build_page(backend: Backend) -> Page:
     """One session's monitors page: controls above one row of plots per monitor."""
     monitors = [m.name for m in backend.loaded.instrument.monitors]
+    workflow = monitor_workflow(backend.loaded.name)
     scale = pn.widgets.RadioButtonGroup(
         label="Scale", options=["linear", "log"], value="linear"
     )
     feedback = CommandFeedback(backend.store)
-    controls = ToaControls(backend, SERVICE, monitors, feedback)
+    controls = ToaControls(
+        backend,
+        {monitor: [workflow] for monitor in monitors},
+        {
+            monitor: Shown(workflow, monitor, monitor_output(Window.CURRENT))
+            for monitor in monitors
+        },
+        feedback,
+    )
     plots = [
         ResultPlot(
             backend.store,
-            f"{SERVICE}/{monitor}/{output}",
-            f"{monitor} {output}",
+            Shown(workflow, monitor, monitor_output(window)),
+            f"{monitor} {window}",
             scale,
             fill_color="#3573b9",
             line_color="#3573b9",
         )
         for monitor in monitors
-        for output in OUTPUTS
+        for window in Window
     ]
     grid = pn.GridBox(
-        *(p.view for p in plots), ncols=len(OUTPUTS), sizing_mode="stretch_width"
+        *(p.view for p in plots), ncols=len(Window), sizing_mode="stretch_width"
     )
     body = [pn.Row(pn.pane.HTML("<b>Scale</b>"), scale), controls.view, grid]
     updaters = [controls.update, feedback.update, *(p.update for p in plots)]

@@ -118,11 +118,15 @@ def total(data: sc.DataArray) -> float:
 
 
 def end_time_s(data: sc.DataArray) -> float | None:
-    """End of the data-time window a result covers, in seconds since the epoch."""
-    if "end_time" not in data.coords:
-        return None
-    end = data.coords["end_time"].to(unit="ns").value
-    return float(np.datetime64(end, "ns").astype(np.int64)) / 1e9
+    """End of the data-time window a result covers, in seconds since the epoch:
+    livedata's datetime ``end_time``, else the facility's int64 ns ``time``."""
+    if "end_time" in data.coords:
+        end = data.coords["end_time"].to(unit="ns").value
+        return float(np.datetime64(end, "ns").astype(np.int64)) / 1e9
+    time = data.coords.get("time")
+    if time is not None and time.ndim == 0 and time.unit == sc.Unit("ns"):
+        return float(time.value) / 1e9
+    return None
 
 
 def format_age(seconds: float | None) -> str:

@@ -4,35 +4,40 @@ Run ``python -m ess.livedata.dashboard.reduction --instrument dummy`` (port
 5009), or under gunicorn via :mod:`~ess.livedata.dashboard.reduction_wsgi`.
 
 Everything is generic: workflows come from the plugin's specs (forms from
-their parameter models), jobs from the ``jobs`` of the ``data_reduction``
-heartbeat, plots from whatever that service publishes. Commands are the
-service's own models from :mod:`ess.livedata.core.job_commands`.
+their parameter models), jobs from the job heartbeats (including jobs
+started before this dashboard, which it adopts), plots from whatever the
+current jobs of the workflows publish. Commands are the facility's
+:class:`WorkflowConfig` and :class:`JobCommand`.
 """
 
 from __future__ import annotations
 
 import html
-import uuid
 from collections.abc import Sequence
-from typing import Any
 
 import panel as pn
 
-from ess.livedata.core.commands import Reset
 from ess.livedata.core.instrument import Instrument
-from ess.livedata.core.job_commands import StartJob, StopJob
 from ess.livedata.core.message import StreamKind
 from ess.livedata.core.workflow import WorkflowSpec
+from ess.livedata.protocol import JobAction, JobId, JobState, ServiceName, WorkflowId
 
 from .backend import Backend
 from .cli import main
 from .feedback import CommandFeedback
 from .forms import ModelForm
+from .jobs import JobRow
 from .page import Page, framed
-from .result_plot import ResultPlot
+from .result_plot import ResultPlot, Shown
 from .server import Dashboard
 
-SERVICE = "data_reduction"
+SERVICE = ServiceName.DATA_REDUCTION
+
+
+def workflow_id(backend: Backend, spec: WorkflowSpec) -> WorkflowId:
+    return WorkflowId(
+        instrument=backend.loaded.name, name=spec.name, version=spec.version
+    )
 
 
 def allowed_sources(spec: WorkflowSpec, instrument: Instrument) -> list[str]:
@@ -87,46 +92,47 @@ class WorkflowLauncher:
         if not self.sources.value:
             self._feedback.invalid(f"{self._spec.title}: choose at least one source")
             return
-        command = StartJob(
-            target=f"{self._spec.name}-{uuid.uuid4().hex[:8]}",
-            workflow=self._spec.key,
-            sources=tuple(self.sources.value),
-            params=params.model_dump(mode="json"),
+        self._feedback.follow(
+            *self._backend.control.start(
+                workflow_id(self._backend, self._spec),
+                self.sources.value,
+                params.model_dump(mode="json"),
+            )
         )
-        body = command.model_dump(mode="json")
-        self._feedback.follow(self._backend.sender.send(SERVICE, body))
 
 
-def _jobs_html(jobs: dict[str, dict[str, Any]]) -> str:
-    if not jobs:
-        return "<p><i>No jobs reported by data_reduction.</i></p>"
-    rows = "".join(
-        f"<tr><td>{html.escape(job_id)}</td>"
-        f"<td>{html.escape(str(job.get('workflow', '')))}</td>"
-        f"<td>{html.escape(str(job.get('state', '')))}</td>"
-        f"<td>{html.escape(', '.join(map(str, job.get('sources', []))))}</td>"
-        f"<td>{int(job.get('skipped_events', 0)):,}</td>"
-        f"<td>{html.escape(str(job.get('message', '')))}</td></tr>"
-        for job_id, job in sorted(jobs.items())
+def _jobs_html(rows: Sequence[JobRow]) -> str:
+    if not rows:
+        return "<p><i>No job heartbeats yet.</i></p>"
+    cells = "".join(
+        f'<tr data-job="{html.escape(str(row.job_id))}"'
+        f' data-state="{row.state}" data-current="{str(row.current).lower()}">'
+        f"<td>{html.escape(str(row.workflow))}</td>"
+        f"<td>{html.escape(row.job_id.source_name)}</td>"
+        f"<td>{html.escape(row.job_id.job_number[:8])}</td>"
+        f"<td>{html.escape(str(row.state))}{' (stale)' if row.stale else ''}</td>"
+        f"<td>{'yes' if row.current else ''}</td>"
+        f"<td>{html.escape(row.message)}</td></tr>"
+        for row in rows
     )
     return (
-        '<table class="ld-jobs"><tr><th>job</th><th>workflow</th><th>state</th>'
-        f"<th>sources</th><th>events skipped</th><th>message</th></tr>{rows}</table>"
+        '<table class="ld-jobs"><tr><th>workflow</th><th>source</th><th>job</th>'
+        f"<th>state</th><th>shown</th><th>message</th></tr>{cells}</table>"
     )
 
 
 class JobsPanel:
-    """Job states from the heartbeat, and stop/reset for the chosen job."""
+    """Jobs from their heartbeats, and stop/reset for the chosen job."""
 
     def __init__(self, backend: Backend, feedback: CommandFeedback) -> None:
         self._backend = backend
         self._feedback = feedback
-        self.table = pn.pane.HTML(_jobs_html({}), sizing_mode="stretch_width")
-        self.job = pn.widgets.Select(label="Job", options=[], width=200)
+        self.table = pn.pane.HTML(_jobs_html([]), sizing_mode="stretch_width")
+        self.job = pn.widgets.Select(label="Job", options={}, width=360)
         self.stop = pn.widgets.Button(label="Stop job", color="warning")
         self.reset = pn.widgets.Button(label="Reset job", color="warning")
-        self.stop.on_click(lambda _event: self._send(StopJob))
-        self.reset.on_click(lambda _event: self._send(Reset))
+        self.stop.on_click(lambda _event: self._send(JobAction.STOP))
+        self.reset.on_click(lambda _event: self._send(JobAction.RESET))
         self.view = pn.Column(
             self.table,
             pn.Row(
@@ -137,27 +143,40 @@ class JobsPanel:
             sizing_mode="stretch_width",
         )
 
-    def _send(self, command: type[StopJob] | type[Reset]) -> None:
-        if not self.job.value:
+    def _send(self, action: JobAction) -> None:
+        job: JobId | None = self.job.value
+        if job is None:
             self._feedback.invalid("choose a job first")
             return
-        body = command(target=self.job.value).model_dump(mode="json")
-        self._feedback.follow(self._backend.sender.send(SERVICE, body))
+        self._feedback.follow(self._backend.control.act(job, action))
 
     def update(self, _now_s: float) -> None:
-        status = self._backend.store.latest_status(SERVICE)
-        jobs = dict(status.details.get("jobs", {})) if status else {}
-        self.table.object = _jobs_html(jobs)
-        if sorted(jobs) != self.job.options:
-            self.job.options = sorted(jobs)
+        rows = self._backend.store.jobs.rows()
+        self.table.object = _jobs_html(rows)
+        # Only jobs that run can be reset or stopped; current ones first.
+        options = {
+            f"{row.workflow.name} on {row.job_id.source_name} "
+            f"({row.job_id.job_number[:8]})": row.job_id
+            for row in sorted(rows, key=lambda r: not r.current)
+            if not row.stale and row.state is not JobState.STOPPED
+        }
+        if list(options) != list(self.job.options):
+            self.job.options = options
 
 
 class OutputViewer:
-    """Plots the chosen output of the reduction service (1-D or 2-D)."""
+    """Plots the chosen output of a current reduction job (1-D or 2-D)."""
 
-    def __init__(self, backend: Backend, scale: pn.widgets.Widget) -> None:
+    def __init__(
+        self,
+        backend: Backend,
+        workflows: Sequence[tuple[WorkflowId, Sequence[str]]],
+        scale: pn.widgets.Widget,
+    ) -> None:
         self._store = backend.store
+        self._workflows = workflows
         self._scale = scale
+        self._shown: dict[str, Shown] = {}
         self.choice = pn.widgets.Select(label="Output", options=[], width=400)
         self.plot: ResultPlot | None = None
         self.holder = pn.Column(sizing_mode="stretch_width")
@@ -165,24 +184,33 @@ class OutputViewer:
         self.view = pn.Column(self.choice, self.holder, sizing_mode="stretch_width")
 
     def _show(self) -> None:
-        result = self._store.result(self.choice.value) if self.choice.value else None
-        if result is None:
+        shown = self._shown.get(self.choice.value)
+        result = (
+            None
+            if shown is None
+            else self._store.result(shown.workflow, shown.source, shown.output)
+        )
+        if shown is None or result is None:
             self.plot = None
             self.holder.objects = []
             return
         kind = "image" if result.data.ndim == 2 else "histogram"
         extra = {"cmap": "viridis", "colorbar": True} if kind == "image" else {}
         self.plot = ResultPlot(
-            self._store, result.name, result.name, self._scale, kind=kind, **extra
+            self._store, shown, shown.path, self._scale, kind=kind, **extra
         )
         self.holder.objects = [self.plot.view]
 
     def update(self, now_s: float) -> None:
-        names = sorted(
-            name
-            for name, result in self._store.results(f"{SERVICE}/").items()
+        self._shown = {
+            shown.path: shown
+            for workflow, sources in self._workflows
+            for source in sources
+            for output, result in self._store.outputs(workflow, source).items()
             if result.data.ndim in (1, 2)
-        )
+            for shown in [Shown(workflow, source, output)]
+        }
+        names = sorted(self._shown)
         if names != self.choice.options:
             self.choice.options = names
         if self.plot is None and names:
@@ -208,7 +236,12 @@ def build_page(backend: Backend) -> Page:
         label="Scale", options=["linear", "log"], value="linear"
     )
     jobs = JobsPanel(backend, feedback)
-    outputs = OutputViewer(backend, scale)
+    instrument = backend.loaded.instrument
+    workflows = [
+        (workflow_id(backend, spec), allowed_sources(spec, instrument))
+        for spec in specs
+    ]
+    outputs = OutputViewer(backend, workflows, scale)
     body = [
         pn.pane.HTML("<h3>Workflows</h3>"),
         *_launchers(backend, specs, feedback),

@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import html
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import holoviews as hv
 import panel as pn
 import scipp as sc
+
+from ess.livedata.protocol import WorkflowId
 
 from . import plots
 from .store import LiveStore
@@ -34,15 +37,29 @@ _CAPTION_CSS = """
 """
 
 
+@dataclass(frozen=True)
+class Shown:
+    """An output of the current job of ``workflow`` on ``source``."""
+
+    workflow: WorkflowId
+    source: str
+    output: str
+
+    @property
+    def path(self) -> str:
+        """``workflow/source/output``, the caption's ``data-output``."""
+        return f"{self.workflow.name}/{self.source}/{self.output}"
+
+
 class ResultPlot:
-    """The newest ``name`` from the store, drawn as a histogram or an image.
+    """The newest result of ``shown`` in the store, as a histogram or an image.
 
     Parameters
     ----------
     store:
         The process's shared store; only read.
-    name:
-        Output name, e.g. ``monitor_data/monitor1/cumulative``.
+    shown:
+        Which workflow, source and output; follows job restarts.
     title:
         Shown above the plot and in the caption.
     log:
@@ -60,7 +77,7 @@ class ResultPlot:
     def __init__(
         self,
         store: LiveStore,
-        name: str,
+        shown: Shown,
         title: str,
         log: pn.widgets.Widget,
         kind: Kind = "histogram",
@@ -68,7 +85,7 @@ class ResultPlot:
         **opts: Any,
     ) -> None:
         self._store = store
-        self.name = name
+        self.shown = shown
         self._title = title
         self._kind = kind
         self._overlay = overlay
@@ -106,9 +123,9 @@ class ResultPlot:
         dynamic = hv.DynamicMap(draw, streams=[self._pipe])
         return dynamic if self._overlay is None else dynamic * self._overlay()
 
-    def follow(self, name: str, title: str) -> None:
+    def follow(self, shown: Shown, title: str) -> None:
         """Show another output from now on, e.g. cumulative instead of current."""
-        self.name = name
+        self.shown = shown
         self._title = title
         self._opts["title"] = title
         self._serial = -1
@@ -117,7 +134,8 @@ class ResultPlot:
 
     def update(self, now_s: float) -> None:
         """Show the store's newest data, if new, and refresh the data age."""
-        result = self._store.result(self.name)
+        shown = self.shown
+        result = self._store.result(shown.workflow, shown.source, shown.output)
         if result is None:
             return  # still waiting: the caption says so
         if result.serial != self._serial:
@@ -140,7 +158,7 @@ class ResultPlot:
         self, state: str, text: str, total: float, age: float | None
     ) -> str:
         return (
-            f'<span class="ld-caption {state}" data-output="{html.escape(self.name)}"'
+            f'<span class="ld-caption {state}" data-output="{html.escape(self.shown.path)}"'
             f' data-total="{total:.0f}" data-age="{"" if age is None else f"{age:.1f}"}">'
             f"{html.escape(self._title)}: {html.escape(text)}</span>"
         )

@@ -1,39 +1,50 @@
-"""Drawing regions of interest on detector images, sent as ROI commands.
+"""Drawing regions of interest on detector images, sent as ROI requests.
 
 Boxes (BoxEdit) and polygons (PolyDraw) are drawn in the coordinates of the
-view's published image, which are the coordinates ``set_roi`` expects. What
-was drawn survives a rebuild of the figure (e.g. switching to log scale)
-because every rebuild seeds the new drawing layers with the last shapes.
+view's published image. Sending publishes the whole set of each geometry to
+the view's current job on ``{instrument}_livedata_roi`` (rectangles get ROI
+indices 0-3, polygons 4-7; PROTOCOL.md section 3), which replaces what the
+job had; the job echoes the set it uses as its ``roi_rectangle`` and
+``roi_polygon`` outputs, shown under the buttons. What was drawn survives a
+rebuild of the figure (e.g. switching to log scale) because every rebuild
+seeds the new drawing layers with the last shapes.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import holoviews as hv
 import panel as pn
-from pydantic import ValidationError
+import scipp as sc
 
-from ess.livedata.core.commands import validation_summary
-from ess.livedata.core.detector_commands import (
-    MAX_ROIS,
+from ess.livedata.protocol import (
     Polygon,
     Rectangle,
-    RemoveRoi,
-    RoiShape,
-    SetRoi,
+    RoiColumns,
+    RoiGeometry,
+    RoiStream,
+    WorkflowId,
+    polygons_from_columns,
+    polygons_to_columns,
+    rectangles_from_columns,
+    rectangles_to_columns,
 )
 
 from .backend import Backend
+from .catalog import ROI_READBACK
 from .feedback import CommandFeedback
 
-SERVICE = "detector_data"
+MAX_ROIS = len(RoiGeometry.RECTANGLE.indices)
+"""ROIs of each geometry a view takes."""
 
 HINT = (
     "Draw boxes with the box tool (shift+drag), polygons with the polygon tool "
     "(click vertices, double-click to close); select one and press backspace to "
     "delete. Then send them."
 )
+
+
+class InvalidRoi(ValueError):
+    """A drawn shape the protocol cannot carry, with the reason."""
 
 
 class RoiEditor:
@@ -73,116 +84,136 @@ class RoiEditor:
         )
         return boxes * polygons
 
-    def shapes(self) -> list[RoiShape]:
-        """The drawn shapes as command models.
+    def rectangles(self) -> dict[int, Rectangle]:
+        """The drawn boxes under their ROI indices.
 
         Raises
         ------
-        ValidationError
-            A degenerate shape (zero area, too few or too many vertices).
+        InvalidRoi
+            A box without area, or more than :data:`MAX_ROIS`.
         """
         self._remember()
-        shapes: list[RoiShape] = []
         b = self._boxes
-        for x0, y0, x1, y1 in zip(b["x0"], b["y0"], b["x1"], b["y1"], strict=True):
-            shapes.append(
-                Rectangle(
-                    x_min=min(x0, x1),
-                    x_max=max(x0, x1),
-                    y_min=min(y0, y1),
-                    y_max=max(y0, y1),
-                )
+        boxes = list(zip(b["x0"], b["y0"], b["x1"], b["y1"], strict=True))
+        if len(boxes) > MAX_ROIS:
+            raise InvalidRoi(f"{len(boxes)} boxes drawn, at most {MAX_ROIS}")
+        rectangles = {}
+        for index, (x0, y0, x1, y1) in zip(
+            RoiGeometry.RECTANGLE.indices, boxes, strict=False
+        ):
+            if x0 == x1 or y0 == y1:
+                raise InvalidRoi("a box has no area")
+            rectangles[index] = Rectangle(
+                min(x0, x1), max(x0, x1), min(y0, y1), max(y0, y1)
             )
-        for xs, ys in zip(self._polygons["xs"], self._polygons["ys"], strict=True):
-            vertices = list(zip(xs, ys, strict=True))
+        return rectangles
+
+    def polygons(self) -> dict[int, Polygon]:
+        """The drawn polygons under their ROI indices, without a repeated
+        closing vertex.
+
+        Raises
+        ------
+        InvalidRoi
+            A polygon of fewer than three vertices, or more than :data:`MAX_ROIS`.
+        """
+        self._remember()
+        drawn = list(zip(self._polygons["xs"], self._polygons["ys"], strict=True))
+        if len(drawn) > MAX_ROIS:
+            raise InvalidRoi(f"{len(drawn)} polygons drawn, at most {MAX_ROIS}")
+        polygons = {}
+        for index, (xs, ys) in zip(RoiGeometry.POLYGON.indices, drawn, strict=False):
+            vertices = [(float(x), float(y)) for x, y in zip(xs, ys, strict=True)]
             if len(vertices) > 1 and vertices[0] == vertices[-1]:
                 vertices.pop()
-            shapes.append(Polygon(vertices=tuple(vertices)))
-        return shapes
+            if len(vertices) < 3:
+                raise InvalidRoi("a polygon needs at least three vertices")
+            polygons[index] = tuple(vertices)
+        return polygons
 
 
-class BankRois:
-    """ROIs of one bank across its views, and the buttons that send them.
+def _columns(data: sc.DataArray) -> RoiColumns:
+    """The columns of an ROI read-back output."""
+    coords = data.coords
+    return RoiColumns(
+        tuple(float(x) for x in coords["x"].values),
+        tuple(float(y) for y in coords["y"].values),
+        tuple(int(i) for i in coords["roi_index"].values),
+    )
 
-    Several sessions may draw ROIs on the same bank, so a session only ever
-    sets and removes the ROI ids it set itself, and gives its shapes ids that
-    no other session uses (those the service has that this session did not
-    set). Only ROIs that changed since the last send are set again: setting
-    one restarts its cumulative spectrum. "Remove all" removes every ROI of
-    the bank, whoever set it.
+
+class ViewRois:
+    """ROIs of one view of one bank, and the buttons that send them.
+
+    A request replaces the whole set of its geometry, so the set sent is what
+    this page shows drawn; "Remove all" sends empty sets.
     """
 
     def __init__(
         self,
         backend: Backend,
+        workflow: WorkflowId,
         bank: str,
-        views: Sequence[str],
         feedback: CommandFeedback,
     ) -> None:
         self._backend = backend
+        self._workflow = workflow
         self._bank = bank
         self._feedback = feedback
-        self.editors = {view: RoiEditor() for view in views}
-        self._sent: dict[int, SetRoi] = {}
-        self.button = pn.widgets.Button(label=f"Send ROIs of {bank}", color="primary")
+        self.editor = RoiEditor()
+        label = f"{bank} {workflow.name}"
+        self.button = pn.widgets.Button(label=f"Send ROIs of {label}", color="primary")
         self.button.on_click(lambda _event: self.send())
         self.clear = pn.widgets.Button(
-            label=f"Remove all ROIs of {bank}", color="warning"
+            label=f"Remove all ROIs of {label}", color="warning"
         )
         self.clear.on_click(lambda _event: self.remove_all())
         self.readback = pn.pane.HTML("", sizing_mode="stretch_width")
 
-    def in_service(self) -> list[int]:
-        """ROI ids the service reports for this bank in its newest heartbeat."""
-        status = self._backend.store.latest_status(SERVICE)
-        return (
-            [] if status is None else status.details.get("rois", {}).get(self._bank, [])
-        )
-
     def send(self) -> None:
         try:
-            drawn = [
-                (view, shape)
-                for view, editor in self.editors.items()
-                for shape in editor.shapes()
-            ]
-        except ValidationError as error:
-            self._feedback.invalid(validation_summary(error))
+            rectangles = self.editor.rectangles()
+            polygons = self.editor.polygons()
+        except InvalidRoi as error:
+            self._feedback.invalid(str(error))
             return
-        others = set(self.in_service()) - set(self._sent)
-        free = [roi for roi in range(MAX_ROIS) if roi not in others]
-        if len(drawn) > len(free):
-            self._feedback.invalid(
-                f"{len(drawn)} ROIs drawn but {len(free)} free: a bank has at most "
-                f"{MAX_ROIS}, {len(others)} of them set from elsewhere"
-            )
-            return
-        wanted = [
-            SetRoi(target=self._bank, view=view, roi=roi, shape=shape)
-            for roi, (view, shape) in zip(free, drawn, strict=False)
-        ]
-        for body in wanted:
-            if self._sent.get(body.roi) != body:
-                self._send(body)
-        for roi in sorted(set(self._sent) - {body.roi for body in wanted}):
-            self._send(RemoveRoi(target=self._bank, roi=roi))
-        self._sent = {body.roi: body for body in wanted}
+        self._send(rectangles_to_columns(rectangles), polygons_to_columns(polygons))
 
     def remove_all(self) -> None:
-        for roi in sorted(set(self.in_service()) | set(self._sent)):
-            self._send(RemoveRoi(target=self._bank, roi=roi))
-        self._sent = {}
+        empty = RoiColumns((), (), ())
+        self._send(empty, empty)
 
-    def _send(self, body: SetRoi | RemoveRoi) -> None:
-        self._feedback.follow(self._backend.sender.send(SERVICE, body))
+    def _send(self, rectangles: RoiColumns, polygons: RoiColumns) -> None:
+        job = self._backend.store.jobs.current(self._workflow, self._bank)
+        if job is None:
+            self._feedback.invalid(
+                f"no running {self._workflow.name} job on {self._bank} to send ROIs to"
+            )
+            return
+        sender = self._backend.sender
+        sender.send_roi(RoiStream(job, RoiGeometry.RECTANGLE), rectangles)
+        sender.send_roi(RoiStream(job, RoiGeometry.POLYGON), polygons)
+
+    def in_job(self) -> list[int]:
+        """ROI indices the view's job reports using."""
+        store = self._backend.store
+        indices: list[int] = []
+        for output, parse in (
+            (ROI_READBACK[RoiGeometry.RECTANGLE], rectangles_from_columns),
+            (ROI_READBACK[RoiGeometry.POLYGON], polygons_from_columns),
+        ):
+            result = store.result(self._workflow, self._bank, output)
+            if result is not None:
+                try:
+                    indices += parse(_columns(result.data))
+                except (KeyError, ValueError):
+                    continue  # a read-back this dashboard cannot parse
+        return sorted(indices)
 
     def update(self, _now_s: float) -> None:
-        ids = self.in_service()
-        mine = [roi for roi in ids if roi in self._sent]
-        text = ", ".join(
-            f"{roi}{' (this page)' if roi in mine else ''}" for roi in sorted(ids)
-        )
+        text = ", ".join(str(roi) for roi in self.in_job())
         self.readback.object = (
-            f'<small class="ld-readback">ROIs of {self._bank} in the service: '
+            f'<small class="ld-readback" data-view="{self._workflow.name}">'
+            f"ROIs of {self._bank} {self._workflow.name} in the job: "
             f"{text or 'none'}</small>"
         )

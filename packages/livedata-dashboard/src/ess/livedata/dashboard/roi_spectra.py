@@ -1,8 +1,9 @@
-"""The TOA spectra of a bank's ROIs, overlaid in one plot.
+"""The TOA spectra of a view's ROIs, overlaid in one plot.
 
-Which ROIs exist is what the detector service reports in its heartbeat, so a
-removed ROI disappears even though its last spectrum stays in the store. The
-figure is rebuilt when that set changes; new data only updates it.
+A view's job publishes all its ROI spectra as one output with dims
+``(roi, <toa>)`` and the ROI indices as the ``roi`` coordinate (the facility's
+``roi_spectra_*``), so a removed ROI disappears with the next result. The
+figure is rebuilt when the set of ROIs changes; new data only updates it.
 """
 
 from __future__ import annotations
@@ -14,23 +15,34 @@ import panel as pn
 import scipp as sc
 
 from . import plots
+from .catalog import ROI_SPECTRA, Window
+from .result_plot import Shown
 from .store import LiveStore
 
-SERVICE = "detector_data"
+
+def split_rois(data: sc.DataArray) -> dict[int, sc.DataArray]:
+    """One spectrum per ROI index of a ``roi_spectra_*`` result."""
+    if data.ndim != 2 or "roi" not in data.dims:
+        return {}
+    indices = data.coords["roi"].values if "roi" in data.coords else range(len(data))
+    other = data.drop_coords("roi") if "roi" in data.coords else data
+    return {int(i): other["roi", n] for n, i in enumerate(indices)}
 
 
 class RoiSpectra:
-    """Overlaid ROI spectra of ``bank``; ``output`` is current or cumulative."""
+    """Overlaid ROI spectra of one view's job; ``window`` is current or cumulative."""
 
     def __init__(
-        self, store: LiveStore, bank: str, log: pn.widgets.Widget, output: str
+        self,
+        store: LiveStore,
+        shown: Shown,
+        log: pn.widgets.Widget,
     ) -> None:
         self._store = store
-        self._bank = bank
         self._log = log
-        self.output = output
+        self.shown = shown
         self._ids: tuple[int, ...] = ()
-        self._serials: tuple[int, ...] = ()
+        self._serial = -1
         self._pipe = hv.streams.Pipe(data={})
         self.figure = pn.pane.HoloViews(
             pn.bind(self._dynamic_map, log),
@@ -43,13 +55,14 @@ class RoiSpectra:
         )
         self.view = pn.Column(self.figure, self.caption, sizing_mode="stretch_width")
 
-    def follow(self, output: str) -> None:
+    def follow(self, window: Window) -> None:
         """Show ``current`` or ``cumulative`` spectra from the next update on."""
-        self.output = output
+        shown = self.shown
+        self.shown = Shown(shown.workflow, shown.source, ROI_SPECTRA[window])
         self._ids = (-1,)  # forces a rebuild with the new title
 
-    def _name(self, roi: int) -> str:
-        return f"{SERVICE}/{self._bank}/roi_{roi}_{self.output}"
+    def _title(self) -> str:
+        return f"{self.shown.source} {self.shown.workflow.name} {self.shown.output}"
 
     def _dynamic_map(self, log: str) -> hv.DynamicMap:
         is_log = log == "log"
@@ -69,39 +82,36 @@ class RoiSpectra:
                 responsive=True,
                 height=300,
                 logy=is_log,
-                title=f"{self._bank} ROI spectra ({self.output})",
+                title=self._title(),
                 show_legend=bool(data),
             )
 
         return hv.DynamicMap(draw, streams=[self._pipe])
 
     def update(self, now_s: float) -> None:
-        status = self._store.latest_status(SERVICE)
-        rois = status.details.get("rois", {}).get(self._bank, []) if status else []
-        results = {roi: self._store.result(self._name(roi)) for roi in rois}
-        present = {roi: r for roi, r in results.items() if r is not None}
+        shown = self.shown
+        result = self._store.result(shown.workflow, shown.source, shown.output)
+        present = {} if result is None else split_rois(result.data)
         ids = tuple(sorted(present))
-        serials = tuple(present[roi].serial for roi in ids)
         if ids != self._ids:
             # A different set of curves: rebuild rather than morph the overlay.
             # A new pipe, so the figure being replaced gets no more data.
             self._ids = ids
-            self._pipe = hv.streams.Pipe(data={r: present[r].data for r in ids})
+            self._pipe = hv.streams.Pipe(data=present)
             self.figure.object = pn.bind(self._dynamic_map, self._log)
-        elif serials != self._serials:
-            self._pipe.send({roi: present[roi].data for roi in ids})
-        self._serials = serials
+        elif result is not None and result.serial != self._serial:
+            self._pipe.send(present)
+        self._serial = -1 if result is None else result.serial
         if not present:
-            text = "no ROI defined" if not rois else "waiting for data"
+            text = "no ROI defined"
         else:
-            ends = [plots.end_time_s(r.data) for r in present.values()]
-            newest = max((e for e in ends if e is not None), default=None)
-            age = None if newest is None else max(0.0, now_s - newest)
+            end = plots.end_time_s(result.data)
+            age = None if end is None else max(0.0, now_s - end)
             counts = ", ".join(
-                f"ROI {roi} {plots.total(present[roi].data):,.0f}" for roi in ids
+                f"ROI {roi} {plots.total(present[roi]):,.0f}" for roi in ids
             )
             text = f"{counts} counts · data age {plots.format_age(age)}"
         self.caption.object = (
-            f'<span class="ld-caption" data-output="{SERVICE}/{self._bank}/roi">'
+            f'<span class="ld-caption" data-output="{html.escape(shown.path)}">'
             f"ROI spectra: {html.escape(text)}</span>"
         )

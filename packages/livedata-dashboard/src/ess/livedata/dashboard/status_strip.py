@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import html
 from collections.abc import Sequence
-from typing import Any
 
 import panel as pn
+
+from ess.livedata.protocol import Ledger, LogLedger
 
 from .health import Banner, ServiceRow, banners, service_rows, skipped_text
 from .store import LiveStore
@@ -39,16 +40,16 @@ def _number(value: float | None, digits: int = 0) -> str:
     return "-" if value is None else f"{value:,.{digits}f}"
 
 
-def _ledger_html(ledger: dict[str, dict[str, Any]]) -> str:
+def _ledger_html(ledger: dict[str, Ledger | LogLedger]) -> str:
     lines = []
     for source, counts in sorted(ledger.items()):
         parts = ", ".join(
             f"{key.replace('_', ' ')} {int(value):,}"
-            for key, value in counts.items()
-            if key != "balanced"
+            for key, value in counts.model_dump(exclude={"balanced"}).items()
         )
-        balanced = counts.get("balanced", True)
-        mark = "" if balanced else ' <span class="ld-unbalanced">unbalanced</span>'
+        mark = (
+            "" if counts.balanced else ' <span class="ld-unbalanced">unbalanced</span>'
+        )
         lines.append(f"<b>{html.escape(source)}</b>: {html.escape(parts)}{mark}")
     return "<br>".join(lines) or "-"
 
@@ -68,6 +69,7 @@ def _row_html(row: ServiceRow) -> str:
         f"<td><b>{html.escape(row.service)}</b><br>{html.escape(row.instance)}</td>"
         f"<td>{html.escape(row.state)}</td>"
         f"<td>{row.age_s:.1f} s ago</td>"
+        f"<td>{row.jobs}</td>"
         f"<td>{rates}</td>"
         f"<td>{lag}</td>"
         f"<td>{row.rejected:,}</td>"
@@ -96,7 +98,7 @@ def status_html(
     if rows:
         parts.append(
             '<table class="ld-services"><tr><th>service</th><th>state</th>'
-            "<th>heartbeat</th><th>rates</th><th>data lag</th><th>rejected</th>"
+            "<th>heartbeat</th><th>jobs</th><th>rates</th><th>data lag</th><th>rejected</th>"
             "<th>skipped</th><th>counts ledger</th></tr>"
             + "".join(_row_html(row) for row in rows)
             + "</table>"

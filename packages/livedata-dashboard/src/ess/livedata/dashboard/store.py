@@ -1,11 +1,17 @@
-"""The latest results, heartbeats and command responses, shared by all sessions.
+"""The latest results, heartbeats and command answers, shared by all sessions.
 
 One consumer thread writes, many browser sessions read. Everything stored is
 immutable, so a reader holds plain references and the lock only guards the
 dictionaries, never rendering. Memory is bounded: only the newest value of
-each output and service is kept, and old commands are forgotten. Workers of a
-scaled-out service publish parts of one output; the store keeps the newest
-part of each and shows their combination (:mod:`ess.livedata.core.combine`).
+each output, worker and job is kept, and old commands are forgotten.
+
+Results are keyed by the facility's :class:`ResultKey`. Pages ask for an
+output by (workflow, source, output name); the store answers with the result
+of the job generation the :class:`~.jobs.JobTable` calls current, so data of a
+job that was restarted or stopped never shows (PROTOCOL.md section 7). Workers
+of a scaled-out service publish parts of one output; the store keeps the
+newest part of each and shows their combination
+(:mod:`ess.livedata.core.combine`).
 """
 
 from __future__ import annotations
@@ -14,45 +20,52 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import scipp as sc
 
-from ess.livedata.core.combine import ANONYMOUS, OutputCombiner
-from ess.livedata.core.commands import Command, CommandResponse
-from ess.livedata.core.status import ServiceStatus
+from ess.livedata.core.combine import ANONYMOUS, OutputCombiner, combining_name
+from ess.livedata.protocol import (
+    JobMessage,
+    Response,
+    ResultKey,
+    ServiceMessage,
+    WorkflowId,
+)
+
+from .jobs import JobTable
+from .responses import ResponseLedger
 
 MAX_RESULTS = 10_000
-"""Distinct output names kept; the least recently updated go first."""
-
-MAX_COMMANDS = 1_000
-"""Commands (with their responses) remembered for display."""
+"""Distinct result keys kept; the least recently updated go first."""
 
 
 @dataclass(frozen=True, slots=True)
 class Result:
-    """The newest da00 data array published under ``name``, combined over the
+    """The newest da00 data array published under ``key``, combined over the
     workers that publish it."""
 
-    name: str
+    key: ResultKey
     data: sc.DataArray
     timestamp_ns: int
     received_s: float
     serial: int
     """Increases with every update of any result; lets sessions skip redraws."""
+    worker: str = ANONYMOUS
+    """Who published the newest part."""
 
 
 @dataclass(frozen=True, slots=True)
 class Heartbeat:
-    """One x5f2 status message and when it was sent (producer's clock)."""
+    """One service heartbeat and when it was sent (producer's clock)."""
 
-    status: ServiceStatus
+    status: ServiceMessage
     sent_s: float
 
 
 @dataclass(frozen=True, slots=True)
 class ServiceHealth:
-    """The last two heartbeats of one service instance; rates need both."""
+    """The last two heartbeats of one worker; rates need both."""
 
     latest: Heartbeat
     previous: Heartbeat | None = None
@@ -66,16 +79,6 @@ class BrokerHealth:
     reachable: bool
     checked_s: float
     error: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class CommandRecord:
-    """A command sent from this dashboard and what became of it."""
-
-    command: Command
-    sent_s: float
-    delivery_error: str = ""
-    response: CommandResponse | None = None
 
 
 class LiveStore:
@@ -93,34 +96,36 @@ class LiveStore:
         # Combining sums images: a lock of its own keeps readers unblocked.
         self._combining = threading.Lock()
         self._combiner = OutputCombiner()
-        self._results: OrderedDict[str, Result] = OrderedDict()
+        self._results: OrderedDict[ResultKey, Result] = OrderedDict()
         self._services: dict[str, ServiceHealth] = {}
-        self._commands: OrderedDict[str, CommandRecord] = OrderedDict()
         self._broker = BrokerHealth(reachable=False, checked_s=0.0)
         self._serial = 0
+        self.jobs = JobTable(clock)
+        self.responses = ResponseLedger(clock)
 
     def now(self) -> float:
         return self._clock()
 
     def put_result(
         self,
-        name: str,
+        key: ResultKey,
         timestamp_ns: int,
         data: sc.DataArray,
         worker: str = ANONYMOUS,
     ) -> None:
         with self._combining:
-            data = self._combiner.add(name, worker, data)
+            data = self._combiner.add(combining_name(key, worker), worker, data)
             with self._lock:
                 self._serial += 1
-                self._results.pop(name, None)
-                self._results[name] = Result(
-                    name, data, timestamp_ns, self._clock(), self._serial
+                self._results.pop(key, None)
+                self._results[key] = Result(
+                    key, data, timestamp_ns, self._clock(), self._serial, worker
                 )
                 while len(self._results) > MAX_RESULTS:
-                    self._combiner.forget(self._results.popitem(last=False)[0])
+                    evicted, result = self._results.popitem(last=False)
+                    self._combiner.forget(combining_name(evicted, result.worker))
 
-    def put_status(self, status: ServiceStatus, sent_s: float) -> None:
+    def put_service(self, status: ServiceMessage, sent_s: float) -> None:
         beat = Heartbeat(status, sent_s)
         with self._combining:
             with self._lock:
@@ -133,56 +138,54 @@ class LiveStore:
             # cannot bring back a worker that has stopped since.
             self._combiner.heartbeat(status)
 
-    def put_response(self, response: CommandResponse) -> None:
-        """Attach a response to the command it answers, if it came from here."""
-        with self._lock:
-            record = self._commands.get(response.command_id)
-            if record is not None:
-                self._commands[response.command_id] = replace(record, response=response)
+    def put_job(self, status: JobMessage, sent_s: float) -> None:
+        self.jobs.heartbeat(status, sent_s)
 
-    def record_command(self, command: Command) -> None:
-        with self._lock:
-            self._commands[command.command_id] = CommandRecord(command, self._clock())
-            while len(self._commands) > MAX_COMMANDS:
-                self._commands.popitem(last=False)
-
-    def record_delivery_error(self, command_id: str, error: str) -> None:
-        with self._lock:
-            record = self._commands.get(command_id)
-            if record is not None:
-                self._commands[command_id] = replace(record, delivery_error=error)
+    def put_response(self, response: Response) -> None:
+        self.responses.answer(response)
 
     def set_broker(self, reachable: bool, error: str = "") -> None:
         with self._lock:
             self._broker = BrokerHealth(reachable, self._clock(), error)
 
-    def result(self, name: str) -> Result | None:
+    def result(
+        self, workflow: WorkflowId, source_name: str, output_name: str
+    ) -> Result | None:
+        """Newest ``output_name`` of the current job of ``workflow`` on
+        ``source_name``; None if no job is current or it published none."""
+        job = self.jobs.current(workflow, source_name)
+        if job is None:
+            return None
+        key = ResultKey(workflow_id=workflow, job_id=job, output_name=output_name)
         with self._lock:
-            return self._results.get(name)
+            return self._results.get(key)
 
-    def results(self, prefix: str = "") -> dict[str, Result]:
-        """Newest result of every output whose name starts with ``prefix``."""
+    def outputs(self, workflow: WorkflowId, source_name: str) -> dict[str, Result]:
+        """Every output of the current job of ``workflow`` on ``source_name``."""
+        job = self.jobs.current(workflow, source_name)
+        if job is None:
+            return {}
         with self._lock:
-            return {k: v for k, v in self._results.items() if k.startswith(prefix)}
+            return {
+                key.output_name: result
+                for key, result in self._results.items()
+                if key.workflow_id == workflow and key.job_id == job
+            }
 
     def services(self) -> dict[str, ServiceHealth]:
-        """Health of every service instance seen, keyed by service id."""
+        """Health of every worker seen, keyed by service id."""
         with self._lock:
             return dict(self._services)
 
-    def latest_status(self, service: str) -> ServiceStatus | None:
-        """Newest heartbeat of any instance of ``service``, e.g. to read its ROIs."""
+    def latest_service(self, service_name: str) -> ServiceMessage | None:
+        """Newest heartbeat of any worker of ``service_name``."""
         with self._lock:
             beats = [
                 h.latest
                 for h in self._services.values()
-                if h.latest.status.service == service
+                if h.latest.status.service_name == service_name
             ]
         return max(beats, key=lambda beat: beat.sent_s).status if beats else None
-
-    def command(self, command_id: str) -> CommandRecord | None:
-        with self._lock:
-            return self._commands.get(command_id)
 
     def broker(self) -> BrokerHealth:
         with self._lock:

@@ -1,49 +1,56 @@
 """Time-of-arrival range and bins, and reset: controls shared by monitors and detectors.
 
-Input is validated with the command's own pydantic model before sending, so
-a typo is explained at once; what the service then says comes back through
-:class:`~.feedback.CommandFeedback`. The binning each source really uses is
-read back from the service's heartbeat and shown under the controls.
+Changing the binning reconfigures the jobs: each chosen source's job is
+started again with the new ``toa_edges`` under a new job number, which stops
+the old one (PROTOCOL.md section 4). Input is validated with the parameter
+model before sending, so a typo is explained at once; what the services then
+say comes back through :class:`~.feedback.CommandFeedback`. The binning in
+use is read back from the bin edges of the published spectra.
 """
 
 from __future__ import annotations
 
 import html
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Mapping, Sequence
 
 import panel as pn
+import scipp as sc
 from pydantic import ValidationError
 
-from ess.livedata.core.commands import (
-    Reset,
-    SetToaBinning,
-    TimeUnit,
-    validation_summary,
-)
+from ess.livedata.core.commands import validation_summary
+from ess.livedata.protocol import WorkflowId
 
 from .backend import Backend
+from .catalog import TimeUnit, ToaEdges
 from .feedback import CommandFeedback
+from .result_plot import Shown
 
 ALL = "all"
 
 
-def _binning_text(binning: dict[str, Any]) -> str:
+def binning_text(data: sc.DataArray) -> str | None:
+    """``start to stop unit, n bins`` of a 1-D histogram's bin edges."""
+    if data.ndim != 1 or data.dim not in data.coords:
+        return None
+    edges = data.coords[data.dim]
+    if not data.coords.is_edges(data.dim) or edges.unit is None:
+        return None
     return (
-        f"{binning['toa_min']:g} to {binning['toa_max']:g} {binning.get('unit', 'ms')}, "
-        f"{binning['bins']} bins"
+        f"{edges.values[0]:g} to {edges.values[-1]:g} {edges.unit}, "
+        f"{data.sizes[data.dim]} bins"
     )
 
 
 class ToaControls:
-    """TOA binning and reset for the sources of one service.
+    """TOA binning and reset for the jobs of a page's sources.
 
     Parameters
     ----------
-    service:
-        Service the commands go to, e.g. ``monitor_data``.
-    targets:
-        Source names offered besides "all".
+    workflows:
+        Per source offered, the workflows whose jobs on it are reconfigured
+        and reset.
+    readback:
+        Per source, the spectrum whose bin edges show the binning in use.
     feedback:
         Where the fate of each command is shown.
     """
@@ -51,16 +58,16 @@ class ToaControls:
     def __init__(
         self,
         backend: Backend,
-        service: str,
-        targets: Sequence[str],
+        workflows: Mapping[str, Sequence[WorkflowId]],
+        readback: Mapping[str, Shown],
         feedback: CommandFeedback,
     ) -> None:
         self._backend = backend
-        self._service = service
+        self._workflows = dict(workflows)
+        self._readback = dict(readback)
         self._feedback = feedback
-        self._initialised = False
         self.target = pn.widgets.Select(
-            label="Source", options=[ALL, *targets], value=ALL, width=140
+            label="Source", options=[ALL, *workflows], value=ALL, width=140
         )
         self.toa_min = pn.widgets.FloatInput(label="TOA min", value=0.0, width=110)
         self.toa_max = pn.widgets.FloatInput(label="TOA max", value=71.4, width=110)
@@ -88,50 +95,53 @@ class ToaControls:
             sizing_mode="stretch_width",
         )
 
-    def _target(self) -> str | None:
-        return None if self.target.value == ALL else self.target.value
+    def _by_workflow(self) -> dict[WorkflowId, list[str]]:
+        """The chosen sources, grouped by the workflow their jobs run."""
+        chosen = (
+            list(self._workflows) if self.target.value == ALL else [self.target.value]
+        )
+        grouped: dict[WorkflowId, list[str]] = {}
+        for source in chosen:
+            for workflow in self._workflows[source]:
+                grouped.setdefault(workflow, []).append(source)
+        return grouped
 
     def send_binning(self) -> None:
         try:
-            body = SetToaBinning(
-                target=self._target(),
-                toa_min=self.toa_min.value,
-                toa_max=self.toa_max.value,
-                bins=self.bins.value,
+            edges = ToaEdges(
+                start=self.toa_min.value,
+                stop=self.toa_max.value,
+                num_bins=self.bins.value,
                 unit=TimeUnit(self.unit.value),
             )
         except ValidationError as error:
             self._feedback.invalid(validation_summary(error))
             return
-        self._feedback.follow(self._backend.sender.send(self._service, body))
+        control = self._backend.control
+        for workflow, sources in self._by_workflow().items():
+            self._feedback.follow(*control.start(workflow, sources, edges.params()))
 
     def send_reset(self) -> None:
-        body = Reset(target=self._target())
-        self._feedback.follow(self._backend.sender.send(self._service, body))
-
-    def _binnings(self) -> dict[str, dict[str, Any]]:
-        """The binning of every source, from the newest heartbeat of the service."""
-        status = self._backend.store.latest_status(self._service)
-        return {} if status is None else dict(status.details.get("binning", {}))
+        control = self._backend.control
+        for workflow, sources in self._by_workflow().items():
+            self._feedback.follow(control.reset(workflow, sources))
 
     def update(self, _now_s: float) -> None:
-        binnings = self._binnings()
+        store = self._backend.store
+        texts = {}
+        for source, shown in sorted(self._readback.items()):
+            result = store.result(shown.workflow, shown.source, shown.output)
+            text = None if result is None else binning_text(result.data)
+            if text is not None:
+                texts[source] = text
         self.readback.object = (
             '<small class="ld-readback">In use: '
             + (
                 "; ".join(
-                    f"<b>{html.escape(name)}</b> {html.escape(_binning_text(b))}"
-                    for name, b in sorted(binnings.items())
+                    f"<b>{html.escape(name)}</b> {html.escape(text)}"
+                    for name, text in texts.items()
                 )
                 or "not reported yet"
             )
             + "</small>"
         )
-        if binnings and not self._initialised:
-            # Start from what the service uses, once; later the user's edits stay.
-            self._initialised = True
-            first = binnings[sorted(binnings)[0]]
-            self.toa_min.value = round(float(first["toa_min"]), 4)
-            self.toa_max.value = round(float(first["toa_max"]), 4)
-            self.unit.value = first.get("unit", "ms")
-            self.bins.value = int(first["bins"])

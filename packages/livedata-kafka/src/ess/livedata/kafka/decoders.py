@@ -11,10 +11,9 @@ from __future__ import annotations
 from typing import Any
 
 from ess.livedata.core.message import Message, StreamId, StreamKind
-from ess.livedata.core.payloads import RoiRequest
 from ess.livedata.core.streams import StreamMapping
-from ess.livedata.protocol import RoiStream
 
+from .livedata_topics import decode_roi
 from .schemas.ad00 import decode_ad00
 from .schemas.da00 import decode_da00
 from .schemas.errors import DecodeError
@@ -49,16 +48,6 @@ def _decode_payload(schema: str, payload: bytes) -> tuple[str, int, Any]:
     if schema == "ad00":
         return decode_ad00(payload)
     raise DecodeError("unexpected schema", repr(schema))
-
-
-def decode_roi(payload: bytes) -> RoiRequest:
-    """An ROI request: a da00 named ``{source}/{job_number}/{geometry}``."""
-    name, _, data = decode_da00(payload)
-    try:
-        stream = RoiStream.from_source_name(name)
-    except ValueError as error:
-        raise DecodeError("invalid ROI stream name", str(error)[:200]) from None
-    return RoiRequest(stream, data)
 
 
 class UpstreamDecoder:

@@ -13,14 +13,15 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from ess.livedata.core.message import StreamKind
 from ess.livedata.core.processes import die_with_parent
-from ess.livedata.core.status import ServiceStatus
-from ess.livedata.core.streams import livedata_topic
 from ess.livedata.kafka.clients import LiveConsumer, ensure_topics
+from ess.livedata.kafka.livedata_topics import (
+    LivedataTopic,
+    ServiceReport,
+)
 from ess.livedata.kafka.local_broker import LocalKafkaBroker
-from ess.livedata.kafka.own_topics import decode_record
 from ess.livedata.kafka.schemas.errors import DecodeError
+from ess.livedata.kafka.schemas.x5f2 import decode_x5f2
 from ess.livedata.kafka.settings import KafkaSettings
 
 from .profiles import ProgramSpec
@@ -155,8 +156,7 @@ class Demo:
         self, bootstrap: str, stop: threading.Event, duration_s: float | None
     ) -> None:
         settings = KafkaSettings(bootstrap_servers=bootstrap)
-        kind = StreamKind.LIVEDATA_STATUS
-        topic = livedata_topic(self._instrument, kind)
+        topic = LivedataTopic.HEARTBEAT.of(self._instrument)
         ensure_topics(settings, [topic])
         consumer = LiveConsumer(settings, f"livedata-demo-{os.getpid()}", [topic])
         summary = StatusSummary()
@@ -167,11 +167,12 @@ class Demo:
                 for record in consumer.consume(100, 0.2):
                     if record.error() is None:
                         try:
-                            status = decode_record(kind, record.value())
-                            if isinstance(status, ServiceStatus):
-                                summary.update(status)
+                            beat = decode_x5f2(record.value() or b"")
+                            report = ServiceReport.of(beat)
+                            if report is not None:
+                                summary.update(report)
                         except DecodeError as error:
-                            logger.warning("bad status message: %s", error)
+                            logger.warning("bad heartbeat: %s", error)
                 self._report_exits()
                 now = time.monotonic()
                 if now >= next_print:

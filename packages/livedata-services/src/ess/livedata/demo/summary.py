@@ -5,20 +5,20 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
-from ess.livedata.core.status import ServiceStatus
+from ess.livedata.kafka.livedata_topics import ServiceReport
 
 
-def _events(status: ServiceStatus) -> int:
+def _events(status: ServiceReport) -> int:
     """Events received so far, from the service's counts ledger."""
-    ledger = status.details.get("ledger", {})
-    return sum(int(entry.get("received", 0)) for entry in ledger.values())
+    ledger = getattr(status.details, "ledger", {})
+    return sum(entry.received for entry in ledger.values())
 
 
 @dataclass
 class _Seen:
-    status: ServiceStatus
+    status: ServiceReport
     at: float
-    previous: ServiceStatus | None = None
+    previous: ServiceReport | None = None
     previous_at: float = 0.0
 
 
@@ -29,7 +29,7 @@ class StatusSummary:
     stale_after_s: float = 6.0
     _services: dict[str, _Seen] = field(default_factory=dict)
 
-    def update(self, status: ServiceStatus, now: float | None = None) -> None:
+    def update(self, status: ServiceReport, now: float | None = None) -> None:
         now = time.monotonic() if now is None else now
         key = status.service_id
         seen = self._services.get(key)
@@ -54,7 +54,7 @@ class StatusSummary:
             ) - seen.previous.counters.get("kafka_messages", 0)
             events = _events(status) - _events(seen.previous)
             rate = f"{received / dt:7.1f} msg/s {events / dt:9.3g} ev/s"
-        lag = status.details.get("data_lag_s")
+        lag = status.details.data_lag_s
         lag_text = f"lag {lag:5.2f} s" if isinstance(lag, int | float) else "lag   n/a"
         rejected = status.counters.get("messages_rejected", 0)
         return (

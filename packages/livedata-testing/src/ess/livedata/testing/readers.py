@@ -1,8 +1,9 @@
-"""Reading livedata's own topics back in tests: data, status, responses.
+"""Reading livedata's own topics back in tests: data, heartbeats, responses,
+NICOS values.
 
-Decoding and keeping the newest of each is :mod:`ess.livedata.kafka.own_topics`,
-the one reader the dashboard, the demo and the benchmarks use too; this adds
-the test's consumer and waiting.
+Decoding and keeping the newest of each is
+:mod:`ess.livedata.kafka.livedata_topics`, the one reader the dashboard, the
+demo and the benchmarks use too; this adds the test's consumer and waiting.
 """
 
 from __future__ import annotations
@@ -17,9 +18,22 @@ import scipp as sc
 from confluent_kafka import Consumer, TopicPartition
 from confluent_kafka.admin import AdminClient
 
-from ess.livedata.core.status import ServiceStatus
 from ess.livedata.kafka.clients import high_watermark
-from ess.livedata.kafka.own_topics import LivedataView, decode_record, kind_of_topic
+from ess.livedata.kafka.livedata_topics import (
+    LivedataTopic,
+    LivedataView,
+    ServiceReport,
+    decode_record,
+)
+from ess.livedata.protocol import Response
+
+READ = (
+    LivedataTopic.DATA,
+    LivedataTopic.HEARTBEAT,
+    LivedataTopic.RESPONSES,
+    LivedataTopic.NICOS_DATA,
+)
+"""The topics services write and tests read back."""
 
 
 @dataclass
@@ -27,9 +41,10 @@ class LivedataReader:
     """Collects everything published on an instrument's livedata topics.
 
     Starts at the current end of each topic, so a test sees only what its
-    own services publish. ``data`` holds every message as published (one
-    part per worker of a scaled-out service); :meth:`latest` combines the
-    workers' parts as the dashboard does.
+    own services publish. :attr:`data` holds every part as published (one per
+    worker of a scaled-out service); :meth:`latest` combines the workers'
+    parts as the dashboard does. Outputs are named ``workflow/source/output``
+    (e.g. ``monitor_histogram/monitor1/current``), whatever their job number.
     """
 
     bootstrap_servers: str
@@ -44,13 +59,11 @@ class LivedataReader:
                 "enable.auto.commit": False,
             }
         )
-        topics = [
-            f"{self.instrument}_livedata_{k}" for k in ("data", "status", "responses")
-        ]
+        self._topics = {topic.of(self.instrument): topic for topic in READ}
         admin = AdminClient({"bootstrap.servers": self.bootstrap_servers})
         metadata = admin.list_topics(timeout=10).topics
         partitions = []
-        for topic in topics:
+        for topic in self._topics:
             if topic not in metadata:  # e.g. no command answered yet: starts at 0
                 partitions.append(TopicPartition(topic, 0, 0))
                 continue
@@ -61,16 +74,21 @@ class LivedataReader:
 
     @property
     def data(self) -> dict[str, list[sc.DataArray]]:
-        """Every part received per result name, in arrival order."""
-        return {n: [r.data for r in parts] for n, parts in self.view.results.items()}
+        """Every part received per output name, in arrival order."""
+        data: dict[str, list[sc.DataArray]] = {}
+        for parts in self.view.parts.values():
+            for part in parts:
+                data.setdefault(part.short_name, []).append(part.data)
+        return data
 
     @property
-    def status(self) -> list[ServiceStatus]:
-        return self.view.statuses
+    def reports(self) -> list[ServiceReport]:
+        """Every service heartbeat, in arrival order."""
+        return self.view.reports
 
     @property
-    def responses(self) -> list[dict[str, Any]]:
-        return [r.model_dump(mode="json") for r in self.view.responses]
+    def responses(self) -> list[Response]:
+        return self.view.responses
 
     def poll(self, duration: float = 0.2) -> None:
         deadline = time.monotonic() + duration
@@ -78,10 +96,8 @@ class LivedataReader:
             for record in self._consumer.consume(500, 0.05):
                 if record.error():
                     continue
-                kind = kind_of_topic(record.topic())
-                if kind is None:
-                    continue
-                self.view.add(decode_record(kind, record.value(), record.headers()))
+                topic = self._topics[record.topic()]
+                self.view.add(decode_record(topic, record.value(), record.headers()))
 
     def wait_for(
         self, condition: Callable[[], Any], timeout: float = 30, what: str = ""
@@ -96,11 +112,13 @@ class LivedataReader:
         raise AssertionError(f"timed out after {timeout} s waiting for {what}")
 
     def latest(self, name: str) -> sc.DataArray | None:
-        """What the dashboard shows for ``name``: the workers' parts combined."""
+        """What the dashboard shows for ``workflow/source/output``: the
+        workers' parts combined."""
         return self.view.latest(name)
 
-    def latest_status(self, service: str) -> ServiceStatus | None:
-        return self.view.latest_status(service)
+    def latest_report(self, service: str) -> ServiceReport | None:
+        """The newest service heartbeat of ``service``, from any worker."""
+        return self.view.latest_report(service)
 
     def close(self) -> None:
         self._consumer.close()

@@ -1,0 +1,119 @@
+"""Which workflow and output each dashboard plot shows, in one place.
+
+Output names are the per-service contracts' (``ess.livedata.protocol``),
+workflow names the view specs' (:mod:`ess.livedata.core.view_specs`:
+``monitor_histogram`` per monitor, ``{bank}_{view}`` per detector view, as
+the facility names them), so a dashboard also shows jobs started by the
+facility's tools.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from ess.livedata.core.instrument import DetectorBank
+from ess.livedata.core.view_specs import MONITOR_HISTOGRAM
+from ess.livedata.protocol import (
+    DetectorOutputs,
+    MonitorOutputs,
+    RoiGeometry,
+    WorkflowId,
+)
+
+
+class Window(enum.StrEnum):
+    """The span a histogram covers: the page switch between the two."""
+
+    CURRENT = "current"
+    CUMULATIVE = "cumulative"
+
+
+def monitor_output(window: Window) -> str:
+    spec = {
+        Window.CURRENT: MonitorOutputs.CURRENT,
+        Window.CUMULATIVE: MonitorOutputs.CUMULATIVE,
+    }[window]
+    return spec.format()
+
+
+def view_output(window: Window) -> str:
+    """A view job's image over ``window`` (the job's workflow is the view)."""
+    spec = {
+        Window.CURRENT: DetectorOutputs.CURRENT,
+        Window.CUMULATIVE: DetectorOutputs.CUMULATIVE,
+    }[window]
+    return spec.format()
+
+
+def toa_output(window: Window) -> str:
+    """The bank's time-of-arrival spectrum over ``window``."""
+    spec = {
+        Window.CURRENT: DetectorOutputs.TOA_CURRENT,
+        Window.CUMULATIVE: DetectorOutputs.TOA_CUMULATIVE,
+    }[window]
+    return spec.format()
+
+
+ROI_SPECTRA = {
+    Window.CURRENT: DetectorOutputs.ROI_SPECTRA_CURRENT.format(),
+    Window.CUMULATIVE: DetectorOutputs.ROI_SPECTRA_CUMULATIVE.format(),
+}
+"""A view job's ROI spectra: every ROI's spectrum, dims (roi, toa)."""
+
+
+ROI_READBACK = {
+    RoiGeometry.RECTANGLE: DetectorOutputs.ROI_RECTANGLE.format(),
+    RoiGeometry.POLYGON: DetectorOutputs.ROI_POLYGON.format(),
+}
+"""Output echoing the ROIs of a geometry a view's job uses."""
+
+
+def monitor_workflow(instrument: str) -> WorkflowId:
+    return WorkflowId(instrument=instrument, name=MONITOR_HISTOGRAM, version=1)
+
+
+def view_workflow(instrument: str, bank: DetectorBank, view: str) -> WorkflowId:
+    """The workflow of one view of one bank, e.g. ``dummy/panel_0_xy/1``, as
+    ``view_workflow_specs`` names it."""
+    return WorkflowId(instrument=instrument, name=f"{bank.name}_{view}", version=1)
+
+
+class TimeUnit(enum.StrEnum):
+    NS = "ns"
+    US = "us"
+    MS = "ms"
+    S = "s"
+
+
+class ToaEdges(BaseModel):
+    """Time-of-arrival bin edges, the ``toa_edges`` parameter of the
+    histogramming workflows in the facility's form."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    start: float = Field(ge=0)
+    stop: float
+    num_bins: int = Field(ge=1, le=100_000)
+    unit: TimeUnit = TimeUnit.MS
+
+    @model_validator(mode="after")
+    def _increasing(self) -> ToaEdges:
+        if self.stop <= self.start:
+            raise ValueError("stop must be greater than start")
+        return self
+
+    def params(self) -> dict[str, Any]:
+        """The ``params`` of a WorkflowConfig using these edges."""
+        return {"toa_edges": self.model_dump(mode="json")}
+
+    @classmethod
+    def of(cls, params: Mapping[str, Any]) -> ToaEdges | None:
+        """The edges in a job's ``params``, if it names valid ones."""
+        try:
+            return cls.model_validate(params.get("toa_edges"))
+        except ValidationError:
+            return None
