@@ -2,7 +2,8 @@
 
 :func:`write_nexus_file` writes an ``NXentry`` with detector banks placed by
 a realistic ``depends_on`` chain (pixel offsets, rotated about y, then
-translated along a direction given in mm), monitors, a source, a sample, and
+translated along a direction given in mm), optionally the pixels' cylinder
+shape (``pixel_shape``, which SANS solid angles need), monitors, a source, a sample, and
 optionally ``NXevent_data`` with known per-pixel counts. :func:`bank_positions`
 computes the expected pixel positions by hand, independently of scippnexus.
 """
@@ -21,6 +22,12 @@ EPOCH_PULSE_NS = 1_700_000_000_000_000_000
 PULSE_NS = round(1e9 / 14)
 
 
+Point = tuple[float, float, float]
+Cylinder = tuple[Point, Point, Point]
+"""A pixel's shape (m, in the bank's frame): the centre and an edge point of
+one face, the centre of the other, as ``NXcylindrical_geometry`` holds it."""
+
+
 @dataclass(frozen=True)
 class Bank:
     """A flat panel of ``shape`` (y, x) pixels, ids counting along x fastest.
@@ -36,6 +43,7 @@ class Bank:
     rotation_deg: float = 0.0
     direction: tuple[float, float, float] = (0.0, 0.0, 1.0)
     distance_mm: float = 4000.0
+    pixel_cylinder: Cylinder | None = None
 
     @property
     def detector_number(self) -> np.ndarray:
@@ -65,6 +73,7 @@ class PixelBank:
     rotation_deg: float = 0.0
     direction: tuple[float, float, float] = (0.0, 0.0, 1.0)
     distance_mm: float = 0.0
+    pixel_cylinder: Cylinder | None = None
 
     def offsets(self) -> np.ndarray:
         return self.positions
@@ -167,6 +176,10 @@ def _write_bank(instrument: h5py.Group, bank: Bank | PixelBank) -> h5py.Group:
         transformation_type="rotation", vector=(0.0, 1.0, 0.0), depends_on="location"
     )
     group["depends_on"] = f"{group.name}/transformations/orientation"
+    if bank.pixel_cylinder is not None:
+        shape = _group(group, "pixel_shape", "NXcylindrical_geometry")
+        _dataset(shape, "vertices", np.asarray(bank.pixel_cylinder), "m")
+        _dataset(shape, "cylinders", np.array([[0, 1, 2]], dtype=np.int32))
     return group
 
 
