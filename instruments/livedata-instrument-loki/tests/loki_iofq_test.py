@@ -1,9 +1,8 @@
 """esssans's I(Q) run live: the job against esssans reading the same run offline.
 
-A small LOKI-shaped NeXus file (the rear bank's 4 x 56 x 7 straws with 8
-pixels each, at the published positions; the incident and transmission
-monitors; source and sample) holds a seeded run as ``NXevent_data``. The
-live job gets that run as ev44 batches over several windows; esssans's
+A small LOKI-shaped NeXus file (``rear_bank_file``: the rear bank's
+4 x 56 x 7 straws with 8 pixels each) holds a seeded run as ``NXevent_data``.
+The live job gets that run as ev44 batches over several windows; esssans's
 pipeline reads it from the file in one go. Both use the same lookup table.
 """
 
@@ -18,55 +17,29 @@ from ess.livedata.core.job_commands import parse_params
 from ess.livedata.core.message import StreamId, StreamKind
 from ess.livedata.core.payloads import EventBatch
 from ess.livedata.core.plugins import load_instrument
-from ess.livedata.instruments.loki.geometry import REAR, pixel_positions
+from ess.livedata.instruments.loki.geometry import REAR
+from ess.livedata.instruments.loki.rear_bank_file import write_rear_bank_file
 from ess.livedata.kafka.schemas.da00 import decode_da00, encode_da00
 from ess.livedata.reduction.lookup_table_cache import CACHE_DIR_VARIABLE
-from ess.livedata.testing.nexus_files import (
-    Component,
-    NexusEvents,
-    PixelBank,
-    write_nexus_file,
-)
+from ess.livedata.testing.nexus_files import NexusEvents
 
 REAR_STREAM = StreamId(StreamKind.DETECTOR_EVENTS, "loki_detector_0")
 INCIDENT = StreamId(StreamKind.MONITOR_EVENTS, "beam_monitor_m1")
 TRANSMISSION = StreamId(StreamKind.MONITOR_EVENTS, "beam_monitor_m3")
 PIXELS_PER_STRAW = 8
-STRAW_RADIUS_M = 0.00375
 PULSES = 28
 WINDOWS = 4
 
 
 def small_loki_file(path):
-    """The rear bank with every 64th pixel, flat detector numbers as in the
-    facility's files, a per-pixel count pattern and both monitors' events."""
-    step = 512 // PIXELS_PER_STRAW
-    positions = pixel_positions(REAR)[:, step // 2 :: step].reshape(-1, 3)
-    numbers = np.arange(1, len(positions) + 1, dtype=np.int32)
-    length = np.linalg.norm(REAR.straw) / 1000 / PIXELS_PER_STRAW
-    bank = PixelBank(
-        REAR.name,
-        numbers,
-        positions,
-        pixel_cylinder=((0, 0, 0), (0, STRAW_RADIUS_M, 0), (length, 0, 0)),
-    )
-    rng = np.random.default_rng(7)
+    """8 pixels a straw, a per-pixel count pattern and both monitors' events."""
+    counts = np.random.default_rng(7).poisson(3.0, 4 * 56 * 7 * PIXELS_PER_STRAW)
     events = NexusEvents(
         pulses=PULSES,
-        detector_counts={REAR.name: rng.poisson(3.0, len(numbers))},
+        detector_counts={REAR.name: counts},
         monitor_counts={INCIDENT.name: 60_000, TRANSMISSION.name: 30_000},
     )
-    write_nexus_file(
-        path,
-        [bank],
-        monitors=[
-            Component(INCIDENT.name, (0.0, 0.0, -8.4)),
-            Component(TRANSMISSION.name, (0.0, 0.0, 0.2)),
-        ],
-        source=Component("source", (0.0, 0.0, -23.6)),
-        events=events,
-    )
-    return path
+    return write_rear_bank_file(path, PIXELS_PER_STRAW, events)
 
 
 @pytest.fixture(scope="module")

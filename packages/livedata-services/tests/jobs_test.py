@@ -10,6 +10,7 @@ from ess.livedata.core.message import Message, StreamId, StreamKind
 from ess.livedata.core.payloads import EventBatch, LogSample
 from ess.livedata.core.plugins import LoadedInstrument, create_plugin_manager
 from ess.livedata.core.window import TimeWindow
+from ess.livedata.core.window_budget import WindowBudget
 from ess.livedata.core.workflow import WorkflowSpec
 from ess.livedata.instruments.dummy.plugin import make_instrument
 from ess.livedata.processing import jobs
@@ -147,6 +148,40 @@ class ReturnsVariable(Explode):
         return {"x": sc.scalar(1.0)}
 
 
+SLOW = WorkflowSpec(
+    name="slow",
+    version=1,
+    title="Slow",
+    description="Counts events, taking 2.5 s of a 1 s window each time.",
+    params=NoParams,
+    outputs={"events": "detector events"},
+    source_kinds=(StreamKind.DETECTOR_EVENTS,),
+)
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class SlowCount(FollowMotor):
+    def __init__(self, clock: FakeClock) -> None:
+        super().__init__()
+        self.clock = clock
+
+    def accumulate(self, data) -> None:
+        self.clock.now += 2.5
+        super().accumulate(data)
+
+
+def slow_count(params, sources) -> WindowBudget:
+    clock = FakeClock()
+    return WindowBudget(SlowCount(clock), budget_s=1.0, clock=clock)
+
+
 class Plugin:
     def __init__(self) -> None:
         self.factory_loads = 0
@@ -157,6 +192,7 @@ class Plugin:
         register(FOLLOW)
         register(EXPLODE)
         register(BAD_OUTPUT)
+        register(SLOW)
 
     @hookimpl
     def livedata_register_workflow_factories(self, instrument, register):
@@ -165,6 +201,7 @@ class Plugin:
         register("follow", 1, lambda params, sources: FollowMotor())
         register("explode", 1, lambda params, sources: Explode())
         register("bad_output", 1, lambda params, sources: ReturnsVariable())
+        register("slow", 1, slow_count)
 
 
 def events(stream: StreamId, n: int) -> Message:
@@ -451,3 +488,19 @@ def test_skip_returns_the_events_of_streams_live_jobs_read_each_once(processor):
     skipped = skip(processor, 1, events(PANEL, 4), events(MONITOR, 3), events(TUBES, 9))
     assert skipped == 4 + 3  # tubes_1 is read only by the stopped job
     assert state(processor, "j3")["skipped_events"] == 0
+
+
+def test_a_job_too_slow_for_the_window_skips_visibly_in_its_status(processor):
+    accepted(
+        processor, "start_job", target="s", workflow="slow/v1", sources=["panel_0"]
+    )
+    published = [
+        run(processor, i, events(PANEL, n)).get("data_reduction/s/events")
+        for i, n in enumerate([5, 7, 11, 13])
+    ]
+    assert [p is not None for p in published] == [True, False, False, True]
+    assert published[3].value == 18
+    status = state(processor, "s")
+    assert status["state"] == "running"
+    assert status["skipped_events"] == 18
+    assert "cannot keep up" in status["message"]
