@@ -28,6 +28,11 @@ class ReportsLoad(Protocol):
     """A workflow that skips data itself and tells the job's status."""
 
     @property
+    def workflow(self) -> Workflow:
+        """The workflow run, e.g. for timing it alone."""
+        return self._workflow
+
+    @property
     def skipped_events(self) -> int: ...
 
     @property
@@ -61,6 +66,11 @@ class WindowBudget:
         self._started: float | None = None
         self._last_s = 0.0
         self._skipped_events = 0
+
+    @property
+    def workflow(self) -> Workflow:
+        """The workflow run, e.g. for timing it alone."""
+        return self._workflow
 
     @property
     def skipped_events(self) -> int:
