@@ -7,7 +7,6 @@ ev44 batches over several windows; essdiffraction's pipeline reads it from
 the file in one go. Both use the same lookup table (BC240 choppers).
 """
 
-import h5py
 import numpy as np
 import pytest
 import scipp as sc
@@ -16,7 +15,6 @@ import scipp.testing
 from ess.livedata.core.geometry_files import OVERRIDE_VARIABLE
 from ess.livedata.core.job_commands import parse_params
 from ess.livedata.core.message import StreamId, StreamKind
-from ess.livedata.core.payloads import EventBatch
 from ess.livedata.core.plugins import load_instrument
 from ess.livedata.reduction.lookup_table_cache import CACHE_DIR_VARIABLE
 from ess.livedata.testing.nexus_files import (
@@ -25,6 +23,9 @@ from ess.livedata.testing.nexus_files import (
     NexusEvents,
     PixelBank,
     bank_positions,
+    float64_weights,
+    in_windows,
+    recorded_batches,
     write_nexus_file,
 )
 
@@ -78,45 +79,15 @@ def dream(dream_file, tmp_path_factory):
         yield load_instrument("dream")
 
 
-def recorded_batches(path, group: str) -> list[EventBatch]:
-    """The file's events of ``group``, one ev44 batch per pulse."""
-    with h5py.File(path) as f:
-        events = f[f"entry/instrument/{group}/events"]
-        index = events["event_index"][()]
-        ends = np.append(index[1:], events["event_id"].shape[0])
-        return [
-            EventBatch(
-                reference_time=np.array([time], dtype=np.int64),
-                reference_time_index=np.array([0], dtype=np.int32),
-                time_of_arrival=events["event_time_offset"][begin:end],
-                pixel_id=events["event_id"][begin:end],
-            )
-            for time, begin, end in zip(
-                events["event_time_zero"][()], index, ends, strict=True
-            )
-        ]
-
-
 def windows(path, count: int):
-    streams = {
-        BANK: recorded_batches(path, BANK.name),
-        CAVE: recorded_batches(path, CAVE.name),
-    }
-    for part in np.array_split(np.arange(PULSES), count):
-        yield {stream: [b[i] for i in part] for stream, b in streams.items()}
+    streams = {stream: recorded_batches(path, stream.name) for stream in (BANK, CAVE)}
+    return in_windows(streams, count)
 
 
 def powder_job(dream, **params):
     spec = dream.workflow_specs["powder_reduction/v1"]
     factory = dream.workflow_factories()["powder_reduction/v1"]
     return factory(parse_params(spec, params), (BANK,))
-
-
-def float64_weights(events: sc.DataArray) -> sc.DataArray:
-    constituents = events.bins.constituents
-    content = constituents["data"].copy()
-    content.data = content.data.to(dtype="float64")
-    return events.assign(sc.bins(**{**constituents, "data": content}))
 
 
 def offline(dream_file, **params):
@@ -171,7 +142,7 @@ def test_live_job_over_windows_equals_essdiffraction_offline(dream, dream_file):
 
 def test_outputs_have_units_and_a_job_binds_one_bank(dream, dream_file):
     job = powder_job(dream, **PARAMS)
-    job.accumulate(next(windows(dream_file, WINDOWS)))
+    job.accumulate(windows(dream_file, WINDOWS)[0])
     results = job.finalize()
     assert results["focussed_data_tof"].coords["tof"].unit == "us"
     two_theta = results["focussed_data_dspacing_two_theta"]

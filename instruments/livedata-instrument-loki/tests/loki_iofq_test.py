@@ -6,7 +6,6 @@ The live job gets that run as ev44 batches over several windows; esssans's
 pipeline reads it from the file in one go. Both use the same lookup table.
 """
 
-import h5py
 import numpy as np
 import pytest
 import scipp as sc
@@ -15,13 +14,17 @@ import scipp.testing
 from ess.livedata.core.geometry_files import OVERRIDE_VARIABLE
 from ess.livedata.core.job_commands import parse_params
 from ess.livedata.core.message import StreamId, StreamKind
-from ess.livedata.core.payloads import EventBatch
 from ess.livedata.core.plugins import load_instrument
 from ess.livedata.instruments.loki.geometry import REAR
 from ess.livedata.instruments.loki.rear_bank_file import write_rear_bank_file
 from ess.livedata.kafka.schemas.da00 import decode_da00, encode_da00
 from ess.livedata.reduction.lookup_table_cache import CACHE_DIR_VARIABLE
-from ess.livedata.testing.nexus_files import NexusEvents
+from ess.livedata.testing.nexus_files import (
+    NexusEvents,
+    float64_weights,
+    in_windows,
+    recorded_batches,
+)
 
 REAR_STREAM = StreamId(StreamKind.DETECTOR_EVENTS, "loki_detector_0")
 INCIDENT = StreamId(StreamKind.MONITOR_EVENTS, "beam_monitor_m1")
@@ -56,34 +59,13 @@ def loki(loki_file, tmp_path_factory):
         yield load_instrument("loki")
 
 
-def recorded_batches(path, group: str) -> list[EventBatch]:
-    """The file's events of ``group``, one ev44 batch per pulse."""
-    with h5py.File(path) as f:
-        events = f[f"entry/instrument/{group}/events"]
-        index = events["event_index"][()]
-        ends = np.append(index[1:], events["event_id"].shape[0])
-        return [
-            EventBatch(
-                reference_time=np.array([time], dtype=np.int64),
-                reference_time_index=np.array([0], dtype=np.int32),
-                time_of_arrival=events["event_time_offset"][begin:end],
-                pixel_id=events["event_id"][begin:end],
-            )
-            for time, begin, end in zip(
-                events["event_time_zero"][()], index, ends, strict=True
-            )
-        ]
-
-
 def windows(path, count: int):
     """The run's pulses split into ``count`` consecutive windows."""
     streams = {
-        REAR_STREAM: recorded_batches(path, REAR_STREAM.name),
-        INCIDENT: recorded_batches(path, INCIDENT.name),
-        TRANSMISSION: recorded_batches(path, TRANSMISSION.name),
+        stream: recorded_batches(path, stream.name)
+        for stream in (REAR_STREAM, INCIDENT, TRANSMISSION)
     }
-    for part in np.array_split(np.arange(PULSES), count):
-        yield {stream: [b[i] for i in part] for stream, b in streams.items()}
+    return in_windows(streams, count)
 
 
 def i_of_q_job(loki, **params):
@@ -91,13 +73,6 @@ def i_of_q_job(loki, **params):
     return loki.workflow_factories()["i_of_q/v2"](
         parse_params(spec, params), (REAR_STREAM,)
     )
-
-
-def float64_weights(events: sc.DataArray) -> sc.DataArray:
-    constituents = events.bins.constituents
-    content = constituents["data"].copy()
-    content.data = content.data.to(dtype="float64")
-    return events.assign(sc.bins(**{**constituents, "data": content}))
 
 
 def offline(loki_file, **params):
@@ -186,7 +161,7 @@ def test_outputs_can_be_published_as_da00(loki, loki_file):
     """da00 carries the coords along the data's dims (I(Q)'s wavelength band,
     a coord of its own dim, stays behind)."""
     job = i_of_q_job(loki, q_scale="log")
-    job.accumulate(next(windows(loki_file, WINDOWS)))
+    job.accumulate(windows(loki_file, WINDOWS)[0])
     for name, data in job.finalize().items():
         _, _, decoded = decode_da00(encode_da00(name, 0, data))
         aligned = {c for c, v in data.coords.items() if set(v.dims) <= set(data.dims)}
