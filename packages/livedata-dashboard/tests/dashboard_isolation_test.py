@@ -1,7 +1,7 @@
 """A dashboard host never gets the reduction stack or numba.
 
 The reduction stack includes ``tof``, the ESS reduction packages (esssans's
-``ess.sans``, ``ess.loki``) and livedata's own ESS reduction pieces
+``ess.sans``, ``ess.loki``; essdiffraction's ``ess.powder``, ``ess.dream``) and livedata's own ESS reduction pieces
 (``ess.livedata.reduction``, in livedata-services' ``reduction`` extra).
 
 In livedata-dashboard's own nox session (``LIVEDATA_ISOLATED=livedata-
@@ -21,6 +21,8 @@ FORBIDDEN = [
     "ess.reduce",
     "ess.sans",
     "ess.loki",
+    "ess.powder",
+    "ess.dream",
     "numba",
     "tof",
     "ess.livedata.reduction",

@@ -20,9 +20,6 @@ from .fake_data import INCIDENT_MONITOR_Z, SOURCE_Z, TRANSMISSION_MONITOR_Z
 from .geometry import PIXELS_PER_STRAW, REAR, pixel_positions
 from .workflows import INCIDENT_MONITOR, TRANSMISSION_MONITOR
 
-STRAW_RADIUS_M = 0.00375
-"""Half the 7.5 mm straw diameter."""
-
 
 def rear_bank_pixels(pixels_per_straw: int) -> np.ndarray:
     """Centres (m) of every n-th pixel of each rear-bank straw, shape (N, 3)."""
@@ -42,12 +39,11 @@ def write_rear_bank_file(
     from ess.livedata.testing.nexus_files import Component, PixelBank, write_nexus_file
 
     positions = rear_bank_pixels(pixels_per_straw)
-    axis = tuple(np.asarray(REAR.straw) / 1000 / pixels_per_straw)
     bank = PixelBank(
         REAR.name,
         np.arange(1, len(positions) + 1, dtype=np.int32),
         positions,
-        pixel_cylinder=((0, 0, 0), (0, STRAW_RADIUS_M, 0), axis),  # straws along x
+        pixel_cylinder=REAR.cylinder(pixels_per_straw),
     )
     write_nexus_file(
         path,
