@@ -15,6 +15,7 @@ import scipp.testing
 from ess.livedata.core.geometry_files import OVERRIDE_VARIABLE
 from ess.livedata.core.job_commands import parse_params
 from ess.livedata.core.message import StreamId, StreamKind
+from ess.livedata.core.payloads import EventBatch
 from ess.livedata.core.plugins import load_instrument
 from ess.livedata.reduction.lookup_table_cache import CACHE_DIR_VARIABLE
 from ess.livedata.testing.nexus_files import (
@@ -108,7 +109,7 @@ def offline(dream_file, **params):
     params = PowderParams.model_validate(params)
     setting = lookup_table_setting(params.instrument_configuration)
     table = LookupTableCache().get(setting).table
-    workflow = powder_workflow(dream_file, BANK.name, table, params)
+    workflow = powder_workflow(dream_file, BANK.name, True, table, params)
     for component in (snx.NXdetector, CaveMonitor):
         key = NeXusData[component, SampleRun]
         workflow[key] = float64_weights(workflow.compute(key))
@@ -153,3 +154,42 @@ def test_outputs_have_units_and_a_job_binds_one_bank(dream, dream_file):
     other = StreamId(StreamKind.DETECTOR_EVENTS, "mantle_detector")
     with pytest.raises(ValueError, match="one bank per job"):
         factory(parse_params(spec, {}), (BANK, other))
+
+
+def test_a_powder_job_runs_on_the_stand_in_geometry_and_fake_data(tmp_path):
+    """The demo's case: banks shaped like their layout, fake powder events."""
+    from ess.livedata.ess.stand_in import on_stand_in_geometry
+    from ess.livedata.fake.detectors import PixelSampler, draw_events
+
+    with (
+        pytest.MonkeyPatch.context() as patch,
+        on_stand_in_geometry("dream", tmp_path) as loaded,
+    ):
+        patch.setenv(CACHE_DIR_VARIABLE, str(tmp_path / "tables"))
+        bank = StreamId(StreamKind.DETECTOR_EVENTS, "endcap_forward_detector")
+        shapes = loaded.fake_data_shapes()
+        sampler = PixelSampler(
+            loaded.instrument.detector(bank.name),
+            shapes,
+            loaded.instrument.sample_position,
+        )
+        spec = loaded.workflow_specs["powder_reduction/v1"]
+        job = loaded.workflow_factories()["powder_reduction/v1"](
+            parse_params(spec, PARAMS), (bank,)
+        )
+        rng = np.random.default_rng(2)
+        pixel_id, toa = draw_events(sampler, shapes.detector_toa, 50_000, rng)
+        job.accumulate(
+            {
+                bank: [
+                    EventBatch(
+                        reference_time=np.array([0], dtype=np.int64),
+                        reference_time_index=np.array([0], dtype=np.int32),
+                        time_of_arrival=toa,
+                        pixel_id=pixel_id,
+                    )
+                ]
+            }
+        )
+        focussed = job.finalize()["focussed_data_dspacing"]
+    assert np.nansum(focussed.values) > 0

@@ -38,7 +38,7 @@ from ess.livedata.reduction.lookup_table_cache import LookupTableCache
 from ess.livedata.reduction.nxevent_data import to_nxevent_data
 from ess.powder import types as pt
 from ess.powder.conversion import _convert_reduced_to_tof_impl
-from ess.reduce.nexus.types import NeXusData, NeXusName, SampleRun
+from ess.reduce.nexus.types import DetectorBankSizes, NeXusData, NeXusName, SampleRun
 from ess.reduce.streaming import StreamProcessor
 
 from .workflows import (
@@ -106,11 +106,17 @@ def focussed_tof(
 
 
 def powder_workflow(
-    geometry_file: Path, bank: str, table: pt.LookupTable, params: PowderParams
+    geometry_file: Path,
+    bank: str,
+    bank_is_flat: bool,
+    table: pt.LookupTable,
+    params: PowderParams,
 ) -> sciline.Pipeline:
     """essdiffraction's DREAM powder pipeline for ``bank``, set for live use;
     events are not set (offline: ``NeXusData`` keys; live: the batch keys)."""
     workflow = dream.DreamPowderWorkflow(run_norm=powder.RunNormalization.proton_charge)
+    if not bank_is_flat:  # already shaped (stand-in files): nothing to fold
+        workflow[DetectorBankSizes] = {}
     workflow.insert(summed_counts_as_proton_charge)
     workflow.insert(focussed_tof)
     workflow[pt.CalibrationData] = None
@@ -161,7 +167,8 @@ def powder_reduction(
     [bank] = sources
     geometry = instrument_geometry(instrument.geometry_files)
     table = tables.get(lookup_table_setting(params.instrument_configuration)).table
-    workflow = powder_workflow(geometry.path, bank.name, table, params)
+    flat = geometry.detector(bank.name).ndim == 1
+    workflow = powder_workflow(geometry.path, bank.name, flat, table, params)
     workflow.insert(detector_events)
     workflow.insert(monitor_events)
     processor = StreamProcessor(
