@@ -130,9 +130,9 @@ def main() -> None:
         factory = loaded.workflow_factories()[case.workflow]
         bank = StreamId(StreamKind.DETECTOR_EVENTS, case.bank)
         build = lambda: factory(parse_params(spec, {}), (bank,))  # noqa: E731
-        build()  # computes or loads the lookup table
-        build_wall, build_cpu = timed(build)
-        job = build().workflow  # timed alone: the budget would skip windows
+        build().wait()  # computes or loads the lookup table
+        build_wall, build_cpu = timed(lambda: build().wait())
+        job = build().wait().workflow  # timed alone: the budget would skip windows
         rng = np.random.default_rng(0)
         rows = []
         for window in range(args.warmup + args.windows):

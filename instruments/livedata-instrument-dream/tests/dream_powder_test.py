@@ -88,7 +88,9 @@ def windows(path, count: int):
 def powder_job(dream, **params):
     spec = dream.workflow_specs["powder_reduction/v1"]
     factory = dream.workflow_factories()["powder_reduction/v1"]
-    return factory(parse_params(spec, params), (BANK,))
+    job = factory(parse_params(spec, params), (BANK,))
+    job.wait()  # built in the background
+    return job
 
 
 def offline(dream_file, **params):
@@ -177,6 +179,7 @@ def test_a_powder_job_runs_on_the_stand_in_geometry_and_fake_data(tmp_path):
         job = loaded.workflow_factories()["powder_reduction/v1"](
             parse_params(spec, PARAMS), (bank,)
         )
+        job.wait()
         rng = np.random.default_rng(2)
         pixel_id, toa = draw_events(sampler, shapes.detector_toa, 50_000, rng)
         job.accumulate(

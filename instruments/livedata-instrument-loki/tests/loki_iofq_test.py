@@ -70,9 +70,11 @@ def windows(path, count: int):
 
 def i_of_q_job(loki, **params):
     spec = loki.workflow_specs["i_of_q/v2"]
-    return loki.workflow_factories()["i_of_q/v2"](
+    job = loki.workflow_factories()["i_of_q/v2"](
         parse_params(spec, params), (REAR_STREAM,)
     )
+    job.wait()  # built in the background
+    return job
 
 
 def offline(loki_file, **params):

@@ -50,6 +50,7 @@ def test_silver_behenate_peak_is_at_its_q(loki):
     job = loki.workflow_factories()["i_of_q/v2"](
         parse_params(spec, {**params, "transmission_mode": "constant"}), (REAR,)
     )
+    job.wait()
     rng = np.random.default_rng(1)
     for _ in range(3):
         pixel_id, toa = draw_events(sampler, shapes.detector_toa, 50_000, rng)

@@ -28,11 +28,6 @@ class ReportsLoad(Protocol):
     """A workflow that skips data itself and tells the job's status."""
 
     @property
-    def workflow(self) -> Workflow:
-        """The workflow run, e.g. for timing it alone."""
-        return self._workflow
-
-    @property
     def skipped_events(self) -> int: ...
 
     @property
@@ -92,7 +87,7 @@ class WindowBudget:
         if self._to_skip > 0:
             self._to_skip -= 1
             self._skipped_window = True
-            self._skipped_events += _events(data)
+            self._skipped_events += events_in(data)
             return
         if self._started is None:
             self._started = self._clock()
@@ -114,7 +109,8 @@ class WindowBudget:
         self._skipped_events = 0
 
 
-def _events(data: Mapping[StreamId, Any]) -> int:
+def events_in(data: Mapping[StreamId, Any]) -> int:
+    """Events in a window's data (what skipping it loses)."""
     return sum(
         payload.size
         for payloads in data.values()

@@ -30,6 +30,7 @@ from ess.livedata.core.instrument import Instrument
 from ess.livedata.core.keyed_workflow import KeyedWorkflow
 from ess.livedata.core.message import StreamId
 from ess.livedata.core.nexus_geometry import instrument_geometry
+from ess.livedata.core.prepared_workflow import PreparedWorkflow
 from ess.livedata.core.window_budget import WindowBudget
 from ess.livedata.core.workflow import Workflow, WorkflowFactory
 from ess.livedata.reduction.chopper_setting import LookupTableSetting
@@ -161,10 +162,21 @@ def powder_reduction(
     params: PowderParams,
     sources: Sequence[StreamId],
 ) -> Workflow:
-    """One bank's powder reduction, over the windows it has time for."""
+    """One bank's powder reduction, built in the background, over the
+    windows it has time for."""
     if len(sources) != 1:
         raise ValueError(f"essdiffraction reduces one bank per job, got {len(sources)}")
-    [bank] = sources
+    return PreparedWorkflow(
+        partial(_streamed_powder, instrument, tables, params, sources[0])
+    )
+
+
+def _streamed_powder(
+    instrument: Instrument,
+    tables: LookupTableCache,
+    params: PowderParams,
+    bank: StreamId,
+) -> Workflow:
     geometry = instrument_geometry(instrument.geometry_files)
     table = tables.get(lookup_table_setting(params.instrument_configuration)).table
     flat = geometry.detector(bank.name).ndim == 1
@@ -180,7 +192,7 @@ def powder_reduction(
     return WindowBudget(
         KeyedWorkflow(
             processor,
-            inputs={DetectorBatches: sources, MonitorBatches: (CAVE_MONITOR,)},
+            inputs={DetectorBatches: (bank,), MonitorBatches: (CAVE_MONITOR,)},
             outputs=TARGETS,
         )
     )

@@ -30,6 +30,7 @@ from ess.livedata.core.instrument import Instrument
 from ess.livedata.core.keyed_workflow import KeyedWorkflow
 from ess.livedata.core.message import StreamId
 from ess.livedata.core.nexus_geometry import instrument_geometry
+from ess.livedata.core.prepared_workflow import PreparedWorkflow
 from ess.livedata.core.window_budget import WindowBudget
 from ess.livedata.core.workflow import Workflow, WorkflowFactory
 from ess.livedata.reduction.chopper_setting import LookupTableSetting
@@ -178,11 +179,21 @@ def i_of_q_workflow(
     params: SansParams,
     sources: Sequence[StreamId],
 ) -> Workflow:
-    """One bank's I(Q), streamed over windows it has time for (at LOKI's
-    nominal rate not all: benchmarks/RESULTS.md)."""
+    """One bank's I(Q), built in the background, streamed over the windows it
+    has time for (at LOKI's nominal rate not all: benchmarks/RESULTS.md)."""
     if len(sources) != 1:
         raise ValueError(f"esssans reduces one bank per job, got {len(sources)}")
-    [bank] = sources
+    return PreparedWorkflow(
+        partial(_streamed_i_of_q, instrument, tables, params, sources[0])
+    )
+
+
+def _streamed_i_of_q(
+    instrument: Instrument,
+    tables: LookupTableCache,
+    params: SansParams,
+    bank: StreamId,
+) -> Workflow:
     geometry = instrument_geometry(instrument.geometry_files)
     workflow = sans_workflow(
         geometry.path,
@@ -203,7 +214,7 @@ def i_of_q_workflow(
         KeyedWorkflow(
             processor,
             inputs={
-                DetectorBatches: sources,
+                DetectorBatches: (bank,),
                 IncidentBatches: (INCIDENT_MONITOR,),
                 TransmissionBatches: (TRANSMISSION_MONITOR,),
             },

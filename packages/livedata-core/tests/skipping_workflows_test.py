@@ -1,10 +1,15 @@
-"""A workflow slower than the window skips windows and says so."""
+"""Workflows that skip windows visibly: too slow for the window, or not built yet."""
+
+from concurrent.futures import Executor, Future
+from functools import partial
 
 import numpy as np
+import pytest
 import scipp as sc
 
 from ess.livedata.core.message import StreamId, StreamKind
 from ess.livedata.core.payloads import EventBatch
+from ess.livedata.core.prepared_workflow import PreparedWorkflow
 from ess.livedata.core.window_budget import ReportsLoad, WindowBudget
 
 PANEL = StreamId(StreamKind.DETECTOR_EVENTS, "panel")
@@ -74,3 +79,53 @@ def test_an_overrun_of_k_budgets_skips_the_next_k_windows_and_counts_them():
     assert "2.5 s of a 1.0 s budget" in workflow.status_message
     workflow.clear()
     assert workflow.skipped_events == 0
+
+
+class Manual(Executor):
+    """Runs the build when the test says so."""
+
+    def submit(self, fn, /, *args, **kwargs) -> Future:
+        self.build = fn
+        self.future = Future()
+        return self.future
+
+    def finish(self) -> None:
+        try:
+            self.future.set_result(self.build())
+        except Exception as error:
+            self.future.set_exception(error)
+
+
+def test_windows_before_the_build_are_skipped_and_counted():
+    executor = Manual()
+    workflow = PreparedWorkflow(partial(Slow, Clock(), 0.0), executor=executor)
+    assert isinstance(workflow, ReportsLoad)
+    workflow.accumulate(window(3))
+    assert workflow.finalize() == {}
+    assert workflow.skipped_events == 3
+    assert workflow.status_message.startswith("preparing")
+    executor.finish()
+    workflow.accumulate(window(5))
+    assert workflow.finalize()["events"].value == 5.0
+    assert workflow.skipped_events == 3
+    assert workflow.status_message == ""
+    workflow.clear()
+    assert workflow.skipped_events == 0
+    assert workflow.finalize()["events"].value == 0.0
+
+
+def test_a_failed_build_fails_the_next_window():
+    def broken():
+        raise FileNotFoundError("no geometry file")
+
+    executor = Manual()
+    workflow = PreparedWorkflow(broken, executor=executor)
+    executor.finish()
+    assert workflow.status_message == ""
+    with pytest.raises(FileNotFoundError, match="no geometry file"):
+        workflow.accumulate(window(1))
+
+
+def test_the_default_builder_runs_the_build():
+    workflow = PreparedWorkflow(partial(Slow, Clock(), 0.0))
+    assert isinstance(workflow.wait(timeout=60), Slow)
