@@ -12,6 +12,7 @@ from ess.livedata.core.message import Message, StreamId, StreamKind
 from ess.livedata.core.payloads import EventBatch, LogSample
 from ess.livedata.core.plugins import LoadedInstrument, create_plugin_manager
 from ess.livedata.core.window import TimeWindow
+from ess.livedata.core.window_budget import WindowBudget
 from ess.livedata.core.workflow import WorkflowSpec
 from ess.livedata.instruments.dummy.plugin import make_instrument
 from ess.livedata.processing import jobs
@@ -149,6 +150,40 @@ class ReturnsVariable(Explode):
         return {"x": sc.scalar(1.0)}
 
 
+SLOW = WorkflowSpec(
+    name="slow",
+    version=1,
+    title="Slow",
+    description="Counts events, taking 2.5 s of a 1 s window each time.",
+    params=NoParams,
+    outputs={"events": "detector events"},
+    source_kinds=(StreamKind.DETECTOR_EVENTS,),
+)
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class SlowCount(FollowMotor):
+    def __init__(self, clock: FakeClock) -> None:
+        super().__init__()
+        self.clock = clock
+
+    def accumulate(self, data) -> None:
+        self.clock.now += 2.5
+        super().accumulate(data)
+
+
+def slow_count(params, sources) -> WindowBudget:
+    clock = FakeClock()
+    return WindowBudget(SlowCount(clock), budget_s=1.0, clock=clock)
+
+
 class Plugin:
     def __init__(self) -> None:
         self.factory_loads = 0
@@ -159,6 +194,7 @@ class Plugin:
         register(FOLLOW)
         register(EXPLODE)
         register(BAD_OUTPUT)
+        register(SLOW)
 
     @hookimpl
     def livedata_register_workflow_factories(self, instrument, register):
@@ -167,6 +203,7 @@ class Plugin:
         register("follow", 1, lambda params, sources: FollowMotor())
         register("explode", 1, lambda params, sources: Explode())
         register("bad_output", 1, lambda params, sources: ReturnsVariable())
+        register("slow", 1, slow_count)
 
 
 def events(stream: StreamId, n: int) -> Message:
@@ -468,3 +505,17 @@ def test_reset_of_a_job_scheduled_for_later_is_harmless(processor):
     assert run(processor, window(0), events(PANEL, 5)) == {}
     out = run(processor, window(10), events(PANEL, 2))
     assert out["count", "panel_0", "detector"].value == 2
+
+
+def test_a_job_too_slow_for_the_window_skips_visibly_in_its_status(processor):
+    job = started(processor, "slow", "panel_0")
+    published = [
+        run(processor, window(i), events(PANEL, n)).get(("slow", "panel_0", "events"))
+        for i, n in enumerate([5, 7, 11, 13])
+    ]
+    assert [p is not None for p in published] == [True, False, False, True]
+    assert published[3].value == 18
+    status = state(processor, job)
+    assert status["state"] == "running"
+    assert status["skipped_events"] == 18
+    assert "cannot keep up" in status["message"]
