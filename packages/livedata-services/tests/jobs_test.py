@@ -519,3 +519,7 @@ def test_a_job_too_slow_for_the_window_skips_visibly_in_its_status(processor):
     assert status["state"] == "running"
     assert status["skipped_events"] == 18
     assert "cannot keep up" in status["message"]
+    # The job's heartbeat says so too, as NICOS reads it (WARNING, 210).
+    beat = heartbeat(processor, job)
+    assert beat.state == "warning"
+    assert "cannot keep up" in beat.warning

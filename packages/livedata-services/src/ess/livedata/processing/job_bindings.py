@@ -344,6 +344,8 @@ class ReductionBinding:
         state, message = self._jobs.state_of(self.key(job))
         if state is JobState.ERROR:
             job.fail(message)
+        else:
+            job.warn(message or None)
         return dict(produced)
 
     def set_rois(self, job: Job, geometry: RoiGeometry, data: sc.DataArray) -> None:

@@ -81,6 +81,7 @@ class Job:
     """Data time (ns) the job ends at; ``None`` never ends."""
     aux_source_names: dict[str, str] = field(default_factory=dict)
     state: JobState = JobState.ACTIVE
+    warning: str | None = None
     error: str | None = None
     start_time: int | None = None
     """Start of the data time the published results cover."""
@@ -96,9 +97,20 @@ class Job:
         self.state = JobState.ERROR
         self.error = reason
 
+    def warn(self, warning: str | None) -> None:
+        """The job runs but lacks something (e.g. skips windows it cannot
+        keep up with): ``warning`` (NICOS 210) until cleared with None."""
+        self.warning = warning
+        self.state = JobState.ACTIVE if warning is None else JobState.WARNING
+
+    @property
+    def running(self) -> bool:
+        return self.state in (JobState.ACTIVE, JobState.WARNING)
+
     def heartbeat(self) -> JobMessage:
         return JobMessage(
             state=self.state,
+            warning=self.warning,
             error=self.error,
             job_id=self.job_id,
             workflow_id=str(self.workflow),
@@ -218,7 +230,7 @@ class JobProtocolProcessor:
         published: list[Message[Any]] = []
         self._devices_published.clear()
         for job in list(self._jobs.values()):
-            if job.state is not JobState.ACTIVE:
+            if not job.running:
                 continue
             outputs = self._binding.outputs(
                 job, produced.get(self._binding.key(job), {})

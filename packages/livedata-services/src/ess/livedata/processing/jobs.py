@@ -217,9 +217,10 @@ class JobProcessor:
         )
 
     def state_of(self, job_id: str) -> tuple[JobState, str]:
-        """State and message of job ``job_id``."""
-        job = self._jobs[job_id]
-        return job.state, job.message
+        """State and message of job ``job_id`` (why it failed, or that it
+        cannot keep up with the window)."""
+        status = self._jobs[job_id].status()
+        return JobState(status.state), status.message
 
     def apply(self, body: StartJob | StopJob | Reset) -> None:
         """Apply one command body; raises CommandRejected with the reason."""
