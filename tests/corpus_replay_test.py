@@ -21,8 +21,11 @@ from pathlib import Path
 
 import pytest
 from confluent_kafka import Producer
-from conftest import INSTRUMENT
+from conftest import INSTRUMENT, wait_until_consuming
 
+from ess.livedata.core.message import StreamKind
+from ess.livedata.core.plugins import load_instrument
+from ess.livedata.core.streams import Topology
 from ess.livedata.kafka.livedata_topics import LivedataTopic
 from ess.livedata.protocol import (
     JobId,
@@ -36,7 +39,18 @@ from ess.livedata.protocol import (
 pytestmark = pytest.mark.slow
 
 CORPUS = Path(__file__).parents[1] / "packages/livedata-protocol/tests/corpus"
-SERVICES = ("monitor_data", "detector_data", "timeseries", "data_reduction")
+INPUTS = {
+    "monitor_data": (StreamKind.MONITOR_EVENTS,),
+    "detector_data": (StreamKind.DETECTOR_EVENTS,),
+    "timeseries": (StreamKind.LOG,),
+    "data_reduction": (
+        StreamKind.DETECTOR_EVENTS,
+        StreamKind.MONITOR_EVENTS,
+        StreamKind.LOG,
+    ),
+}
+"""The data each service reads besides commands (and detector_data ROIs)."""
+SERVICES = tuple(INPUTS)
 SCHEDULED = "014"
 SECOND = 1_000_000_000
 
@@ -96,16 +110,22 @@ def started_jobs() -> dict[JobId, str]:
     return jobs
 
 
+def partitions(service: str) -> int:
+    """Partitions ``service`` consumes in dev: its data topics, commands, and
+    the ROI topic for detector_data."""
+    mapping = load_instrument(INSTRUMENT).stream_mapping(Topology.DEV)
+    control = 2 if service == "detector_data" else 1
+    return len(mapping.input_topics(INPUTS[service])) + control
+
+
 def test_recorded_commands_get_the_recorded_answers(start, reader, bootstrap):
     for service in SERVICES:
         start(service, "--dev")
     for fake in ("fake_monitors", "fake_detectors", "fake_logdata"):
         start(fake)
-    reader.wait_for(
-        lambda: all(reader.latest_report(s) for s in SERVICES),
-        timeout=60,
-        what="a heartbeat of every service",
-    )
+    # A command sent before a service consumes is never seen by it.
+    for service in SERVICES:
+        wait_until_consuming(reader, service, partitions(service))
 
     producer = Producer({"bootstrap.servers": bootstrap})
     sends = [(p, LivedataTopic.COMMANDS) for p in recorded("livedata_commands")]

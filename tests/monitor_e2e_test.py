@@ -4,12 +4,20 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import response_to, wait_until_consuming
+from conftest import (
+    job_command,
+    response_to,
+    responses_to,
+    wait_until_consuming,
+    workflow_config,
+)
 
 from ess.livedata.core.plugins import load_instrument
 from ess.livedata.fake.toa import sample_toa
+from ess.livedata.protocol import ResponseKind
 
 SERVICE = "monitor_data"
+WORKFLOW = "monitor_histogram"
 MONITORS = ("monitor1", "monitor2")
 EVENTS_PER_PULSE = 1000
 MS = 1_000_000
@@ -27,7 +35,7 @@ def expected_toa(pulses: int, seed: int) -> dict[str, np.ndarray]:
 
 
 def cumulative(reader, monitor: str):
-    return reader.latest(f"{SERVICE}/{monitor}/cumulative")
+    return reader.latest(f"{WORKFLOW}/{monitor}/cumulative")
 
 
 def run_fake(start, pulses: int, seed: int, mode: str = "ev44") -> None:
@@ -53,13 +61,17 @@ def wait_for_total(reader, monitor: str, total: float) -> None:
     reader.wait_for(reached, timeout=30, what=f"{monitor} cumulative == {total}")
 
 
-def test_ev44_counts_binning_command_and_reset(start, reader, send_command):
+def test_ev44_counts_binning_command_and_reset(start, reader, send_commands):
     service = start(SERVICE, "--dev")
     wait_until_consuming(reader, SERVICE, partitions=2)
 
-    binning = {"action": "set_toa_binning", "toa_min": 10, "toa_max": 50, "bins": 40}
-    response = response_to(reader, send_command(SERVICE, binning))
-    assert response["status"] == "accepted"
+    edges = {"start": 10, "stop": 50, "num_bins": 40, "unit": "ms"}
+    configs = [
+        workflow_config(WORKFLOW, monitor, {"toa_edges": edges}) for monitor in MONITORS
+    ]
+    responses = responses_to(reader, send_commands(*configs), count=len(MONITORS))
+    assert {r.device for r in responses} == set(MONITORS)
+    assert {r.response for r in responses} == {ResponseKind.ACK}
 
     run_fake(start, pulses=20, seed=7)
     toa = expected_toa(20, seed=7)
@@ -74,18 +86,21 @@ def test_ev44_counts_binning_command_and_reset(start, reader, send_command):
         assert data.coords["toa"].values[[0, -1]].tolist() == [10, 50]
         ledger = reader.wait_for(
             lambda m=monitor: (
-                (s := reader.latest_status(SERVICE))
-                and s.details["ledger"][m]["received"] == toa[m].size
-                and s.details["ledger"][m]
+                (r := reader.latest_report(SERVICE))
+                and m in r.details.ledger
+                and r.details.ledger[m].received == toa[m].size
+                and r.details.ledger[m]
             ),
             what="ledger to include all events",
         )
-        assert ledger["counted"] == in_range
-        assert ledger["out_of_range"] == toa[monitor].size - in_range
-        assert ledger["balanced"]
+        assert ledger.counted == in_range
+        assert ledger.out_of_range == toa[monitor].size - in_range
+        assert ledger.balanced
 
-    response = response_to(reader, send_command(SERVICE, {"action": "reset"}))
-    assert response["status"] == "accepted"
+    response = response_to(
+        reader, send_commands(job_command("reset", workflow=WORKFLOW))
+    )
+    assert (response.response, response.device) == (ResponseKind.ACK, "all")
     run_fake(start, pulses=5, seed=8)
     toa = expected_toa(5, seed=8)
     for monitor in MONITORS:
@@ -93,7 +108,7 @@ def test_ev44_counts_binning_command_and_reset(start, reader, send_command):
             np.count_nonzero((toa[monitor] >= 10 * MS) & (toa[monitor] < 50 * MS))
         )
         wait_for_total(reader, monitor, in_range)
-        current = reader.latest(f"{SERVICE}/{monitor}/current")
+        current = reader.latest(f"{WORKFLOW}/{monitor}/current")
         assert (
             current.coords["end_time"].value
             == cumulative(reader, monitor).coords["end_time"].value

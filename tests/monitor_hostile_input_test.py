@@ -4,17 +4,26 @@ from __future__ import annotations
 
 import json
 import time
+import uuid
 
 import numpy as np
 import pytest
 from confluent_kafka import Producer
-from conftest import response_to, wait_until_consuming
+from conftest import (
+    INSTRUMENT,
+    response_to,
+    wait_until_consuming,
+    workflow_config,
+)
 
 from ess.livedata.core.payloads import EventBatch, LogSample
+from ess.livedata.kafka.livedata_topics import LivedataTopic
 from ess.livedata.kafka.schemas.ev44 import encode_ev44
 from ess.livedata.kafka.schemas.f144 import encode_f144
+from ess.livedata.protocol import ResponseKind, encode_command
 
 SERVICE = "monitor_data"
+WORKFLOW = "monitor_histogram"
 TOPIC = "dummy_beam_monitor"
 PULSE_NS = round(1e9 / 14)
 
@@ -30,7 +39,7 @@ def ev44(source: str, pulse: int, toa_ms: list[float]) -> bytes:
 
 
 def test_bad_messages_and_commands_are_counted_and_harmless(
-    start, reader, bootstrap, send_command
+    start, reader, bootstrap, send_commands
 ):
     start(SERVICE, "--dev")
     wait_until_consuming(reader, SERVICE, partitions=2)
@@ -50,48 +59,48 @@ def test_bad_messages_and_commands_are_counted_and_harmless(
         producer.produce(TOPIC, ev44("monitor1", pulse, good_toa))
         producer.produce(TOPIC, list(bad_data.values())[i % len(bad_data)])
     producer.flush(10)
-    bad_commands = [
+    inverted = {"start": 5, "stop": 1, "num_bins": 10, "unit": "ms"}
+    unparsable = [
         b"{not json",
-        json.dumps({"service": SERVICE, "body": {"action": "explode"}}).encode(),
+        json.dumps({"kind": "job_command", "action": "explode"}).encode(),
         json.dumps(
-            {
-                "service": SERVICE,
-                "body": {
-                    "action": "set_toa_binning",
-                    "toa_min": 5,
-                    "toa_max": 1,
-                    "bins": 10,
-                },
-            }
+            {"command_id": "old", "service": SERVICE, "body": {"action": "reset"}}
         ).encode(),
     ]
-    for payload in bad_commands:
-        producer.produce("dummy_livedata_commands", payload)
+    invalid = workflow_config(
+        WORKFLOW, "monitor1", {"toa_edges": inverted}, message_id=str(uuid.uuid4())
+    )
+    for payload in [*unparsable, encode_command(invalid)]:
+        producer.produce(LivedataTopic.COMMANDS.of(INSTRUMENT), payload)
     producer.flush(10)
-    ok = response_to(reader, send_command(SERVICE, {"action": "start"}))
-    assert ok["status"] == "accepted"
+    # A valid command after the bad ones is still answered; on monitor2,
+    # which gets no data here, so monitor1's accumulation is untouched.
+    ok = response_to(reader, send_commands(workflow_config(WORKFLOW, "monitor2")))
+    assert (ok.response, ok.device) == (ResponseKind.ACK, "monitor2")
 
     def totals():
-        status = reader.latest_status(SERVICE)
-        data = reader.latest(f"{SERVICE}/monitor1/cumulative")
-        if status is None or data is None:
+        report = reader.latest_report(SERVICE)
+        data = reader.latest(f"{WORKFLOW}/monitor1/cumulative")
+        if report is None or data is None:
             return None
         expected = pulses * len(good_toa)
-        ledger = status.details["ledger"].get("monitor1", {})
-        done = status.counters.get("messages_rejected", 0) == pulses
-        done = done and ledger.get("received") == expected
-        return done and data.sum().value == expected and status
+        ledger = report.details.ledger.get("monitor1")
+        done = report.counters.get("messages_rejected", 0) == pulses
+        done = done and ledger is not None and ledger.received == expected
+        return done and data.sum().value == expected and report
 
-    status = reader.wait_for(totals, timeout=30, what="all messages processed")
-    counters = status.counters
+    report = reader.wait_for(totals, timeout=30, what="all messages processed")
+    counters = report.counters
     per_reason = {k: v for k, v in counters.items() if k.startswith("rejected.")}
     assert sum(per_reason.values()) == pulses
     assert counters["rejected.unknown source"] == pytest.approx(
         pulses / len(bad_data), abs=1
     )
-    assert status.details["commands_rejected"] == len(bad_commands)
-    ledger = status.details["ledger"]["monitor1"]
-    assert ledger["received"] == ledger["counted"] == pulses * len(good_toa)
-    assert "monitor9" not in status.details["ledger"]
-    rejected = [r for r in reader.responses if r["status"] == "rejected"]
-    assert len(rejected) == len(bad_commands)
+    assert report.details.commands_rejected == len(unparsable) + 1
+    ledger = report.details.ledger["monitor1"]
+    assert ledger.received == ledger.counted == pulses * len(good_toa)
+    assert "monitor9" not in report.details.ledger
+    # Only the command in the protocol's form is answered: ERR, with why.
+    (refused,) = [r for r in reader.responses if r.response is ResponseKind.ERR]
+    assert (refused.message_id, refused.device) == (invalid.message_id, "monitor1")
+    assert "stop must be greater than start" in refused.message

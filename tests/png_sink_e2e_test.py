@@ -9,6 +9,7 @@ from conftest import wait_until_consuming
 from monitor_e2e_test import run_fake
 
 SERVICE = "monitor_data"
+WORKFLOW = "monitor_histogram"
 PARTITIONS = 2  # the data topic and the command topic
 
 
@@ -33,11 +34,11 @@ def test_png_instance_and_kafka_instance_both_receive_all_data(start, reader, tm
     run_fake(start, pulses=20, seed=5)
     for monitor in ("monitor1", "monitor2"):
         reader.wait_for(
-            lambda m=monitor: reader.latest(f"{SERVICE}/{m}/cumulative") is not None,
+            lambda m=monitor: reader.latest(f"{WORKFLOW}/{m}/cumulative") is not None,
             timeout=30,
             what=f"{monitor} from the Kafka instance",
         )
-        latest = png_dir / SERVICE / monitor / "cumulative" / "latest.png"
+        latest = png_dir / WORKFLOW / monitor / "cumulative" / "latest.png"
         deadline = time.monotonic() + 30
         while not latest.exists() and time.monotonic() < deadline:
             time.sleep(0.2)

@@ -6,7 +6,14 @@ import time
 
 import numpy as np
 import pytest
-from conftest import INSTRUMENT, response_to, wait_until_consuming
+from conftest import (
+    INSTRUMENT,
+    job_command,
+    response_to,
+    wait_until_consuming,
+    workflow_config,
+    workflow_id,
+)
 
 from ess.livedata.core.message import StreamKind
 from ess.livedata.core.plugins import load_instrument
@@ -15,8 +22,16 @@ from ess.livedata.dashboard.backend import Backend
 from ess.livedata.dashboard.feedback import CommandFeedback
 from ess.livedata.dashboard.reduction import WorkflowLauncher
 from ess.livedata.kafka.settings import KafkaSettings
+from ess.livedata.protocol import (
+    JobId,
+    JobMessage,
+    JobState,
+    ReductionJob,
+    ResponseKind,
+)
 
 SERVICE = "data_reduction"
+SOURCE = "panel_0"
 INPUT_KINDS = (StreamKind.DETECTOR_EVENTS, StreamKind.MONITOR_EVENTS, StreamKind.LOG)
 
 
@@ -26,20 +41,26 @@ def input_partitions() -> int:
     return len(mapping.input_topics(INPUT_KINDS)) + 1
 
 
-def send_ok(reader, send_command, body: dict) -> None:
-    response = response_to(reader, send_command(SERVICE, body))
-    assert response["status"] == "accepted", response["reason"]
+def start_job(reader, send_commands, workflow: str, **params) -> JobId:
+    """Start (or replace) ``workflow`` on panel_0; the new job's id."""
+    config = workflow_config(workflow, SOURCE, params)
+    response = response_to(reader, send_commands(config))
+    assert response.response is ResponseKind.ACK, response.message
+    assert response.device == SOURCE
+    return config.job_id
 
 
-def start_job(reader, send_command, job: str, workflow: str, sources, **params):
-    body = {
-        "action": "start_job",
-        "target": job,
-        "workflow": workflow,
-        "sources": list(sources),
-        "params": params,
-    }
-    send_ok(reader, send_command, body)
+def job_heartbeat(reader, job: JobId) -> JobMessage | None:
+    return reader.view.jobs().get(job)
+
+
+def job_status(reader, job: JobId) -> ReductionJob | None:
+    """The service's own status of ``job`` (params, state, message)."""
+    report = reader.latest_report(SERVICE)
+    jobs = report.details.jobs if report else {}
+    return next(
+        (s for key, s in jobs.items() if key.endswith(f".{job.job_number}")), None
+    )
 
 
 def newer(reader, name: str, than: np.datetime64 | None = None):
@@ -55,11 +76,6 @@ def newer(reader, name: str, than: np.datetime64 | None = None):
 
     [data] = reader.wait_for(found, what=f"{name} starting after {than}")
     return data
-
-
-def job_status(reader, job: str) -> dict | None:
-    status = reader.latest_status(SERVICE)
-    return status.details["jobs"].get(job) if status else None
 
 
 def mean_wavelength(spectrum) -> float:
@@ -79,16 +95,14 @@ def running(start, reader):
     return service
 
 
-def test_jobs_run_change_reset_fail_and_stop(running, reader, send_command):
-    ratio = f"{SERVICE}/norm/ratio_cumulative"
-    spectrum = f"{SERVICE}/spec/spectrum"
-    start_job(reader, send_command, "norm", "monitor_normalized_counts/v1", ["panel_0"])
-    start_job(
+def test_jobs_run_change_reset_fail_and_stop(running, reader, send_commands):
+    ratio = f"monitor_normalized_counts/{SOURCE}/ratio_cumulative"
+    spectrum = f"wavelength_spectrum/{SOURCE}/spectrum"
+    norm = start_job(reader, send_commands, "monitor_normalized_counts")
+    spec = start_job(
         reader,
-        send_command,
-        "spec",
-        "wavelength_spectrum/v1",
-        ["panel_0"],
+        send_commands,
+        "wavelength_spectrum",
         wavelength_max=20.0,
         flight_path_m=29.0,
     )
@@ -98,76 +112,71 @@ def test_jobs_run_change_reset_fail_and_stop(running, reader, send_command):
     first_spectrum = newer(reader, spectrum)
     assert first_ratio.coords["end_time"].value > first_ratio.coords["start_time"].value
     assert first_spectrum.sum().value > 0
-    history = newer(reader, f"{SERVICE}/norm/ratio_history")
+    history = newer(reader, f"monitor_normalized_counts/{SOURCE}/ratio_history")
     assert history.dims == ("time",)
 
-    # A shorter flight path means longer wavelengths, in proportion.
-    send_ok(
+    # A shorter flight path means longer wavelengths, in proportion: the new
+    # config replaces the job on the source.
+    spec = start_job(
         reader,
-        send_command,
-        {
-            "action": "update_job_params",
-            "target": "spec",
-            "params": {"flight_path_m": 14.5},
-        },
+        send_commands,
+        "wavelength_spectrum",
+        wavelength_max=20.0,
+        flight_path_m=14.5,
     )
     since = first_spectrum.coords["start_time"].value
     halved = newer(reader, spectrum, than=since)
     ratio_of_means = mean_wavelength(halved) / mean_wavelength(first_spectrum)
     assert ratio_of_means == pytest.approx(2.0, rel=0.05)
     reader.wait_for(
-        lambda: job_status(reader, "spec")["params"]["flight_path_m"] == 14.5,
+        lambda: (s := job_status(reader, spec)) and s.params["flight_path_m"] == 14.5,
         what="the new flight path in the status",
     )
 
     # Counting only a narrow range of arrival times lowers the ratio.
     wide = newer(reader, ratio).value
-    send_ok(
+    norm = start_job(
         reader,
-        send_command,
-        {
-            "action": "update_job_params",
-            "target": "norm",
-            "params": {"toa_min_ms": 25.0, "toa_max_ms": 35.0},
-        },
+        send_commands,
+        "monitor_normalized_counts",
+        toa_min_ms=25.0,
+        toa_max_ms=35.0,
     )
     narrow = newer(reader, ratio, than=first_ratio.coords["start_time"].value)
     assert narrow.value < 0.8 * wide
 
     # Reset: the cumulative result restarts from a later window.
     before = newer(reader, spectrum, than=since)
-    send_ok(reader, send_command, {"action": "reset", "target": "spec"})
+    reset = response_to(reader, send_commands(job_command("reset", spec)))
+    assert (reset.response, reset.device) == (ResponseKind.ACK, str(spec))
     after = newer(reader, spectrum, than=before.coords["start_time"].value)
     assert after.coords["start_time"].value > before.coords["start_time"].value
 
-    # A bad parameter is rejected with pydantic's reason; no job is made.
-    bad = {
-        "action": "start_job",
-        "target": "bad",
-        "workflow": "wavelength_spectrum/v1",
-        "sources": ["panel_0"],
-        "params": {"bins": 0},
-    }
-    response = response_to(reader, send_command(SERVICE, bad))
-    assert response["status"] == "rejected"
-    assert "bins: Input should be greater than or equal to 1" in response["reason"]
+    # A bad parameter is refused with pydantic's reason; no job is made.
+    bad = workflow_config("wavelength_spectrum", SOURCE, {"bins": 0})
+    response = response_to(reader, send_commands(bad))
+    assert (response.response, response.device) == (ResponseKind.ERR, SOURCE)
+    assert "bins: Input should be greater than or equal to 1" in response.message
 
     # A job whose workflow raises reports error; the others keep publishing.
-    start_job(reader, send_command, "boom", "always_fails/v1", ["panel_0"])
+    boom = start_job(reader, send_commands, "always_fails")
     failed = reader.wait_for(
-        lambda: (s := job_status(reader, "boom")) and s["state"] == "error" and s,
-        what="boom in error",
+        lambda: (j := job_heartbeat(reader, boom)) and j.state is JobState.ERROR and j,
+        what="always_fails in error",
     )
-    assert "by design" in failed["message"]
-    assert job_status(reader, "bad") is None
+    assert "by design" in failed.error
+    assert job_heartbeat(reader, bad.job_id) is None
+    assert job_status(reader, bad.job_id) is None
     published = len(reader.data[ratio])
     reader.wait_for(lambda: len(reader.data[ratio]) > published + 1, what="norm")
-    assert job_status(reader, "norm")["state"] == "running"
+    assert job_heartbeat(reader, norm).state is JobState.ACTIVE
+    assert job_heartbeat(reader, spec).state is JobState.ACTIVE
 
     # Stop: that job's outputs cease while the other job's continue.
-    send_ok(reader, send_command, {"action": "stop_job", "target": "norm"})
+    stop = response_to(reader, send_commands(job_command("stop", norm)))
+    assert (stop.response, stop.device) == (ResponseKind.ACK, str(norm))
     reader.wait_for(
-        lambda: (s := job_status(reader, "norm")) and s["state"] == "stopped",
+        lambda: job_heartbeat(reader, norm).state is JobState.STOPPED,
         what="norm stopped",
     )
     reader.poll(1.5)
@@ -220,24 +229,21 @@ def test_every_dummy_workflow_starts_from_the_reduction_page(
     for spec in specs:
         WorkflowLauncher(backend, spec, feedback).send_start()
 
-    def jobs() -> dict[str, dict]:
-        status = reader.latest_status(SERVICE)
-        return status.details["jobs"] if status else {}
-
-    def job_of(spec) -> tuple[str, dict] | None:
-        found = [(j, s) for j, s in jobs().items() if j.startswith(f"{spec.name}-")]
-        return found[0] if found else None
+    def job_of(spec) -> JobMessage | None:
+        wanted = str(workflow_id(spec.name))
+        found = [j for j in reader.view.jobs().values() if j.workflow_id == wanted]
+        return found[-1] if found else None
 
     for spec in specs:
-        job, _ = reader.wait_for(lambda s=spec: job_of(s), what=spec.name)
+        job = reader.wait_for(lambda s=spec: job_of(s), what=spec.name)
         if spec.name == "always_fails":
             reader.wait_for(
-                lambda s=spec: job_of(s)[1]["state"] == "error", what="its error"
+                lambda s=spec: job_of(s).state is JobState.ERROR, what="its error"
             )
             continue
         for output in spec.output_specs:
-            name = f"{SERVICE}/{job}/{output.name}"
+            name = f"{spec.name}/{job.job_id.source_name}/{output.name}"
             reader.wait_for(lambda n=name: reader.latest(n) is not None, what=name)
         reader.wait_for(
-            lambda s=spec: job_of(s)[1]["state"] == "running", what=f"{job} running"
+            lambda s=spec: job_of(s).state is JobState.ACTIVE, what=f"{job} active"
         )

@@ -46,10 +46,9 @@ ROOT = Path(__file__).resolve().parents[1]
 SPEC_ENV = "LIVEDATA_SERVICES_SPEC"
 SECTION = "## Example: Running the monitor data service"
 BROKER = "python -m ess.livedata.kafka.local_broker run"
-CUMULATIVE = "monitor_data/monitor1/cumulative"
-"""The published result (as the test reader names it)."""
-SHOWN_CUMULATIVE = "monitor_histogram/monitor1/cumulative"
-"""Its plot on the page: the current monitor_histogram job on monitor1."""
+CUMULATIVE = "monitor_histogram/monitor1/cumulative"
+"""The published result, as the test reader names it and its plot on the
+page is captioned: the current monitor_histogram job on monitor1."""
 DEFAULT_BROKER = "localhost:9092 (KAFKA_BOOTSTRAP_SERVERS)"
 DASHBOARD_URL = "http://localhost:5007/"
 DRIVER_TIMEOUT_S = 900
@@ -192,7 +191,7 @@ def check_dashboard(browser: Browser, url: str, screenshot_path: Path) -> float:
         page = context.new_page()
         open_dashboard(page, url)
         total = wait_for(
-            lambda: caption_total(page, SHOWN_CUMULATIVE),
+            lambda: caption_total(page, CUMULATIVE),
             "counts on the page",
             timeout=120,
         )

@@ -10,15 +10,23 @@ import numpy as np
 import pytest
 import scipp as sc
 from confluent_kafka import Producer
-from conftest import INSTRUMENT, response_to, wait_until_consuming
+from conftest import (
+    INSTRUMENT,
+    job_command,
+    response_to,
+    wait_until_consuming,
+    workflow_config,
+)
 
 from ess.livedata.core.payloads import EventBatch, LogSample
 from ess.livedata.core.plugins import load_instrument
 from ess.livedata.fake.logs import log_samples
 from ess.livedata.kafka.schemas.ev44 import encode_ev44
 from ess.livedata.kafka.schemas.f144 import encode_f144
+from ess.livedata.protocol import LogLedger, ResponseKind
 
 SERVICE = "timeseries"
+WORKFLOW = "timeseries_data"
 TOPIC = f"{INSTRUMENT}_motion"  # dev topology: every log on one topic
 S = 1_000_000_000
 LOGS = load_instrument(INSTRUMENT).instrument.logs
@@ -41,7 +49,7 @@ def times(data: sc.DataArray) -> list[int]:
 
 
 def history(reader, name: str) -> sc.DataArray | None:
-    return reader.latest(f"{SERVICE}/{name}/history")
+    return reader.latest(f"{WORKFLOW}/{name}/history")
 
 
 def wait_for_points(reader, name: str, expected_times: list[int]) -> sc.DataArray:
@@ -56,12 +64,13 @@ def wait_for_points(reader, name: str, expected_times: list[int]) -> sc.DataArra
     return data
 
 
-def wait_for_ledger(reader, name: str, received: int) -> dict:
+def wait_for_ledger(reader, name: str, received: int) -> LogLedger:
     return reader.wait_for(
         lambda: (
-            (status := reader.latest_status(SERVICE)) is not None
-            and status.details["ledger"][name]["received"] == received
-            and status.details["ledger"][name]
+            (report := reader.latest_report(SERVICE)) is not None
+            and name in report.details.ledger
+            and report.details.ledger[name].received == received
+            and report.details.ledger[name]
         ),
         what=f"{name} ledger to count {received} samples",
     )
@@ -89,14 +98,14 @@ def test_fake_logdata_arrives_unchanged_in_order_with_units(start, reader):
         data = wait_for_points(reader, log.name, [s.time for s in samples])
         np.testing.assert_array_equal(data.values, [s.value for s in samples])
         assert data.unit == (None if log.unit is None else sc.Unit(log.unit))
-        latest = reader.latest(f"{SERVICE}/{log.name}/latest")
+        latest = reader.latest(f"{WORKFLOW}/{log.name}/latest")
         assert latest.ndim == 0
         assert latest.value == samples[-1].value
         assert latest.coords["time"].value == np.datetime64(samples[-1].time, "ns")
         assert latest.coords["end_time"].value > latest.coords["time"].value
         ledger = wait_for_ledger(reader, log.name, len(samples))
-        assert ledger["stored"] == ledger["points"] == len(samples)
-        assert ledger["balanced"]
+        assert ledger.stored == ledger.points == len(samples)
+        assert ledger.balanced
     assert len(expected["motor_x"]) >= seconds
     assert len(expected["temperature"]) == seconds
 
@@ -141,24 +150,24 @@ def test_disorder_duplicates_and_bad_input_leave_good_output_unchanged(
     data = wait_for_points(reader, "motor_x", [t for t, _ in motor])
     assert data.values.tolist() == [v for _, v in motor]
     ledger = wait_for_ledger(reader, "motor_x", len(motor) + len(duplicates))
-    assert ledger["stored"] == len(motor)
-    assert ledger["duplicates_replaced"] == len(duplicates)
-    assert ledger["out_of_order"] == 4  # 2, 6, 8 and 7 arrived after a later one
-    assert ledger["rejected"] == 0
-    assert ledger["balanced"]
+    assert ledger.stored == len(motor)
+    assert ledger.duplicates_replaced == len(duplicates)
+    assert ledger.out_of_order == 4  # 2, 6, 8 and 7 arrived after a later one
+    assert ledger.rejected == 0
+    assert ledger.balanced
 
     data = wait_for_points(reader, "temperature", [t for t, _ in temperature])
     np.testing.assert_array_equal(data.values, [v for _, v in temperature])
     ledger = wait_for_ledger(reader, "temperature", len(temperature) + len(arrays))
-    assert ledger["rejected"] == len(arrays)
-    assert ledger["nan"] == 1
-    assert ledger["balanced"]
-    status = reader.latest_status(SERVICE)
-    assert "shape (2,)" in status.details["problems"]["temperature"]
-    assert "motor_x" not in status.details["problems"]
+    assert ledger.rejected == len(arrays)
+    assert ledger.nan == 1
+    assert ledger.balanced
+    status = reader.latest_report(SERVICE)
+    assert "shape (2,)" in status.details.problems["temperature"]
+    assert "motor_x" not in status.details.problems
     status = reader.wait_for(
         lambda: (
-            (s := reader.latest_status(SERVICE))
+            (s := reader.latest_report(SERVICE))
             and s.counters.get("messages_rejected") == len(sent_motor)
             and s
         ),
@@ -167,20 +176,21 @@ def test_disorder_duplicates_and_bad_input_leave_good_output_unchanged(
     per_reason = {k: v for k, v in status.counters.items() if k.startswith("rejected.")}
     assert sum(per_reason.values()) == len(sent_motor)
     assert status.counters["rejected.unknown source"] >= 1
-    assert set(status.details["ledger"]) == {log.name for log in LOGS}
+    assert set(status.details.ledger) == {log.name for log in LOGS}
 
 
 def test_window_drops_points_exactly_its_length_older_than_newest(
-    start, reader, bootstrap, send_command
+    start, reader, bootstrap, send_commands
 ):
     start(SERVICE, "--dev")
     wait_until_consuming(reader, SERVICE, partitions=2)
-    caps = {"action": "set_history_caps", "target": "motor_x", "length_s": 2}
-    assert response_to(reader, send_command(SERVICE, caps))["status"] == "accepted"
-    bad_caps = {"action": "set_history_caps", "max_points": 10**7}
-    rejected = response_to(reader, send_command(SERVICE, bad_caps))
-    assert rejected["status"] == "rejected"
-    assert "max_points" in rejected["reason"]
+    caps = workflow_config(WORKFLOW, "motor_x", {"length_s": 2})
+    accepted = response_to(reader, send_commands(caps))
+    assert (accepted.response, accepted.device) == (ResponseKind.ACK, "motor_x")
+    bad_caps = workflow_config(WORKFLOW, "temperature", {"max_points": 10**7})
+    rejected = response_to(reader, send_commands(bad_caps))
+    assert (rejected.response, rejected.device) == (ResponseKind.ERR, "temperature")
+    assert "max_points" in rejected.message
 
     base = next_second()
     half = S // 2
@@ -192,14 +202,14 @@ def test_window_drops_points_exactly_its_length_older_than_newest(
     data = wait_for_points(reader, "motor_x", [base + k * half for k in range(1, 5)])
     assert data.values.tolist() == [1.0, 2.0, 3.0, 4.0]
     ledger = wait_for_ledger(reader, "motor_x", 5)
-    assert ledger["evicted"] == 1
-    assert ledger["balanced"]
-    caps_now = reader.latest_status(SERVICE).details["caps"]
-    assert caps_now["motor_x"]["length_s"] == 2.0
-    assert caps_now["temperature"]["length_s"] == 300.0
+    assert ledger.evicted == 1
+    assert ledger.balanced
+    caps_now = reader.latest_report(SERVICE).details.caps
+    assert caps_now["motor_x"].length_s == 2.0
+    assert caps_now["temperature"].length_s == 300.0
 
-    reset = response_to(reader, send_command(SERVICE, {"action": "reset"}))
-    assert reset["status"] == "accepted"
+    reset = response_to(reader, send_commands(job_command("reset", workflow=WORKFLOW)))
+    assert (reset.response, reset.device) == (ResponseKind.ACK, "all")
     producer.produce(TOPIC, encode_f144("motor_x", LogSample(base + 5 * half, 5.0)))
     producer.flush(10)
     data = wait_for_points(reader, "motor_x", [base + 5 * half])
@@ -212,7 +222,7 @@ def test_png_sink_plots_time_against_values(start, tmp_path):
     # The service may take a few seconds to join its group; the fake runs longer.
     fake = start("fake_logdata", "--seconds", "10", "--seed", "3")
     assert fake.wait(timeout=60) == 0, fake.log()
-    folder = png_dir / SERVICE / "motor_x" / "history"
+    folder = png_dir / WORKFLOW / "motor_x" / "history"
     deadline = time.monotonic() + 30
     while not (folder / "latest.png").exists() and time.monotonic() < deadline:
         time.sleep(0.2)
@@ -222,8 +232,8 @@ def test_png_sink_plots_time_against_values(start, tmp_path):
     colours = np.unique(image.reshape(-1, 4), axis=0)
     assert len(colours) > 20
     assert len(list(folder.glob("*Z.png"))) >= 1
-    assert (png_dir / SERVICE / "motor_x" / "latest" / "latest.png").exists()
-    assert "status:" in service.log()
+    assert (png_dir / WORKFLOW / "motor_x" / "latest" / "latest.png").exists()
+    assert "livedata_heartbeat:" in service.log()
 
 
 @pytest.mark.parametrize("bad", [["--seconds", "-1"], ["--rate", "5"]])

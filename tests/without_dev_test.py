@@ -11,9 +11,12 @@ import pytest
 from conftest import wait_until_consuming
 
 CASES = {
-    "monitor_data": (("fake_monitors", "--mode", "ev44"), "monitor1/cumulative"),
-    "detector_data": (("fake_detectors",), "panel_0/xy_cumulative"),
-    "timeseries": (("fake_logdata",), "temperature/history"),
+    "monitor_data": (
+        ("fake_monitors", "--mode", "ev44"),
+        "monitor_histogram/monitor1/cumulative",
+    ),
+    "detector_data": (("fake_detectors",), "panel_0_xy/panel_0/cumulative"),
+    "timeseries": (("fake_logdata",), "timeseries_data/temperature/history"),
 }
 
 
@@ -24,10 +27,9 @@ def test_service_without_dev_processes_what_the_fakes_publish(start, reader, ser
     start(service)
     wait_until_consuming(reader, service, partitions=2)  # data topic and commands
     start(*fake)
-    name = f"{service}/{output}"
-    reader.wait_for(lambda: reader.latest(name) is not None, timeout=60, what=name)
+    reader.wait_for(lambda: reader.latest(output) is not None, timeout=60, what=output)
     reader.wait_for(
-        lambda: reader.latest_status(service).counters.get("messages_received", 0),
+        lambda: reader.latest_report(service).counters.get("messages_received", 0),
         what=f"{service} to count messages",
     )
-    assert reader.latest_status(service).counters.get("messages_rejected", 0) == 0
+    assert reader.latest_report(service).counters.get("messages_rejected", 0) == 0

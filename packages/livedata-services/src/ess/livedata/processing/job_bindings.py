@@ -15,7 +15,13 @@ import numpy as np
 import scipp as sc
 from pydantic import ValidationError
 
-from ess.livedata.core.commands import Reset, SetToaBinning, Start, Stop
+from ess.livedata.core.commands import (
+    Reset,
+    SetToaBinning,
+    Start,
+    Stop,
+    validation_summary,
+)
 from ess.livedata.core.detector_commands import MAX_ROIS, RemoveRoi, SetRoi
 from ess.livedata.core.detector_commands import Polygon as PolygonShape
 from ess.livedata.core.detector_commands import Rectangle as RectangleShape
@@ -136,7 +142,7 @@ class TimeseriesBinding(_PerSource):
                 max_points=max_points or self._defaults.max_points,
             )
         except ValidationError as error:
-            raise CommandRejected(str(error.errors()[0]["msg"])) from None
+            raise CommandRejected(validation_summary(error)) from None
         self._logs.apply(caps)
 
     def reset(self, job: Job) -> None:
