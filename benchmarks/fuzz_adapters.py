@@ -315,7 +315,11 @@ def main(argv: list[str] | None = None) -> int:
         ("data_reduction", reduction_jobs(dummy)),
     ):
         runs.append(
-            (Target(f"handle_command({service})", command_call(processor)), commands, None)
+            (
+                Target(f"handle_command({service})", command_call(processor)),
+                commands,
+                None,
+            )
         )
 
     print("| target | inputs | accepted | rejected | reasons (top 4) |")

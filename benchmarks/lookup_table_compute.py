@@ -38,6 +38,7 @@ from ess.livedata.reduction.chopper_setting import (
     DiskChopperSetting,
     LookupTableSetting,
 )
+from ess.livedata.reduction.lookup_table import disk_chopper_setting
 from ess.livedata.reduction.lookup_table_cache import LookupTableCache
 
 ESSDIFFRACTION_NAMES = {
@@ -73,16 +74,7 @@ def dream_choppers(facts_file: Path) -> tuple[DiskChopperSetting, ...]:
     positions = facts["chopper_positions_in_grid_template"]["values"]
     disks = choppers(InstrumentConfiguration.high_flux_BC240)
     settings = tuple(
-        DiskChopperSetting(
-            name=ESSDIFFRACTION_NAMES[key],
-            distance_m=disk.axle_position.fields.z.to(unit="m").value,
-            frequency_hz=disk.frequency.to(unit="Hz").value,
-            phase_deg=disk.phase.to(unit="deg").value,
-            slit_begin_deg=tuple(map(float, disk.slit_begin.to(unit="deg").values)),
-            slit_end_deg=tuple(map(float, disk.slit_end.to(unit="deg").values)),
-            radius_m=disk.radius.to(unit="m").value,
-            slit_height_m=disk.slit_height.to(unit="m").max().value,
-        )
+        disk_chopper_setting(ESSDIFFRACTION_NAMES[key], disk)
         for key, disk in disks.items()
     )
     names = sorted(chopper["name"] for chopper in facts["choppers"])

@@ -150,7 +150,9 @@ def test_recorded_commands_get_the_recorded_answers(start, reader, bootstrap):
     for workflow, outputs in before_stop.items():
         common = set(outputs) & set(corpus[workflow])
         assert common, f"{workflow}: none of {sorted(corpus[workflow])}"
-        assert {o: outputs[o] for o in common} == {o: corpus[workflow][o] for o in common}
+        assert {o: outputs[o] for o in common} == {
+            o: corpus[workflow][o] for o in common
+        }
     for name in ("current", "cumulative", "roi_spectra_current", "roi_rectangle"):
         assert name in before_stop["panel_0_xy"]
 
@@ -166,7 +168,8 @@ def test_recorded_commands_get_the_recorded_answers(start, reader, bootstrap):
         scheduled
     ]
     # The reset by job id (060) restarted monitor1's accumulation.
-    assert len(nicos_starts) >= 2 and nicos_starts == sorted(nicos_starts)
+    assert len(nicos_starts) >= 2
+    assert nicos_starts == sorted(nicos_starts)
 
 
 def _sent_ids() -> set[str | None]:
@@ -176,7 +179,7 @@ def _sent_ids() -> set[str | None]:
 def _published(reader, jobs: dict[JobId, str]) -> dict[str, dict[str, int]]:
     """Output name -> dims published so far, per workflow of ``jobs``."""
     outputs: dict[str, dict[str, int]] = {}
-    for key in reader.view.keys():
+    for key in reader.view.keys():  # noqa: SIM118 (a view, not a dict)
         if key.job_id in jobs:
             data = reader.view.result(key)
             outputs.setdefault(key.workflow_id.name, {})[key.output_name] = data.ndim

@@ -24,8 +24,17 @@ DISTRIBUTIONS = (
     ROOT / "packages" / "livedata-ess",
     ROOT / "instruments" / "livedata-instrument-dummy",
     ROOT / "instruments" / "livedata-instrument-loki",
+    ROOT / "instruments" / "livedata-instrument-dream",
 )
-REDUCTION = ("sciline", "scippneutron", "ess.reduce", "tof")
+REDUCTION = (
+    "sciline",
+    "scippneutron",
+    "ess.reduce",
+    "ess.sans",
+    "ess.powder",
+    "ess.livedata.reduction",
+    "tof",
+)
 
 LIST_SPECS = """
 import importlib.util, json, sys
@@ -85,9 +94,12 @@ def test_specs_and_forms_are_listed_without_reduction_imports(dashboard_python):
         "total_counts/v1",
         "wavelength_spectrum/v1",
     ]
-    assert list(forms["loki"]) == ["i_of_q/v1"]
-    iofq = forms["loki"]["i_of_q/v1"]["properties"]
-    assert iofq["q_bins"]["default"] == 100
+    assert list(forms["loki"]) == ["i_of_q/v2"]
+    iofq = forms["loki"]["i_of_q/v2"]["properties"]
+    assert iofq["q_bins"]["default"] == 20
+    assert list(forms["dream"]) == ["powder_reduction/v1"]
+    powder = forms["dream"]["powder_reduction/v1"]["properties"]
+    assert powder["dspacing_bins"]["default"] == 500
     assert iofq["wavelength_min"]["exclusiveMinimum"] == 0.0
     spectrum = forms["dummy"]["wavelength_spectrum/v1"]["properties"]
     assert spectrum["flight_path_m"]["title"] == "Flight path (m)"

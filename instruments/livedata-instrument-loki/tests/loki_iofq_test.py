@@ -1,107 +1,171 @@
-"""I(Q) from fake LOKI events, generated in-process with the fake producers' code."""
+"""esssans's I(Q) run live: the job against esssans reading the same run offline.
+
+A small LOKI-shaped NeXus file (``rear_bank_file``: the rear bank's
+4 x 56 x 7 straws with 8 pixels each) holds a seeded run as ``NXevent_data``.
+The live job gets that run as ev44 batches over several windows; esssans's
+pipeline reads it from the file in one go. Both use the same lookup table.
+"""
 
 import numpy as np
 import pytest
+import scipp as sc
+import scipp.testing
 
+from ess.livedata.core.geometry_files import OVERRIDE_VARIABLE
 from ess.livedata.core.job_commands import parse_params
 from ess.livedata.core.message import StreamId, StreamKind
-from ess.livedata.core.payloads import EventBatch
-from ess.livedata.ess.stand_in import on_stand_in_geometry
-from ess.livedata.fake.detectors import PixelSampler, draw_events
-from ess.livedata.fake.toa import sample_toa
-from ess.livedata.instruments.loki.fake_data import SILVER_BEHENATE_Q
+from ess.livedata.core.plugins import load_instrument
+from ess.livedata.instruments.loki.geometry import REAR
+from ess.livedata.instruments.loki.rear_bank_file import write_rear_bank_file
 from ess.livedata.kafka.schemas.da00 import decode_da00, encode_da00
+from ess.livedata.reduction.lookup_table_cache import CACHE_DIR_VARIABLE
+from ess.livedata.testing.nexus_files import (
+    NexusEvents,
+    float64_weights,
+    in_windows,
+    recorded_batches,
+)
 
-REAR = StreamId(StreamKind.DETECTOR_EVENTS, "loki_detector_0")
-MONITOR = StreamId(StreamKind.MONITOR_EVENTS, "beam_monitor_m1")
-Q_PARAMS = {"q_min": 0.05, "q_max": 0.2, "q_bins": 75}
+REAR_STREAM = StreamId(StreamKind.DETECTOR_EVENTS, "loki_detector_0")
+INCIDENT = StreamId(StreamKind.MONITOR_EVENTS, "beam_monitor_m1")
+TRANSMISSION = StreamId(StreamKind.MONITOR_EVENTS, "beam_monitor_m3")
+PIXELS_PER_STRAW = 8
+PULSES = 28
+WINDOWS = 4
+
+
+def small_loki_file(path):
+    """8 pixels a straw, a per-pixel count pattern and both monitors' events."""
+    counts = np.random.default_rng(7).poisson(3.0, 4 * 56 * 7 * PIXELS_PER_STRAW)
+    events = NexusEvents(
+        pulses=PULSES,
+        detector_counts={REAR.name: counts},
+        monitor_counts={INCIDENT.name: 60_000, TRANSMISSION.name: 30_000},
+    )
+    return write_rear_bank_file(path, PIXELS_PER_STRAW, events)
 
 
 @pytest.fixture(scope="module")
-def loki(tmp_path_factory):
-    """LOKI on stand-in geometry: rear and middle banks as published."""
-    with on_stand_in_geometry("loki", tmp_path_factory.mktemp("geometry")) as it:
-        yield it
+def loki_file(tmp_path_factory):
+    return small_loki_file(tmp_path_factory.mktemp("geometry") / "loki.nxs")
 
 
-def batch(pixel_id: np.ndarray, toa: np.ndarray) -> EventBatch:
-    return EventBatch(
-        reference_time=np.array([0], dtype=np.int64),
-        reference_time_index=np.array([0], dtype=np.int32),
-        time_of_arrival=toa,
-        pixel_id=pixel_id,
-    )
+@pytest.fixture(scope="module")
+def loki(loki_file, tmp_path_factory):
+    """LOKI reading ``loki_file``; lookup tables cached for the module."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(OVERRIDE_VARIABLE, str(loki_file))
+        patch.setenv(CACHE_DIR_VARIABLE, str(tmp_path_factory.mktemp("tables")))
+        yield load_instrument("loki")
 
 
-def fake_windows(loki, windows: int, events: int, seed: int = 1):
-    """Rear-bank and incident-monitor events as the fake producers draw them."""
-    shapes = loki.fake_data_shapes()
-    instrument = loki.instrument
-    sampler = PixelSampler(
-        instrument.detector(REAR.name), shapes, instrument.sample_position
-    )
-    rng = np.random.default_rng(seed)
-    for _ in range(windows):
-        pixel_id, toa = draw_events(sampler, shapes.detector_toa, events, rng)
-        monitor = sample_toa(shapes.monitor_toa, events // 2, rng)
-        yield {
-            REAR: [batch(pixel_id, toa)],
-            MONITOR: [batch(np.empty(0, dtype=np.int32), monitor)],
-        }
+def windows(path, count: int):
+    """The run's pulses split into ``count`` consecutive windows."""
+    streams = {
+        stream: recorded_batches(path, stream.name)
+        for stream in (REAR_STREAM, INCIDENT, TRANSMISSION)
+    }
+    return in_windows(streams, count)
 
 
 def i_of_q_job(loki, **params):
-    spec = loki.workflow_specs["i_of_q/v1"]
-    factory = loki.workflow_factories()["i_of_q/v1"]
-    return factory(parse_params(spec, {**Q_PARAMS, **params}), (REAR,))
-
-
-def test_silver_behenate_peak_is_at_its_q(loki):
-    workflow = i_of_q_job(loki)
-    for window in fake_windows(loki, windows=4, events=50_000):
-        workflow.accumulate(window)
-    i_of_q = workflow.finalize()["i_of_q"]
-    edges = i_of_q.coords["Q"].values
-    centres = (edges[1:] + edges[:-1]) / 2
-    peak = centres[np.argmax(i_of_q.values)]
-    assert peak == pytest.approx(SILVER_BEHENATE_Q, abs=2 * (edges[1] - edges[0]))
-    assert str(i_of_q.unit) == "dimensionless"
-    assert i_of_q.variances is not None
-
-
-def test_i_of_q_is_normalised_by_the_monitor_in_the_band(loki):
-    [window] = fake_windows(loki, windows=1, events=20_000)
-    doubled = {**window, MONITOR: window[MONITOR] * 2}
-    once, twice = i_of_q_job(loki), i_of_q_job(loki)
-    once.accumulate(window)
-    twice.accumulate(doubled)
-    single, double = once.finalize(), twice.finalize()
-    np.testing.assert_allclose(
-        single["i_of_q"].values, 2 * double["i_of_q"].values, rtol=1e-12
+    spec = loki.workflow_specs["i_of_q/v2"]
+    job = loki.workflow_factories()["i_of_q/v2"](
+        parse_params(spec, params), (REAR_STREAM,)
     )
-    in_band = single["monitor_wavelength"].sum().value
-    counts = window[MONITOR][0].size
-    assert 0.9 * counts < in_band <= counts
+    job.wait()  # built in the background
+    return job
 
 
-def test_a_narrow_band_and_reset_change_the_result(loki):
-    window = next(fake_windows(loki, windows=1, events=20_000))
-    wide, narrow = i_of_q_job(loki), i_of_q_job(loki, wavelength_min=5.9)
-    for workflow in (wide, narrow):
-        workflow.accumulate(window)
-    wide_counts = wide.finalize()["detector_wavelength"].sum().value
-    narrow_counts = narrow.finalize()["detector_wavelength"].sum().value
-    assert narrow_counts < 0.8 * wide_counts
-    wide.clear()
-    wide.accumulate(window)
-    assert wide.finalize()["detector_wavelength"].sum().value == wide_counts
+def offline(loki_file, **params):
+    """esssans reading the whole run from the file, as a scientist would.
+
+    scippnexus loads event weights as float32; live events weigh float64
+    (as the facility's live path), so the loaded run gets float64 weights
+    and the results can agree to double precision.
+    """
+    import scippnexus as snx
+
+    from ess.livedata.instruments.loki.reduction import (
+        LOOKUP_TABLE,
+        TARGETS,
+        sans_workflow,
+    )
+    from ess.livedata.instruments.loki.workflows import SansParams
+    from ess.livedata.reduction.lookup_table_cache import LookupTableCache
+    from ess.reduce.nexus.types import NeXusData, SampleRun
+    from ess.sans.types import Incident, Transmission
+
+    table = LookupTableCache().get(LOOKUP_TABLE).table
+    workflow = sans_workflow(
+        loki_file, REAR.name, True, table, SansParams.model_validate(params)
+    )
+    for component in (snx.NXdetector, Incident, Transmission):
+        key = NeXusData[component, SampleRun]
+        workflow[key] = float64_weights(workflow.compute(key))
+    results = workflow.compute(list(TARGETS.values()))
+    return {name: results[key] for name, key in TARGETS.items()}
 
 
-def test_outputs_can_be_published_as_da00(loki):
-    workflow = i_of_q_job(loki)
-    for window in fake_windows(loki, windows=1, events=1000):
-        workflow.accumulate(window)
-    for name, data in workflow.finalize().items():
+@pytest.mark.parametrize("mode", ["current_run", "constant"])
+def test_live_job_over_windows_equals_esssans_offline(loki, loki_file, mode):
+    job = i_of_q_job(loki, transmission_mode=mode)
+    for window in windows(loki_file, WINDOWS):
+        job.accumulate(window)
+    live = job.finalize()
+    expected = offline(loki_file, transmission_mode=mode)
+    assert set(live) == {"i_of_q", "transmission_fraction"}
+    for name, result in live.items():
+        assert np.isfinite(result.values).any(), name
+        sc.testing.assert_allclose(result, expected[name], rtol=sc.scalar(1e-12))
+    assert np.count_nonzero(live["i_of_q"].values) > live["i_of_q"].sizes["Q"] // 2
+
+
+def test_outputs_have_units_and_reset_starts_over(loki, loki_file):
+    job = i_of_q_job(loki)
+    first, *rest = windows(loki_file, WINDOWS)
+    job.accumulate(first)
+    once = job.finalize()
+    assert once["i_of_q"].unit == "dimensionless"
+    assert once["i_of_q"].coords["Q"].unit == "1/angstrom"
+    assert once["transmission_fraction"].coords["wavelength"].unit == "angstrom"
+    assert once["i_of_q"].variances is not None
+    for window in rest:
+        job.accumulate(window)
+    assert not sc.identical(job.finalize()["i_of_q"], once["i_of_q"])
+    job.clear()
+    job.accumulate(first)
+    sc.testing.assert_identical(job.finalize()["i_of_q"], once["i_of_q"])
+
+
+def test_transmission_is_the_monitor_ratio(loki, loki_file):
+    """Doubling the transmission monitor's events doubles the fraction."""
+    single, double = i_of_q_job(loki), i_of_q_job(loki)
+    for window in windows(loki_file, 2):
+        single.accumulate(window)
+        double.accumulate({**window, TRANSMISSION: window[TRANSMISSION] * 2})
+    np.testing.assert_allclose(
+        double.finalize()["transmission_fraction"].values,
+        2 * single.finalize()["transmission_fraction"].values,
+        rtol=1e-12,
+    )
+
+
+def test_a_job_binds_one_bank(loki):
+    spec = loki.workflow_specs["i_of_q/v2"]
+    factory = loki.workflow_factories()["i_of_q/v2"]
+    other = StreamId(StreamKind.DETECTOR_EVENTS, "loki_detector_1")
+    with pytest.raises(ValueError, match="one bank per job"):
+        factory(parse_params(spec, {}), (REAR_STREAM, other))
+
+
+def test_outputs_can_be_published_as_da00(loki, loki_file):
+    """da00 carries the coords along the data's dims (I(Q)'s wavelength band,
+    a coord of its own dim, stays behind)."""
+    job = i_of_q_job(loki, q_scale="log")
+    job.accumulate(windows(loki_file, WINDOWS)[0])
+    for name, data in job.finalize().items():
         _, _, decoded = decode_da00(encode_da00(name, 0, data))
-        assert set(decoded.coords) == set(data.coords), name
+        aligned = {c for c, v in data.coords.items() if set(v.dims) <= set(data.dims)}
+        assert set(decoded.coords) == aligned, name
         np.testing.assert_array_equal(decoded.values, data.values)

@@ -136,7 +136,8 @@ def test_heartbeat_carries_counters_and_processor_details():
     status = beat.value.status.message
     assert isinstance(status, ServiceMessage)
     assert beat.value.service_id == loop.service_id == status.service_id
-    assert status.service_name == "test" and status.instrument == "dummy"
+    assert status.service_name == "test"
+    assert status.instrument == "dummy"
     extra = status.model_extra or {}
     assert extra["counters"]["messages_received"] == 1
     assert extra["counters"]["rejected"] == 3

@@ -1,6 +1,7 @@
 """A dashboard host never gets the reduction stack or numba.
 
-The reduction stack includes ``tof`` and livedata's own ESS reduction pieces
+The reduction stack includes ``tof``, the ESS reduction packages (esssans's
+``ess.sans``, ``ess.loki``; essdiffraction's ``ess.powder``, ``ess.dream``) and livedata's own ESS reduction pieces
 (``ess.livedata.reduction``, in livedata-services' ``reduction`` extra).
 
 In livedata-dashboard's own nox session (``LIVEDATA_ISOLATED=livedata-
@@ -15,7 +16,17 @@ import sys
 
 import pytest
 
-FORBIDDEN = ["sciline", "ess.reduce", "numba", "tof", "ess.livedata.reduction"]
+FORBIDDEN = [
+    "sciline",
+    "ess.reduce",
+    "ess.sans",
+    "ess.loki",
+    "ess.powder",
+    "ess.dream",
+    "numba",
+    "tof",
+    "ess.livedata.reduction",
+]
 
 
 @pytest.mark.skipif(

@@ -1,4 +1,6 @@
-import json
+"""detector_data through the job protocol: a ``{bank}_{view}`` job per view,
+ROIs from ROI requests, binning from ``toa_edges``; and its kernels."""
+
 import math
 from functools import partial
 
@@ -7,8 +9,17 @@ import pytest
 import scipp as sc
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from job_driving import (
+    act,
+    grouped,
+    job_of,
+    roi_message,
+    run,
+    start,
+    started,
+)
 
-from ess.livedata.core.detector_commands import SetRoi
+from ess.livedata.core.detector_commands import SetRoi, SetViewResolution
 from ess.livedata.core.instrument import (
     DetectorBank,
     GeometricView,
@@ -18,10 +29,15 @@ from ess.livedata.core.instrument import (
 )
 from ess.livedata.core.message import Message, StreamId, StreamKind
 from ess.livedata.core.payloads import EventBatch
+from ess.livedata.core.plugins import (
+    LoadedInstrument,
+    create_plugin_manager,
+    load_instrument,
+)
 from ess.livedata.core.window import TimeWindow
 from ess.livedata.instruments.dummy.geometry import flat_panel
-from ess.livedata.instruments.dummy.plugin import make_instrument
 from ess.livedata.processing.detectors import DetectorProcessor
+from ess.livedata.processing.job_bindings import detector_jobs
 from ess.livedata.processing.kernels import (
     PixelCounts,
     accumulate_pixels,
@@ -30,14 +46,24 @@ from ess.livedata.processing.kernels import (
 from ess.livedata.processing.pixel_index import PixelIndex
 from ess.livedata.processing.projection import _merge_replicas
 from ess.livedata.processing.roi import RoiSpectra
+from ess.livedata.protocol import (
+    JobId,
+    Rectangle,
+    RoiColumns,
+    RoiGeometry,
+    polygons_to_columns,
+    rectangles_to_columns,
+)
 
 MS = 1_000_000
 W0 = TimeWindow(0, 1_000_000_000)
 W1 = TimeWindow(1_000_000_000, 2_000_000_000)
-CMD = StreamId(StreamKind.LIVEDATA_COMMANDS, "")
+W2 = TimeWindow(2_000_000_000, 3_000_000_000)
 GROUPS = 5  # ROI groups in the kernel tests
 PANEL = "panel_0"
 TUBES = "tubes_1"
+XY = "panel_0_xy"
+PLANE = "panel_0_plane"
 PANEL_SIDE = 128
 PANEL_FIRST_ID = 1
 PIXEL_SIZE = 0.005
@@ -67,51 +93,40 @@ def events(bank, pixel_id, toa_ms=None) -> Message:
     return Message(0, StreamId(StreamKind.DETECTOR_EVENTS, bank), batch)
 
 
-def command(body: dict, service: str = "detector_data") -> Message:
-    payload = {"command_id": "c1", "service": service, "body": body}
-    return Message(0, CMD, json.dumps(payload).encode())
-
-
-def send(processor, body: dict) -> None:
-    [response] = processor.handle_command(command(body))
-    assert response.value.status == "accepted", response.value.reason
-
-
-def outputs(processor, window, *messages) -> dict[str, sc.DataArray]:
-    grouped: dict[StreamId, list] = {}
-    for m in messages:
-        grouped.setdefault(m.stream, []).append(m)
-    return {m.stream.name: m.value for m in processor.process_window(window, grouped)}
-
-
 def ledger(processor, bank=PANEL) -> dict:
     return processor.status_details().model_dump()["ledger"][bank]
 
 
-def panel_rectangle_roi(roi, view, x, y) -> dict:
+def rectangles(processor, workflow=XY, **rois) -> Message:
+    """An ROI request setting rectangles ``roi_<i>=(x_min, x_max, y_min, y_max)``."""
+    shapes = {int(k.removeprefix("roi_")): Rectangle(*v) for k, v in rois.items()}
+    job = job_of(processor, workflow, PANEL)
+    return roi_message(job, RoiGeometry.RECTANGLE, rectangles_to_columns(shapes))
+
+
+def set_rois(processor, request: Message) -> None:
+    """Apply an ROI request, which must be accepted (ROIs get no response)."""
+    rejected = processor.status_details().commands_rejected
+    assert processor.handle_command(request) == []
+    assert processor.status_details().commands_rejected == rejected
+
+
+def roi_rows(out, name: str, workflow=XY) -> dict[int, sc.DataArray]:
+    """The rows of a view job's stacked ROI spectra, by ROI index."""
+    spectra = out[workflow, PANEL, name]
     return {
-        "action": "set_roi",
-        "target": PANEL,
-        "view": view,
-        "roi": roi,
-        "shape": {
-            "kind": "rectangle",
-            "x_min": x[0],
-            "x_max": x[1],
-            "y_min": y[0],
-            "y_max": y[1],
-        },
+        int(r): spectra["roi", i] for i, r in enumerate(spectra.coords["roi"].values)
     }
 
 
 @pytest.fixture(scope="module")
-def instrument():
-    return make_instrument()
+def loaded():
+    return load_instrument("dummy")
 
 
 @pytest.fixture
-def processor(instrument):
-    return DetectorProcessor(instrument)
+def processor(loaded):
+    return detector_jobs(loaded)
 
 
 @pytest.fixture
@@ -126,20 +141,28 @@ def random_events():
     return panel, tubes
 
 
+def jobs_of(instrument: Instrument):
+    """detector_data for an instrument of the test's own."""
+    return detector_jobs(LoadedInstrument(instrument, create_plugin_manager()))
+
+
 @pytest.mark.parametrize(
     ("bank", "view"),
     [(PANEL, "xy"), (PANEL, "plane"), (TUBES, "tubes"), (TUBES, "mantle")],
 )
 def test_every_view_sums_to_the_counted_events(processor, random_events, bank, view):
-    out0 = outputs(processor, W0, *random_events)
-    out1 = outputs(processor, W1, *random_events)
+    workflow = f"{bank}_{view}"
+    out0 = run(processor, W0, *random_events)
+    out1 = run(processor, W1, *random_events)
     counted = ledger(processor, bank)["counted"]
     assert counted == 2 * random_events[bank == TUBES].value.size
-    current = out1[f"detector_data/{bank}/{view}_current"]
-    cumulative = out1[f"detector_data/{bank}/{view}_cumulative"]
-    assert out0[f"detector_data/{bank}/{view}_current"].sum().value == counted // 2
+    current = out1[workflow, bank, "current"]
+    cumulative = out1[workflow, bank, "cumulative"]
+    assert out0[workflow, bank, "current"].sum().value == counted // 2
     assert current.sum().value == counted // 2
     assert cumulative.sum().value == counted
+    assert out1[workflow, bank, "counts_total_cumulative"].value == counted
+    assert out1[workflow, bank, "toa_cumulative"].sum().value == counted
     assert cumulative.coords["start_time"].value == np.datetime64(W0.start, "ns")
     assert cumulative.coords["end_time"].value == np.datetime64(W1.end, "ns")
     assert current.ndim == 2
@@ -148,23 +171,30 @@ def test_every_view_sums_to_the_counted_events(processor, random_events, bank, v
         assert current.coords[dim].sizes[dim] == current.sizes[dim] + 1
 
 
+def test_bank_totals_go_to_nicos_under_the_banks_device(processor):
+    messages = processor.process_window(W0, grouped([events(PANEL, [1, 2])]))
+    nicos = [m for m in messages if m.stream.kind is StreamKind.LIVEDATA_NICOS]
+    assert {m.stream.name for m in nicos} == {"panel_0_counts_total"}
+    assert all(m.value.value == 2 for m in nicos)
+
+
 def test_logical_view_puts_each_pixel_at_its_index(processor):
-    out = outputs(processor, W0, events(PANEL, [panel_id(3, 7)] * 5))
-    image = out["detector_data/panel_0/xy_current"]
+    out = run(processor, W0, events(PANEL, [panel_id(3, 7)] * 5))
+    image = out[XY, PANEL, "current"]
     assert image.dims == ("y", "x")
     assert image["y", 3]["x", 7].value == 5
     assert image.coords["x"].unit is None
 
 
 def test_projection_coordinates_and_units(processor, random_events):
-    out = outputs(processor, W0, *random_events)
-    xy = out["detector_data/panel_0/plane_current"]
+    out = run(processor, W0, *random_events)
+    xy = out[PLANE, PANEL, "current"]
     assert xy.dims == ("y", "x")
     assert xy.sizes == {"y": 64, "x": 64}
     assert xy.coords["x"].unit == sc.Unit("m")
     # The panel spans +-0.32 m; the noise widens the screen only slightly.
     assert -0.34 < xy.coords["x"].values[0] < -0.315
-    mantle = out["detector_data/tubes_1/mantle_current"]
+    mantle = out["tubes_1_mantle", TUBES, "current"]
     assert mantle.dims == ("y", "phi")
     assert mantle.coords["phi"].unit == sc.Unit("deg")
     # Tubes cover 5 to 60 degrees around the cylinder axis (y).
@@ -173,8 +203,8 @@ def test_projection_coordinates_and_units(processor, random_events):
 
 
 def test_projection_puts_a_pixel_where_it_is(processor):
-    out = outputs(processor, W0, events(PANEL, [panel_id(0, PANEL_SIDE - 1)] * 800))
-    image = out["detector_data/panel_0/plane_current"]
+    out = run(processor, W0, events(PANEL, [panel_id(0, PANEL_SIDE - 1)] * 800))
+    image = out[PLANE, PANEL, "current"]
     peak = np.unravel_index(np.argmax(image.values), image.shape)
     y_edges, x_edges = image.coords["y"].values, image.coords["x"].values
     assert y_edges[peak[0]] <= panel_centre(0) <= y_edges[peak[0] + 1]
@@ -182,71 +212,68 @@ def test_projection_puts_a_pixel_where_it_is(processor):
 
 
 def test_rectangle_roi_on_logical_view_counts_exactly(processor):
-    send(processor, panel_rectangle_roi(0, "xy", x=(10, 20), y=(5, 10)))
+    request = rectangles(processor, roi_0=(10, 20, 5, 10))
+    set_rois(processor, request)
     iy, ix = np.meshgrid(np.arange(5, 10), np.arange(10, 20), indexing="ij")
     inside = np.repeat(panel_id(iy, ix).ravel(), 3)
     border = [panel_id(4, 10), panel_id(10, 10), panel_id(5, 9), panel_id(5, 20)]
     toa = np.where(np.arange(inside.size) % 2 == 0, 12.3, 45.6)
-    out = outputs(
-        processor,
-        W0,
-        events(PANEL, inside, toa),
-        events(PANEL, border * 7),
-    )
-    spectrum = out["detector_data/panel_0/roi_0_current"]
+    out = run(processor, W0, events(PANEL, inside, toa), events(PANEL, border * 7))
+    spectra = out[XY, PANEL, "roi_spectra_current"]
+    assert spectra.dims == ("roi", "toa")
+    assert spectra.coords["roi"].values.tolist() == [0]
+    spectrum = spectra["roi", 0]
     assert spectrum.sum().value == inside.size
-    assert out["detector_data/panel_0/roi_counts"].values.tolist() == [inside.size]
-    assert out["detector_data/panel_0/roi_counts"].coords["roi"].values.tolist() == [0]
     bin_of = np.searchsorted(spectrum.coords["toa"].values, [12.3, 45.6]) - 1
     assert spectrum.values[bin_of].tolist() == [75, 75]
-    assert out["detector_data/panel_0/toa_current"].sum().value == inside.size + 28
+    assert out[XY, PANEL, "toa_current"].sum().value == inside.size + 28
+    readback = out[XY, PANEL, "roi_rectangle"]
+    for column in ("x", "y", "roi_index"):
+        assert sc.identical(readback.coords[column], request.value.data.coords[column])
+    # ROIs are the view job's own: the other view of the bank has none.
+    assert (PLANE, PANEL, "roi_spectra_current") not in out
 
 
 def test_polygon_roi_on_projection_uses_pixel_positions(processor):
     # Triangle with corners between pixel centres: (ix, iy) pixels with
     # centres inside are ix >= 32, iy >= 32 and ix + iy <= 80.
     half = PIXEL_SIZE / 2
-    corners = [
+    corners = (
         (panel_centre(32) - half, panel_centre(32) - half),
         (panel_centre(48) + half, panel_centre(32) - half),
         (panel_centre(32) - half, panel_centre(48) + half),
-    ]
-    body = {
-        "action": "set_roi",
-        "target": PANEL,
-        "view": "plane",
-        "roi": 5,
-        "shape": {"kind": "polygon", "vertices": corners},
-    }
-    send(processor, body)
+    )
+    job = job_of(processor, PLANE, PANEL)
+    columns = polygons_to_columns({5: corners})
+    set_rois(processor, roi_message(job, RoiGeometry.POLYGON, columns))
     iy, ix = np.meshgrid(np.arange(PANEL_SIDE), np.arange(PANEL_SIDE), indexing="ij")
     inside = (ix >= 32) & (iy >= 32) & (ix + iy <= 80)
     ids = panel_id(iy, ix).ravel()
     weights = np.where(inside.ravel(), 2, 1)
-    out = outputs(processor, W0, events(PANEL, np.repeat(ids, weights)))
+    out = run(processor, W0, events(PANEL, np.repeat(ids, weights)))
     expected = 2 * int(inside.sum())
-    assert out["detector_data/panel_0/roi_5_current"].sum().value == expected
-    outline = out["detector_data/panel_0/roi_5_outline"]
-    assert outline.dims == ("x",)
-    assert outline.sizes["x"] == 4
-    assert outline.unit == sc.Unit("m")
-    assert outline.coords["x"].unit == sc.Unit("m")
-    assert outline.coords["view"].value == "plane"
-    assert outline.coords["x"].values[0] == outline.coords["x"].values[-1]
+    rows = roi_rows(out, "roi_spectra_current", PLANE)
+    assert list(rows) == [5]
+    assert rows[5].sum().value == expected
+    readback = out[PLANE, PANEL, "roi_polygon"]
+    assert readback.coords["x"].values.tolist() == list(columns.x)
+    assert readback.coords["roi_index"].values.tolist() == [5, 5, 5]
+    assert (XY, PANEL, "roi_spectra_current") not in out
 
 
 def test_overlapping_rois_count_shared_pixels_in_both(processor):
-    send(processor, panel_rectangle_roi(1, "xy", x=(0, 10), y=(0, 10)))
-    send(processor, panel_rectangle_roi(15, "xy", x=(5, 15), y=(5, 15)))
-    out = outputs(processor, W0, events(PANEL, [panel_id(7, 7)] * 4 + [panel_id(1, 1)]))
-    assert out["detector_data/panel_0/roi_1_current"].sum().value == 5
-    assert out["detector_data/panel_0/roi_15_current"].sum().value == 4
-    assert out["detector_data/panel_0/roi_counts"].values.tolist() == [5, 4]
-    send(processor, {"action": "remove_roi", "target": PANEL, "roi": 1})
-    out = outputs(processor, W1, events(PANEL, [panel_id(7, 7)] * 2 + [panel_id(1, 1)]))
-    assert "detector_data/panel_0/roi_1_current" not in out
-    assert out["detector_data/panel_0/roi_15_current"].sum().value == 2
-    assert out["detector_data/panel_0/roi_15_cumulative"].sum().value == 6
+    set_rois(
+        processor, rectangles(processor, roi_1=(0, 10, 0, 10), roi_3=(5, 15, 5, 15))
+    )
+    out = run(processor, W0, events(PANEL, [panel_id(7, 7)] * 4 + [panel_id(1, 1)]))
+    rows = roi_rows(out, "roi_spectra_current")
+    assert {i: r.sum().value for i, r in rows.items()} == {1: 5, 3: 4}
+    # A request replaces the whole set: ROI 1 is gone, ROI 3 keeps counting.
+    set_rois(processor, rectangles(processor, roi_3=(5, 15, 5, 15)))
+    out = run(processor, W1, events(PANEL, [panel_id(7, 7)] * 2 + [panel_id(1, 1)]))
+    assert list(roi_rows(out, "roi_spectra_current")) == [3]
+    assert roi_rows(out, "roi_spectra_current")[3].sum().value == 2
+    assert roi_rows(out, "roi_spectra_cumulative")[3].sum().value == 6
 
 
 def test_rois_overlapping_in_too_many_ways_are_rejected():
@@ -266,33 +293,53 @@ def test_rois_overlapping_in_too_many_ways_are_rejected():
     assert rois.group.max() == 255
 
 
-def test_changing_a_roi_restarts_its_cumulative_and_removing_stops_it(processor):
-    send(processor, panel_rectangle_roi(2, "xy", x=(0, 64), y=(0, 64)))
-    outputs(processor, W0, events(PANEL, [panel_id(0, 0)] * 3))
-    send(processor, panel_rectangle_roi(2, "xy", x=(0, 1), y=(0, 1)))
-    out = outputs(processor, W1, events(PANEL, [panel_id(0, 0), panel_id(9, 9)]))
-    cumulative = out["detector_data/panel_0/roi_2_cumulative"]
+def test_changing_a_roi_restarts_its_cumulative_and_clearing_stops_it(processor):
+    set_rois(processor, rectangles(processor, roi_2=(0, 64, 0, 64)))
+    run(processor, W0, events(PANEL, [panel_id(0, 0)] * 3))
+    set_rois(processor, rectangles(processor, roi_2=(0, 1, 0, 1)))
+    out = run(processor, W1, events(PANEL, [panel_id(0, 0), panel_id(9, 9)]))
+    cumulative = out[XY, PANEL, "roi_spectra_cumulative"]
     assert cumulative.sum().value == 1
     assert cumulative.coords["start_time"].value == np.datetime64(W1.start, "ns")
-    send(processor, {"action": "remove_roi", "target": PANEL, "roi": 2})
-    out = outputs(processor, TimeWindow(W1.end, W1.end + W1.end), events(PANEL, [1]))
-    assert not [name for name in out if "roi" in name]
+    empty = RoiColumns(x=(), y=(), roi_index=())
+    job = job_of(processor, XY, PANEL)
+    set_rois(processor, roi_message(job, RoiGeometry.RECTANGLE, empty))
+    out = run(processor, W2, events(PANEL, [1]))
+    assert not [key for key in out if key[2].startswith("roi")]
     assert processor.status_details().model_dump()["rois"][PANEL] == []
 
 
-def test_toa_range_filters_images_and_spectra(processor):
-    body = {"action": "set_toa_binning", "target": PANEL}
-    send(processor, {**body, "toa_min": 10, "toa_max": 20, "bins": 10, "unit": "ms"})
-    send(processor, panel_rectangle_roi(0, "xy", x=(0, 64), y=(0, 64)))
-    out = outputs(processor, W0, events(PANEL, [1, 2, 3, 4, 5], [5, 10, 15, 19.9, 20]))
-    assert out["detector_data/panel_0/xy_current"].sum().value == 3
-    assert out["detector_data/panel_0/plane_current"].sum().value == 3
-    toa = out["detector_data/panel_0/toa_current"]
+def test_stopping_a_view_job_drops_its_rois(processor):
+    set_rois(processor, rectangles(processor, roi_0=(0, 64, 0, 64)))
+    run(processor, W0, events(PANEL, [1]))
+    [ack] = act(processor, "stop", job_of(processor, XY, PANEL))
+    assert ack.response == "ACK"
+    assert processor.status_details().model_dump()["rois"][PANEL] == []
+    out = run(processor, W1, events(PANEL, [1]))
+    assert not [key for key in out if key[0] == XY]
+    assert out[PLANE, PANEL, "current"].sum().value == 1
+
+
+def test_toa_edges_filter_images_and_spectra(processor):
+    edges = {"start": 10, "stop": 20, "num_bins": 10, "unit": "ms"}
+    job = started(processor, XY, PANEL, {"toa_edges": edges})
+    set_rois(
+        processor,
+        roi_message(
+            job,
+            RoiGeometry.RECTANGLE,
+            rectangles_to_columns({0: Rectangle(0, 64, 0, 64)}),
+        ),
+    )
+    out = run(processor, W0, events(PANEL, [1, 2, 3, 4, 5], [5, 10, 15, 19.9, 20]))
+    assert out[XY, PANEL, "current"].sum().value == 3
+    # Views of a bank share its binning: the plane view filters too.
+    assert out[PLANE, PANEL, "current"].sum().value == 3
+    toa = out[XY, PANEL, "toa_current"]
     assert toa.values.tolist() == [1, 0, 0, 0, 0, 1, 0, 0, 0, 1]
     assert toa.coords["toa"].values[[0, -1]].tolist() == [10, 20]
     assert (
-        out["detector_data/panel_0/roi_0_current"].values.tolist()
-        == toa.values.tolist()
+        roi_rows(out, "roi_spectra_current")[0].values.tolist() == toa.values.tolist()
     )
     assert ledger(processor)["out_of_range"] == 2
     assert ledger(processor)["balanced"]
@@ -301,8 +348,8 @@ def test_toa_range_filters_images_and_spectra(processor):
 def test_unknown_pixels_and_negative_toa_are_rejected_and_balanced(processor):
     ids = [0, 1, PANEL_SIDE**2, PANEL_SIDE**2 + 1, -5, 100_001]
     toa = [30, 30, -1, 30, 30, 30]
-    out = outputs(processor, W0, events(PANEL, ids, toa))
-    assert out["detector_data/panel_0/xy_current"].sum().value == 1
+    out = run(processor, W0, events(PANEL, ids, toa))
+    assert out[XY, PANEL, "current"].sum().value == 1
     assert ledger(processor) == {
         "received": 6,
         "counted": 1,
@@ -316,117 +363,119 @@ def test_unknown_pixels_and_negative_toa_are_rejected_and_balanced(processor):
 
 
 def test_reset_zeroes_cumulative_only(processor):
-    outputs(processor, W0, events(PANEL, [1, 2]))
-    send(processor, {"action": "reset"})
-    out = outputs(processor, W1, events(PANEL, [3]))
-    assert out["detector_data/panel_0/xy_cumulative"].sum().value == 1
-    assert out["detector_data/panel_0/toa_cumulative"].sum().value == 1
-    assert out["detector_data/panel_0/xy_current"].sum().value == 1
+    run(processor, W0, events(PANEL, [1, 2]))
+    [ack] = act(processor, "reset", job_of(processor, XY, PANEL))
+    assert ack.response == "ACK"
+    out = run(processor, W1, events(PANEL, [3]))
+    assert out[XY, PANEL, "cumulative"].sum().value == 1
+    assert out[XY, PANEL, "toa_cumulative"].sum().value == 1
+    assert out[XY, PANEL, "counts_total_cumulative"].value == 1
+    assert out[XY, PANEL, "current"].sum().value == 1
 
 
-def test_view_resolution_changes_shape_and_keeps_counts(processor, random_events):
-    outputs(processor, W0, *random_events)
-    body = {"action": "set_view_resolution", "target": TUBES, "view": "mantle"}
-    send(processor, {**body, "resolution": [16, 200]})
-    out = outputs(processor, W1)
-    mantle = out["detector_data/tubes_1/mantle_cumulative"]
+def test_view_resolution_changes_shape_and_keeps_counts(loaded, random_events):
+    # Not a job parameter (yet): the accumulators' own command.
+    processor = DetectorProcessor(loaded.instrument)
+    grouped = {m.stream: [m] for m in random_events}
+    processor.process_window(W0, grouped)
+    body = SetViewResolution(target=TUBES, view="mantle", resolution=(16, 200))
+    processor.apply(body)
+    out = {m.stream.name: m.value for m in processor.process_window(W1, {})}
+    mantle = out["detector_data/tubes_1/mantle/cumulative"]
     assert mantle.sizes == {"y": 16, "phi": 200}
     assert mantle.sum().value == random_events[1].value.size
 
 
-def square(n: int, x: float = 0.0) -> list[list[float]]:
+def square(n: int, x: float = 0.0) -> tuple[tuple[float, float], ...]:
     angles = np.linspace(0, 2 * np.pi, n, endpoint=False)
-    return [[x + math.cos(a), math.sin(a)] for a in angles]
+    return tuple((x + math.cos(a), math.sin(a)) for a in angles)
 
 
-BAD_COMMANDS = [
-    (panel_rectangle_roi(0, "nope", x=(0, 1), y=(0, 1)), "no view 'nope'"),
+def raw_columns(x, y, roi_index) -> RoiColumns:
+    return RoiColumns(x=tuple(x), y=tuple(y), roi_index=tuple(roi_index))
+
+
+BAD_ROI_REQUESTS = [
+    (RoiGeometry.RECTANGLE, raw_columns([0, 1], [0, 1], [5, 5]), "indices"),
+    (RoiGeometry.POLYGON, raw_columns([0, 1, 1], [0, 0, 1], [0, 0, 0]), "indices"),
+    (RoiGeometry.RECTANGLE, raw_columns([1, 0], [0, 1], [0, 0]), "x_min < x_max"),
+    (RoiGeometry.RECTANGLE, raw_columns([0, math.inf], [0, 1], [0, 0]), "finite"),
+    (RoiGeometry.RECTANGLE, raw_columns([0, 1, 2], [0, 1, 2], [0, 0, 0]), "two bounds"),
+    (RoiGeometry.POLYGON, polygons_to_columns({4: square(2)}), "three vertices"),
+    (RoiGeometry.POLYGON, polygons_to_columns({4: square(33)}), "at most 32"),
     (
-        {**panel_rectangle_roi(0, "plane", x=(0, 1), y=(0, 1)), "target": "d9"},
-        "unknown",
-    ),
-    (panel_rectangle_roi(0, "plane", x=(1, 0), y=(0, 1)), "x_min < x_max"),
-    (panel_rectangle_roi(0, "plane", x=(0, float("inf")), y=(0, 1)), "finite"),
-    (panel_rectangle_roi(16, "plane", x=(0, 1), y=(0, 1)), "roi"),
-    (
-        {
-            "action": "set_roi",
-            "target": PANEL,
-            "view": "plane",
-            "roi": 0,
-            "shape": {"kind": "polygon", "vertices": square(2)},
-        },
-        "at least 3",
-    ),
-    (
-        {
-            "action": "set_roi",
-            "target": PANEL,
-            "view": "plane",
-            "roi": 0,
-            "shape": {"kind": "polygon", "vertices": square(33)},
-        },
-        "at most 32",
-    ),
-    (
-        {
-            "action": "set_roi",
-            "target": PANEL,
-            "view": "plane",
-            "roi": 0,
-            "shape": {
-                "kind": "polygon",
-                "vertices": [[0, 0], [1, float("nan")], [1, 1]],
-            },
-        },
+        RoiGeometry.POLYGON,
+        polygons_to_columns({4: ((0, 0), (1, math.nan), (1, 1))}),
         "finite",
     ),
-    ({"action": "set_roi", "view": "plane", "roi": 0, "shape": {}}, "target"),
-    ({"action": "remove_roi", "target": PANEL, "roi": 3}, "no ROI 3"),
-    (
-        {
-            "action": "set_view_resolution",
-            "target": PANEL,
-            "view": "xy",
-            "resolution": [10, 10],
-        },
-        "not a projection",
-    ),
-    (
-        {
-            "action": "set_view_resolution",
-            "target": PANEL,
-            "view": "plane",
-            "resolution": [0, 10],
-        },
-        "resolution",
-    ),
-    ({"action": "set_toa_binning", "toa_min": 5, "toa_max": 1, "bins": 3}, "toa_max"),
-    ({"action": "start"}, "action"),
 ]
 
 
-@pytest.mark.parametrize(("body", "reason"), BAD_COMMANDS)
-def test_bad_commands_are_rejected_and_change_nothing(
-    instrument, random_events, body, reason
-):
-    processor = DetectorProcessor(instrument)
-    reference = DetectorProcessor(instrument)
-    outputs(processor, W0, *random_events)
-    outputs(reference, W0, *random_events)
-    [response] = processor.handle_command(command(body))
-    assert response.value.status == "rejected"
-    assert reason in response.value.reason
-    got = outputs(processor, W1, *random_events)
-    expected = outputs(reference, W1, *random_events)
+def assert_unchanged(processor, reference, random_events) -> None:
+    """``processor`` publishes what ``reference`` (given nothing) does."""
+    got = run(processor, W1, *random_events)
+    expected = run(reference, W1, *random_events)
     assert got.keys() == expected.keys()
     for name, data in expected.items():
         assert sc.identical(got[name], data), name
-    assert processor.status_details().model_dump()["commands_rejected"] == 1
+
+
+@pytest.mark.parametrize(("geometry", "columns", "reason"), BAD_ROI_REQUESTS)
+def test_bad_roi_requests_are_refused_and_change_nothing(
+    loaded, random_events, caplog, geometry, columns, reason
+):
+    processor = detector_jobs(loaded)
+    reference = detector_jobs(loaded)
+    run(processor, W0, *random_events)
+    run(reference, W0, *random_events)
+    request = roi_message(job_of(processor, XY, PANEL), geometry, columns)
+    assert processor.handle_command(request) == []
+    assert reason in caplog.text
+    assert processor.status_details().commands_rejected == 1
+    assert_unchanged(processor, reference, random_events)
+
+
+@pytest.mark.parametrize(
+    ("source", "params", "reason"),
+    [
+        (PANEL, {"toa_edges": {"start": 5, "stop": 1, "num_bins": 3}}, "stop"),
+        (PANEL, {"toa_edges": {"start": 0, "stop": 1, "num_bins": 0}}, "num_bins"),
+        (
+            PANEL,
+            {"toa_edges": {"start": 0, "stop": 1, "num_bins": 3, "unit": "h"}},
+            "unit",
+        ),
+        (TUBES, {}, "unknown source 'tubes_1'"),
+    ],
+)
+def test_bad_workflow_configs_are_refused_and_change_nothing(
+    loaded, random_events, source, params, reason
+):
+    processor = detector_jobs(loaded)
+    reference = detector_jobs(loaded)
+    run(processor, W0, *random_events)
+    run(reference, W0, *random_events)
+    _, [response] = start(processor, XY, source, params)
+    assert (response.response, response.device) == ("ERR", source)
+    assert reason in response.message
+    assert processor.status_details().commands_rejected == 1
+    assert_unchanged(processor, reference, random_events)
+
+
+def test_roi_request_for_an_unknown_job_is_ignored(processor):
+    unknown = JobId(source_name=PANEL, job_number="not-running")
+    columns = rectangles_to_columns({0: Rectangle(0, 1, 0, 1)})
+    assert (
+        processor.handle_command(roi_message(unknown, RoiGeometry.RECTANGLE, columns))
+        == []
+    )
+    assert processor.status_details().model_dump()["rois"] == {}
 
 
 def test_commands_for_other_services_are_ignored(processor):
-    assert processor.handle_command(command({"action": "reset"}, "monitor_data")) == []
+    _, answers = start(processor, "monitor_histogram", "monitor1")
+    assert answers == []
+    assert act(processor, "reset", workflow="monitor_histogram") == []
 
 
 def test_non_contiguous_detector_numbers_use_a_lookup_table():
@@ -445,12 +494,12 @@ def test_non_contiguous_detector_numbers_use_a_lookup_table():
             GeometricView(name="plane", projection=ProjectionKind.XY_PLANE),
         ),
     )
-    processor = DetectorProcessor(Instrument(name="odd", detectors=(bank,)))
+    processor = jobs_of(Instrument(name="odd", detectors=(bank,)))
     # Row 2 of the original numbering (ids 18..21, doubled) is now row 0.
-    out = outputs(processor, W0, events("odd", [36, 36, 38, 21, 19, 100]))
-    pixels = out["detector_data/odd/xy_current"]
+    out = run(processor, W0, events("odd", [36, 36, 38, 21, 19, 100]))
+    pixels = out["odd_xy", "odd", "current"]
     assert pixels["y", 0].values.tolist() == [2, 1, 0, 0]
-    assert out["detector_data/odd/plane_current"].sum().value == 3
+    assert out["odd_plane", "odd", "current"].sum().value == 3
     assert processor.status_details().model_dump()["unknown_pixel_ids"]["odd"] == 3
 
 
@@ -469,22 +518,17 @@ def test_folded_and_transposed_logical_view():
             ),
         ),
     )
-    processor = DetectorProcessor(Instrument(name="folded", detectors=(bank,)))
+    processor = jobs_of(Instrument(name="folded", detectors=(bank,)))
     # id 6: y=0, x=5 -> tube 1, straw 2
-    out = outputs(processor, W0, events("folded", [6, 6]))
-    image = out["detector_data/folded/straws_current"]
+    out = run(processor, W0, events("folded", [6, 6]))
+    image = out["folded_straws", "folded", "current"]
     assert image.dims == ("straw", "y", "tube")
     assert image["straw", 2]["y", 0]["tube", 1].value == 2
-    body = {
-        "action": "set_roi",
-        "target": "folded",
-        "view": "straws",
-        "roi": 0,
-        "shape": {"kind": "rectangle", "x_min": 1, "x_max": 2, "y_min": 0, "y_max": 1},
-    }
-    send(processor, body)
-    out = outputs(processor, W1, events("folded", [6, 3]))
-    assert out["detector_data/folded/roi_0_current"].sum().value == 1
+    job = job_of(processor, "folded_straws", "folded")
+    columns = rectangles_to_columns({0: Rectangle(1, 2, 0, 1)})
+    set_rois(processor, roi_message(job, RoiGeometry.RECTANGLE, columns))
+    out = run(processor, W1, events("folded", [6, 3]))
+    assert out["folded_straws", "folded", "roi_spectra_current"].sum().value == 1
 
 
 def test_pixel_index_rejects_duplicates():

@@ -1,8 +1,10 @@
-import json
+"""data_reduction through the job protocol: reduction jobs started by
+``workflow_config``, steered by ``job_command``, failing alone."""
 
 import numpy as np
 import pytest
 import scipp as sc
+from job_driving import COMMANDS, act, run, skip, start, started, workflow_id
 from pydantic import BaseModel, ConfigDict, Field
 
 from ess.livedata.core.hookspecs import hookimpl
@@ -10,17 +12,18 @@ from ess.livedata.core.message import Message, StreamId, StreamKind
 from ess.livedata.core.payloads import EventBatch, LogSample
 from ess.livedata.core.plugins import LoadedInstrument, create_plugin_manager
 from ess.livedata.core.window import TimeWindow
+from ess.livedata.core.window_budget import WindowBudget
 from ess.livedata.core.workflow import WorkflowSpec
 from ess.livedata.instruments.dummy.plugin import make_instrument
 from ess.livedata.processing import jobs
-from ess.livedata.processing.jobs import JobProcessor
+from ess.livedata.processing.job_bindings import reduction_jobs
+from ess.livedata.protocol import JobId, JobState, Schedule
 
 S = 1_000_000_000
 PANEL = StreamId(StreamKind.DETECTOR_EVENTS, "panel_0")
 TUBES = StreamId(StreamKind.DETECTOR_EVENTS, "tubes_1")
 MONITOR = StreamId(StreamKind.MONITOR_EVENTS, "monitor1")
 MOTOR = StreamId(StreamKind.LOG, "motor_x")
-CMD = StreamId(StreamKind.LIVEDATA_COMMANDS, "")
 
 
 class CountParams(BaseModel):
@@ -147,6 +150,40 @@ class ReturnsVariable(Explode):
         return {"x": sc.scalar(1.0)}
 
 
+SLOW = WorkflowSpec(
+    name="slow",
+    version=1,
+    title="Slow",
+    description="Counts events, taking 2.5 s of a 1 s window each time.",
+    params=NoParams,
+    outputs={"events": "detector events"},
+    source_kinds=(StreamKind.DETECTOR_EVENTS,),
+)
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class SlowCount(FollowMotor):
+    def __init__(self, clock: FakeClock) -> None:
+        super().__init__()
+        self.clock = clock
+
+    def accumulate(self, data) -> None:
+        self.clock.now += 2.5
+        super().accumulate(data)
+
+
+def slow_count(params, sources) -> WindowBudget:
+    clock = FakeClock()
+    return WindowBudget(SlowCount(clock), budget_s=1.0, clock=clock)
+
+
 class Plugin:
     def __init__(self) -> None:
         self.factory_loads = 0
@@ -157,6 +194,7 @@ class Plugin:
         register(FOLLOW)
         register(EXPLODE)
         register(BAD_OUTPUT)
+        register(SLOW)
 
     @hookimpl
     def livedata_register_workflow_factories(self, instrument, register):
@@ -165,6 +203,7 @@ class Plugin:
         register("follow", 1, lambda params, sources: FollowMotor())
         register("explode", 1, lambda params, sources: Explode())
         register("bad_output", 1, lambda params, sources: ReturnsVariable())
+        register("slow", 1, slow_count)
 
 
 def events(stream: StreamId, n: int) -> Message:
@@ -191,187 +230,202 @@ def plugin() -> Plugin:
 
 
 @pytest.fixture
-def processor(plugin) -> JobProcessor:
+def processor(plugin):
     manager = create_plugin_manager()
     manager.register(plugin)
-    return JobProcessor(LoadedInstrument(make_instrument(), manager))
+    return reduction_jobs(LoadedInstrument(make_instrument(), manager))
 
 
-def send(processor: JobProcessor, action: str, **body):
-    payload = {"command_id": "c", "service": "data_reduction"}
-    payload["body"] = {"action": action, **body}
-    [response] = processor.handle_command(Message(0, CMD, json.dumps(payload).encode()))
-    return response.value
+def state(processor, job: JobId) -> dict:
+    """The reduction job's entry in the service's status."""
+    [entry] = [
+        entry
+        for key, entry in processor.status_details().model_dump()["jobs"].items()
+        if key.endswith(job.job_number)
+    ]
+    return entry
 
 
-def accepted(processor: JobProcessor, action: str, **body) -> None:
-    response = send(processor, action, **body)
-    assert response.status == "accepted", response.reason
+def heartbeat(processor, job: JobId):
+    [beat] = [m for m in processor.job_heartbeats() if m.job_id == job]
+    return beat
 
 
-def rejected(processor: JobProcessor, action: str, **body) -> str:
-    response = send(processor, action, **body)
-    assert response.status == "rejected"
-    return response.reason
+def start_count(processor, source: str = "panel_0", **params) -> JobId:
+    return started(processor, "count", source, params)
 
 
-def run(processor: JobProcessor, index: int, *messages: Message) -> dict:
-    grouped: dict[StreamId, list[Message]] = {}
-    for message in messages:
-        grouped.setdefault(message.stream, []).append(message)
-    outputs = processor.process_window(window(index), grouped)
-    return {m.stream.name: m.value for m in outputs}
+def refused(processor, workflow: str, source: str, **params) -> str:
+    _, [response] = start(processor, workflow, source, params)
+    assert (response.response, response.device) == ("ERR", source)
+    return response.message
 
 
-def state(processor: JobProcessor, job: str) -> dict:
-    return processor.status_details().model_dump()["jobs"][job]
-
-
-def start_count(processor: JobProcessor, job: str = "j1", **params) -> None:
-    accepted(
+def test_job_publishes_stamped_outputs_under_its_key_once_it_has_data(processor):
+    job = start_count(processor, scale=2.0)
+    assert state(processor, job)["state"] == "scheduled"
+    assert run(processor, window(0)) == {}
+    out = run(
         processor,
-        "start_job",
-        target=job,
-        workflow="count/v1",
-        sources=["panel_0"],
-        params=params,
+        window(1),
+        events(PANEL, 5),
+        events(TUBES, 7),
+        events(MONITOR, 3),
     )
-
-
-def test_job_publishes_stamped_outputs_once_it_has_data(processor):
-    start_count(processor, scale=2.0)
-    assert state(processor, "j1")["state"] == "scheduled"
-    assert run(processor, 0) == {}
-    out = run(processor, 1, events(PANEL, 5), events(TUBES, 7), events(MONITOR, 3))
-    assert set(out) == {"data_reduction/j1/detector", "data_reduction/j1/monitor"}
-    detector = out["data_reduction/j1/detector"]
+    assert set(out) == {
+        ("count", "panel_0", "detector"),
+        ("count", "panel_0", "monitor"),
+    }
+    detector = out["count", "panel_0", "detector"]
     assert detector.value == 10.0
     assert detector.name == "counts"
-    assert out["data_reduction/j1/monitor"].value == 3.0
+    assert out["count", "panel_0", "monitor"].value == 3.0
     assert detector.coords["start_time"].value == np.datetime64(S, "ns")
     assert detector.coords["end_time"].value == np.datetime64(2 * S, "ns")
-    later = run(processor, 2)["data_reduction/j1/detector"]
+    assert detector.coords["time"].value == np.datetime64(2 * S, "ns")
+    later = run(processor, window(2))["count", "panel_0", "detector"]
     assert later.value == 10.0
     assert later.coords["start_time"].value == np.datetime64(S, "ns")
     assert later.coords["end_time"].value == np.datetime64(3 * S, "ns")
-    status = state(processor, "j1")
+    status = state(processor, job)
     assert status["state"] == "running"
     assert status["sources"] == ["panel_0"]
     assert status["params"] == {"scale": 2.0, "label": "counts"}
     assert status["since"] == S
+    beat = heartbeat(processor, job)
+    assert (beat.state, beat.start_time, beat.end_time) == ("active", S, 3 * S)
+    assert beat.workflow_id == str(workflow_id("count"))
+
+
+def test_no_job_runs_until_one_is_started(processor):
+    assert processor.jobs() == []
+    assert run(processor, window(0), events(PANEL, 5)) == {}
 
 
 def test_reset_restarts_cumulative_and_its_start_time(processor):
-    start_count(processor)
-    run(processor, 0, events(PANEL, 5))
-    accepted(processor, "reset", target="j1")
-    assert run(processor, 1) == {}
-    out = run(processor, 2, events(PANEL, 2))["data_reduction/j1/detector"]
+    job = start_count(processor)
+    run(processor, window(0), events(PANEL, 5))
+    [ack] = act(processor, "reset", job)
+    assert (ack.response, ack.device) == ("ACK", str(job))
+    assert run(processor, window(1)) == {}
+    out = run(processor, window(2), events(PANEL, 2))["count", "panel_0", "detector"]
     assert out.value == 2.0
     assert out.coords["start_time"].value == np.datetime64(2 * S, "ns")
 
 
-def test_update_params_rebuilds_with_merged_params(processor):
-    start_count(processor, scale=2.0, label="mine")
-    run(processor, 0, events(PANEL, 5))
-    accepted(processor, "update_job_params", target="j1", params={"scale": 3.0})
-    status = state(processor, "j1")
-    assert status["state"] == "scheduled"
-    assert status["params"] == {"scale": 3.0, "label": "mine"}
-    out = run(processor, 1, events(PANEL, 5))["data_reduction/j1/detector"]
+def test_a_new_config_replaces_the_job_with_its_params(processor):
+    old = start_count(processor, scale=2.0, label="mine")
+    run(processor, window(0), events(PANEL, 5))
+    new = start_count(processor, scale=3.0)
+    assert [j.job_id for j in processor.jobs()] == [new]
+    assert state(processor, new)["params"] == {"scale": 3.0, "label": "counts"}
+    assert state(processor, old)["state"] == "stopped"
+    out = run(processor, window(1), events(PANEL, 5))["count", "panel_0", "detector"]
     assert out.value == 15.0
-    assert out.name == "mine"
-    reason = rejected(processor, "update_job_params", target="j1", params={"scale": 0})
-    assert "scale" in reason
-    assert "greater than 0" in reason
-    assert state(processor, "j1")["params"]["scale"] == 3.0
+    assert out.name == "counts"
+    assert "greater than 0" in refused(processor, "count", "panel_0", scale=0)
+    assert state(processor, new)["params"]["scale"] == 3.0
+    assert [j.job_id for j in processor.jobs()] == [new]
 
 
-def test_stop_ends_outputs_and_frees_the_id(processor):
-    start_count(processor)
-    run(processor, 0, events(PANEL, 5))
-    accepted(processor, "stop_job", target="j1")
-    assert run(processor, 1, events(PANEL, 5)) == {}
-    assert state(processor, "j1")["state"] == "stopped"
-    assert "stopped" in rejected(processor, "reset", target="j1")
-    start_count(processor)
-    assert run(processor, 2, events(PANEL, 1))["data_reduction/j1/detector"].value == 1
+def test_the_same_job_id_sent_again_restarts_it(processor):
+    job = start_count(processor)
+    run(processor, window(0), events(PANEL, 5))
+    config = b'{"kind": "workflow_config", "identifier": {"instrument": "dummy",'
+    config += b' "name": "count", "version": 1}, "job_id": {"source_name": "panel_0",'
+    config += f' "job_number": "{job.job_number}"}}}}'.encode()
+    [ack] = processor.handle_command(Message(0, COMMANDS, config))
+    assert ack.value.response == "ACK"
+    assert [j.job_id for j in processor.jobs()] == [job]
+    out = run(processor, window(1), events(PANEL, 1))
+    assert out["count", "panel_0", "detector"].value == 1
+
+
+def test_stop_ends_outputs_and_frees_the_source(processor):
+    job = start_count(processor)
+    run(processor, window(0), events(PANEL, 5))
+    [ack] = act(processor, "stop", job)
+    assert ack.response == "ACK"
+    assert run(processor, window(1), events(PANEL, 5)) == {}
+    assert state(processor, job)["state"] == "stopped"
+    assert act(processor, "reset", job) == []  # no such job any more: silence
+    again = start_count(processor)
+    out = run(processor, window(2), events(PANEL, 1))
+    assert out["count", "panel_0", "detector"].value == 1
+    assert state(processor, again)["state"] == "running"
 
 
 @pytest.mark.parametrize(
-    ("body", "reason"),
+    ("workflow", "source", "params", "reason"),
     [
-        ({"workflow": "count/v1", "params": {"scale": -1}}, "greater than 0"),
-        ({"workflow": "count/v1", "params": {"bins": 3}}, "bins: Extra inputs"),
-        ({"workflow": "count/v2"}, "unknown workflow 'count/v2'"),
-        ({"workflow": "count/v1", "sources": ["monitor1"]}, "cannot bind"),
-        (
-            {"workflow": "explode/v1", "sources": ["tubes_1"]},
-            "allowed sources: panel_0",
-        ),
-        ({"workflow": "count/v1", "sources": []}, "sources"),
-        ({"workflow": "count/v1", "target": "a/b"}, "target"),
+        ("count", "panel_0", {"scale": -1}, "greater than 0"),
+        ("count", "panel_0", {"bins": 3}, "Extra inputs"),
+        ("count", "monitor1", {}, "cannot bind"),
+        ("explode", "tubes_1", {}, "unknown source 'tubes_1'"),
     ],
 )
-def test_bad_start_is_rejected_with_the_reason(processor, body, reason):
-    command = {"target": "j1", "sources": ["panel_0"], **body}
-    assert reason in rejected(processor, "start_job", **command)
+def test_bad_start_is_refused_with_the_reason(
+    processor, workflow, source, params, reason
+):
+    assert reason in refused(processor, workflow, source, **params)
     assert processor.status_details().model_dump()["jobs"] == {}
+    assert processor.jobs() == []
 
 
-def test_a_running_job_id_cannot_be_started_twice(processor):
-    start_count(processor)
-    assert "already scheduled" in rejected(
-        processor, "start_job", target="j1", workflow="count/v1", sources=["tubes_1"]
-    )
-
-
-def test_unknown_job_is_rejected(processor):
-    assert "unknown job 'nope'" in rejected(processor, "stop_job", target="nope")
+def test_workflows_of_no_service_here_are_not_answered(processor):
+    config = b'{"kind": "workflow_config", "identifier": {"instrument": "dummy",'
+    config += b' "name": "count", "version": 2}, "job_id": {"source_name": "panel_0",'
+    config += b' "job_number": "1"}}'
+    assert processor.handle_command(Message(0, COMMANDS, config)) == []
+    assert act(processor, "stop", JobId(source_name="panel_0", job_number="x")) == []
 
 
 def test_failing_job_reports_error_while_others_run(processor):
-    start_count(processor)
-    accepted(
-        processor, "start_job", target="bad", workflow="explode/v1", sources=["panel_0"]
-    )
-    out = run(processor, 0, events(PANEL, 4))
-    assert set(out) == {"data_reduction/j1/detector", "data_reduction/j1/monitor"}
-    assert state(processor, "bad")["state"] == "error"
-    assert state(processor, "bad")["message"] == "RuntimeError: boom"
-    assert run(processor, 1, events(PANEL, 1))["data_reduction/j1/detector"].value == 5
-    accepted(processor, "reset")
-    status = state(processor, "bad")
+    good = start_count(processor)
+    bad = started(processor, "explode", "panel_0")
+    out = run(processor, window(0), events(PANEL, 4))
+    assert set(out) == {
+        ("count", "panel_0", "detector"),
+        ("count", "panel_0", "monitor"),
+    }
+    assert state(processor, bad)["state"] == "error"
+    assert state(processor, bad)["message"] == "RuntimeError: boom"
+    beat = heartbeat(processor, bad)
+    assert (beat.state, beat.error) == ("error", "RuntimeError: boom")
+    assert beat.nicos_status == 240
+    out = run(processor, window(1), events(PANEL, 1))
+    assert out["count", "panel_0", "detector"].value == 5
+    [ack] = act(processor, "reset", workflow="explode")
+    assert (ack.response, ack.device) == ("ACK", "all")
+    status = state(processor, bad)
     assert (status["state"], status["message"]) == ("scheduled", "")
+    beat = heartbeat(processor, bad)
+    assert (beat.state, beat.error) == ("active", None)
+    assert heartbeat(processor, good).state == "active"
 
 
 def test_job_with_an_unpublishable_output_fails_alone(processor):
     start_count(processor)
-    accepted(
-        processor,
-        "start_job",
-        target="bad",
-        workflow="bad_output/v1",
-        sources=["panel_0"],
-    )
-    assert set(run(processor, 0, events(PANEL, 1))) == {
-        "data_reduction/j1/detector",
-        "data_reduction/j1/monitor",
+    bad = started(processor, "bad_output", "panel_0")
+    assert set(run(processor, window(0), events(PANEL, 1))) == {
+        ("count", "panel_0", "detector"),
+        ("count", "panel_0", "monitor"),
     }
-    assert state(processor, "bad")["state"] == "error"
-    assert state(processor, "bad")["message"].startswith("AttributeError")
+    assert state(processor, bad)["state"] == "error"
+    assert state(processor, bad)["message"].startswith("AttributeError")
+    assert heartbeat(processor, bad).state is JobState.ERROR
 
 
 def test_factories_load_once_and_only_when_a_job_starts(processor, plugin):
     processor.status_details()
-    run(processor, 0, events(PANEL, 1))
+    run(processor, window(0), events(PANEL, 1))
     assert plugin.factory_loads == 0
-    start_count(processor, "a")
-    start_count(processor, "b")
+    start_count(processor, "panel_0")
+    start_count(processor, "tubes_1")
     assert plugin.factory_loads == 1
 
 
-def test_factory_that_fails_to_load_rejects_the_start(plugin):
+def test_factory_that_fails_to_load_refuses_the_start(plugin):
     class Broken:
         @hookimpl
         def livedata_register_workflow_factories(self, instrument, register):
@@ -380,74 +434,88 @@ def test_factory_that_fails_to_load_rejects_the_start(plugin):
     manager = create_plugin_manager()
     manager.register(plugin)
     manager.register(Broken())
-    processor = JobProcessor(LoadedInstrument(make_instrument(), manager))
-    reason = rejected(
-        processor, "start_job", target="j", workflow="count/v1", sources=["panel_0"]
-    )
+    processor = reduction_jobs(LoadedInstrument(make_instrument(), manager))
+    reason = refused(processor, "count", "panel_0")
     assert "failed to load: ModuleNotFoundError: No module named 'sciline'" in reason
 
 
 def test_stopped_jobs_make_room_for_new_ones(processor, monkeypatch):
     monkeypatch.setattr(jobs, "MAX_JOBS", 2)
-    start_count(processor, "a")
-    start_count(processor, "b")
-    assert "stop one first" in rejected(
-        processor, "start_job", target="c", workflow="count/v1", sources=["panel_0"]
-    )
-    accepted(processor, "stop_job", target="a")
-    start_count(processor, "c")
-    assert list(processor.status_details().model_dump()["jobs"]) == ["b", "c"]
-
-
-def skip(processor: JobProcessor, index: int, *messages: Message) -> int:
-    grouped: dict[StreamId, list[Message]] = {}
-    for message in messages:
-        grouped.setdefault(message.stream, []).append(message)
-    return processor.skip_window(window(index), grouped)
+    first = start_count(processor, "panel_0")
+    start_count(processor, "tubes_1")
+    assert "stop one first" in refused(processor, "follow", "panel_0")
+    act(processor, "stop", first)
+    started(processor, "follow", "panel_0")
+    assert len(processor.status_details().model_dump()["jobs"]) == 2
 
 
 def test_skipped_window_reaches_no_workflow_and_each_job_counts_its_streams(
     processor,
 ):
-    start_count(processor, "j1")  # panel_0, and monitor1 as auxiliary
-    accepted(
-        processor, "start_job", target="j2", workflow="count/v1", sources=["tubes_1"]
-    )
-    run(processor, 0, events(PANEL, 5))
+    j1 = start_count(processor, "panel_0")  # and monitor1 as auxiliary
+    j2 = start_count(processor, "tubes_1")
+    run(processor, window(0), events(PANEL, 5))
     # monitor1 is read by both jobs but its 3 events are skipped once.
-    skipped = skip(processor, 1, events(PANEL, 4), events(TUBES, 7), events(MONITOR, 3))
+    skipped = skip(
+        processor, window(1), events(PANEL, 4), events(TUBES, 7), events(MONITOR, 3)
+    )
     assert skipped == 4 + 7 + 3
-    assert state(processor, "j1")["skipped_events"] == 4 + 3
-    assert state(processor, "j2")["skipped_events"] == 7 + 3
-    out = run(processor, 2, events(PANEL, 1))
-    assert out["data_reduction/j1/detector"].value == 5 + 1  # not the skipped 4
-    assert out["data_reduction/j1/monitor"].value == 0
-    # The count is what the current result lacks: a reset or rebuild clears it.
-    accepted(processor, "reset", target="j1")
-    assert state(processor, "j1")["skipped_events"] == 0
-    accepted(processor, "update_job_params", target="j2", params={"scale": 2.0})
-    assert state(processor, "j2")["skipped_events"] == 0
+    assert state(processor, j1)["skipped_events"] == 4 + 3
+    assert state(processor, j2)["skipped_events"] == 7 + 3
+    out = run(processor, window(2), events(PANEL, 1))
+    assert out["count", "panel_0", "detector"].value == 5 + 1  # not the skipped 4
+    assert out["count", "panel_0", "monitor"].value == 0
+    # The count is what the current result lacks: a reset or new job clears it.
+    act(processor, "reset", j1)
+    assert state(processor, j1)["skipped_events"] == 0
+    j3 = start_count(processor, "tubes_1", scale=2.0)
+    assert state(processor, j3)["skipped_events"] == 0
 
 
 def test_skipped_window_still_hands_its_log_values_to_the_workflows(processor):
-    accepted(
-        processor, "start_job", target="j1", workflow="follow/v1", sources=["panel_0"]
-    )
-    run(processor, 0, events(PANEL, 5), log(MOTOR, 1.5))
-    assert skip(processor, 1, events(PANEL, 4), log(MOTOR, 2.5)) == 4
-    out = run(processor, 2, events(PANEL, 1))
-    assert out["data_reduction/j1/events"].value == 5 + 1
-    assert out["data_reduction/j1/motor"].value == 2.5  # the move was not lost
+    started(processor, "follow", "panel_0")
+    run(processor, window(0), events(PANEL, 5), log(MOTOR, 1.5))
+    assert skip(processor, window(1), events(PANEL, 4), log(MOTOR, 2.5)) == 4
+    out = run(processor, window(2), events(PANEL, 1))
+    assert out["follow", "panel_0", "events"].value == 5 + 1
+    assert out["follow", "panel_0", "motor"].value == 2.5  # the move was not lost
 
 
 def test_skip_returns_the_events_of_streams_live_jobs_read_each_once(processor):
-    assert skip(processor, 0, events(PANEL, 4)) == 0  # no job: nothing is lacking
-    start_count(processor, "j1")
-    start_count(processor, "j2")
-    accepted(
-        processor, "start_job", target="j3", workflow="count/v1", sources=["tubes_1"]
+    assert skip(processor, window(0), events(PANEL, 4)) == 0  # no job: nothing lacks
+    start_count(processor, "panel_0")
+    started(processor, "follow", "panel_0")
+    stopped = start_count(processor, "tubes_1")
+    act(processor, "stop", stopped)
+    skipped = skip(
+        processor, window(1), events(PANEL, 4), events(MONITOR, 3), events(TUBES, 9)
     )
-    accepted(processor, "stop_job", target="j3")
-    skipped = skip(processor, 1, events(PANEL, 4), events(MONITOR, 3), events(TUBES, 9))
     assert skipped == 4 + 3  # tubes_1 is read only by the stopped job
-    assert state(processor, "j3")["skipped_events"] == 0
+    assert state(processor, stopped)["skipped_events"] == 0
+
+
+def test_reset_of_a_job_scheduled_for_later_is_harmless(processor):
+    job, [ack] = start(
+        processor, "count", "panel_0", schedule=Schedule(start_time=10 * S)
+    )
+    assert ack.response == "ACK"
+    [ack] = act(processor, "reset", workflow="count")
+    assert ack.response == "ACK"
+    assert heartbeat(processor, job).state == "scheduled"
+    assert run(processor, window(0), events(PANEL, 5)) == {}
+    out = run(processor, window(10), events(PANEL, 2))
+    assert out["count", "panel_0", "detector"].value == 2
+
+
+def test_a_job_too_slow_for_the_window_skips_visibly_in_its_status(processor):
+    job = started(processor, "slow", "panel_0")
+    published = [
+        run(processor, window(i), events(PANEL, n)).get(("slow", "panel_0", "events"))
+        for i, n in enumerate([5, 7, 11, 13])
+    ]
+    assert [p is not None for p in published] == [True, False, False, True]
+    assert published[3].value == 18
+    status = state(processor, job)
+    assert status["state"] == "running"
+    assert status["skipped_events"] == 18
+    assert "cannot keep up" in status["message"]

@@ -38,6 +38,7 @@ from ess.livedata.testing.nexus_files import (
     Bank,
     Component,
     NexusEvents,
+    PixelBank,
     bank_positions,
     random_counts,
     write_nexus_file,
@@ -85,6 +86,17 @@ def test_pixel_positions_follow_the_transformation_chain(tmp_path):
     # by 35 degrees out of its z plane.
     z = geometry.detectors["left"].coords["position"].values[..., 2]
     assert np.ptp(z) == pytest.approx(0.03 * np.sin(np.deg2rad(35.0)))
+
+
+def test_a_flat_bank_without_events_is_read(tmp_path):
+    """Flat detector numbers, as in the facility's files (packages fold them)."""
+    positions = np.random.default_rng(1).random((30, 3))
+    numbers = np.arange(5, 35, dtype=np.int32)
+    write_nexus_file(tmp_path / "g.nxs", [PixelBank("flat", numbers, positions)])
+    loaded = read_nexus_geometry(tmp_path / "g.nxs").detectors["flat"]
+    assert loaded.dims == ("detector_number",)
+    np.testing.assert_array_equal(loaded.coords["detector_number"].values, numbers)
+    np.testing.assert_allclose(loaded.coords["position"].values, positions)
 
 
 def test_monitors_source_and_sample_are_placed(tmp_path):

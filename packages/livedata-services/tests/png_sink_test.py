@@ -10,14 +10,21 @@ from PIL import Image
 from ess.livedata.core.message import Message, StreamId, StreamKind
 from ess.livedata.processing.outputs import stamp
 from ess.livedata.processing.png_sink import PngSink, plot
+from ess.livedata.protocol import JobId, ResultKey, WorkflowId
 
 SECOND = 1_000_000_000
 
 
 def message(name: str, data: sc.DataArray, t: int) -> Message:
-    return Message(
-        t, StreamId(StreamKind.LIVEDATA_DATA, name), stamp(data, t - SECOND, t)
+    """A result named ``workflow/source/output``, under its result key."""
+    workflow, source, output = name.split("/")
+    key = ResultKey(
+        workflow_id=WorkflowId(instrument="dummy", name=workflow, version=1),
+        job_id=JobId(source_name=source, job_number="n-1"),
+        output_name=output,
     )
+    stream = StreamId(StreamKind.LIVEDATA_DATA, key.to_source_name())
+    return Message(t, stream, stamp(data, t - SECOND, t))
 
 
 def spectrum() -> sc.DataArray:
@@ -54,14 +61,14 @@ def test_spectrum_and_image_are_written_with_latest(tmp_path):
     t = 1_700_000_000 * SECOND
     sink.publish_messages(
         [
-            message("monitor_data/monitor1/current", spectrum(), t),
-            message("detector_data/panel_0/plane_current", image(), t),
+            message("monitor_histogram/monitor1/current", spectrum(), t),
+            message("panel_0_plane/panel_0/current", image(), t),
         ]
     )
     sink.close()
     for folder in (
-        "monitor_data/monitor1/current",
-        "detector_data/panel_0/plane_current",
+        "monitor_histogram/monitor1/current",
+        "panel_0_plane/panel_0/current",
     ):
         files = sorted((tmp_path / folder).iterdir())
         assert [f.name for f in files] == ["20231114T221320.000000Z.png", "latest.png"]
@@ -73,10 +80,10 @@ def test_spectrum_and_image_are_written_with_latest(tmp_path):
 def test_newest_update_of_an_output_wins_when_the_writer_is_behind(tmp_path):
     sink = PngSink(tmp_path, keep=100)
     t = 1_700_000_000 * SECOND
-    updates = [message("svc/src/out", spectrum(), t + i * SECOND) for i in range(20)]
+    updates = [message("wf/src/out", spectrum(), t + i * SECOND) for i in range(20)]
     sink.publish_messages(updates)
     sink.close()
-    written = sorted(p.name for p in (tmp_path / "svc/src/out").iterdir())
+    written = sorted(p.name for p in (tmp_path / "wf/src/out").iterdir())
     assert sink.written + sink.superseded == 20
     assert written[-2] == "20231114T221339.000000Z.png"  # the last update
     assert written[-1] == "latest.png"
@@ -88,15 +95,15 @@ def test_only_the_newest_files_of_each_output_are_kept(tmp_path):
     for i in range(5):
         sink.publish_messages(
             [
-                message("svc/src/a", spectrum(), t + i * SECOND),
-                message("svc/src/b", spectrum(), t + i * SECOND),
+                message("wf/src/a", spectrum(), t + i * SECOND),
+                message("wf/src/b", spectrum(), t + i * SECOND),
             ]
         )
         sink.close()  # draws this update before the next one supersedes it
         sink = PngSink(tmp_path, keep=3)
     sink.close()
     for output in ("a", "b"):
-        names = sorted(p.name for p in (tmp_path / "svc/src" / output).iterdir())
+        names = sorted(p.name for p in (tmp_path / "wf/src" / output).iterdir())
         assert names == [
             "20231114T221322.000000Z.png",
             "20231114T221323.000000Z.png",

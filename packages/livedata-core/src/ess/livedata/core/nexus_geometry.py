@@ -120,7 +120,11 @@ def _position(group: snx.Group) -> sc.Variable:
 def _detector(group: snx.Group) -> sc.DataArray:
     """detector_number and positions; transformations apply to the offsets."""
     number = group["detector_number"][()]
-    offsets = {name: group[name][()] for name in _PIXEL_FIELDS if name in group}
+    offsets = {
+        name: _dims_like(group[name][()], number)
+        for name in _PIXEL_FIELDS
+        if name in group
+    }
     position = _pixel_positions(group, number.sizes, offsets)
     if _fits_int32(number.values):
         number = number.to(dtype="int32")  # ev44's pixel id type
@@ -131,6 +135,15 @@ def _detector(group: snx.Group) -> sc.DataArray:
             "position": position.to(unit="m").broadcast(sizes=number.sizes).copy(),
         },
     )
+
+
+def _dims_like(offset: sc.Variable, number: sc.Variable) -> sc.Variable:
+    """``offset`` with the dims of ``number`` if shaped alike: scippnexus names
+    a flat ``detector_number`` (the facility's files) ``detector_number`` but
+    the offsets beside it ``dim_0`` when the bank has no event data."""
+    if offset.shape != number.shape or offset.dims == number.dims:
+        return offset
+    return offset.rename_dims(dict(zip(offset.dims, number.dims, strict=True)))
 
 
 def _pixel_positions(

@@ -105,7 +105,9 @@ def view_workflow_specs(instrument: Instrument) -> tuple[WorkflowSpec, ...]:
                 source_kinds=(StreamKind.MONITOR_EVENTS, StreamKind.MONITOR_COUNTS),
                 sources=tuple(m.name for m in instrument.monitors),
                 service=ServiceName.MONITOR_DATA,
-                nicos_devices={MonitorOutputs.COUNTS_TOTAL_CUMULATIVE.name: COUNTS_DEVICE},
+                nicos_devices={
+                    MonitorOutputs.COUNTS_TOTAL_CUMULATIVE.name: COUNTS_DEVICE
+                },
             )
         )
     for bank in instrument.detectors:

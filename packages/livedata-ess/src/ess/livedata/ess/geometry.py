@@ -11,7 +11,7 @@ demos use a *stand-in* file with the bank's stated fake range
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import Literal, Protocol, runtime_checkable
 
 import numpy as np
 import scipp as sc
@@ -21,6 +21,7 @@ from ess.livedata.core.nexus_geometry import NexusDetector
 from .tables import BankTable
 
 FLAT_DIM = "detector_number"
+Point = tuple[float, float, float]
 
 
 class Placement(Protocol):
@@ -29,6 +30,17 @@ class Placement(Protocol):
 
     def positions(self, table: BankTable) -> np.ndarray:
         """Pixel positions (m), shape ``(count, 3)``, in the layout's order."""
+        ...
+
+
+@runtime_checkable
+class ShapedPlacement(Placement, Protocol):
+    """A placement that also knows its pixels' shape, written as
+    ``pixel_shape`` (SANS solid angles need it)."""
+
+    @property
+    def pixel_cylinder(self) -> tuple[Point, Point, Point]:
+        """Face centre, face edge and other face centre (m), bank frame."""
         ...
 
 

@@ -29,7 +29,7 @@ from ess.livedata.core.geometry_files import OVERRIDE_VARIABLE
 from ess.livedata.core.instrument import Instrument
 from ess.livedata.core.plugins import LoadedInstrument, load_instrument
 
-from .geometry import EssNexusDetector
+from .geometry import EssNexusDetector, ShapedPlacement
 from .tables import BankTable
 
 
@@ -60,7 +60,14 @@ def write_stand_in_geometry(instrument: Instrument, path: Path) -> Path:
             )
         numbers = np.arange(table.first, table.last + 1, dtype=np.int32)
         positions = spec.stand_in.positions(table)
-        banks += _groups(table, numbers.reshape(shape), positions.reshape(*shape, 3))
+        cylinder = (
+            spec.stand_in.pixel_cylinder
+            if isinstance(spec.stand_in, ShapedPlacement)
+            else None
+        )
+        banks += _groups(
+            table, numbers.reshape(shape), positions.reshape(*shape, 3), cylinder
+        )
     if not banks:
         raise ConfigError(f"{instrument.name}: no bank reads a geometry file")
     write_nexus_file(
@@ -94,13 +101,19 @@ def on_stand_in_geometry(name: str, directory: Path) -> Iterator[LoadedInstrumen
             os.environ[OVERRIDE_VARIABLE] = previous
 
 
-def _groups(table: BankTable, numbers: np.ndarray, positions: np.ndarray) -> list:
+def _groups(
+    table: BankTable, numbers: np.ndarray, positions: np.ndarray, cylinder: object
+) -> list:
     """The bank's NXdetector groups: one shaped like the layout, or one per
     index of ``table.group_dims`` holding the other dims."""
     from ess.livedata.testing.nexus_files import PixelBank
 
     if not table.group_dims:
-        return [PixelBank(table.nexus_groups[0], numbers, positions)]
+        return [
+            PixelBank(
+                table.nexus_groups[0], numbers, positions, pixel_cylinder=cylinder
+            )
+        ]
     names = list(table.layout)
     front = [names.index(d) for d in table.group_dims]
     numbers = np.moveaxis(numbers, front, range(len(front)))
@@ -109,7 +122,7 @@ def _groups(table: BankTable, numbers: np.ndarray, positions: np.ndarray) -> lis
     numbers = numbers.reshape(count, *numbers.shape[len(front) :])
     positions = positions.reshape(count, *positions.shape[len(front) :])
     return [
-        PixelBank(name, n, p)
+        PixelBank(name, n, p, pixel_cylinder=cylinder)
         for name, n, p in zip(table.nexus_groups, numbers, positions, strict=True)
     ]
 

@@ -224,7 +224,9 @@ class MonitorOutputs:
     CURRENT = _window("current", "Time-of-arrival spectrum of the last window")
     CUMULATIVE = _cumulative("cumulative", "Time-of-arrival spectrum since reset")
     COUNTS_TOTAL = _window("counts_total", "Counts in the last window")
-    COUNTS_TOTAL_CUMULATIVE = _cumulative("counts_total_cumulative", "Counts since reset")
+    COUNTS_TOTAL_CUMULATIVE = _cumulative(
+        "counts_total_cumulative", "Counts since reset"
+    )
 
 
 class DetectorOutputs:
@@ -247,7 +249,9 @@ class DetectorOutputs:
     ROI_RECTANGLE = _series("roi_rectangle", "Rectangle ROIs in use", None)
     ROI_POLYGON = _series("roi_polygon", "Polygon ROIs in use", None)
     COUNTS_TOTAL = _window("counts_total", "Counts in the last window")
-    COUNTS_TOTAL_CUMULATIVE = _cumulative("counts_total_cumulative", "Counts since reset")
+    COUNTS_TOTAL_CUMULATIVE = _cumulative(
+        "counts_total_cumulative", "Counts since reset"
+    )
 
 
 class TimeseriesOutputs:

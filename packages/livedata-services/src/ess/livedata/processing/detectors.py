@@ -210,17 +210,22 @@ class DetectorCounts:
         if not spectra:
             return {}
         ids = sorted(spectra)
-        roi = sc.array(dims=["roi"], values=ids, unit=None)
+        # As the facility's: int32 indices, dimensionless.
+        roi = sc.array(dims=["roi"], values=np.asarray(ids, dtype=np.int32))
         outputs: dict[str, sc.DataArray] = {}
         for index, output in (
             (0, DetectorOutputs.ROI_SPECTRA_CURRENT),
             (1, DetectorOutputs.ROI_SPECTRA_CUMULATIVE),
         ):
             rows = [spectra[r][index] for r in ids]
-            stacked = sc.concat([row.drop_coords(["start_time", "end_time"]) for row in rows], "roi")
+            stacked = sc.concat(
+                [row.drop_coords(["start_time", "end_time"]) for row in rows], "roi"
+            )
             stacked.coords["roi"] = roi
             stacked.name = f"{self.name} ROI spectra"
-            start = max(int(row.coords["start_time"].value.astype("int64")) for row in rows)
+            start = max(
+                int(row.coords["start_time"].value.astype("int64")) for row in rows
+            )
             outputs[output.name] = stamp(stacked, start, window.end)
         return outputs
 
@@ -310,9 +315,9 @@ class DetectorProcessor:
         else:
             raise CommandRejected(f"{body.action!r} is not a detector_data command")
 
-    def rois_of(self, bank: str) -> set[int]:
-        """The ROI indices set on ``bank``."""
-        return set(self._banks.get(bank).rois.definitions)
+    def rois_of(self, bank: str) -> dict[int, SetRoi]:
+        """The ROIs set on ``bank``, by index."""
+        return dict(self._banks.get(bank).rois.definitions)
 
     def status_details(self) -> DetectorStatus:
         banks = self._banks.built()

@@ -71,9 +71,7 @@ def with_totals(
             data = outputs[source]
             outputs[total] = sc.DataArray(
                 data.data.sum(),
-                coords={
-                    k: v for k, v in data.coords.items() if k in _TIME_COORDS
-                },
+                coords={k: v for k, v in data.coords.items() if k in _TIME_COORDS},
             )
     return outputs
 
@@ -118,25 +116,34 @@ class MonitorBinding(_PerSource):
 
 
 class TimeseriesBinding(_PerSource):
-    """``timeseries_data`` jobs: one log's history and latest value each."""
+    """``timeseries_data`` jobs: one log's history and latest value each.
 
-    def __init__(self, logs: TimeseriesProcessor) -> None:
+    The history is the log's, not the job's: a new job on a log shows what
+    the log already has, with the job's caps (the service's by default).
+    """
+
+    def __init__(self, logs: TimeseriesProcessor, defaults: HistoryCaps) -> None:
         self._logs = logs
+        self._defaults = defaults
 
     def start(self, job: Job) -> None:
-        caps = job.params.model_dump(include={"length_s", "max_points"})
-        if any(v is not None for v in caps.values()):
-            try:
-                self._logs.apply(SetHistoryCaps(target=job.source, **caps))
-            except ValidationError as error:
-                raise CommandRejected(str(error.errors()[0]["msg"])) from None
-        self._logs.apply(Reset(target=job.source))
+        length_s = job.params.length_s  # type: ignore[attr-defined]
+        max_points = job.params.max_points  # type: ignore[attr-defined]
+        try:
+            caps = SetHistoryCaps(
+                target=job.source,
+                length_s=length_s or self._defaults.length_ns / 1e9,
+                max_points=max_points or self._defaults.max_points,
+            )
+        except ValidationError as error:
+            raise CommandRejected(str(error.errors()[0]["msg"])) from None
+        self._logs.apply(caps)
 
     def reset(self, job: Job) -> None:
         self._logs.apply(Reset(target=job.source))
 
     def stop(self, job: Job, remaining: Sequence[Job]) -> None:
-        """A log keeps its history: a new job on it shows it again."""
+        """The log keeps its history for the next job on it."""
 
     def outputs(
         self, job: Job, produced: Mapping[str, sc.DataArray]
@@ -156,7 +163,9 @@ class DetectorBinding:
 
     _ROIS_PER_VIEW = 8
 
-    def __init__(self, banks: DetectorProcessor, views: Mapping[str, tuple[str, str]]) -> None:
+    def __init__(
+        self, banks: DetectorProcessor, views: Mapping[str, tuple[str, str]]
+    ) -> None:
         """``views``: workflow name -> (bank, view)."""
         self._banks = banks
         self._views = dict(views)
@@ -190,7 +199,10 @@ class DetectorBinding:
             image = produced.get(view_output(view, name))
             if image is not None:
                 outputs[name] = image
-        for name in (DetectorOutputs.TOA_CURRENT.name, DetectorOutputs.TOA_CUMULATIVE.name):
+        for name in (
+            DetectorOutputs.TOA_CURRENT.name,
+            DetectorOutputs.TOA_CUMULATIVE.name,
+        ):
             if name in produced:
                 outputs[name] = produced[name]
         outputs.update(self._roi_spectra((bank, view), produced))
@@ -201,7 +213,9 @@ class DetectorBinding:
                 echoed.coords[coord] = window.coords[coord]
             outputs[geometry.value] = echoed
         return with_totals(
-            outputs, DetectorOutputs.TOA_CURRENT.name, DetectorOutputs.TOA_CUMULATIVE.name
+            outputs,
+            DetectorOutputs.TOA_CURRENT.name,
+            DetectorOutputs.TOA_CUMULATIVE.name,
         )
 
     def _roi_spectra(
@@ -221,8 +235,12 @@ class DetectorBinding:
             mine = (rois >= offset) & (rois < offset + self._ROIS_PER_VIEW)
             if not mine.any():
                 continue
-            rows = sc.concat([spectra["roi", int(i)] for i in np.flatnonzero(mine)], "roi")
-            rows.coords["roi"] = rows.coords["roi"] - sc.index(offset)
+            # Range slices keep dim and coord ``roi`` even for a single row.
+            rows = sc.concat(
+                [spectra["roi", int(i) : int(i) + 1] for i in np.flatnonzero(mine)],
+                "roi",
+            )
+            rows.coords["roi"] -= sc.scalar(offset, dtype="int32", unit="")
             outputs[name] = rows
         return outputs
 
@@ -245,16 +263,21 @@ class DetectorBinding:
         )
         if geometry is RoiGeometry.RECTANGLE:
             shapes = {
-                i: RectangleShape(x_min=r.x_min, x_max=r.x_max, y_min=r.y_min, y_max=r.y_max)
+                i: RectangleShape(
+                    x_min=r.x_min, x_max=r.x_max, y_min=r.y_min, y_max=r.y_max
+                )
                 for i, r in rectangles_from_columns(columns).items()
             }
         else:
             shapes = {
-                i: PolygonShape(vertices=p) for i, p in polygons_from_columns(columns).items()
+                i: PolygonShape(vertices=p)
+                for i, p in polygons_from_columns(columns).items()
             }
         wrong = sorted(set(shapes) - set(geometry.indices))
         if wrong:
-            raise CommandRejected(f"{geometry} indices must be in {geometry.indices}: {wrong}")
+            raise CommandRejected(
+                f"{geometry} indices must be in {geometry.indices}: {wrong}"
+            )
         view = self._view(job)
         self._replace_rois(view, geometry, shapes)
         kept = self._rois.setdefault(view, {})
@@ -273,11 +296,18 @@ class DetectorBinding:
     ) -> None:
         bank, name = view
         offset = self._offset(view)
+        current = self._banks.rois_of(bank)
         for index in geometry.indices:
             roi = offset + index
             if index in shapes:
-                self._banks.apply(SetRoi(target=bank, view=name, roi=roi, shape=shapes[index]))
-            elif roi in self._banks.rois_of(bank):
+                definition = SetRoi(
+                    target=bank, view=name, roi=roi, shape=shapes[index]
+                )
+                # A request repeats the whole set: an unchanged ROI keeps its
+                # cumulative spectrum, as setting it anew would restart it.
+                if current.get(roi) != definition:
+                    self._banks.apply(definition)
+            elif roi in current:
                 self._banks.apply(RemoveRoi(target=bank, roi=roi))
 
 
@@ -355,7 +385,9 @@ def detector_jobs(loaded: LoadedInstrument) -> JobProtocolProcessor:
     )
 
 
-def timeseries_jobs(loaded: LoadedInstrument, caps: HistoryCaps) -> JobProtocolProcessor:
+def timeseries_jobs(
+    loaded: LoadedInstrument, caps: HistoryCaps
+) -> JobProtocolProcessor:
     """timeseries: a ``timeseries_data`` job per log from the start."""
     logs = TimeseriesProcessor(loaded.instrument, caps)
     return JobProtocolProcessor(
@@ -363,7 +395,7 @@ def timeseries_jobs(loaded: LoadedInstrument, caps: HistoryCaps) -> JobProtocolP
         service=ServiceName.TIMESERIES,
         specs=_specs(loaded, ServiceName.TIMESERIES),
         accumulators=logs,
-        binding=TimeseriesBinding(logs),
+        binding=TimeseriesBinding(logs, caps),
         default_jobs=True,
     )
 

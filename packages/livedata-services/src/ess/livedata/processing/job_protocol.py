@@ -27,6 +27,7 @@ from pydantic import BaseModel, ValidationError
 
 from ess.livedata.core.commands import MAX_COMMAND_BYTES, validation_summary
 from ess.livedata.core.message import Message, StreamId, StreamKind
+from ess.livedata.core.payloads import RoiRequest
 from ess.livedata.core.window import TimeWindow
 from ess.livedata.core.workflow import WorkflowSpec
 from ess.livedata.protocol import (
@@ -146,15 +147,6 @@ class AccumulatingProcessor(Protocol):
     def status_details(self) -> ServiceDetails: ...
 
 
-@dataclass(frozen=True, slots=True)
-class RoiRequest:
-    """An ROI message of ``{instrument}_livedata_roi``, decoded."""
-
-    job_id: JobId
-    geometry: RoiGeometry
-    data: sc.DataArray
-
-
 class JobProtocolProcessor:
     """A service's :class:`~ess.livedata.core.loop.WindowProcessor` in the
     facility's job protocol.
@@ -193,8 +185,13 @@ class JobProtocolProcessor:
         self._binding = binding
         self._jobs: dict[JobId, Job] = {}
         self._ended: list[Job] = []
+        self._devices_published: set[str] = set()
         self.accepted = 0
         self.rejected = 0
+        if not hasattr(accumulators, "skip_window"):
+            # The loop skips only processors with skip_window; timeseries must
+            # never skip (logs legitimately carry old timestamps).
+            self.skip_window = None  # type: ignore[assignment]
         if default_jobs:
             for spec in self._specs.values():
                 workflow = self._workflow_id(spec)
@@ -219,10 +216,13 @@ class JobProtocolProcessor:
             _, key, output = split_result_name(message.stream.name)
             produced.setdefault(key, {})[output] = message.value
         published: list[Message[Any]] = []
+        self._devices_published.clear()
         for job in list(self._jobs.values()):
             if job.state is not JobState.ACTIVE:
                 continue
-            outputs = self._binding.outputs(job, produced.get(self._binding.key(job), {}))
+            outputs = self._binding.outputs(
+                job, produced.get(self._binding.key(job), {})
+            )
             if outputs:
                 published += self._publish(job, window, outputs)
         self._end_scheduled(window)
@@ -241,32 +241,45 @@ class JobProtocolProcessor:
     ) -> list[Message[Any]]:
         messages = []
         for name, data in outputs.items():
-            key = ResultKey(workflow_id=job.workflow, job_id=job.job_id, output_name=name)
-            messages.append(data_message(key.to_source_name(), window.end, with_time(data)))
+            key = ResultKey(
+                workflow_id=job.workflow, job_id=job.job_id, output_name=name
+            )
+            messages.append(
+                data_message(key.to_source_name(), window.end, with_time(data))
+            )
         job.start_time = min(
-            (_ns(d.coords["start_time"]) for d in outputs.values() if "start_time" in d.coords),
+            (
+                _ns(d.coords["start_time"])
+                for d in outputs.values()
+                if "start_time" in d.coords
+            ),
             default=job.start_time,
         )
         job.end_time = window.end
         for output, template in job.spec.nicos_devices.items():
-            if output in outputs:
-                device = template.format(source_name=job.source)
+            device = template.format(source_name=job.source)
+            # The view jobs of a bank share its counts: one value per device.
+            if output in outputs and device not in self._devices_published:
+                self._devices_published.add(device)
                 messages.append(nicos_message(device, outputs[output]))
         return messages
 
     def _begin_scheduled(self, window: TimeWindow) -> None:
         for job in self._jobs.values():
-            if job.state is JobState.SCHEDULED and job.start_at is not None:
-                if window.end > job.start_at:
-                    try:
-                        self._start(job)
-                    except CommandRejected as error:
-                        job.fail(str(error))
+            starts = job.start_at
+            due = starts is not None and window.end > starts
+            if job.state is JobState.SCHEDULED and due:
+                try:
+                    self._start(job)
+                except CommandRejected as error:
+                    job.fail(str(error))
 
     def _end_scheduled(self, window: TimeWindow) -> None:
         for job in list(self._jobs.values()):
             if job.end_at is not None and window.end >= job.end_at:
-                logger.info("job %s of %s reached its end time", job.job_id, job.workflow)
+                logger.info(
+                    "job %s of %s reached its end time", job.job_id, job.workflow
+                )
                 self._remove(job)
 
     # -- commands -------------------------------------------------------------
@@ -308,7 +321,11 @@ class JobProtocolProcessor:
         device = config.job_id.source_name
         if spec.sources and device not in spec.sources:
             known = ", ".join(spec.sources)
-            return [self._err(message_id, device, f"unknown source {device!r} (known: {known})")]
+            return [
+                self._err(
+                    message_id, device, f"unknown source {device!r} (known: {known})"
+                )
+            ]
         try:
             params = spec.params.model_validate(config.params)
         except ValidationError as error:
@@ -323,16 +340,22 @@ class JobProtocolProcessor:
             aux_source_names=dict(config.aux_source_names),
             state=JobState.SCHEDULED,
         )
-        for old in self._jobs_on(spec.name, device):
-            self._remove(old)
-        self._jobs[job.job_id] = job
+        replaced = self._jobs_on(spec.name, device)
+        if job.job_id in self._jobs:  # the same id again: its keys are the new job's
+            self._remove(self._jobs[job.job_id])
         if job.start_at is None:
+            # Before the running job goes: a refused config changes nothing.
             try:
                 self._start(job)
             except CommandRejected as error:
-                self._remove(job)
                 return [self._err(message_id, device, str(error))]
-        logger.info("started %s on %s as job %s", spec.name, device, job.job_id.job_number)
+        self._jobs[job.job_id] = job
+        for old in replaced:
+            if old.job_id != job.job_id:
+                self._remove(old)
+        logger.info(
+            "started %s on %s as job %s", spec.name, device, job.job_id.job_number
+        )
         return [self._ack(message_id, device)]
 
     def _start(self, job: Job) -> None:
@@ -353,13 +376,26 @@ class JobProtocolProcessor:
             return []
         for job in jobs:
             if command.action is JobAction.RESET:
-                self._binding.reset(job)
-                job.start_time = None
+                self._reset(job)
             else:
                 self._remove(job)
         logger.info("%s %d job(s) of %s", command.action, len(jobs), self._service)
         device = str(command.job_id) if command.job_id else BROADCAST_DEVICE
         return [self._ack(message_id, device)]
+
+    def _reset(self, job: Job) -> None:
+        """Clear the job's data; a failed job starts over (its binding rebuilds it)."""
+        if job.state is JobState.SCHEDULED:
+            return  # nothing accumulated, and the binding does not know it yet
+        try:
+            self._binding.reset(job)
+        except CommandRejected as error:
+            logger.warning("reset of %s refused: %s", job.job_id, error)
+            return
+        job.start_time = None
+        if job.state is JobState.ERROR:
+            job.state = JobState.ACTIVE
+            job.error = None
 
     def _select(self, command: JobCommand) -> list[Job]:
         if command.job_id is not None:
@@ -372,7 +408,8 @@ class JobProtocolProcessor:
 
     def _jobs_on(self, workflow: str, source: str) -> list[Job]:
         return [
-            j for j in self._jobs.values()
+            j
+            for j in self._jobs.values()
             if j.workflow.name == workflow and j.source == source
         ]
 
@@ -384,26 +421,35 @@ class JobProtocolProcessor:
         self._ended.append(job)
 
     def _set_rois(self, request: RoiRequest) -> None:
-        job = self._jobs.get(request.job_id)
+        job = self._jobs.get(request.stream.job_id)
         if job is None:
             return
         try:
-            self._binding.set_rois(job, request.geometry, request.data)
+            self._binding.set_rois(job, request.stream.geometry, request.data)
         except (CommandRejected, ValueError) as error:
             self.rejected += 1
-            logger.warning("ROI request for %s refused: %s", request.job_id, error)
+            logger.warning(
+                "ROI request for %s refused: %s", request.stream.job_id, error
+            )
             return
         self.accepted += 1
 
     def _ack(self, message_id: str, device: str) -> Message[Any]:
         self.accepted += 1
-        return self._response(Response(message_id=message_id, device=device, response=ResponseKind.ACK))
+        return self._response(
+            Response(message_id=message_id, device=device, response=ResponseKind.ACK)
+        )
 
     def _err(self, message_id: str, device: str, reason: str) -> Message[Any]:
         self.rejected += 1
         logger.warning("refused command %s for %s: %s", message_id, device, reason)
         return self._response(
-            Response(message_id=message_id, device=device, response=ResponseKind.ERR, message=reason)
+            Response(
+                message_id=message_id,
+                device=device,
+                response=ResponseKind.ERR,
+                message=reason,
+            )
         )
 
     def _response(self, response: Response) -> Message[Any]:
@@ -415,7 +461,10 @@ class JobProtocolProcessor:
     def status_details(self) -> ServiceDetails:
         details = self._inner.status_details()
         return details.model_copy(
-            update={"commands_accepted": self.accepted, "commands_rejected": self.rejected}
+            update={
+                "commands_accepted": self.accepted,
+                "commands_rejected": self.rejected,
+            }
         )
 
     def job_heartbeats(self) -> list[JobMessage]:

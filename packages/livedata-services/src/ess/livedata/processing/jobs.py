@@ -16,7 +16,8 @@ never stops the others.
 A window the service skips to catch up with live data (see ``max_lag_s``)
 publishes nothing and only its log values reach the workflows; each live job
 counts the events of its streams in it as ``skipped_events`` in its status,
-so whoever reads its result knows how many events it lacks.
+so whoever reads its result knows how many events it lacks. A workflow too
+slow for the window skips windows itself and adds to the same count.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from ess.livedata.core.job_commands import (
 from ess.livedata.core.message import Message, StreamId, StreamKind
 from ess.livedata.core.plugins import LoadedInstrument
 from ess.livedata.core.window import TimeWindow
+from ess.livedata.core.window_budget import ReportsLoad
 from ess.livedata.core.workflow import Workflow, WorkflowFactory, WorkflowSpec
 from ess.livedata.protocol import (
     DATA_REDUCTION,
@@ -155,14 +157,18 @@ class Job:
         self.skipped_events = 0
 
     def status(self) -> ReductionJob:
+        """State and skips; a workflow that skips windows itself (too slow
+        for the window, :class:`~ess.livedata.core.window_budget.WindowBudget`)
+        adds its message and skipped events."""
+        load = self.workflow if isinstance(self.workflow, ReportsLoad) else None
         return ReductionJob(
             workflow=self.spec.key,
             state=self.state.value,
-            message=self.message,
+            message=self.message or (load.status_message if load else ""),
             sources=list(dict.fromkeys(s.name for s in self.sources)),
             params=self.params.model_dump(mode="json"),
             since=self.since,
-            skipped_events=self.skipped_events,
+            skipped_events=self.skipped_events + (load.skipped_events if load else 0),
         )
 
 

@@ -194,7 +194,9 @@ class LoggingStatusSink:
     def publish_messages(self, messages: Sequence[Message[Any]]) -> None:
         for message in messages:
             if message.stream.kind in self._LOGGED:
-                logger.info("%s: %s", message.stream.kind, message.value.model_dump_json())
+                logger.info(
+                    "%s: %s", message.stream.kind, message.value.model_dump_json()
+                )
         self._inner.publish_messages(
             [m for m in messages if m.stream.kind is StreamKind.LIVEDATA_DATA]
         )

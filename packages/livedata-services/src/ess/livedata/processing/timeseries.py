@@ -50,10 +50,10 @@ from ess.livedata.core.window import TimeWindow
 from ess.livedata.protocol import (
     TIMESERIES,
     HistoryLimits,
-    result_name,
     LogLedger,
     TimeseriesOutputs,
     TimeseriesStatus,
+    result_name,
 )
 
 from .outputs import data_message, stamp

@@ -57,6 +57,22 @@ def disk_chopper(setting: DiskChopperSetting) -> DiskChopper:
     )
 
 
+def disk_chopper_setting(name: str, chopper: DiskChopper) -> DiskChopperSetting:
+    """The setting of a scippneutron chopper (e.g. from an ESS package's
+    beamline description), its distance the axle's z."""
+    return DiskChopperSetting(
+        name=name,
+        distance_m=chopper.axle_position.fields.z.to(unit="m").value,
+        frequency_hz=chopper.frequency.to(unit="Hz").value,
+        phase_deg=chopper.phase.to(unit="deg").value,
+        slit_begin_deg=tuple(map(float, chopper.slit_begin.to(unit="deg").values)),
+        slit_end_deg=tuple(map(float, chopper.slit_end.to(unit="deg").values)),
+        radius_m=chopper.radius.to(unit="m").value,
+        slit_height_m=chopper.slit_height.to(unit="m").max().value,
+        beam_position_deg=chopper.beam_position.to(unit="deg").value,
+    )
+
+
 def _reading(events: sc.DataArray, distance: sc.Variable) -> BeamlineComponentReading:
     """The neutrons of a ``tof`` reading that got through, flat."""
     events = events.flatten(to="event")

@@ -9,8 +9,8 @@ from collections.abc import Sequence
 
 from ess.livedata.config import load_config
 from ess.livedata.core.message import StreamKind
-from ess.livedata.processing.service import run_service
 from ess.livedata.processing.job_bindings import timeseries_jobs
+from ess.livedata.processing.service import run_service
 from ess.livedata.processing.timeseries import SERVICE, caps_from_config
 
 

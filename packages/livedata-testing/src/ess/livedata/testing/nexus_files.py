@@ -2,9 +2,11 @@
 
 :func:`write_nexus_file` writes an ``NXentry`` with detector banks placed by
 a realistic ``depends_on`` chain (pixel offsets, rotated about y, then
-translated along a direction given in mm), monitors, a source, a sample, and
+translated along a direction given in mm), optionally the pixels' cylinder
+shape (``pixel_shape``, which SANS solid angles need), monitors, a source, a sample, and
 optionally ``NXevent_data`` with known per-pixel counts. :func:`bank_positions`
 computes the expected pixel positions by hand, independently of scippnexus.
+:func:`recorded_batches` replays a file's events as ev44 batches.
 """
 
 from __future__ import annotations
@@ -15,10 +17,20 @@ from pathlib import Path
 
 import h5py
 import numpy as np
+import scipp as sc
+
+from ess.livedata.core.message import StreamId
+from ess.livedata.core.payloads import EventBatch
 
 EPOCH_PULSE_NS = 1_700_000_000_000_000_000
 """First pulse time in generated files (ns since the epoch)."""
 PULSE_NS = round(1e9 / 14)
+
+
+Point = tuple[float, float, float]
+Cylinder = tuple[Point, Point, Point]
+"""A pixel's shape (m, in the bank's frame): the centre and an edge point of
+one face, the centre of the other, as ``NXcylindrical_geometry`` holds it."""
 
 
 @dataclass(frozen=True)
@@ -36,6 +48,7 @@ class Bank:
     rotation_deg: float = 0.0
     direction: tuple[float, float, float] = (0.0, 0.0, 1.0)
     distance_mm: float = 4000.0
+    pixel_cylinder: Cylinder | None = None
 
     @property
     def detector_number(self) -> np.ndarray:
@@ -65,6 +78,7 @@ class PixelBank:
     rotation_deg: float = 0.0
     direction: tuple[float, float, float] = (0.0, 0.0, 1.0)
     distance_mm: float = 0.0
+    pixel_cylinder: Cylinder | None = None
 
     def offsets(self) -> np.ndarray:
         return self.positions
@@ -167,6 +181,10 @@ def _write_bank(instrument: h5py.Group, bank: Bank | PixelBank) -> h5py.Group:
         transformation_type="rotation", vector=(0.0, 1.0, 0.0), depends_on="location"
     )
     group["depends_on"] = f"{group.name}/transformations/orientation"
+    if bank.pixel_cylinder is not None:
+        shape = _group(group, "pixel_shape", "NXcylindrical_geometry")
+        _dataset(shape, "vertices", np.asarray(bank.pixel_cylinder), "m")
+        _dataset(shape, "cylinders", np.array([[0, 1, 2]], dtype=np.int32))
     return group
 
 
@@ -197,3 +215,45 @@ def _write_events(
     etz = _dataset(group, "event_time_zero", times, "ns")
     etz.attrs["start"] = "1970-01-01T00:00:00Z"
     _dataset(group, "event_index", index)
+
+
+def recorded_batches(path: Path, group: str) -> list[EventBatch]:
+    """The ``NXevent_data`` of ``entry/instrument/<group>`` as ev44 batches,
+    one per pulse: a recorded run replayed as live data."""
+    with h5py.File(path) as f:
+        events = f[f"entry/instrument/{group}/events"]
+        index = events["event_index"][()]
+        ends = np.append(index[1:], events["event_id"].shape[0])
+        return [
+            EventBatch(
+                reference_time=np.array([time], dtype=np.int64),
+                reference_time_index=np.array([0], dtype=np.int32),
+                time_of_arrival=events["event_time_offset"][begin:end],
+                pixel_id=events["event_id"][begin:end],
+            )
+            for time, begin, end in zip(
+                events["event_time_zero"][()], index, ends, strict=True
+            )
+        ]
+
+
+def in_windows(
+    streams: dict[StreamId, list[EventBatch]], count: int
+) -> list[dict[StreamId, list[EventBatch]]]:
+    """Per-pulse batches of equally long ``streams`` split into ``count``
+    consecutive windows of pulses."""
+    pulses = len(next(iter(streams.values())))
+    return [
+        {stream: [batches[i] for i in part] for stream, batches in streams.items()}
+        for part in np.array_split(np.arange(pulses), count)
+    ]
+
+
+def float64_weights(events: sc.DataArray) -> sc.DataArray:
+    """Binned events with float64 weights, as live events weigh: scippnexus
+    loads a file's weights as float32, so offline and live results would
+    differ in precision, not in what they compute."""
+    constituents = events.bins.constituents
+    content = constituents["data"].copy()
+    content.data = content.data.to(dtype="float64")
+    return events.assign(sc.bins(**{**constituents, "data": content}))

@@ -2,7 +2,8 @@
 
 Streams, detector-number ranges, layouts, logs and geometry files come from
 ``streams.yaml`` (generated from the facility facts); this module adds the
-views, the stand-in placement of each bank and the fake powder pattern.
+views, the stand-in placement of each bank, the fake powder pattern and
+essdiffraction's powder reduction.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from ess.livedata.core.fake_shapes import FakeDataShapes, Ring, ToaPeak, ToaShap
 from ess.livedata.core.hookspecs import hookimpl
 from ess.livedata.core.instrument import GeometricView, Instrument, ProjectionKind
 from ess.livedata.core.streams import StreamMapping, Topology
+from ess.livedata.core.workflow import WorkflowFactory, WorkflowSpec
 from ess.livedata.ess.geometry import StandIn
 from ess.livedata.ess.instrument import BankPlan, EssInstrument, layout_view
 from ess.livedata.ess.tables import load_tables
@@ -172,3 +174,25 @@ def livedata_stand_in_geometry(instrument: Instrument, path: Path) -> Path:
     from ess.livedata.ess.stand_in import write_stand_in_geometry
 
     return write_stand_in_geometry(instrument, path)
+
+
+@hookimpl
+def livedata_register_workflow_specs(
+    instrument: Instrument, register: Callable[[WorkflowSpec], None]
+) -> None:
+    from .workflows import WORKFLOW_SPECS  # pydantic only: cheap for dashboards
+
+    for spec in WORKFLOW_SPECS:
+        register(spec)
+
+
+@hookimpl
+def livedata_register_workflow_factories(
+    instrument: Instrument, register: Callable[[str, int, WorkflowFactory], None]
+) -> None:
+    from .reduction import factories  # essdiffraction: reduction service only
+    from .workflows import WORKFLOW_SPECS
+
+    built = factories(instrument)
+    for spec in WORKFLOW_SPECS:
+        register(spec.name, spec.version, built[spec.key])

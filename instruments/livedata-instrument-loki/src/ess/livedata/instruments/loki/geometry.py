@@ -28,6 +28,8 @@ STRAW_CIRCLE_MM = math.hypot(1.14, 7.67)
 """Distance of the six outer straws from the tube axis."""
 STRAW_ANGLE_RAD = math.radians(-5.0)
 """Rotation of the outer straws' hexagon within the tube."""
+STRAW_RADIUS_M = 0.00375
+"""Half the 7.5 mm straw diameter."""
 
 Point = tuple[float, float, float]
 
@@ -58,6 +60,17 @@ class StrawBank:
     def positions(self, table: object) -> np.ndarray:
         """Stand-in placement (:class:`~ess.livedata.ess.geometry.Placement`)."""
         return pixel_positions(self).reshape(-1, 3)
+
+    def cylinder(self, pixels_per_straw: int) -> tuple[Point, Point, Point]:
+        """One pixel's cylinder (m) when a straw holds ``pixels_per_straw``."""
+        axis = np.asarray(self.straw) / 1000.0 / pixels_per_straw
+        edge = (0.0, STRAW_RADIUS_M, 0.0) if axis[1] == 0 else (STRAW_RADIUS_M, 0, 0)
+        return (0.0, 0.0, 0.0), edge, tuple(float(v) for v in axis)
+
+    @property
+    def pixel_cylinder(self) -> tuple[Point, Point, Point]:
+        """Stand-in pixel shape (:class:`~ess.livedata.ess.geometry.ShapedPlacement`)."""
+        return self.cylinder(PIXELS_PER_STRAW)
 
 
 REAR = StrawBank(

@@ -1,261 +1,229 @@
-"""LOKI's I(Q) workflow: a sciline pipeline of scippneutron conversions.
+"""LOKI's I(Q): esssans's ``LokiWorkflow``, streamed with essreduce.
 
-Imported only by the plugin's factory hook (the reduction service), as
-sciline, scippneutron and essreduce come with the ``reduction`` extra.
+Imported only by the plugin's factory hook (the reduction service): esssans,
+essreduce and sciline come with the ``reduction`` extra.
 
-Per window, detector events become a table of ``tof`` (time of arrival; the
-pulse is taken to leave the source at time zero, as in the fake data; real
-LOKI data need the chopper-aware time-of-flight lookup of essreduce instead)
-with the ``Ltotal`` and ``two_theta`` of their pixel, computed once per job
-with scippneutron's beamline graph. scippneutron's elastic graph gives
-wavelength and Q. ``StreamProcessor`` sums the histograms over windows;
-I(Q) is computed from the sums when outputs are published.
+The job's pipeline is esssans's, set as the facility sets it live (no direct
+beam, no gravity, upper-bound uncertainty broadcast, no masks), with three
+additions: providers turning the window's ev44 batches into the
+``NXevent_data`` esssans reads from files, the wavelength lookup table
+computed from LOKI's source (no choppers, as the facility's table) and
+cached, and, for ``current_run`` transmission, the run's own monitors taken
+as its transmission run. ``StreamProcessor`` accumulates the binned I(Q)
+numerator and the two monitors' spectra, where the pipeline is still linear
+in the events; I(Q) and the transmission fraction are computed from the sums.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
-from dataclasses import dataclass
 from functools import partial
+from pathlib import Path
 from typing import NewType
 
-import numpy as np
 import sciline
 import scipp as sc
-from scippneutron.conversion.graph import beamline, tof
+import scippnexus as snx
 
 from ess.livedata.core.instrument import Instrument
 from ess.livedata.core.keyed_workflow import KeyedWorkflow
 from ess.livedata.core.message import StreamId
-from ess.livedata.core.payloads import EventBatch
+from ess.livedata.core.nexus_geometry import instrument_geometry
+from ess.livedata.core.prepared_workflow import PreparedWorkflow
+from ess.livedata.core.window_budget import WindowBudget
 from ess.livedata.core.workflow import Workflow, WorkflowFactory
+from ess.livedata.reduction.chopper_setting import LookupTableSetting
+from ess.livedata.reduction.lookup_table_cache import LookupTableCache
+from ess.livedata.reduction.nxevent_data import to_nxevent_data
+from ess.loki.workflow import LokiWorkflow
+from ess.reduce.nexus.types import NeXusData, NeXusDetectorName, SampleRun
 from ess.reduce.streaming import StreamProcessor
+from ess.sans import types as st
 
-from .workflows import I_OF_Q, IofQParams
+from .workflows import (
+    I_OF_Q,
+    INCIDENT_MONITOR,
+    TRANSMISSION_MONITOR,
+    QScale,
+    SansParams,
+    TransmissionMode,
+)
+
+LOOKUP_TABLE = LookupTableSetting(choppers=(), ltotal_min_m=14.0, ltotal_max_m=36.0)
+"""LOKI's table: the bare ESS pulse (the facility's is "no-choppers" too),
+flight paths from the incident monitor (15.2 m) to the rear bank at its
+farthest carriage position."""
 
 DetectorBatches = NewType("DetectorBatches", list)
-"""The window's event batches of the job's banks."""
-MonitorBatches = NewType("MonitorBatches", list)
-"""The window's event batches of the incident monitor."""
+IncidentBatches = NewType("IncidentBatches", list)
+TransmissionBatches = NewType("TransmissionBatches", list)
 
-BankGeometries = NewType("BankGeometries", list)
-"""Geometry (detector_number, position) of each bank the job is bound to."""
-SourcePosition = NewType("SourcePosition", sc.Variable)
-SamplePosition = NewType("SamplePosition", sc.Variable)
-MonitorPosition = NewType("MonitorPosition", sc.Variable)
-BeamCenter = NewType("BeamCenter", sc.Variable)
-QBins = NewType("QBins", sc.Variable)
-WavelengthBins = NewType("WavelengthBins", sc.Variable)
-
-Pixels = NewType("Pixels", sc.DataArray)
-"""Flat table of the bound pixels: detector_number, Ltotal, two_theta."""
-DetectorEvents = NewType("DetectorEvents", sc.DataArray)
-MonitorEvents = NewType("MonitorEvents", sc.DataArray)
-CountsQ = NewType("CountsQ", sc.DataArray)
-DetectorWavelength = NewType("DetectorWavelength", sc.DataArray)
-MonitorWavelength = NewType("MonitorWavelength", sc.DataArray)
-IofQ = NewType("IofQ", sc.DataArray)
+ACCUMULATED = (
+    st.ReducedQ[SampleRun, st.Numerator],
+    st.CorrectedMonitor[SampleRun, st.Incident],
+    st.CorrectedMonitor[SampleRun, st.Transmission],
+)
+"""Where the pipeline is still linear in the events (as the facility's)."""
+TARGETS = {
+    "i_of_q": st.IntensityQ[SampleRun],
+    "transmission_fraction": st.TransmissionFraction[SampleRun],
+}
 
 
-@dataclass(frozen=True)
-class PixelLookup:
-    """Finds pixel rows by detector number (numbers need not be contiguous)."""
-
-    numbers: np.ndarray
-    """Sorted detector numbers."""
-    rows: np.ndarray
-    """Row in :data:`Pixels` of each sorted number."""
-
-    def find(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Rows of the known ``ids``, and which ``ids`` are known."""
-        at = np.minimum(np.searchsorted(self.numbers, ids), self.numbers.size - 1)
-        known = self.numbers[at] == ids
-        return self.rows[at[known]], known
+def detector_events(batches: DetectorBatches) -> NeXusData[snx.NXdetector, SampleRun]:
+    return NeXusData[snx.NXdetector, SampleRun](to_nxevent_data(batches, with_ids=True))
 
 
-def _converted(table: sc.DataArray, targets: list[str], graph: dict) -> sc.DataArray:
-    """``table`` with only the ``targets`` coords, so results carry nothing else."""
-    return table.transform_coords(
-        targets, graph=graph, keep_inputs=False, keep_intermediate=False
+def incident_events(batches: IncidentBatches) -> NeXusData[st.Incident, SampleRun]:
+    return NeXusData[st.Incident, SampleRun](to_nxevent_data(batches, with_ids=False))
+
+
+def transmission_events(
+    batches: TransmissionBatches,
+) -> NeXusData[st.Transmission, SampleRun]:
+    return NeXusData[st.Transmission, SampleRun](
+        to_nxevent_data(batches, with_ids=False)
     )
 
 
-def pixels(
-    banks: BankGeometries,
-    beam_center: BeamCenter,
-    source: SourcePosition,
-    sample: SamplePosition,
-) -> Pixels:
-    """Flight path and scattering angle of every bound pixel, once per job.
-
-    Pixels are shifted by the beam centre, so that the direct beam is at zero
-    scattering angle, as in SANS reduction.
-    """
-    flat = [bank.flatten(to="pixel") for bank in banks]
-    table = sc.DataArray(
-        sc.zeros(sizes={"pixel": sum(b.sizes["pixel"] for b in flat)}),
-        coords={
-            "detector_number": sc.concat(
-                [b.coords["detector_number"] for b in flat], "pixel"
-            ),
-            "position": sc.concat([b.coords["position"] for b in flat], "pixel")
-            - beam_center,
-            "source_position": source,
-            "sample_position": sample,
-        },
-    )
-    return Pixels(
-        _converted(table, ["Ltotal", "two_theta"], beamline.beamline(scatter=True))
+def _as_transmission_run(monitor: sc.DataArray) -> sc.DataArray:
+    """Counts only, wavelength only: esssans divides monitors at different
+    positions (scipp/esssans#244, the facility's workaround)."""
+    return sc.values(monitor).drop_coords(
+        [name for name in monitor.coords if name != "wavelength"]
     )
 
 
-def pixel_lookup(pixels: Pixels) -> PixelLookup:
-    numbers = pixels.coords["detector_number"].values
-    rows = np.argsort(numbers, kind="stable")
-    return PixelLookup(numbers=numbers[rows], rows=rows)
+def incident_as_transmission_run(
+    monitor: st.CorrectedMonitor[SampleRun, st.Incident],
+) -> st.CorrectedMonitor[st.TransmissionRun[SampleRun], st.Incident]:
+    return st.CorrectedMonitor[st.TransmissionRun[SampleRun], st.Incident](
+        _as_transmission_run(monitor)
+    )
 
 
-def _events(batches: Sequence[EventBatch]) -> tuple[np.ndarray, np.ndarray]:
-    """Concatenated pixel ids and times of arrival (ns) of ``batches``."""
-    if not batches:
-        return np.empty(0, dtype=np.int32), np.empty(0, dtype=np.int32)
-    ids = np.concatenate([batch.pixel_id for batch in batches])
-    toa = np.concatenate([batch.time_of_arrival for batch in batches])
-    return ids, toa
+def transmission_as_transmission_run(
+    monitor: st.CorrectedMonitor[SampleRun, st.Transmission],
+) -> st.CorrectedMonitor[st.TransmissionRun[SampleRun], st.Transmission]:
+    return st.CorrectedMonitor[st.TransmissionRun[SampleRun], st.Transmission](
+        _as_transmission_run(monitor)
+    )
 
 
-def _event_table(toa_ns: np.ndarray, **coords: sc.Variable) -> sc.DataArray:
-    """Unit-weight events with Poisson variances, a ``tof`` and ``coords``."""
-    tof = sc.array(dims=["event"], values=toa_ns, unit="ns", dtype="float64")
-    weights = sc.ones(sizes=tof.sizes, unit="counts", with_variances=True)
-    return sc.DataArray(weights, coords={"tof": tof, **coords})
+def _edges(dim: str, start: float, stop: float, bins: int, unit: str, log: bool):
+    make = sc.geomspace if log else sc.linspace
+    return make(dim, start, stop, bins + 1, unit=unit)
 
 
-def detector_events(
-    batches: DetectorBatches, pixels: Pixels, lookup: PixelLookup
-) -> DetectorEvents:
-    """The window's events with wavelength and Q, from their pixel's geometry.
-
-    Events of detector numbers outside the bound banks are dropped.
-    """
-    ids, toa = _events(batches)
-    rows, known = lookup.find(ids)
-    coords = {
-        name: sc.array(
-            dims=["event"],
-            values=pixels.coords[name].values[rows],
-            unit=pixels.coords[name].unit,
+def sans_workflow(
+    geometry_file: Path,
+    bank: str,
+    bank_is_flat: bool,
+    table: st.LookupTable,
+    params: SansParams,
+) -> sciline.Pipeline:
+    """esssans's LOKI pipeline for ``bank``, set for live use; events are not
+    set (offline: ``NeXusData`` keys; live: the batch keys)."""
+    workflow = LokiWorkflow()
+    workflow[st.Filename[SampleRun]] = str(geometry_file)
+    if not bank_is_flat:  # already shaped (stand-in files): nothing to fold
+        workflow[st.DetectorBankSizes] = {}
+    workflow[st.DirectBeam] = None
+    workflow[st.CorrectForGravity] = False
+    workflow[st.ReturnEvents] = False
+    workflow[st.UncertaintyBroadcastMode] = st.UncertaintyBroadcastMode.upper_bound
+    workflow[st.DetectorMasks] = {}
+    workflow[NeXusDetectorName] = bank
+    workflow[st.NeXusMonitorName[st.Incident]] = INCIDENT_MONITOR.name
+    workflow[st.NeXusMonitorName[st.Transmission]] = TRANSMISSION_MONITOR.name
+    log = params.q_scale is QScale.LOG
+    workflow[st.QBins] = _edges(
+        "Q", params.q_min, params.q_max, params.q_bins, "1/angstrom", log
+    )
+    wavelength = _edges(
+        "wavelength",
+        params.wavelength_min,
+        params.wavelength_max,
+        params.wavelength_bins,
+        "angstrom",
+        False,
+    )
+    workflow[st.WavelengthBins] = wavelength
+    workflow[st.BeamCenter] = sc.vector(
+        [params.beam_center_x, params.beam_center_y, 0.0], unit="m"
+    )
+    fields = {f.name: getattr(table, f.name) for f in dataclasses.fields(table)}
+    for component in (snx.NXdetector, st.Incident, st.Transmission):
+        workflow[st.LookupTable[SampleRun, component]] = st.LookupTable[
+            SampleRun, component
+        ](**fields)
+    if params.transmission_mode is TransmissionMode.CONSTANT:
+        workflow[st.TransmissionFraction[SampleRun]] = sc.DataArray(
+            sc.ones(sizes={"wavelength": params.wavelength_bins}),
+            coords={"wavelength": wavelength},
         )
-        for name in ("Ltotal", "two_theta")
-    }
-    table = _event_table(toa[known], **coords)
-    return DetectorEvents(_converted(table, ["wavelength", "Q"], tof.elastic("tof")))
-
-
-def monitor_events(
-    batches: MonitorBatches, position: MonitorPosition, source: SourcePosition
-) -> MonitorEvents:
-    """The window's monitor events with their wavelength."""
-    _, toa = _events(batches)
-    table = _event_table(toa, position=position, source_position=source)
-    graph = {**beamline.beamline(scatter=False), **tof.elastic("tof")}
-    return MonitorEvents(_converted(table, ["wavelength"], graph))
-
-
-def counts_q(events: DetectorEvents, q: QBins, wavelength: WavelengthBins) -> CountsQ:
-    """Detector counts per Q bin of the events in the wavelength band."""
-    band = sc.concat([wavelength[0], wavelength[-1]], "wavelength")
-    return CountsQ(events.hist(wavelength=band, Q=q).sum("wavelength"))
-
-
-def detector_wavelength(
-    events: DetectorEvents, wavelength: WavelengthBins
-) -> DetectorWavelength:
-    """Detector counts per wavelength bin: shows where the band is."""
-    return DetectorWavelength(_named(events.hist(wavelength=wavelength), "detector"))
-
-
-def monitor_wavelength(
-    events: MonitorEvents, wavelength: WavelengthBins
-) -> MonitorWavelength:
-    """Monitor counts per wavelength bin; their sum normalises I(Q)."""
-    return MonitorWavelength(
-        _named(events.hist(wavelength=wavelength), "incident monitor")
-    )
-
-
-def i_of_q(counts: CountsQ, monitor: MonitorWavelength) -> IofQ:
-    """Counts per Q over the monitor's counts in the band (its bins' range).
-
-    The monitor's uncertainty is dropped: it counts far more than any Q bin,
-    and scipp refuses to broadcast a variance into correlated bins.
-    """
-    return IofQ(_named(counts / sc.values(monitor.sum().data), "I(Q)"))
-
-
-def _named(data: sc.DataArray, name: str) -> sc.DataArray:
-    data.name = name
-    return data
-
-
-def _vector(point: tuple[float, float, float]) -> sc.Variable:
-    return sc.vector(list(point), unit="m")
+    else:
+        workflow.insert(incident_as_transmission_run)
+        workflow.insert(transmission_as_transmission_run)
+        for monitor in (st.Incident, st.Transmission):
+            workflow[st.CorrectedMonitor[st.EmptyBeamRun, monitor]] = sc.scalar(
+                1.0, unit="counts"
+            )
+    return workflow
 
 
 def i_of_q_workflow(
-    instrument: Instrument, params: IofQParams, sources: Sequence[StreamId]
+    instrument: Instrument,
+    tables: LookupTableCache,
+    params: SansParams,
+    sources: Sequence[StreamId],
 ) -> Workflow:
-    """I(Q) of the bound banks, normalised by the incident monitor."""
-    banks = [instrument.detector(stream.name).geometry for stream in sources]
-    monitor = instrument.monitor(I_OF_Q.auxiliary[0].name)
-    pipeline = sciline.Pipeline(
-        (
-            pixels,
-            pixel_lookup,
-            detector_events,
-            monitor_events,
-            counts_q,
-            detector_wavelength,
-            monitor_wavelength,
-            i_of_q,
-        ),
-        params={
-            BankGeometries: banks,
-            BeamCenter: sc.vector(
-                [params.beam_center_x, params.beam_center_y, 0.0], unit="m"
-            ),
-            SourcePosition: _vector(instrument.source_position),
-            SamplePosition: _vector(instrument.sample_position),
-            MonitorPosition: _vector(monitor.position),
-            QBins: sc.linspace(
-                "Q", params.q_min, params.q_max, params.q_bins + 1, unit="1/angstrom"
-            ),
-            WavelengthBins: sc.linspace(
-                "wavelength",
-                params.wavelength_min,
-                params.wavelength_max,
-                params.wavelength_bins + 1,
-                unit="angstrom",
-            ),
-        },
+    """One bank's I(Q), built in the background, streamed over the windows it
+    has time for (at LOKI's nominal rate not all: benchmarks/RESULTS.md)."""
+    if len(sources) != 1:
+        raise ValueError(f"esssans reduces one bank per job, got {len(sources)}")
+    return PreparedWorkflow(
+        partial(_streamed_i_of_q, instrument, tables, params, sources[0])
     )
+
+
+def _streamed_i_of_q(
+    instrument: Instrument,
+    tables: LookupTableCache,
+    params: SansParams,
+    bank: StreamId,
+) -> Workflow:
+    geometry = instrument_geometry(instrument.geometry_files)
+    workflow = sans_workflow(
+        geometry.path,
+        bank.name,
+        geometry.detector(bank.name).ndim == 1,
+        tables.get(LOOKUP_TABLE).table,
+        params,
+    )
+    for provider in (detector_events, incident_events, transmission_events):
+        workflow.insert(provider)
     processor = StreamProcessor(
-        pipeline,
-        dynamic_keys=(DetectorBatches, MonitorBatches),
-        target_keys=(IofQ, DetectorWavelength, MonitorWavelength),
-        accumulators=(CountsQ, DetectorWavelength, MonitorWavelength),
+        workflow,
+        dynamic_keys=(DetectorBatches, IncidentBatches, TransmissionBatches),
+        target_keys=tuple(TARGETS.values()),
+        accumulators=ACCUMULATED,
     )
-    return KeyedWorkflow(
-        processor,
-        inputs={DetectorBatches: sources, MonitorBatches: I_OF_Q.auxiliary},
-        outputs={
-            "i_of_q": IofQ,
-            "detector_wavelength": DetectorWavelength,
-            "monitor_wavelength": MonitorWavelength,
-        },
+    return WindowBudget(
+        KeyedWorkflow(
+            processor,
+            inputs={
+                DetectorBatches: (bank,),
+                IncidentBatches: (INCIDENT_MONITOR,),
+                TransmissionBatches: (TRANSMISSION_MONITOR,),
+            },
+            outputs=TARGETS,
+        )
     )
 
 
 def factories(instrument: Instrument) -> dict[str, WorkflowFactory]:
-    """Factories by workflow key, bound to ``instrument`` (its geometry)."""
-    return {I_OF_Q.key: partial(i_of_q_workflow, instrument)}
+    """Factories by workflow key, bound to ``instrument`` and one table cache."""
+    tables = LookupTableCache()
+    return {I_OF_Q.key: partial(i_of_q_workflow, instrument, tables)}

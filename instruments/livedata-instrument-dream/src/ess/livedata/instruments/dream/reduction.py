@@ -1,0 +1,204 @@
+"""DREAM's powder reduction: essdiffraction's ``DreamPowderWorkflow``, live.
+
+Imported only by the plugin's factory hook (the reduction service):
+essdiffraction, essreduce and sciline come with the ``reduction`` extra.
+
+Set as the facility sets it live: normalised by "proton charge", which no
+stream provides yet, so the facility fakes it as the summed counts; no calibration, no masks, uncertainties not broadcast, events
+not kept. The window's ev44 batches become the ``NXevent_data`` the package
+reads from files; the wavelength lookup table is computed from the chosen
+configuration's choppers (essdiffraction's ``beamline.choppers``) and cached.
+``StreamProcessor`` accumulates ``CorrectedDspacing`` (events in d and 2θ)
+and the cave monitor's wavelength spectrum; the focussed results are
+computed from the sums.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from functools import partial
+from pathlib import Path
+from typing import NewType
+
+import sciline
+import scipp as sc
+import scippnexus as snx
+
+from ess import dream, powder
+from ess.livedata.core.instrument import Instrument
+from ess.livedata.core.keyed_workflow import KeyedWorkflow
+from ess.livedata.core.message import StreamId
+from ess.livedata.core.nexus_geometry import instrument_geometry
+from ess.livedata.core.prepared_workflow import PreparedWorkflow
+from ess.livedata.core.window_budget import WindowBudget
+from ess.livedata.core.workflow import Workflow, WorkflowFactory
+from ess.livedata.reduction.chopper_setting import LookupTableSetting
+from ess.livedata.reduction.lookup_table import disk_chopper_setting
+from ess.livedata.reduction.lookup_table_cache import LookupTableCache
+from ess.livedata.reduction.nxevent_data import to_nxevent_data
+from ess.powder import types as pt
+from ess.powder.conversion import _convert_reduced_to_tof_impl
+from ess.reduce.nexus.types import DetectorBankSizes, NeXusData, NeXusName, SampleRun
+from ess.reduce.streaming import StreamProcessor
+
+from .workflows import (
+    CAVE_MONITOR,
+    POWDER_REDUCTION,
+    DspacingScale,
+    InstrumentConfiguration,
+    PowderParams,
+)
+
+DetectorBatches = NewType("DetectorBatches", list)
+MonitorBatches = NewType("MonitorBatches", list)
+FocussedDataTof = NewType("FocussedDataTof", sc.DataArray)
+
+ACCUMULATED = (
+    pt.CorrectedDspacing[SampleRun],
+    pt.WavelengthMonitor[SampleRun, pt.CaveMonitor],
+)
+"""Where the pipeline is still linear in the events (as the facility's)."""
+TARGETS = {
+    "focussed_data_dspacing": pt.FocussedDataDspacing[SampleRun],
+    "focussed_data_dspacing_two_theta": pt.FocussedDataDspacingTwoTheta[SampleRun],
+    "focussed_data_tof": FocussedDataTof,
+}
+
+
+def lookup_table_setting(configuration: InstrumentConfiguration) -> LookupTableSetting:
+    """The configuration's choppers; flight paths from the cave monitor to the
+    farthest pixels (sample 76.55 m from the source)."""
+    disks = dream.beamline.choppers(dream.InstrumentConfiguration[configuration])
+    return LookupTableSetting(
+        choppers=tuple(disk_chopper_setting(n, d) for n, d in sorted(disks.items())),
+        ltotal_min_m=60.0,
+        ltotal_max_m=80.0,
+    )
+
+
+def detector_events(batches: DetectorBatches) -> NeXusData[snx.NXdetector, SampleRun]:
+    return NeXusData[snx.NXdetector, SampleRun](to_nxevent_data(batches, with_ids=True))
+
+
+def monitor_events(batches: MonitorBatches) -> NeXusData[pt.CaveMonitor, SampleRun]:
+    return NeXusData[pt.CaveMonitor, SampleRun](
+        to_nxevent_data(batches, with_ids=False)
+    )
+
+
+def summed_counts_as_proton_charge(
+    data: pt.CorrectedDspacing[SampleRun],
+) -> pt.AccumulatedProtonCharge[SampleRun]:
+    """The facility's stand-in until a proton-charge stream exists; in counts
+    (the facility says counts/µAh), so results are fractions of all counts,
+    dimensionless as declared."""
+    charge = sc.values(data.data).sum()
+    return pt.AccumulatedProtonCharge[SampleRun](charge)
+
+
+def focussed_tof(
+    data: pt.FocussedDataDspacing[SampleRun],
+    calibration: powder.calibration.OutputCalibrationData,
+) -> FocussedDataTof:
+    """Focussed d to time of flight with DIFC (essdiffraction converts only
+    vanadium-normalised data; the facility uses this helper of it too)."""
+    return FocussedDataTof(_convert_reduced_to_tof_impl(data, calibration))
+
+
+def powder_workflow(
+    geometry_file: Path,
+    bank: str,
+    bank_is_flat: bool,
+    table: pt.LookupTable,
+    params: PowderParams,
+) -> sciline.Pipeline:
+    """essdiffraction's DREAM powder pipeline for ``bank``, set for live use;
+    events are not set (offline: ``NeXusData`` keys; live: the batch keys)."""
+    workflow = dream.DreamPowderWorkflow(run_norm=powder.RunNormalization.proton_charge)
+    if not bank_is_flat:  # already shaped (stand-in files): nothing to fold
+        workflow[DetectorBankSizes] = {}
+    workflow.insert(summed_counts_as_proton_charge)
+    workflow.insert(focussed_tof)
+    workflow[pt.CalibrationData] = None
+    workflow = powder.with_pixel_mask_filenames(workflow, [])
+    workflow[pt.UncertaintyBroadcastMode] = pt.UncertaintyBroadcastMode.drop
+    workflow[pt.KeepEvents[SampleRun]] = pt.KeepEvents[SampleRun](False)
+    workflow[pt.Filename[SampleRun]] = str(geometry_file)
+    workflow[NeXusName[snx.NXdetector]] = bank
+    workflow[NeXusName[pt.CaveMonitor]] = CAVE_MONITOR.name
+    workflow[dream.InstrumentConfiguration] = dream.InstrumentConfiguration[
+        params.instrument_configuration
+    ]
+    low = sc.scalar(params.wavelength_min, unit="angstrom")
+    high = sc.scalar(params.wavelength_max, unit="angstrom")
+    workflow[pt.WavelengthMask] = lambda w: (w < low) | (w > high)
+    workflow[pt.TwoThetaBins] = sc.linspace(
+        "two_theta",
+        params.two_theta_min,
+        params.two_theta_max,
+        params.two_theta_bins + 1,
+        unit="rad",
+    )
+    make = sc.geomspace if params.dspacing_scale is DspacingScale.LOG else sc.linspace
+    workflow[pt.DspacingBins] = make(
+        "dspacing",
+        params.dspacing_min,
+        params.dspacing_max,
+        params.dspacing_bins + 1,
+        unit="angstrom",
+    )
+    fields = {f.name: getattr(table, f.name) for f in dataclasses.fields(table)}
+    for component in (snx.NXdetector, pt.CaveMonitor):
+        workflow[pt.LookupTable[SampleRun, component]] = pt.LookupTable[
+            SampleRun, component
+        ](**fields)
+    return workflow
+
+
+def powder_reduction(
+    instrument: Instrument,
+    tables: LookupTableCache,
+    params: PowderParams,
+    sources: Sequence[StreamId],
+) -> Workflow:
+    """One bank's powder reduction, built in the background, over the
+    windows it has time for."""
+    if len(sources) != 1:
+        raise ValueError(f"essdiffraction reduces one bank per job, got {len(sources)}")
+    return PreparedWorkflow(
+        partial(_streamed_powder, instrument, tables, params, sources[0])
+    )
+
+
+def _streamed_powder(
+    instrument: Instrument,
+    tables: LookupTableCache,
+    params: PowderParams,
+    bank: StreamId,
+) -> Workflow:
+    geometry = instrument_geometry(instrument.geometry_files)
+    table = tables.get(lookup_table_setting(params.instrument_configuration)).table
+    flat = geometry.detector(bank.name).ndim == 1
+    workflow = powder_workflow(geometry.path, bank.name, flat, table, params)
+    workflow.insert(detector_events)
+    workflow.insert(monitor_events)
+    processor = StreamProcessor(
+        workflow,
+        dynamic_keys=(DetectorBatches, MonitorBatches),
+        target_keys=tuple(TARGETS.values()),
+        accumulators=ACCUMULATED,
+    )
+    return WindowBudget(
+        KeyedWorkflow(
+            processor,
+            inputs={DetectorBatches: (bank,), MonitorBatches: (CAVE_MONITOR,)},
+            outputs=TARGETS,
+        )
+    )
+
+
+def factories(instrument: Instrument) -> dict[str, WorkflowFactory]:
+    """Factories by workflow key, bound to ``instrument`` and one table cache."""
+    tables = LookupTableCache()
+    return {POWDER_REDUCTION.key: partial(powder_reduction, instrument, tables)}
