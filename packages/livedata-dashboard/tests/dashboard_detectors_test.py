@@ -8,8 +8,8 @@ from bokeh.document import Document
 from ess.livedata.dashboard import detectors
 from ess.livedata.dashboard.catalog import (
     ROI_READBACK,
+    VIEW_OUTPUT,
     Window,
-    view_output,
     view_workflow,
 )
 from ess.livedata.dashboard.commands import roi_request
@@ -139,7 +139,7 @@ def test_drawings_survive_a_rebuild(backend):
 
 def test_page_shows_every_view_and_switches_to_current(backend, store, clock):
     workflow, job = running_view(backend, store, clock, "xy")
-    output = view_output(Window.CUMULATIVE)
+    output = VIEW_OUTPUT[Window.CUMULATIVE]
     store.put_result(key(job, output, workflow), 0, image(64, 64))
     page = detectors.build_page(backend)
     page.view.get_root(Document())

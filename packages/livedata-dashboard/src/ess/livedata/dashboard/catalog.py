@@ -20,6 +20,7 @@ from ess.livedata.core.view_specs import MONITOR_HISTOGRAM
 from ess.livedata.protocol import (
     DetectorOutputs,
     MonitorOutputs,
+    OutputSpec,
     RoiGeometry,
     WorkflowId,
 )
@@ -32,38 +33,23 @@ class Window(enum.StrEnum):
     CUMULATIVE = "cumulative"
 
 
-def monitor_output(window: Window) -> str:
-    spec = {
-        Window.CURRENT: MonitorOutputs.CURRENT,
-        Window.CUMULATIVE: MonitorOutputs.CUMULATIVE,
-    }[window]
-    return spec.format()
+def _by_window(current: OutputSpec, cumulative: OutputSpec) -> dict[Window, str]:
+    return {Window.CURRENT: current.format(), Window.CUMULATIVE: cumulative.format()}
 
 
-def view_output(window: Window) -> str:
-    """A view job's image over ``window`` (the job's workflow is the view)."""
-    spec = {
-        Window.CURRENT: DetectorOutputs.CURRENT,
-        Window.CUMULATIVE: DetectorOutputs.CUMULATIVE,
-    }[window]
-    return spec.format()
+MONITOR_OUTPUT = _by_window(MonitorOutputs.CURRENT, MonitorOutputs.CUMULATIVE)
+"""A monitor job's time-of-arrival spectrum."""
 
+VIEW_OUTPUT = _by_window(DetectorOutputs.CURRENT, DetectorOutputs.CUMULATIVE)
+"""A view job's image (the job's workflow is the view)."""
 
-def toa_output(window: Window) -> str:
-    """The bank's time-of-arrival spectrum over ``window``."""
-    spec = {
-        Window.CURRENT: DetectorOutputs.TOA_CURRENT,
-        Window.CUMULATIVE: DetectorOutputs.TOA_CUMULATIVE,
-    }[window]
-    return spec.format()
+TOA_OUTPUT = _by_window(DetectorOutputs.TOA_CURRENT, DetectorOutputs.TOA_CUMULATIVE)
+"""The bank's time-of-arrival spectrum, published by each view job of the bank."""
 
-
-ROI_SPECTRA = {
-    Window.CURRENT: DetectorOutputs.ROI_SPECTRA_CURRENT.format(),
-    Window.CUMULATIVE: DetectorOutputs.ROI_SPECTRA_CUMULATIVE.format(),
-}
+ROI_SPECTRA = _by_window(
+    DetectorOutputs.ROI_SPECTRA_CURRENT, DetectorOutputs.ROI_SPECTRA_CUMULATIVE
+)
 """A view job's ROI spectra: every ROI's spectrum, dims (roi, toa)."""
-
 
 ROI_READBACK = {
     RoiGeometry.RECTANGLE: DetectorOutputs.ROI_RECTANGLE.format(),

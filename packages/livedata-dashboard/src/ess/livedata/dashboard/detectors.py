@@ -15,7 +15,7 @@ from ess.livedata.core.instrument import DetectorBank
 from ess.livedata.protocol import ServiceName
 
 from .backend import Backend
-from .catalog import ROI_SPECTRA, Window, toa_output, view_output, view_workflow
+from .catalog import ROI_SPECTRA, TOA_OUTPUT, VIEW_OUTPUT, Window, view_workflow
 from .cli import main
 from .feedback import CommandFeedback
 from .page import Page, Updater, framed
@@ -47,7 +47,7 @@ def _bank_card(
     images = {
         view: ResultPlot(
             backend.store,
-            Shown(workflow, bank.name, view_output(window)),
+            Shown(workflow, bank.name, VIEW_OUTPUT[window]),
             f"{titles[view]} ({window})",
             scale,
             kind="image",
@@ -67,7 +67,7 @@ def _bank_card(
     first = next(iter(workflows.values()))
     toa = ResultPlot(
         backend.store,
-        Shown(first, bank.name, toa_output(window)),
+        Shown(first, bank.name, TOA_OUTPUT[window]),
         f"{bank.name} TOA spectrum ({window})",
         scale,
         fill_color="#3573b9",
@@ -78,12 +78,12 @@ def _bank_card(
         kind = Window(show.value)
         for view, plot in images.items():
             plot.follow(
-                Shown(workflows[view], bank.name, view_output(kind)),
+                Shown(workflows[view], bank.name, VIEW_OUTPUT[kind]),
                 f"{titles[view]} ({kind})",
             )
             spectra[view].follow(kind)
         toa.follow(
-            Shown(first, bank.name, toa_output(kind)),
+            Shown(first, bank.name, TOA_OUTPUT[kind]),
             f"{bank.name} TOA spectrum ({kind})",
         )
 
@@ -118,7 +118,7 @@ def _controls(backend: Backend, feedback: CommandFeedback) -> ToaControls:
         for bank in banks
     }
     readback = {
-        bank: Shown(views[0], bank, toa_output(Window.CURRENT))
+        bank: Shown(views[0], bank, TOA_OUTPUT[Window.CURRENT])
         for bank, views in workflows.items()
         if views
     }

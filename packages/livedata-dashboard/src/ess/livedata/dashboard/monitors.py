@@ -11,7 +11,7 @@ import panel as pn
 from ess.livedata.protocol import ServiceName
 
 from .backend import Backend
-from .catalog import Window, monitor_output, monitor_workflow
+from .catalog import MONITOR_OUTPUT, Window, monitor_workflow
 from .cli import main
 from .feedback import CommandFeedback
 from .page import Page, framed
@@ -34,7 +34,7 @@ def build_page(backend: Backend) -> Page:
         backend,
         {monitor: [workflow] for monitor in monitors},
         {
-            monitor: Shown(workflow, monitor, monitor_output(Window.CURRENT))
+            monitor: Shown(workflow, monitor, MONITOR_OUTPUT[Window.CURRENT])
             for monitor in monitors
         },
         feedback,
@@ -42,7 +42,7 @@ def build_page(backend: Backend) -> Page:
     plots = [
         ResultPlot(
             backend.store,
-            Shown(workflow, monitor, monitor_output(window)),
+            Shown(workflow, monitor, MONITOR_OUTPUT[window]),
             f"{monitor} {window}",
             scale,
             fill_color="#3573b9",
