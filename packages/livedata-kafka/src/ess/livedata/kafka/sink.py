@@ -6,41 +6,40 @@ service and job heartbeats, JSON responses and commands.
 
 from __future__ import annotations
 
-import json
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from confluent_kafka import KafkaError, KafkaException, Producer
-from pydantic import BaseModel
 
 from ess.livedata.core.message import Message, StreamKind
+from ess.livedata.protocol import ResultKey
 
-from .schemas.da00 import encode_da00
-from .schemas.x5f2 import encode_x5f2
+from .livedata_topics import CODECS, LivedataTopic, NicosValue, ResultMessage
 from .worker_header import worker_headers
 
 logger = logging.getLogger(__name__)
 
 
-def _encode_json(message: Message[Any]) -> bytes:
-    value = message.value
-    if isinstance(value, BaseModel):
-        return value.model_dump_json().encode()
-    return json.dumps(value).encode()
-
-
-def _encode_da00(message: Message[Any]) -> bytes:
-    return encode_da00(message.stream.name, message.timestamp, message.value)
-
-
-_ENCODERS: dict[StreamKind, Callable[[Message[Any]], bytes]] = {
-    StreamKind.LIVEDATA_DATA: _encode_da00,
-    StreamKind.LIVEDATA_NICOS: _encode_da00,
-    StreamKind.LIVEDATA_HEARTBEAT: lambda m: encode_x5f2(m.value),
-    StreamKind.LIVEDATA_RESPONSES: _encode_json,
-    StreamKind.LIVEDATA_COMMANDS: _encode_json,
+_TOPICS: Mapping[StreamKind, LivedataTopic] = {
+    StreamKind.LIVEDATA_DATA: LivedataTopic.DATA,
+    StreamKind.LIVEDATA_NICOS: LivedataTopic.NICOS_DATA,
+    StreamKind.LIVEDATA_HEARTBEAT: LivedataTopic.HEARTBEAT,
+    StreamKind.LIVEDATA_RESPONSES: LivedataTopic.RESPONSES,
+    StreamKind.LIVEDATA_COMMANDS: LivedataTopic.COMMANDS,
 }
+
+
+def encode(message: Message[Any]) -> bytes:
+    """``message``'s payload, by its topic's codec (one table: ``CODECS``)."""
+    kind = message.stream.kind
+    value = message.value
+    if kind is StreamKind.LIVEDATA_DATA:
+        key = ResultKey.from_source_name(message.stream.name)
+        value = ResultMessage(key, message.timestamp, value)
+    elif kind is StreamKind.LIVEDATA_NICOS:
+        value = NicosValue(message.stream.name, message.timestamp, value)
+    return CODECS[_TOPICS[kind]].encode(value)
 
 
 class KafkaSink:
@@ -76,7 +75,7 @@ class KafkaSink:
         for message in messages:
             kind = message.stream.kind
             try:
-                payload = _ENCODERS[kind](message)
+                payload = encode(message)
             except (ValueError, TypeError) as error:
                 # A result da00 cannot carry: lose this update, not the service.
                 reason = f"cannot encode {message.stream}: {error}"
