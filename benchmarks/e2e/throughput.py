@@ -219,7 +219,7 @@ def run_step(
     args = ctx.args
     service = run.service
     spec = SERVICES[service]
-    names = [spec["output"].format(source=s) for s in spec["sources"]]
+    names = output_names(service)
     ppm = args.pulses_per_message
     epp = events_per_pulse(service, rate)
     events_per_message = epp * ppm / split
