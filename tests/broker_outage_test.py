@@ -55,7 +55,7 @@ def test_service_survives_broker_outage_and_counts_each_event_once(
         wait_until_consuming(reader, SERVICE, partitions=2)
         thread.start()
         reader.wait_for(
-            lambda: ledger_of(reader.latest_status(SERVICE)).get("received", 0) > 0,
+            lambda: ledger_of(reader.latest_report(SERVICE)).received > 0,
             what="first counted events",
         )
 
@@ -70,11 +70,11 @@ def test_service_survives_broker_outage_and_counts_each_event_once(
         assert producer.failed_messages == 0
 
         def all_counted():
-            status = reader.latest_status(SERVICE)
+            status = reader.latest_report(SERVICE)
             ledger = ledger_of(status)
-            data = reader.latest(f"{SERVICE}/monitor1/cumulative")
+            data = reader.latest("monitor_histogram/monitor1/cumulative")
             return (
-                ledger.get("received") == delivered
+                ledger.received == delivered
                 and data is not None
                 and data.sum().value == delivered
                 and (status, ledger)
@@ -83,9 +83,9 @@ def test_service_survives_broker_outage_and_counts_each_event_once(
         status, ledger = reader.wait_for(
             all_counted, timeout=60, what=f"exactly {delivered} events counted"
         )
-        assert ledger["counted"] == delivered
-        assert ledger["skipped"] == 0
-        assert ledger["balanced"]
+        assert ledger.counted == delivered
+        assert ledger.skipped == 0
+        assert ledger.balanced
         assert status.counters["windows_skipped"] == 0
         # The service's own clients reconnected: status is published again.
         assert status.state == "running"

@@ -63,7 +63,7 @@ def test_replayed_detector_events_give_the_files_counts(start, reader, run_file)
     assert f"replayed {2 * PULSES} messages" in fake.log()
 
     def cumulative(name: str):
-        return reader.latest(f"detector_data/{name}/{BANKS[name][1]}_cumulative")
+        return reader.latest(f"{name}_{BANKS[name][1]}/{name}/cumulative")
 
     def complete() -> bool:
         return all(
@@ -87,7 +87,7 @@ def test_replayed_monitor_events_give_the_files_counts(start, reader, run_file):
     def totals() -> dict[str, float | None]:
         found: dict[str, float | None] = {}
         for name in MONITOR_COUNTS:
-            data = reader.latest(f"monitor_data/{name}/cumulative")
+            data = reader.latest(f"monitor_histogram/{name}/cumulative")
             found[name] = None if data is None else data.sum().value
         return found
 

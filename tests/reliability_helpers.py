@@ -18,7 +18,9 @@ import numpy as np
 from confluent_kafka import KafkaError, Producer
 
 from ess.livedata.core.payloads import EventBatch
+from ess.livedata.kafka.livedata_topics import ServiceReport
 from ess.livedata.kafka.schemas.ev44 import encode_ev44
+from ess.livedata.protocol import Ledger
 from ess.livedata.testing.processes import Program
 
 INSTRUMENT = "dummy"
@@ -141,5 +143,7 @@ def start_monitor_service(
     )
 
 
-def ledger_of(status, source: str = "monitor1") -> dict:
-    return status.details.get("ledger", {}).get(source, {}) if status else {}
+def ledger_of(report: ServiceReport | None, source: str = "monitor1") -> Ledger:
+    """The source's ledger in a service heartbeat; empty before the first."""
+    ledger = getattr(report.details, "ledger", {}) if report else {}
+    return ledger.get(source, Ledger())

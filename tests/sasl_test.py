@@ -92,7 +92,8 @@ def test_right_credentials_let_data_flow(sasl_broker, tmp_path, upstream, downst
         total = 14 * EVENTS_PER_PULSE
         reader.wait_for(
             lambda: (
-                (d := reader.latest(f"{SERVICE}/monitor1/cumulative")) is not None
+                (d := reader.latest("monitor_histogram/monitor1/cumulative"))
+                is not None
                 and d.sum().value == total
             ),
             what=f"{total} events through SASL {upstream} / {downstream}",

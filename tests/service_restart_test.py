@@ -34,12 +34,12 @@ def pulses_from_now(count: int) -> tuple[int, int]:
 
 def wait_for_cumulative(reader, total: int):
     def found():
-        data = reader.latest(f"{SERVICE}/monitor1/cumulative")
-        status = reader.latest_status(SERVICE)
+        data = reader.latest("monitor_histogram/monitor1/cumulative")
+        status = reader.latest_report(SERVICE)
         return (
             data is not None
             and data.sum().value == total
-            and ledger_of(status).get("received") == total
+            and ledger_of(status).received == total
             and (data, status)
         )
 
@@ -70,7 +70,7 @@ def test_restart_counts_only_new_data_from_a_later_start_time(
     try:
         reader.wait_for(
             lambda: (
-                (s := reader.latest_status(SERVICE)) is not None
+                (s := reader.latest_report(SERVICE)) is not None
                 and s.pid == second.process.pid
                 and s.counters.get("assigned_partitions", 0) >= 2
             ),
@@ -86,11 +86,11 @@ def test_restart_counts_only_new_data_from_a_later_start_time(
         assert second.stop() == 0, second.log()
 
     assert status_after.pid != status_before.pid
-    assert status_after.started_at > status_before.started_at
+    assert status_after.message.started_at > status_before.message.started_at
     start_time = after.coords["start_time"].value.astype("datetime64[ns]")
     assert start_time > before.coords["end_time"].value
     assert start_time >= np.datetime64(down_end // 1_000_000_000 * 1_000_000_000, "ns")
     ledger = ledger_of(status_after)
-    assert ledger["received"] == ledger["counted"] == 14 * EVENTS
+    assert ledger.received == ledger.counted == 14 * EVENTS
     assert "assigned dummy_beam_monitor[0]@" in second.log()
     assert "(live end)" in second.log()
