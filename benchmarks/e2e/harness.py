@@ -45,6 +45,7 @@ from streaming_data_types.dataarray_da00 import from_buffer
 from streaming_data_types.fbschemas.dataarray_da00.da00_DataArray import (
     da00_DataArray,
 )
+from target import DUMMY, PULSE_HZ, Target
 
 from ess.livedata.core.message import StreamKind
 from ess.livedata.core.status import ServiceStatus
@@ -64,30 +65,10 @@ logger = logging.getLogger("e2e")
 
 HERE = Path(__file__).resolve().parent
 PYTHON = sys.executable
-INSTRUMENT = "dummy"
-PULSE_HZ = 14.0
 PULSE_NS = round(1e9 / PULSE_HZ)
 WINDOW_NS = 1_000_000_000
 LATENCY_LIMIT_S = 1.5
-
-# Per service: the input topic, its sources, and the output whose window and
-# arrival time the latency is measured on (one per source).
-SERVICES: dict[str, dict[str, Any]] = {
-    "monitor_data": {
-        "kind": "monitors",
-        "topic": f"{INSTRUMENT}_beam_monitor",
-        "sources": ("monitor1", "monitor2"),
-        "output": "monitor_data/{source}/current",
-        "bytes_per_event": 4,
-    },
-    "detector_data": {
-        "kind": "detectors",
-        "topic": f"{INSTRUMENT}_detector",
-        "sources": ("panel_0", "tubes_1"),
-        "output": "detector_data/{source}/toa_current",
-        "bytes_per_event": 8,
-    },
-}
+WORKER_HEADER = "livedata-worker"
 
 # The broker keeps at most this much per partition: a 10-minute soak at
 # 40 MB/s would otherwise fill the disk.
@@ -96,30 +77,6 @@ BROKER_PROPERTIES = {
     "log.retention.bytes": str(1024 * 1024 * 1024),
     "log.retention.check.interval.ms": "10000",
 }
-
-
-def events_per_pulse(service: str, rate: float) -> int:
-    """Events per pulse per source for ``rate`` events/s over all sources."""
-    sources = len(SERVICES[service]["sources"])
-    return max(1, round(rate / sources / PULSE_HZ))
-
-
-def dev_topics(partitions: Mapping[str, int] | None = None) -> dict[str, int]:
-    """The dummy instrument's dev topics with their partition counts."""
-    topics = {
-        f"{INSTRUMENT}_{suffix}": 1
-        for suffix in (
-            "detector",
-            "beam_monitor",
-            "motion",
-            "livedata_data",
-            "livedata_commands",
-            "livedata_status",
-            "livedata_responses",
-        )
-    }
-    topics.update(partitions or {})
-    return topics
 
 
 def create_topics(bootstrap: str, topics: Mapping[str, int]) -> None:
@@ -169,11 +126,12 @@ def broker_for(bootstrap: str | None) -> tuple[LocalKafkaBroker | None, str]:
     return broker, broker.bootstrap_servers
 
 
-def kafka_env(bootstrap: str) -> dict[str, str]:
+def child_env(bootstrap: str, target: Target) -> dict[str, str]:
     return {
         "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
         "KAFKA2_BOOTSTRAP_SERVERS": bootstrap,
         "LIVEDATA_ENV": "dev",
+        **target.env(),
     }
 
 
@@ -182,17 +140,19 @@ def start_service(
     bootstrap: str,
     log_dir: Path,
     *,
+    target: Target = DUMMY,
     name: str | None = None,
     overrides: Mapping[str, Any] | None = None,
     profile: Path | None = None,
 ) -> LoggedProcess:
-    """``python -m ess.livedata.services.<service> --instrument dummy --dev``.
+    """``python -m ess.livedata.services.<service> --instrument dummy --dev``
+    (or the target's instrument and topology).
 
     Runs through ``service_main.py``, which applies ``overrides`` (merged
     into the packaged configuration, e.g. ``{"kafka_upstream": {"consumer":
     {...}}}``) and then runs the module exactly as ``python -m`` does.
     """
-    env = kafka_env(bootstrap)
+    env = child_env(bootstrap, target)
     if overrides:
         env["LIVEDATA_BENCH_OVERRIDES"] = json.dumps(overrides)
     if profile is not None:
@@ -202,9 +162,7 @@ def start_service(
         [
             str(HERE / "service_main.py"),
             f"ess.livedata.services.{service}",
-            "--instrument",
-            INSTRUMENT,
-            "--dev",
+            *target.service_args(),
             "--log-level",
             "INFO",
         ],
@@ -219,6 +177,7 @@ def start_loadgen(
     log_dir: Path,
     *,
     rate: float,
+    target: Target = DUMMY,
     pulses: int | None = None,
     speedup: float = 1.0,
     pool: int = 4,
@@ -230,11 +189,10 @@ def start_loadgen(
 ) -> LoggedProcess:
     argv = [
         str(HERE / "loadgen.py"),
-        SERVICES[service]["kind"],
-        "--instrument",
-        INSTRUMENT,
+        target.service(service).kind,
+        *target.loadgen_args(),
         "--events-per-pulse",
-        str(events_per_pulse(service, rate)),
+        str(target.events_per_pulse(service, rate)),
         "--speedup",
         str(speedup),
         "--payload-pool",
@@ -252,7 +210,7 @@ def start_loadgen(
         argv += ["--pulses", str(pulses)]
     if report is not None:
         argv += ["--report", str(report)]
-    return child(name, argv, log_dir, kafka_env(bootstrap))
+    return child(name, argv, log_dir, child_env(bootstrap, target))
 
 
 @dataclass(frozen=True)
@@ -265,6 +223,8 @@ class Output:
     total: float
     arrival_ns: int
     create_ms: int
+    worker: str = ""
+    """The ``livedata-worker`` header: which worker published this part."""
 
 
 @dataclass(frozen=True)
@@ -275,15 +235,17 @@ class Heartbeat:
     high_watermarks: int
 
     @property
-    def received_events(self) -> int:
+    def ledger(self) -> dict[str, Any]:
+        """The per-source counts ledger of the heartbeat's details."""
         contract = CONTRACTS[ServiceName(self.status.service)]
         details = contract.parse_status(self.status.details)
-        ledger = (
-            details.ledger
-            if isinstance(details, MonitorStatus | DetectorStatus)
-            else {}
-        )
-        return sum(entry.received for entry in ledger.values())
+        if isinstance(details, MonitorStatus | DetectorStatus):
+            return dict(details.ledger)
+        return {}
+
+    @property
+    def received_events(self) -> int:
+        return sum(entry.received for entry in self.ledger.values())
 
     @property
     def kafka_messages(self) -> int:
@@ -317,7 +279,11 @@ class OutputReader(threading.Thread):
     """Records outputs and heartbeats of the instrument's livedata topics."""
 
     def __init__(
-        self, bootstrap: str, input_topics: Iterable[str], wanted: Iterable[str]
+        self,
+        bootstrap: str,
+        input_topics: Iterable[str],
+        wanted: Iterable[str],
+        target: Target = DUMMY,
     ) -> None:
         super().__init__(daemon=True, name="output-reader")
         self.wanted = set(wanted)
@@ -338,7 +304,10 @@ class OutputReader(threading.Thread):
         self._queries = Consumer(config)
         self._queries_lock = threading.Lock()
         self._inputs = partitions_of(bootstrap, input_topics)
-        topics = [f"{INSTRUMENT}_livedata_data", f"{INSTRUMENT}_livedata_status"]
+        topics = [
+            target.livedata_topic(StreamKind.LIVEDATA_DATA),
+            target.livedata_topic(StreamKind.LIVEDATA_STATUS),
+        ]
         assignment = []
         for tp in partitions_of(bootstrap, topics):
             tp.offset = _high(self._queries, tp)
@@ -371,7 +340,12 @@ class OutputReader(threading.Thread):
                 found = light_da00(payload, self.wanted)
                 if found is None:
                     continue
-                output = Output(*found, arrival_ns=arrival, create_ms=create_ms)
+                output = Output(
+                    *found,
+                    arrival_ns=arrival,
+                    create_ms=create_ms,
+                    worker=_worker(record.headers()),
+                )
                 with self._lock:
                     self.outputs.append(output)
 
@@ -417,6 +391,13 @@ class OutputReader(threading.Thread):
             self.join(5)
         for consumer in (self._consumer, self._own_queries, self._queries):
             consumer.close()
+
+
+def _worker(headers: list[tuple[str, bytes]] | None) -> str:
+    for key, value in headers or ():
+        if key == WORKER_HEADER:
+            return value.decode()
+    return ""
 
 
 def _high(consumer: Consumer, partition: TopicPartition) -> int:
@@ -511,13 +492,26 @@ class Sampler(threading.Thread):
     def cores(self, t0: float, t1: float) -> dict[str, float]:
         """Cores used between two monotonic times by each process the
         benchmark runs and the machine, plus ``other``: the machine minus
-        ours, i.e. what other tenants of a shared machine took."""
-        cores = {
-            name: self.usage[name].cores(t0, t1)
-            for name in ("service", "loadgen", "broker", "harness", "machine")
-            if name in self.usage
-        }
-        ours = sum(v for k, v in cores.items() if k != "machine" and math.isfinite(v))
+        ours, i.e. what other tenants of a shared machine took.
+
+        Processes watched as ``<role>#<k>`` (several workers of a service)
+        are reported each and summed under ``<role>``.
+        """
+        roles = ("service", "loadgen", "broker", "harness", "machine")
+        cores: dict[str, float] = {}
+        for name in list(self.usage):
+            role, _, _ = name.partition("#")
+            if role not in roles:
+                continue
+            value = self.usage[name].cores(t0, t1)
+            cores[name] = value
+            if role != name:
+                cores[role] = cores.get(role, 0.0) + value
+        ours = sum(
+            v
+            for k, v in cores.items()
+            if k != "machine" and "#" not in k and math.isfinite(v)
+        )
         cores["other"] = cores.get("machine", math.nan) - ours
         return cores
 
@@ -538,18 +532,25 @@ def pulse_latencies(
     pulses_per_message: int,
     data_range: tuple[int, int],
     cutoff_ns: int,
+    workers: int = 1,
 ) -> tuple[list[float], int]:
     """Latency (s) of every pulse with time in ``data_range`` and every source.
 
-    A pulse whose window output never arrived counts with ``cutoff_ns`` as
-    arrival (a lower bound); returns the latencies and how many such pulses
-    there were.
+    With several workers a window is complete, as a reader combines it, when
+    the part of each of ``workers`` workers has arrived: its arrival is that
+    of the last worker's first part. A pulse whose window output never
+    arrived counts with ``cutoff_ns`` as arrival (a lower bound); returns the
+    latencies and how many such pulses there were.
     """
-    arrivals: dict[tuple[str, int], int] = {}
+    parts: dict[tuple[str, int], dict[str, int]] = {}
     for output in outputs:
-        key = (output.name, output.start)
-        if key not in arrivals:
-            arrivals[key] = output.arrival_ns
+        by_worker = parts.setdefault((output.name, output.start), {})
+        by_worker.setdefault(output.worker, output.arrival_ns)
+    arrivals = {
+        key: max(by_worker.values())
+        for key, by_worker in parts.items()
+        if len(by_worker) >= workers
+    }
     group_ns = pulses_per_message * PULSE_NS
     lo, hi = data_range
     k0 = -(-(lo - first_pulse_ns) // PULSE_NS)

@@ -1,0 +1,151 @@
+"""The instrument and topology an end-to-end benchmark runs on.
+
+The default is ``dummy`` on its dev topics (one detector topic, bank names as
+source names), which the earlier results in ``benchmarks/RESULTS.md`` use. An
+ESS instrument on its production topology (``--instrument dream
+--production``) runs the services without ``--dev`` and the load generator
+with ``--production-topics``, so the production stream mapping routes every
+event: DREAM has one topic per bank, each with source name ``dream``. Topics,
+sources and output names come from the plugin's stream mapping, not from a
+copy here. Instruments whose pixels come from a geometry file get a stand-in
+file with the fake detector ranges (``LIVEDATA_GEOMETRY_FILE``), written once
+per run, for the services and the generator alike.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from ess.livedata.core.geometry_files import OVERRIDE_VARIABLE
+from ess.livedata.core.message import StreamKind
+from ess.livedata.core.plugins import LoadedInstrument, load_instrument
+from ess.livedata.core.streams import LIVEDATA_TOPIC_SUFFIX, Topology, livedata_topic
+
+PULSE_HZ = 14.0
+
+
+@dataclass(frozen=True)
+class ServiceSpec:
+    """What one service consumes and which of its outputs the latency is on."""
+
+    kind: str
+    """The load generator's source kind (``loadgen.py``): detectors or monitors."""
+    topics: tuple[str, ...]
+    sources: tuple[str, ...]
+    """Internal stream names: one ev44 message per pulse each."""
+    output: str
+    """Name of the "current" output of one source (``{source}`` filled in)."""
+    bytes_per_event: int
+
+    def outputs(self) -> list[str]:
+        return [self.output.format(source=s) for s in self.sources]
+
+
+_KINDS = {
+    "monitor_data": (
+        "monitors",
+        StreamKind.MONITOR_EVENTS,
+        "monitor_data/{source}/current",
+        4,
+    ),
+    "detector_data": (
+        "detectors",
+        StreamKind.DETECTOR_EVENTS,
+        "detector_data/{source}/toa_current",
+        8,
+    ),
+}
+SERVICE_NAMES = tuple(_KINDS)
+
+
+@dataclass(frozen=True)
+class Target:
+    instrument: str = "dummy"
+    production: bool = False
+    geometry_file: Path | None = None
+
+    @property
+    def topology(self) -> Topology:
+        return Topology.PRODUCTION if self.production else Topology.DEV
+
+    def service(self, name: str) -> ServiceSpec:
+        return _service_spec(self.instrument, self.topology, name)
+
+    def events_per_pulse(self, service: str, rate: float) -> int:
+        """Events per pulse per source for ``rate`` events/s over all sources
+        (the generator's ``--events-per-pulse``; detector banks split the same
+        total by the instrument's shares)."""
+        sources = len(self.service(service).sources)
+        return max(1, round(rate / sources / PULSE_HZ))
+
+    def topics(self, partitions: int = 1) -> dict[str, int]:
+        """Every topic the services read or write, with partition counts:
+        ``partitions`` for the services' event topics, one for the rest."""
+        loaded = _loaded(self.instrument)
+        mapping = loaded.stream_mapping(self.topology)
+        topics = {key.topic: 1 for key in mapping.inputs}
+        for kind in LIVEDATA_TOPIC_SUFFIX:
+            topics[livedata_topic(self.instrument, kind)] = 1
+        for service in SERVICE_NAMES:
+            for topic in self.service(service).topics:
+                topics[topic] = partitions
+        return topics
+
+    def livedata_topic(self, kind: StreamKind) -> str:
+        return livedata_topic(self.instrument, kind)
+
+    def service_args(self) -> list[str]:
+        return [
+            "--instrument",
+            self.instrument,
+            *([] if self.production else ["--dev"]),
+        ]
+
+    def loadgen_args(self) -> list[str]:
+        production = ["--production-topics"] if self.production else []
+        return ["--instrument", self.instrument, *production]
+
+    def env(self) -> dict[str, str]:
+        if self.geometry_file is None:
+            return {}
+        return {OVERRIDE_VARIABLE: str(self.geometry_file)}
+
+    def describe(self) -> str:
+        topology = "production topics" if self.production else "dev topics"
+        return f"{self.instrument}, {topology}"
+
+
+def prepare_target(instrument: str, production: bool, directory: Path) -> Target:
+    """The target, with a stand-in geometry file written to ``directory`` if
+    the instrument reads its pixels from one."""
+    loaded = _loaded(instrument)
+    if loaded.instrument.geometry_files is None:
+        return Target(instrument, production)
+    from ess.livedata.ess.stand_in import write_stand_in_geometry
+
+    directory.mkdir(parents=True, exist_ok=True)
+    path = write_stand_in_geometry(loaded.instrument, directory / f"{instrument}.nxs")
+    return Target(instrument, production, path)
+
+
+DUMMY = Target()
+
+
+@cache
+def _loaded(instrument: str) -> LoadedInstrument:
+    return load_instrument(instrument)
+
+
+@cache
+def _service_spec(instrument: str, topology: Topology, service: str) -> ServiceSpec:
+    kind, stream_kind, output, bytes_per_event = _KINDS[service]
+    mapping = _loaded(instrument).stream_mapping(topology)
+    return ServiceSpec(
+        kind=kind,
+        topics=tuple(mapping.input_topics([stream_kind])),
+        sources=tuple(s.name for s in mapping.streams(stream_kind)),
+        output=output,
+        bytes_per_event=bytes_per_event,
+    )
