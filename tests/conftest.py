@@ -14,6 +14,7 @@ from confluent_kafka import Producer
 
 from ess.livedata.core.message import StreamKind
 from ess.livedata.core.plugins import LoadedInstrument, load_instrument
+from ess.livedata.core.status import ServiceStatus
 from ess.livedata.core.streams import LIVEDATA_TOPIC_SUFFIX, Topology
 from ess.livedata.fake.detectors import bank_events_per_pulse
 from ess.livedata.kafka.clients import ensure_topics
@@ -224,3 +225,54 @@ def response_to(reader: LivedataReader, command_id: str) -> dict:
         ),
         what=f"response to {command_id}",
     )
+
+
+def latest_by_worker(
+    reader: LivedataReader, service: str, pids: set[int]
+) -> dict[int, ServiceStatus]:
+    """The newest heartbeat of each of a service's workers (by pid)."""
+    latest: dict[int, ServiceStatus] = {}
+    for status in reader.status:
+        if status.service == service and status.pid in pids:
+            latest[status.pid] = status
+    return latest
+
+
+def wait_for_assignment(
+    reader: LivedataReader, service: str, partitions_by_pid: dict[int, int]
+) -> None:
+    """Until each worker's heartbeat shows this many assigned partitions
+    (its data partitions plus its own command-topic partition)."""
+
+    def assigned() -> bool:
+        latest = latest_by_worker(reader, service, set(partitions_by_pid))
+        return len(latest) == len(partitions_by_pid) and all(
+            latest[pid].counters.get("assigned_partitions") == n
+            for pid, n in partitions_by_pid.items()
+        )
+
+    reader.wait_for(assigned, timeout=90, what=f"assignment {partitions_by_pid}")
+
+
+def wait_for_ledgers(
+    reader: LivedataReader,
+    service: str,
+    pids: set[int],
+    received: Mapping[str, int],
+    base: Mapping[str, int] = {},
+) -> dict[int, dict[str, dict]]:
+    """Until the workers' ledgers together received ``received[source]``
+    more events than ``base[source]`` for every source; the ledgers by pid."""
+
+    def done() -> dict[int, dict[str, dict]] | None:
+        latest = latest_by_worker(reader, service, pids)
+        ledgers = {pid: s.details.get("ledger", {}) for pid, s in latest.items()}
+        for source, total in received.items():
+            got = sum(
+                ledger.get(source, {}).get("received", 0) for ledger in ledgers.values()
+            )
+            if got - base.get(source, 0) != total:
+                return None
+        return ledgers
+
+    return reader.wait_for(done, timeout=60, what=f"ledgers to reach {received}")

@@ -34,7 +34,8 @@ sources). Each step warms up, then measures whole 1 s data-time windows for
 (``target.py``); ``--workers N --partitions P`` run N processes of the
 service in one consumer group on input topics of P partitions each, and a
 window's latency is then that of the last worker's part (when a reader's
-combination is complete). A rate is *sustained* when every window of the
+combination is complete). ``--variant two='{"workers": 2}'`` compares worker
+counts in one run. A rate is *sustained* when every window of the
 measurement was published, p99 latency is at most 1.5 s, no window was
 skipped and the ledgers received every event produced. After the rates (one ev44 message per pulse per
 source, as the fake producers send), ``--split`` steps through smaller
@@ -151,7 +152,8 @@ def sleep_sampling(ctx: Context, until_mono: float, step: float = 0.25) -> None:
 
 
 class ServiceRun:
-    """The ``--workers`` processes of one service (one consumer group)."""
+    """The worker processes of one service (one consumer group): ``--workers``,
+    or the ``"workers"`` key of the variant's overrides."""
 
     def __init__(
         self,
@@ -165,7 +167,9 @@ class ServiceRun:
         self.repeat = repeat
         self.service = service
         self.variant = variant
-        self.overrides = overrides
+        overrides = dict(overrides or {})
+        self.workers = int(overrides.pop("workers", ctx.args.workers))
+        self.overrides = overrides or None
         self.children: list[LoggedProcess] = []
         self.restarts = 0
 
@@ -178,10 +182,10 @@ class ServiceRun:
         topics = len(target.service(self.service).topics)
         # Each worker holds its share of the input partitions (the range
         # assignor splits every topic) plus its own command-topic partition.
-        share = topics * args.partitions // args.workers
-        for k in range(args.workers):
+        share = topics * args.partitions // self.workers
+        for k in range(self.workers):
             name = f"{self.service}-{self.variant}-r{self.repeat}-{self.restarts}"
-            name += f"-w{k}" if args.workers > 1 else ""
+            name += f"-w{k}" if self.workers > 1 else ""
             profile = self.ctx.log_dir / f"{name}.prof" if args.profile else None
             child = start_service(
                 self.service,
@@ -670,7 +674,7 @@ def markdown(results: dict[str, Any]) -> str:
             )
         lines.append("")
     variants = list(dict.fromkeys(r["variant"] for r in results["steps"]))
-    if len(variants) > 1:
+    if len(variants) > 1 or len({r["repeat"] for r in results["steps"]}) > 1:
         lines += ab_table(results["steps"], variants)
     for service, best in results["highest_sustained"].items():
         lines.append(
@@ -689,9 +693,9 @@ def ab_table(steps: list[dict[str, Any]], variants: list[str]) -> list[str]:
         f"Variants against {base!r} (medians over repeats; ratio = variant / {base}):",
         "",
         "| service | target | events/msg | variant | runs | p50 s | p99 s "
-        "| consumed | service cores | p99 ratio | service-cores ratio "
-        "| sustained runs |",
-        "|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| consumed | service cores | ns/event | p99 ratio | service-cores ratio "
+        "| ns/event ratio | sustained runs |",
+        "|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     keys = list(
         dict.fromkeys((r["service"], r["target_rate"], r["split"]) for r in steps)
@@ -714,17 +718,20 @@ def ab_table(steps: list[dict[str, Any]], variants: list[str]) -> list[str]:
         }
         p99_base = med(rows[base], lambda r: r["latency_p99_s"])
         cores_base = med(rows[base], lambda r: r["cores"].get("service"))
+        ns_base = med(rows[base], lambda r: r["service_cpu_ns_per_event"])
         for variant, found in rows.items():
             if not found:
                 continue
             p99 = med(found, lambda r: r["latency_p99_s"])
             cores = med(found, lambda r: r["cores"].get("service"))
+            ns = med(found, lambda r: r["service_cpu_ns_per_event"])
             lines.append(
                 f"| {service} | {fmt_rate(rate)} | "
                 f"{fmt_rate(found[0]['events_per_message'])} | {variant} | "
                 f"{len(found)} | {fmt(med(found, lambda r: r['latency_p50_s']))} | "
                 f"{fmt(p99)} | {fmt_rate(med(found, lambda r: r['consumed_rate']))} | "
-                f"{fmt(cores)} | {fmt(p99 / p99_base)} | {fmt(cores / cores_base)} | "
+                f"{fmt(cores)} | {fmt(ns, 1)} | {fmt(p99 / p99_base)} | "
+                f"{fmt(cores / cores_base)} | {fmt(ns / ns_base)} | "
                 f"{sum(r['sustained'] for r in found)}/{len(found)} |"
             )
     return [*lines, ""]
