@@ -213,6 +213,40 @@ def start_loadgen(
     return child(name, argv, log_dir, child_env(bootstrap, target))
 
 
+class CpuQuota:
+    """Caps one process at ``cores`` of CPU (a cgroup v1 ``cpu`` group).
+
+    On a shared machine the CPU a worker gets varies with the other tenants;
+    capped, a worker falls behind where its own CPU need exceeds the cap, so
+    the highest rate it sustains measures its capacity per core rather than
+    the machine's. Needs root and the v1 ``cpu`` controller at ``ROOT``.
+    """
+
+    ROOT = Path("/sys/fs/cgroup/cpu")
+    PERIOD_US = 100_000
+
+    def __init__(self, name: str, cores: float) -> None:
+        self.path = self.ROOT / f"livedata-bench-{os.getpid()}-{name}"
+        self.path.mkdir()
+        (self.path / "cpu.cfs_period_us").write_text(str(self.PERIOD_US))
+        (self.path / "cpu.cfs_quota_us").write_text(str(round(cores * self.PERIOD_US)))
+
+    def add(self, pid: int) -> None:
+        """Move the process (all its threads) into the group."""
+        (self.path / "cgroup.procs").write_text(str(pid))
+
+    def close(self) -> None:
+        """Remove the group; its processes must have exited."""
+        deadline = time.monotonic() + 10
+        while self.path.exists():
+            try:
+                self.path.rmdir()
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
+
+
 @dataclass(frozen=True)
 class Output:
     """One published "current" output as received by the harness."""

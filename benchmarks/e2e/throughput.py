@@ -35,7 +35,9 @@ sources). Each step warms up, then measures whole 1 s data-time windows for
 service in one consumer group on input topics of P partitions each, and a
 window's latency is then that of the last worker's part (when a reader's
 combination is complete). ``--variant two='{"workers": 2}'`` compares worker
-counts in one run. A rate is *sustained* when every window of the
+counts in one run. ``--service-cpu-quota C`` caps each worker at C cores
+(``harness.CpuQuota``), so the rate where it falls behind is its capacity
+per C cores rather than what the shared machine left it. A rate is *sustained* when every window of the
 measurement was published, p99 latency is at most 1.5 s, no window was
 skipped and the ledgers received every event produced. After the rates (one ev44 message per pulse per
 source, as the fake producers send), ``--split`` steps through smaller
@@ -74,6 +76,7 @@ from harness import (
     LATENCY_LIMIT_S,
     PULSE_HZ,
     WINDOW_NS,
+    CpuQuota,
     OutputReader,
     Sampler,
     broker_for,
@@ -171,6 +174,7 @@ class ServiceRun:
         self.workers = int(overrides.pop("workers", ctx.args.workers))
         self.overrides = overrides or None
         self.children: list[LoggedProcess] = []
+        self.quotas: list[CpuQuota] = []
         self.restarts = 0
 
     @property
@@ -197,6 +201,10 @@ class ServiceRun:
                 profile=profile,
             )
             self.children.append(child)
+            if args.service_cpu_quota:
+                quota = CpuQuota(f"{name}-{child.pid}", args.service_cpu_quota)
+                self.quotas.append(quota)
+                quota.add(child.pid)
             self.ctx.sampler.watch(f"service#{k}", child.pid)
         for child in self.children:
             try:
@@ -225,6 +233,9 @@ class ServiceRun:
             self.ctx.sampler.forget(f"service#{k}")
             child.stop()
         self.children = []
+        for quota in self.quotas:
+            quota.close()
+        self.quotas = []
 
     def heartbeats(self, timeout: float = 10) -> list[Any]:
         """The next heartbeat of every worker."""
@@ -815,6 +826,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         type=int,
         default=1,
         help="processes per service, one consumer group (default: 1)",
+    )
+    parser.add_argument(
+        "--service-cpu-quota",
+        type=float,
+        default=None,
+        metavar="CORES",
+        help="cap each worker at this many cores (cgroup v1 cpu controller, root)",
     )
     parser.add_argument(
         "--partitions",
