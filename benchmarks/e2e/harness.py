@@ -535,9 +535,9 @@ class Sampler(threading.Thread):
         cores: dict[str, float] = {}
         for name in list(self.usage):
             role, _, _ = name.partition("#")
-            if role not in roles:
-                continue
             value = self.usage[name].cores(t0, t1)
+            if role not in roles or (role != name and not math.isfinite(value)):
+                continue  # not ours, or a worker not running then
             cores[name] = value
             if role != name:
                 cores[role] = cores.get(role, 0.0) + value
