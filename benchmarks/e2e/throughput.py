@@ -201,10 +201,6 @@ class ServiceRun:
                 profile=profile,
             )
             self.children.append(child)
-            if args.service_cpu_quota:
-                quota = CpuQuota(f"{name}-{child.pid}", args.service_cpu_quota)
-                self.quotas.append(quota)
-                quota.add(child.pid)
             self.ctx.sampler.watch(f"service#{k}", child.pid)
         for child in self.children:
             try:
@@ -222,6 +218,18 @@ class ServiceRun:
                     f"{self.service} pid {child.pid} not consuming its {share} "
                     f"partitions:\n{child.log_tail()}"
                 ) from None
+        if args.service_cpu_quota:
+            self._warm_up_then_cap(args.service_cpu_quota)
+
+    def _warm_up_then_cap(self, cores: float) -> None:
+        """A short step uncapped first: a worker's first windows build its
+        views and load its kernels (~10 CPU-s for DREAM), which under a
+        small cap would take minutes and be measured as falling behind."""
+        run_step(self.ctx, self, 1e6, measure_s=2, warmup_s=4, tail_s=4)
+        for child in self.children:
+            quota = CpuQuota(f"{self.service}-{child.pid}", cores)
+            self.quotas.append(quota)
+            quota.add(child.pid)
 
     def restart(self) -> None:
         self.stop()
