@@ -62,9 +62,7 @@ def bootstrap(dream, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 def test_two_workers_share_dreams_banks_and_balance(dream, bootstrap, tmp_path):
     names = [bank.name for bank in dream.instrument.detectors]
-    per_pulse = bank_events_per_pulse(
-        names, dream.fake_data_shapes(), EVENTS_PER_PULSE
-    )
+    per_pulse = bank_events_per_pulse(names, dream.fake_data_shapes(), EVENTS_PER_PULSE)
     produced = {name: PULSES * n for name, n in zip(names, per_pulse, strict=True)}
     reader = LivedataReader(bootstrap, "dream")
     workers = [
