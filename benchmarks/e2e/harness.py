@@ -186,6 +186,7 @@ def start_loadgen(
     report: Path | None = None,
     seed: int = 1,
     name: str = "loadgen",
+    producer_config: Mapping[str, Any] | None = None,
 ) -> LoggedProcess:
     argv = [
         str(HERE / "loadgen.py"),
@@ -210,6 +211,8 @@ def start_loadgen(
         argv += ["--pulses", str(pulses)]
     if report is not None:
         argv += ["--report", str(report)]
+    if producer_config:
+        argv += ["--producer-config", json.dumps(producer_config)]
     return child(name, argv, log_dir, child_env(bootstrap, target))
 
 

@@ -2,12 +2,14 @@
 
     python loadgen.py detectors --instrument dummy --events-per-pulse 357143 \\
         --payload-pool 4 [--pulses-per-message 1] [--speedup inf] [--pulses N] \\
-        [--production-topics] [--report out.json]
+        [--production-topics] [--producer-config JSON] [--report out.json]
 
 Runs ``ess.livedata.fake.{detectors,monitors}.run_*`` (the code behind
 ``python -m ess.livedata.services.fake_detectors``) with the options of
 ``add_load_test_options``, which the fake producers' command lines do not
-expose yet. Producer settings are the packaged upstream ones. ``--report``
+expose yet. Producer settings are the packaged upstream ones, with
+``--producer-config`` (JSON) merged in: ``{"sticky.partitioning.linger.ms":
+0}`` spreads a burst of messages over all partitions. ``--report``
 writes what was sent and how long it took, including the final flush, and
 the events it holds (exact with one pulse per message).
 """
@@ -18,6 +20,7 @@ import json
 import logging
 import threading
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -93,6 +96,7 @@ def main() -> None:
     parser = fake_parser("loadgen", "Load generator for the e2e benchmarks.", 1000)
     parser.add_argument("kind", choices=("detectors", "monitors"))
     parser.add_argument("--report", type=Path, default=None)
+    parser.add_argument("--producer-config", type=json.loads, default={})
     add_load_test_options(parser)
     args = parser.parse_args()
     args.mode = "ev44"
@@ -111,6 +115,7 @@ def main() -> None:
             else len(loaded.instrument.monitors)
         )
         settings = upstream_settings()
+        settings = replace(settings, producer=settings.producer | args.producer_config)
         ensure_topics(settings, {k.topic for k in mapping.inputs})
         producer = CountingProducer(make_producer(settings))
         stop: threading.Event = stop_on_signals(lambda: None)

@@ -156,7 +156,8 @@ def sleep_sampling(ctx: Context, until_mono: float, step: float = 0.25) -> None:
 
 class ServiceRun:
     """The worker processes of one service (one consumer group): ``--workers``,
-    or the ``"workers"`` key of the variant's overrides."""
+    or the ``"workers"`` key of the variant's overrides; its
+    ``"loadgen_producer"`` key is producer configuration for the generator."""
 
     def __init__(
         self,
@@ -172,6 +173,7 @@ class ServiceRun:
         self.variant = variant
         overrides = dict(overrides or {})
         self.workers = int(overrides.pop("workers", ctx.args.workers))
+        self.loadgen_producer = overrides.pop("loadgen_producer", None)
         self.overrides = overrides or None
         self.children: list[LoggedProcess] = []
         self.quotas: list[CpuQuota] = []
@@ -332,6 +334,7 @@ def run_step(
         messages_per_pulse=split,
         report=report_path,
         name=f"loadgen-{tag}",
+        producer_config=run.loadgen_producer,
     )
     ctx.sampler.watch("loadgen", gen.pid)
     ctx.hw_samples.clear()
