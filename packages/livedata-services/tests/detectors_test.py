@@ -531,6 +531,27 @@ def test_folded_and_transposed_logical_view():
     assert out["folded_straws", "folded", "roi_spectra_current"].sum().value == 1
 
 
+def test_a_bank_with_more_views_than_roi_capacity_still_publishes_every_view():
+    # bifrost's bank has three views; ROIs fit on two, the third has none.
+    bank = DetectorBank(
+        name="wide",
+        source_name="wide",
+        make_geometry=partial(
+            flat_panel, first_id=1, nx=4, ny=3, pixel_size=0.1, distance=2.0
+        ),
+        views=tuple(LogicalView(name=f"v{i}") for i in range(3)),
+    )
+    processor = jobs_of(Instrument(name="wide", detectors=(bank,)))
+    job = job_of(processor, "wide_v0", "wide")
+    columns = rectangles_to_columns({0: Rectangle(0, 4, 0, 3)})
+    set_rois(processor, roi_message(job, RoiGeometry.RECTANGLE, columns))
+    out = run(processor, W0, events("wide", [1, 2, 12]))
+    assert out["wide_v0", "wide", "roi_spectra_current"].sum().value == 3
+    for view in ("v1", "v2"):
+        assert out[f"wide_{view}", "wide", "current"].sum().value == 3
+        assert ("wide_" + view, "wide", "roi_spectra_current") not in out
+
+
 def test_pixel_index_rejects_duplicates():
     with pytest.raises(ValueError, match="duplicate"):
         PixelIndex.from_detector_numbers(np.array([1, 3, 3]))

@@ -227,7 +227,12 @@ class DetectorBinding:
     def _roi_spectra(
         self, view: tuple[str, str], produced: Mapping[str, sc.DataArray]
     ) -> dict[str, sc.DataArray]:
-        """This view's rows of the bank's ROI spectra, with its own indices."""
+        """This view's rows of the bank's ROI spectra, with its own indices.
+
+        A view without ROIs has no rows; asking for its offset would reject
+        the views of a bank beyond those that can hold ROIs."""
+        if not self._rois.get(view):
+            return {}
         offset = self._offset(view)
         outputs = {}
         for name in (
