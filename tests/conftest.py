@@ -229,6 +229,8 @@ def run_fakes_through_services(
         ("detector_data", StreamKind.DETECTOR_EVENTS): loaded.instrument.detectors,
         ("monitor_data", StreamKind.MONITOR_EVENTS): loaded.instrument.monitors,
     }
+    # Partitions each reads besides its data: commands, and ROIs for detectors.
+    control = {"detector_data": 2, "monitor_data": 1}
     reader = LivedataReader(bootstrap, loaded.name)
     services = [
         _program(loaded.name, service, bootstrap, log_dir, *dev)
@@ -237,7 +239,7 @@ def run_fakes_through_services(
     try:
         for service, kind in expected:
             topics = mapping.input_topics([kind])
-            wait_until_consuming(reader, service, partitions=len(topics) + 1)
+            wait_until_consuming(reader, service, len(topics) + control[service])
         fake_args = [
             "--pulses",
             str(pulses),
