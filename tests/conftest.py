@@ -35,6 +35,10 @@ from ess.livedata.testing.processes import Program
 from ess.livedata.testing.readers import LivedataReader
 
 INSTRUMENT = "dummy"
+CONTROL_PARTITIONS = {"detector_data": 2, "monitor_data": 1}
+"""Partitions a worker of each service is assigned besides its data: the
+commands topic and, for detector_data, the ROI topic (one partition each),
+which every worker reads whole."""
 
 
 def create_instrument_topics(
@@ -229,8 +233,6 @@ def run_fakes_through_services(
         ("detector_data", StreamKind.DETECTOR_EVENTS): loaded.instrument.detectors,
         ("monitor_data", StreamKind.MONITOR_EVENTS): loaded.instrument.monitors,
     }
-    # Partitions each reads besides its data: commands, and ROIs for detectors.
-    control = {"detector_data": 2, "monitor_data": 1}
     reader = LivedataReader(bootstrap, loaded.name)
     services = [
         _program(loaded.name, service, bootstrap, log_dir, *dev)
@@ -239,7 +241,9 @@ def run_fakes_through_services(
     try:
         for service, kind in expected:
             topics = mapping.input_topics([kind])
-            wait_until_consuming(reader, service, len(topics) + control[service])
+            wait_until_consuming(
+                reader, service, len(topics) + CONTROL_PARTITIONS[service]
+            )
         fake_args = [
             "--pulses",
             str(pulses),
@@ -302,11 +306,6 @@ def _full_ledger(
         return ledger if counts == received else None
 
     return reader.wait_for(complete, timeout=60, what=f"{service} ledgers")
-
-
-CONTROL_PARTITIONS = 2
-"""Partitions a worker is assigned besides its data: the commands and ROI
-topics (one partition each), which every worker reads whole."""
 
 
 def latest_by_worker(

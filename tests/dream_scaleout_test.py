@@ -73,7 +73,9 @@ def test_two_workers_share_dreams_banks_and_balance(dream, bootstrap, tmp_path):
         pids = {worker.process.pid for worker in workers}
         # One partition of each of the five bank topics, plus commands and ROI.
         wait_for_assignment(
-            reader, SERVICE, dict.fromkeys(pids, len(names) + CONTROL_PARTITIONS)
+            reader,
+            SERVICE,
+            dict.fromkeys(pids, len(names) + CONTROL_PARTITIONS[SERVICE]),
         )
         fake = _program(
             "dream",

@@ -141,12 +141,16 @@ def test_two_workers_count_what_one_counts(start, reader):
     produced = PULSES * EVENTS_PER_PULSE
     worker_a = start(SERVICE, "--dev", "--max-lag-s", "off")
     wait_for_assignment(
-        reader, SERVICE, {worker_a.process.pid: CONTROL_PARTITIONS + PARTITIONS}
+        reader,
+        SERVICE,
+        {worker_a.process.pid: CONTROL_PARTITIONS[SERVICE] + PARTITIONS},
     )
     worker_b = start(SERVICE, "--dev", "--max-lag-s", "off")
     pids = {worker_a.process.pid, worker_b.process.pid}
     # After the rebalance each worker has one data partition (+ control).
-    wait_for_assignment(reader, SERVICE, dict.fromkeys(pids, CONTROL_PARTITIONS + 1))
+    wait_for_assignment(
+        reader, SERVICE, dict.fromkeys(pids, CONTROL_PARTITIONS[SERVICE] + 1)
+    )
 
     run_fake(start)
     ledgers = wait_for_ledgers(
@@ -186,7 +190,9 @@ def test_two_workers_count_what_one_counts(start, reader):
     # One worker alone: the other leaves the group, the first takes over.
     assert worker_b.stop() == 0
     wait_for_assignment(
-        reader, SERVICE, {worker_a.process.pid: CONTROL_PARTITIONS + PARTITIONS}
+        reader,
+        SERVICE,
+        {worker_a.process.pid: CONTROL_PARTITIONS[SERVICE] + PARTITIONS},
     )
     before = output_counts(reader)
     base = {
