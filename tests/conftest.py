@@ -16,7 +16,7 @@ from ess.livedata.core.plugins import LoadedInstrument, load_instrument
 from ess.livedata.core.streams import Topology
 from ess.livedata.fake.detectors import bank_events_per_pulse
 from ess.livedata.kafka.clients import ensure_topics
-from ess.livedata.kafka.livedata_topics import LivedataTopic
+from ess.livedata.kafka.livedata_topics import LivedataTopic, ServiceReport
 from ess.livedata.kafka.local_broker import LocalKafkaBroker, MissingToolError
 from ess.livedata.kafka.settings import KafkaSettings
 from ess.livedata.protocol import (
@@ -35,6 +35,10 @@ from ess.livedata.testing.processes import Program
 from ess.livedata.testing.readers import LivedataReader
 
 INSTRUMENT = "dummy"
+CONTROL_PARTITIONS = {"detector_data": 2, "monitor_data": 1}
+"""Partitions a worker of each service is assigned besides its data: the
+commands topic and, for detector_data, the ROI topic (one partition each),
+which every worker reads whole."""
 
 
 def create_instrument_topics(
@@ -229,8 +233,6 @@ def run_fakes_through_services(
         ("detector_data", StreamKind.DETECTOR_EVENTS): loaded.instrument.detectors,
         ("monitor_data", StreamKind.MONITOR_EVENTS): loaded.instrument.monitors,
     }
-    # Partitions each reads besides its data: commands, and ROIs for detectors.
-    control = {"detector_data": 2, "monitor_data": 1}
     reader = LivedataReader(bootstrap, loaded.name)
     services = [
         _program(loaded.name, service, bootstrap, log_dir, *dev)
@@ -239,7 +241,9 @@ def run_fakes_through_services(
     try:
         for service, kind in expected:
             topics = mapping.input_topics([kind])
-            wait_until_consuming(reader, service, len(topics) + control[service])
+            wait_until_consuming(
+                reader, service, len(topics) + CONTROL_PARTITIONS[service]
+            )
         fake_args = [
             "--pulses",
             str(pulses),
@@ -302,3 +306,52 @@ def _full_ledger(
         return ledger if counts == received else None
 
     return reader.wait_for(complete, timeout=60, what=f"{service} ledgers")
+
+
+def latest_by_worker(
+    reader: LivedataReader, service: str, pids: set[int]
+) -> dict[int, ServiceReport]:
+    """The newest heartbeat of each of a service's workers (by pid)."""
+    return {r.pid: r for r in reader.view.workers(service) if r.pid in pids}
+
+
+def wait_for_assignment(
+    reader: LivedataReader, service: str, partitions_by_pid: dict[int, int]
+) -> None:
+    """Until each worker's heartbeat shows this many assigned partitions
+    (its data partitions plus :data:`CONTROL_PARTITIONS`)."""
+
+    def assigned() -> bool:
+        latest = latest_by_worker(reader, service, set(partitions_by_pid))
+        return len(latest) == len(partitions_by_pid) and all(
+            latest[pid].counters.get("assigned_partitions") == n
+            for pid, n in partitions_by_pid.items()
+        )
+
+    reader.wait_for(assigned, timeout=90, what=f"assignment {partitions_by_pid}")
+
+
+def wait_for_ledgers(
+    reader: LivedataReader,
+    service: str,
+    pids: set[int],
+    received: Mapping[str, int],
+    base: Mapping[str, int] = {},
+) -> dict[int, dict[str, Ledger]]:
+    """Until the workers' ledgers together received ``received[source]``
+    more events than ``base[source]`` for every source; the ledgers by pid."""
+
+    def done() -> dict[int, dict[str, Ledger]] | None:
+        latest = latest_by_worker(reader, service, pids)
+        ledgers = {
+            pid: dict(getattr(r.details, "ledger", {})) for pid, r in latest.items()
+        }
+        for source, total in received.items():
+            got = sum(
+                ledger.get(source, Ledger()).received for ledger in ledgers.values()
+            )
+            if got - base.get(source, 0) != total:
+                return None
+        return ledgers
+
+    return reader.wait_for(done, timeout=60, what=f"ledgers to reach {received}")

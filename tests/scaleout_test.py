@@ -36,13 +36,16 @@ from collections.abc import Callable, Iterator
 import numpy as np
 import pytest
 import scipp as sc
-from conftest import private_broker
+from conftest import (
+    CONTROL_PARTITIONS,
+    private_broker,
+    wait_for_assignment,
+    wait_for_ledgers,
+)
 
 from ess.livedata.core.plugins import load_instrument
 from ess.livedata.fake.detectors import PixelSampler, draw_events
-from ess.livedata.kafka.livedata_topics import ServiceReport
 from ess.livedata.processing.detectors import DEFAULT_BINNING
-from ess.livedata.protocol import Ledger
 from ess.livedata.testing.processes import Program
 from ess.livedata.testing.readers import LivedataReader
 
@@ -54,8 +57,6 @@ PARTITIONS = 2
 PULSES = 28
 EVENTS_PER_PULSE = 500
 SEED = 11
-CONTROL_PARTITIONS = 2
-"""The commands and ROI topics, which every worker reads whole."""
 # The logical view of each bank of the dummy instrument (no fold/transpose,
 # so the image is the bank's detector_number array).
 LOGICAL_VIEW = {"panel_0": "xy", "tubes_1": "tubes"}
@@ -111,52 +112,6 @@ def run_fake(start: Callable[..., Program]) -> None:
     assert fake.wait(timeout=60) == 0, fake.log()
 
 
-def latest_by_worker(
-    reader: LivedataReader, pids: set[int]
-) -> dict[int, ServiceReport]:
-    latest: dict[int, ServiceReport] = {}
-    for status in reader.reports:
-        if status.service == SERVICE and status.pid in pids:
-            latest[status.pid] = status
-    return latest
-
-
-def wait_for_assignment(
-    reader: LivedataReader, partitions_by_pid: dict[int, int]
-) -> None:
-    """Until each worker's heartbeat shows this many assigned partitions
-    (its data partitions plus its own commands and ROI partitions)."""
-
-    def assigned() -> bool:
-        latest = latest_by_worker(reader, set(partitions_by_pid))
-        return len(latest) == len(partitions_by_pid) and all(
-            latest[pid].counters.get("assigned_partitions") == n
-            for pid, n in partitions_by_pid.items()
-        )
-
-    reader.wait_for(assigned, timeout=90, what=f"assignment {partitions_by_pid}")
-
-
-def wait_for_ledgers(
-    reader: LivedataReader, pids: set[int], base: dict[str, int], total: int
-) -> dict[int, dict[str, Ledger]]:
-    """Until the workers' ledgers together received ``total`` more events
-    per bank than ``base``; returns the ledgers by pid."""
-
-    def done() -> dict[int, dict[str, Ledger]] | None:
-        latest = latest_by_worker(reader, pids)
-        ledgers = {pid: s.details.ledger for pid, s in latest.items()}
-        for bank in LOGICAL_VIEW:
-            received = sum(
-                ledger.get(bank, Ledger()).received for ledger in ledgers.values()
-            )
-            if received - base.get(bank, 0) != total:
-                return None
-        return ledgers
-
-    return reader.wait_for(done, timeout=60, what=f"ledgers to reach {total}")
-
-
 def current_sums(
     reader: LivedataReader, skip: dict[str, int] | None = None
 ) -> tuple[dict[str, np.ndarray], dict[str, int]]:
@@ -185,14 +140,22 @@ def test_two_workers_count_what_one_counts(start, reader):
     expected = expected_counts()
     produced = PULSES * EVENTS_PER_PULSE
     worker_a = start(SERVICE, "--dev", "--max-lag-s", "off")
-    wait_for_assignment(reader, {worker_a.process.pid: CONTROL_PARTITIONS + PARTITIONS})
+    wait_for_assignment(
+        reader,
+        SERVICE,
+        {worker_a.process.pid: CONTROL_PARTITIONS[SERVICE] + PARTITIONS},
+    )
     worker_b = start(SERVICE, "--dev", "--max-lag-s", "off")
     pids = {worker_a.process.pid, worker_b.process.pid}
     # After the rebalance each worker has one data partition (+ control).
-    wait_for_assignment(reader, dict.fromkeys(pids, CONTROL_PARTITIONS + 1))
+    wait_for_assignment(
+        reader, SERVICE, dict.fromkeys(pids, CONTROL_PARTITIONS[SERVICE] + 1)
+    )
 
     run_fake(start)
-    ledgers = wait_for_ledgers(reader, pids, {}, produced)
+    ledgers = wait_for_ledgers(
+        reader, SERVICE, pids, dict.fromkeys(LOGICAL_VIEW, produced)
+    )
     for bank, image in expected.items():
         per_worker = [ledgers[pid][bank] for pid in pids]
         # Both partitions were used: each worker saw part of the data.
@@ -226,14 +189,24 @@ def test_two_workers_count_what_one_counts(start, reader):
 
     # One worker alone: the other leaves the group, the first takes over.
     assert worker_b.stop() == 0
-    wait_for_assignment(reader, {worker_a.process.pid: CONTROL_PARTITIONS + PARTITIONS})
+    wait_for_assignment(
+        reader,
+        SERVICE,
+        {worker_a.process.pid: CONTROL_PARTITIONS[SERVICE] + PARTITIONS},
+    )
     before = output_counts(reader)
     base = {
         bank: ledger.received
         for bank, ledger in two_workers[worker_a.process.pid].items()
     }
     run_fake(start)
-    alone = wait_for_ledgers(reader, {worker_a.process.pid}, base, produced)
+    alone = wait_for_ledgers(
+        reader,
+        SERVICE,
+        {worker_a.process.pid},
+        dict.fromkeys(LOGICAL_VIEW, produced),
+        base,
+    )
     for bank, image in expected.items():
         counted = alone[worker_a.process.pid][bank].counted
         counted -= two_workers[worker_a.process.pid][bank].counted

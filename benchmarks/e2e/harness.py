@@ -45,6 +45,7 @@ from streaming_data_types.dataarray_da00 import from_buffer
 from streaming_data_types.fbschemas.dataarray_da00.da00_DataArray import (
     da00_DataArray,
 )
+from target import DUMMY, PULSE_HZ, Target
 
 from ess.livedata.kafka.clients import ensure_topics
 from ess.livedata.kafka.livedata_topics import (
@@ -55,50 +56,17 @@ from ess.livedata.kafka.livedata_topics import (
 from ess.livedata.kafka.local_broker import LocalKafkaBroker
 from ess.livedata.kafka.schemas.x5f2 import decode_x5f2
 from ess.livedata.kafka.settings import KafkaSettings
-from ess.livedata.protocol import ResultKey
+from ess.livedata.kafka.worker_header import worker_of
+from ess.livedata.protocol import Ledger, ResultKey
 from ess.livedata.testing.processes import LoggedProcess
 
 logger = logging.getLogger("e2e")
 
 HERE = Path(__file__).resolve().parent
 PYTHON = sys.executable
-INSTRUMENT = "dummy"
-PULSE_HZ = 14.0
 PULSE_NS = round(1e9 / PULSE_HZ)
 WINDOW_NS = 1_000_000_000
 LATENCY_LIMIT_S = 1.5
-
-# Per service: the input topic, its sources, and the output whose window and
-# arrival time the latency is measured on (one per source, named
-# ``workflow/source/output``; a bank's spectrum from its first view's job).
-SERVICES: dict[str, dict[str, Any]] = {
-    "monitor_data": {
-        "kind": "monitors",
-        "topic": f"{INSTRUMENT}_beam_monitor",
-        "sources": ("monitor1", "monitor2"),
-        "output": "monitor_histogram/{source}/current",
-        "bytes_per_event": 4,
-    },
-    "detector_data": {
-        "kind": "detectors",
-        "topic": f"{INSTRUMENT}_detector",
-        "sources": ("panel_0", "tubes_1"),
-        "views": {"panel_0": "xy", "tubes_1": "tubes"},
-        "output": "{source}_{view}/{source}/toa_current",
-        "bytes_per_event": 8,
-    },
-}
-
-
-def output_names(service: str) -> list[str]:
-    """The outputs of ``service`` the latency is measured on, one per source."""
-    spec = SERVICES[service]
-    views = spec.get("views", {})
-    return [
-        spec["output"].format(source=source, view=views.get(source, ""))
-        for source in spec["sources"]
-    ]
-
 
 # The broker keeps at most this much per partition: a 10-minute soak at
 # 40 MB/s would otherwise fill the disk.
@@ -107,27 +75,6 @@ BROKER_PROPERTIES = {
     "log.retention.bytes": str(1024 * 1024 * 1024),
     "log.retention.check.interval.ms": "10000",
 }
-
-
-def events_per_pulse(service: str, rate: float) -> int:
-    """Events per pulse per source for ``rate`` events/s over all sources."""
-    sources = len(SERVICES[service]["sources"])
-    return max(1, round(rate / sources / PULSE_HZ))
-
-
-def dev_topics(partitions: Mapping[str, int] | None = None) -> dict[str, int]:
-    """The dummy instrument's dev topics with their partition counts."""
-    topics = {
-        f"{INSTRUMENT}_{suffix}": 1
-        for suffix in (
-            "detector",
-            "beam_monitor",
-            "motion",
-            *(topic.value for topic in LivedataTopic),
-        )
-    }
-    topics.update(partitions or {})
-    return topics
 
 
 def create_topics(bootstrap: str, topics: Mapping[str, int]) -> None:
@@ -177,11 +124,12 @@ def broker_for(bootstrap: str | None) -> tuple[LocalKafkaBroker | None, str]:
     return broker, broker.bootstrap_servers
 
 
-def kafka_env(bootstrap: str) -> dict[str, str]:
+def child_env(bootstrap: str, target: Target) -> dict[str, str]:
     return {
         "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
         "KAFKA2_BOOTSTRAP_SERVERS": bootstrap,
         "LIVEDATA_ENV": "dev",
+        **target.env(),
     }
 
 
@@ -190,17 +138,19 @@ def start_service(
     bootstrap: str,
     log_dir: Path,
     *,
+    target: Target = DUMMY,
     name: str | None = None,
     overrides: Mapping[str, Any] | None = None,
     profile: Path | None = None,
 ) -> LoggedProcess:
-    """``python -m ess.livedata.services.<service> --instrument dummy --dev``.
+    """``python -m ess.livedata.services.<service> --instrument dummy --dev``
+    (or the target's instrument and topology).
 
     Runs through ``service_main.py``, which applies ``overrides`` (merged
     into the packaged configuration, e.g. ``{"kafka_upstream": {"consumer":
     {...}}}``) and then runs the module exactly as ``python -m`` does.
     """
-    env = kafka_env(bootstrap)
+    env = child_env(bootstrap, target)
     if overrides:
         env["LIVEDATA_BENCH_OVERRIDES"] = json.dumps(overrides)
     if profile is not None:
@@ -210,9 +160,7 @@ def start_service(
         [
             str(HERE / "service_main.py"),
             f"ess.livedata.services.{service}",
-            "--instrument",
-            INSTRUMENT,
-            "--dev",
+            *target.service_args(),
             "--log-level",
             "INFO",
         ],
@@ -227,6 +175,7 @@ def start_loadgen(
     log_dir: Path,
     *,
     rate: float,
+    target: Target = DUMMY,
     pulses: int | None = None,
     speedup: float = 1.0,
     pool: int = 4,
@@ -235,14 +184,14 @@ def start_loadgen(
     report: Path | None = None,
     seed: int = 1,
     name: str = "loadgen",
+    producer_config: Mapping[str, Any] | None = None,
 ) -> LoggedProcess:
     argv = [
         str(HERE / "loadgen.py"),
-        SERVICES[service]["kind"],
-        "--instrument",
-        INSTRUMENT,
+        target.service(service).kind,
+        *target.loadgen_args(),
         "--events-per-pulse",
-        str(events_per_pulse(service, rate)),
+        str(target.events_per_pulse(service, rate)),
         "--speedup",
         str(speedup),
         "--payload-pool",
@@ -260,7 +209,43 @@ def start_loadgen(
         argv += ["--pulses", str(pulses)]
     if report is not None:
         argv += ["--report", str(report)]
-    return child(name, argv, log_dir, kafka_env(bootstrap))
+    if producer_config:
+        argv += ["--producer-config", json.dumps(producer_config)]
+    return child(name, argv, log_dir, child_env(bootstrap, target))
+
+
+class CpuQuota:
+    """Caps one process at ``cores`` of CPU (a cgroup v1 ``cpu`` group).
+
+    On a shared machine the CPU a worker gets varies with the other tenants;
+    capped, a worker falls behind where its own CPU need exceeds the cap, so
+    the highest rate it sustains measures its capacity per core rather than
+    the machine's. Needs root and the v1 ``cpu`` controller at ``ROOT``.
+    """
+
+    ROOT = Path("/sys/fs/cgroup/cpu")
+    PERIOD_US = 100_000
+
+    def __init__(self, name: str, cores: float) -> None:
+        self.path = self.ROOT / f"livedata-bench-{os.getpid()}-{name}"
+        self.path.mkdir()
+        (self.path / "cpu.cfs_period_us").write_text(str(self.PERIOD_US))
+        (self.path / "cpu.cfs_quota_us").write_text(str(round(cores * self.PERIOD_US)))
+
+    def add(self, pid: int) -> None:
+        """Move the process (all its threads) into the group."""
+        (self.path / "cgroup.procs").write_text(str(pid))
+
+    def close(self) -> None:
+        """Remove the group; its processes must have exited."""
+        deadline = time.monotonic() + 10
+        while self.path.exists():
+            try:
+                self.path.rmdir()
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
 
 
 @dataclass(frozen=True)
@@ -273,6 +258,8 @@ class Output:
     total: float
     arrival_ns: int
     create_ms: int
+    worker: str = ""
+    """The ``livedata-worker`` header: which worker published this part."""
 
 
 @dataclass(frozen=True)
@@ -283,9 +270,13 @@ class Heartbeat:
     high_watermarks: int
 
     @property
+    def ledger(self) -> dict[str, Ledger]:
+        """The per-source counts ledger of the heartbeat's details."""
+        return dict(getattr(self.status.details, "ledger", {}))
+
+    @property
     def received_events(self) -> int:
-        ledger = getattr(self.status.details, "ledger", {})
-        return sum(entry.received for entry in ledger.values())
+        return sum(entry.received for entry in self.ledger.values())
 
     @property
     def kafka_messages(self) -> int:
@@ -323,7 +314,11 @@ class OutputReader(threading.Thread):
     """Records outputs and heartbeats of the instrument's livedata topics."""
 
     def __init__(
-        self, bootstrap: str, input_topics: Iterable[str], wanted: Iterable[str]
+        self,
+        bootstrap: str,
+        input_topics: Iterable[str],
+        wanted: Iterable[str],
+        target: Target = DUMMY,
     ) -> None:
         super().__init__(daemon=True, name="output-reader")
         self.wanted = set(wanted)
@@ -344,10 +339,8 @@ class OutputReader(threading.Thread):
         self._queries = Consumer(config)
         self._queries_lock = threading.Lock()
         self._inputs = partitions_of(bootstrap, input_topics)
-        topics = [
-            LivedataTopic.DATA.of(INSTRUMENT),
-            LivedataTopic.HEARTBEAT.of(INSTRUMENT),
-        ]
+        self._heartbeat_topic = LivedataTopic.HEARTBEAT.of(target.instrument)
+        topics = [LivedataTopic.DATA.of(target.instrument), self._heartbeat_topic]
         assignment = []
         for tp in partitions_of(bootstrap, topics):
             tp.offset = _high(self._queries, tp)
@@ -367,7 +360,7 @@ class OutputReader(threading.Thread):
                 arrival = time.time_ns()
                 _, create_ms = record.timestamp()
                 payload = record.value()
-                if record.topic() == LivedataTopic.HEARTBEAT.of(INSTRUMENT):
+                if record.topic() == self._heartbeat_topic:
                     try:
                         status = ServiceReport.of(decode_x5f2(payload))
                     except Exception:
@@ -382,7 +375,12 @@ class OutputReader(threading.Thread):
                 found = light_da00(payload, self.wanted)
                 if found is None:
                     continue
-                output = Output(*found, arrival_ns=arrival, create_ms=create_ms)
+                output = Output(
+                    *found,
+                    arrival_ns=arrival,
+                    create_ms=create_ms,
+                    worker=worker_of(record.headers()),
+                )
                 with self._lock:
                     self.outputs.append(output)
 
@@ -522,13 +520,26 @@ class Sampler(threading.Thread):
     def cores(self, t0: float, t1: float) -> dict[str, float]:
         """Cores used between two monotonic times by each process the
         benchmark runs and the machine, plus ``other``: the machine minus
-        ours, i.e. what other tenants of a shared machine took."""
-        cores = {
-            name: self.usage[name].cores(t0, t1)
-            for name in ("service", "loadgen", "broker", "harness", "machine")
-            if name in self.usage
-        }
-        ours = sum(v for k, v in cores.items() if k != "machine" and math.isfinite(v))
+        ours, i.e. what other tenants of a shared machine took.
+
+        Processes watched as ``<role>#<k>`` (several workers of a service)
+        are reported each and summed under ``<role>``.
+        """
+        roles = ("service", "loadgen", "broker", "harness", "machine")
+        cores: dict[str, float] = {}
+        for name in list(self.usage):
+            role, _, _ = name.partition("#")
+            value = self.usage[name].cores(t0, t1)
+            if role not in roles or (role != name and not math.isfinite(value)):
+                continue  # not ours, or a worker not running then
+            cores[name] = value
+            if role != name:
+                cores[role] = cores.get(role, 0.0) + value
+        ours = sum(
+            v
+            for k, v in cores.items()
+            if k != "machine" and "#" not in k and math.isfinite(v)
+        )
         cores["other"] = cores.get("machine", math.nan) - ours
         return cores
 
@@ -549,18 +560,25 @@ def pulse_latencies(
     pulses_per_message: int,
     data_range: tuple[int, int],
     cutoff_ns: int,
+    workers: int = 1,
 ) -> tuple[list[float], int]:
     """Latency (s) of every pulse with time in ``data_range`` and every source.
 
-    A pulse whose window output never arrived counts with ``cutoff_ns`` as
-    arrival (a lower bound); returns the latencies and how many such pulses
-    there were.
+    With several workers a window is complete, as a reader combines it, when
+    the part of each of ``workers`` workers has arrived: its arrival is that
+    of the last worker's first part. A pulse whose window output never
+    arrived counts with ``cutoff_ns`` as arrival (a lower bound); returns the
+    latencies and how many such pulses there were.
     """
-    arrivals: dict[tuple[str, int], int] = {}
+    parts: dict[tuple[str, int], dict[str, int]] = {}
     for output in outputs:
-        key = (output.name, output.start)
-        if key not in arrivals:
-            arrivals[key] = output.arrival_ns
+        by_worker = parts.setdefault((output.name, output.start), {})
+        by_worker.setdefault(output.worker, output.arrival_ns)
+    arrivals = {
+        key: max(by_worker.values())
+        for key, by_worker in parts.items()
+        if len(by_worker) >= workers
+    }
     group_ns = pulses_per_message * PULSE_NS
     lo, hi = data_range
     k0 = -(-(lo - first_pulse_ns) // PULSE_NS)

@@ -32,16 +32,13 @@ from typing import Any
 import numpy as np
 from harness import (
     PULSE_HZ,
-    SERVICES,
     WINDOW_NS,
     OutputReader,
     Sampler,
     broker_for,
     create_topics,
-    dev_topics,
     fmt_rate,
     machine_line,
-    output_names,
     percentile,
     pulse_latencies,
     setup_logging,
@@ -49,6 +46,7 @@ from harness import (
     start_service,
     wait_for_first_message,
 )
+from target import DUMMY, SERVICE_NAMES
 
 logger = logging.getLogger("soak")
 
@@ -58,7 +56,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--duration", type=float, default=600.0, help="seconds")
     parser.add_argument("--rate", type=float, default=5e6, help="events/s per service")
     parser.add_argument(
-        "--services", nargs="+", default=list(SERVICES), choices=list(SERVICES)
+        "--services", nargs="+", default=list(SERVICE_NAMES), choices=SERVICE_NAMES
     )
     parser.add_argument("--interval", type=float, default=10.0)
     parser.add_argument("--warmup", type=float, default=60.0)
@@ -91,9 +89,9 @@ def main() -> int:
         "args": {k: str(v) for k, v in vars(args).items()},
     }
     try:
-        create_topics(bootstrap, dev_topics())
-        names = {s: output_names(s) for s in args.services}
-        inputs = sorted({SERVICES[s]["topic"] for s in args.services})
+        create_topics(bootstrap, DUMMY.topics())
+        names = {s: DUMMY.service(s).outputs for s in args.services}
+        inputs = sorted({t for s in args.services for t in DUMMY.service(s).topics})
         reader = OutputReader(bootstrap, inputs, [n for v in names.values() for n in v])
         reader.start()
         if broker is not None and broker._process is not None:
@@ -187,8 +185,7 @@ def main() -> int:
             produced = report["messages"] * report["events_per_pulse"]
             while time.monotonic() < deadline:
                 heartbeat = reader.wait_heartbeat(service, pid=child.pid, timeout=10)
-                typed = getattr(heartbeat.status.details, "ledger", {})
-                ledger = {k: e.model_dump() for k, e in typed.items()}
+                ledger = {k: e.model_dump() for k, e in heartbeat.ledger.items()}
                 received = sum(e["received"] for e in ledger.values())
                 outputs, _ = reader.snapshot()
                 published = sum(o.total for o in outputs if o.name in names[service])

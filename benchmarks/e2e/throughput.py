@@ -2,6 +2,8 @@
 
     .venv/bin/python benchmarks/e2e/throughput.py            # full run, < 10 min
     .venv/bin/python benchmarks/e2e/throughput.py --quick    # CI smoke, < 60 s
+    .venv/bin/python benchmarks/e2e/throughput.py --instrument dream --production \
+        --services detector_data --workers 2 --partitions 2 --rates 1e7 3e7
 
 Starts the real broker (or uses ``--bootstrap``), then for each service:
 starts ``python -m ess.livedata.services.<service> --instrument dummy --dev``
@@ -21,10 +23,23 @@ sources). Each step warms up, then measures whole 1 s data-time windows for
 - consumer lag: produced minus consumed messages at each heartbeat (high
   watermarks vs the heartbeat's ``kafka_messages``), and ``data_lag_s``;
 - CPU (cores) of service, load generator, broker and of everything else on
-  the machine, and peak RSS of the service (psutil, every 0.5 s).
+  the machine, and peak RSS of the service (psutil, every 0.5 s); the
+  service's CPU per consumed event (ns/event), which unlike the rate does not
+  depend on how much CPU the other processes leave it;
+- the ledger: ``received`` over all workers against the events the generator
+  produced, after the step has drained; windows the service skipped to catch
+  up (``windows_skipped``).
 
-A rate is *sustained* when every window of the measurement was published and
-p99 latency is at most 1.5 s. After the rates (one ev44 message per pulse per
+``--instrument``/``--production`` pick the plugin and topology
+(``target.py``); ``--workers N --partitions P`` run N processes of the
+service in one consumer group on input topics of P partitions each, and a
+window's latency is then that of the last worker's part (when a reader's
+combination is complete). ``--variant two='{"workers": 2}'`` compares worker
+counts in one run. ``--service-cpu-quota C`` caps each worker at C cores
+(``harness.CpuQuota``), so the rate where it falls behind is its capacity
+per C cores rather than what the shared machine left it. A rate is *sustained* when every window of the
+measurement was published, p99 latency is at most 1.5 s, no window was
+skipped and the ledgers received every event produced. After the rates (one ev44 message per pulse per
 source, as the fake producers send), ``--split`` steps through smaller
 messages at ``--split-rate`` (each pulse's events split into N messages, like
 an event formation unit flushing its buffer). Before the service steps the
@@ -60,18 +75,15 @@ from typing import Any
 from harness import (
     LATENCY_LIMIT_S,
     PULSE_HZ,
-    SERVICES,
     WINDOW_NS,
+    CpuQuota,
     OutputReader,
     Sampler,
     broker_for,
     create_topics,
-    dev_topics,
-    events_per_pulse,
     fmt_rate,
     machine_line,
     mono_to_wall_ns,
-    output_names,
     percentile,
     pulse_latencies,
     setup_logging,
@@ -79,6 +91,7 @@ from harness import (
     start_service,
     wait_for_first_message,
 )
+from target import SERVICE_NAMES, Target, prepare_target
 
 from ess.livedata.testing.processes import LoggedProcess
 
@@ -95,6 +108,7 @@ class Context:
     log_dir: Path
     args: argparse.Namespace
     hw_samples: list[tuple[float, int]]
+    target: Target
 
 
 def wall_to_mono(wall_ns: int) -> float:
@@ -141,7 +155,9 @@ def sleep_sampling(ctx: Context, until_mono: float, step: float = 0.25) -> None:
 
 
 class ServiceRun:
-    """One running service process and the offsets it has consumed up to."""
+    """The worker processes of one service (one consumer group): ``--workers``,
+    or the ``"workers"`` key of the variant's overrides; its
+    ``"loadgen_producer"`` key is producer configuration for the generator."""
 
     def __init__(
         self,
@@ -155,36 +171,69 @@ class ServiceRun:
         self.repeat = repeat
         self.service = service
         self.variant = variant
-        self.overrides = overrides
-        self.child: LoggedProcess | None = None
+        overrides = dict(overrides or {})
+        self.workers = int(overrides.pop("workers", ctx.args.workers))
+        self.loadgen_producer = overrides.pop("loadgen_producer", None)
+        self.overrides = overrides or None
+        self.children: list[LoggedProcess] = []
+        self.quotas: list[CpuQuota] = []
         self.restarts = 0
 
+    @property
+    def pids(self) -> list[int]:
+        return [child.pid for child in self.children]
+
     def start(self) -> None:
-        name = f"{self.service}-{self.variant}-r{self.repeat}-{self.restarts}"
-        profile = self.ctx.log_dir / f"{name}.prof" if self.ctx.args.profile else None
-        self.child = start_service(
-            self.service,
-            self.ctx.bootstrap,
-            self.ctx.log_dir,
-            name=name,
-            overrides=self.overrides,
-            profile=profile,
+        args, target = self.ctx.args, self.ctx.target
+        spec = target.service(self.service)
+        # Each worker holds its share of the input partitions (the range
+        # assignor splits every topic) plus the control topics it reads whole.
+        assigned = (
+            len(spec.topics) * args.partitions // self.workers + spec.control_topics
         )
-        self.ctx.sampler.watch("service", self.child.pid)
-        try:
-            self.ctx.reader.wait_heartbeat(
+        for k in range(self.workers):
+            name = f"{self.service}-{self.variant}-r{self.repeat}-{self.restarts}"
+            name += f"-w{k}" if self.workers > 1 else ""
+            profile = self.ctx.log_dir / f"{name}.prof" if args.profile else None
+            child = start_service(
                 self.service,
-                pid=self.child.pid,
-                timeout=90,
-                after_ns=0,
-                condition=lambda h: (
-                    h.status.counters.get("assigned_partitions", 0) >= 2
-                ),
+                self.ctx.bootstrap,
+                self.ctx.log_dir,
+                target=target,
+                name=name,
+                overrides=self.overrides,
+                profile=profile,
             )
-        except TimeoutError:
-            raise RuntimeError(
-                f"{name} not consuming:\n{self.child.log_tail()}"
-            ) from None
+            self.children.append(child)
+            self.ctx.sampler.watch(f"service#{k}", child.pid)
+        for child in self.children:
+            try:
+                self.ctx.reader.wait_heartbeat(
+                    self.service,
+                    pid=child.pid,
+                    timeout=120,
+                    after_ns=0,
+                    condition=lambda h: (
+                        h.status.counters.get("assigned_partitions", 0) == assigned
+                    ),
+                )
+            except TimeoutError:
+                raise RuntimeError(
+                    f"{self.service} pid {child.pid} not consuming its {assigned} "
+                    f"partitions:\n{child.log_tail()}"
+                ) from None
+        if args.service_cpu_quota:
+            self._warm_up_then_cap(args.service_cpu_quota)
+
+    def _warm_up_then_cap(self, cores: float) -> None:
+        """A short step uncapped first: a worker's first windows build its
+        views and load its kernels (~10 CPU-s for DREAM), which under a
+        small cap would take minutes and be measured as falling behind."""
+        run_step(self.ctx, self, 1e6, measure_s=2, warmup_s=4, tail_s=4)
+        for child in self.children:
+            quota = CpuQuota(f"{self.service}-{child.pid}", cores)
+            self.quotas.append(quota)
+            quota.add(child.pid)
 
     def restart(self) -> None:
         self.stop()
@@ -192,16 +241,52 @@ class ServiceRun:
         self.start()
 
     def stop(self) -> None:
-        if self.child is not None:
-            self.ctx.sampler.forget("service")
-            self.child.stop()
-            self.child = None
+        for k, child in enumerate(self.children):
+            self.ctx.sampler.forget(f"service#{k}")
+            child.stop()
+        self.children = []
+        for quota in self.quotas:
+            quota.close()
+        self.quotas = []
 
-    def heartbeat(self, timeout: float = 10) -> Any:
-        assert self.child is not None
-        return self.ctx.reader.wait_heartbeat(
-            self.service, pid=self.child.pid, timeout=timeout
-        )
+    def heartbeats(self, timeout: float = 10) -> list[Any]:
+        """The next heartbeat of every worker."""
+        return [
+            self.ctx.reader.wait_heartbeat(self.service, pid=pid, timeout=timeout)
+            for pid in self.pids
+        ]
+
+
+def latest_per_worker(heartbeats: Sequence[Any], pids: Sequence[int]) -> list[Any]:
+    """The newest heartbeat of each worker in ``heartbeats`` (arrival order)."""
+    latest = {h.status.pid: h for h in heartbeats if h.status.pid in pids}
+    return [latest[pid] for pid in pids if pid in latest]
+
+
+def messages_consumed(heartbeats: Sequence[Any], pids: Sequence[int]) -> list[tuple]:
+    """(heartbeat, messages all workers had consumed by then) per heartbeat,
+    each worker counted at its newest heartbeat so far."""
+    latest: dict[int, int] = {}
+    out = []
+    for heartbeat in heartbeats:
+        if heartbeat.status.pid not in pids:
+            continue
+        latest[heartbeat.status.pid] = heartbeat.kafka_messages
+        out.append((heartbeat, sum(latest.values())))
+    return out
+
+
+def ledger_totals(heartbeats: Sequence[Any]) -> dict[str, int]:
+    """``received``, ``counted`` and ``skipped`` summed over sources and
+    workers, and whether every worker's ledger balances."""
+    totals = {"received": 0, "counted": 0, "skipped": 0, "balanced": True}
+    for heartbeat in heartbeats:
+        for entry in heartbeat.ledger.values():
+            totals["received"] += entry.received
+            totals["counted"] += entry.counted
+            totals["skipped"] += entry.skipped
+            totals["balanced"] = totals["balanced"] and entry.balanced
+    return totals
 
 
 def run_step(
@@ -216,21 +301,24 @@ def run_step(
     speedup: float = 1.0,
 ) -> dict[str, Any]:
     """One rate against a running service; see the module docstring."""
-    args = ctx.args
+    args, target = ctx.args, ctx.target
     service = run.service
-    spec = SERVICES[service]
-    names = output_names(service)
+    spec = target.service(service)
+    names = spec.outputs
     ppm = args.pulses_per_message
-    epp = events_per_pulse(service, rate)
+    epp = target.events_per_pulse(service, rate)
     events_per_message = epp * ppm / split
-    messages_per_s = len(spec["sources"]) * PULSE_HZ * split / ppm
-    assert run.child is not None
-    pid = run.child.pid
+    messages_per_s = len(spec.sources) * PULSE_HZ * split / ppm
+    pids = run.pids
 
-    base = run.heartbeat()
+    base = run.heartbeats()
     hw0 = ctx.reader.high_watermarks()
-    km0 = base.kafka_messages - (base.high_watermarks - hw0)
-    late0 = base.status.counters.get("late_messages", 0)
+    km0 = sum(b.kafka_messages for b in base) - (
+        max(b.high_watermarks for b in base) - hw0
+    )
+    ledger0 = ledger_totals(base)
+    late0 = sum(b.status.counters.get("late_messages", 0) for b in base)
+    skipped0 = sum(b.status.counters.get("windows_skipped", 0) for b in base)
     tag = f"{service}-{run.variant}-r{run.repeat}-{rate:.0e}-split{split}"
     report_path = ctx.log_dir / f"loadgen-{tag}.json"
     report_path.unlink(missing_ok=True)
@@ -240,6 +328,7 @@ def run_step(
         ctx.bootstrap,
         ctx.log_dir,
         rate=rate,
+        target=target,
         pulses=int(total_s * PULSE_HZ * (speedup if math.isfinite(speedup) else 3)),
         speedup=speedup,
         pool=args.pool,
@@ -247,6 +336,7 @@ def run_step(
         messages_per_pulse=split,
         report=report_path,
         name=f"loadgen-{tag}",
+        producer_config=run.loadgen_producer,
     )
     ctx.sampler.watch("loadgen", gen.pid)
     ctx.hw_samples.clear()
@@ -263,8 +353,12 @@ def run_step(
     deadline = wall_to_mono(m1 + int(tail_s * 1e9))
     while time.monotonic() < deadline:
         outputs, _ = ctx.reader.snapshot()
-        seen = {(o.name, o.start) for o in outputs}
-        if all((n, s) in seen for n in names for s in window_starts):
+        seen: dict[tuple[str, int], set[str]] = {}
+        for o in outputs:
+            seen.setdefault((o.name, o.start), set()).add(o.worker)
+        if all(
+            len(seen.get((n, s), ())) >= len(pids) for n in names for s in window_starts
+        ):
             break
         sleep_sampling(ctx, time.monotonic() + 0.1, 0.1)
     cutoff = time.time_ns()
@@ -272,40 +366,69 @@ def run_step(
     ctx.sampler.forget("loadgen")
     report = json.loads(report_path.read_text()) if report_path.exists() else {}
 
-    # Drain: wait until the service has consumed everything produced.
+    # Drain: wait until the workers have consumed everything produced and
+    # their ledgers have received every event.
     drained = False
+    hw_end = ctx.reader.high_watermarks()
+    produced = report.get("events", math.nan)
+    final = base
     drain_deadline = time.monotonic() + args.drain
     while time.monotonic() < drain_deadline:
         try:
-            hb = ctx.reader.wait_heartbeat(service, pid=pid, timeout=3)
+            final = run.heartbeats(timeout=3)
         except TimeoutError:
             continue
-        if (hb.high_watermarks - hw0) - (hb.kafka_messages - km0) <= 0:
+        consumed_msgs = sum(h.kafka_messages for h in final) - km0
+        received = ledger_totals(final)["received"] - ledger0["received"]
+        if consumed_msgs >= hw_end - hw0 and received >= produced:
             drained = True
             break
 
     outputs, heartbeats = ctx.reader.snapshot()
     first_pulse = report.get("first_pulse_ns") or 0
     latencies, missing = pulse_latencies(
-        outputs, names, first_pulse, ppm, (m0, m1), cutoff
+        outputs, names, first_pulse, ppm, (m0, m1), cutoff, workers=len(pids)
     )
     mono0, mono1 = wall_to_mono(m0), wall_to_mono(m1)
     offered = (hw_at(ctx, mono1) - hw_at(ctx, mono0)) * events_per_message / measure_s
-    mine = [h for h in heartbeats if h.status.pid == pid]
-    consumed = consumed_rate(mine, m0, m1)
+    consumed = sum(
+        consumed_rate([h for h in heartbeats if h.status.pid == pid], m0, m1)
+        for pid in pids
+    )
     published = (
         sum(o.total for o in outputs if o.name in names and m0 <= o.arrival_ns < m1)
         / measure_s
     )
-    lagging = [h for h in mine if m0 <= h.arrival_ns <= cutoff]
-    lag_msgs = [(h.high_watermarks - hw0) - (h.kafka_messages - km0) for h in lagging]
-    data_lag = [h.status.details.data_lag_s or 0.0 for h in lagging]
-    late = (mine[-1].status.counters.get("late_messages", 0) - late0) if mine else 0
+    lag_msgs = [
+        (h.high_watermarks - hw0) - (total - km0)
+        for h, total in messages_consumed(heartbeats, pids)
+        if m0 <= h.arrival_ns <= cutoff
+    ]
+    data_lag = [
+        h.status.details.data_lag_s or 0.0
+        for h in heartbeats
+        if h.status.pid in pids and m0 <= h.arrival_ns <= cutoff
+    ]
+    final = latest_per_worker(heartbeats, pids) or final
+    late = sum(h.status.counters.get("late_messages", 0) for h in final) - late0
+    windows_skipped = (
+        sum(h.status.counters.get("windows_skipped", 0) for h in final) - skipped0
+    )
+    ledger = ledger_totals(final)
+    received = ledger["received"] - ledger0["received"]
+    per_worker = [
+        ledger_totals([h])["received"] - ledger_totals([b])["received"]
+        for h, b in zip(final, base, strict=False)
+    ]
     cores = ctx.sampler.cores(mono0, mono1)
+    service_cores = cores.get("service", math.nan)
     p99 = percentile(latencies, 99)
     result = {
         "service": service,
         "variant": run.variant,
+        "target": target.describe(),
+        "workers": len(pids),
+        "partitions": args.partitions,
         "target_rate": rate,
         "split": split,
         "speedup": speedup,
@@ -323,18 +446,32 @@ def run_step(
         "max_lag_s": (max(lag_msgs) / messages_per_s) if lag_msgs else math.nan,
         "max_data_lag_s": max(data_lag) if data_lag else math.nan,
         "late_messages": late,
+        "windows_skipped": windows_skipped,
+        "events_produced": produced,
+        "events_received": received,
+        "events_received_per_worker": per_worker,
+        "events_skipped": ledger["skipped"] - ledger0["skipped"],
+        "ledger_balanced": bool(ledger["balanced"]) and received == produced,
         "drained": drained,
         "cores": cores,
-        "service_peak_rss_mb": ctx.sampler.usage["service"].peak_rss(
-            mono0, time.monotonic()
+        "service_cpu_ns_per_event": service_cores / consumed * 1e9
+        if consumed > 0
+        else math.nan,
+        "service_peak_rss_mb": max(
+            ctx.sampler.usage[f"service#{k}"].peak_rss(mono0, time.monotonic())
+            for k in range(len(pids))
         )
         / 1e6,
         "loadgen": report,
-        "sustained": missing == 0 and p99 <= LATENCY_LIMIT_S,
+        "sustained": missing == 0
+        and p99 <= LATENCY_LIMIT_S
+        and windows_skipped == 0
+        and received == produced,
     }
     logger.info(
         "%s %s %s ev/s (%s ev/msg): offered %s consumed %s p50 %.2f s p99 %.2f s "
-        "missing %d lag %s msgs, service %.2f cores",
+        "missing %d lag %s msgs, skipped windows %d, ledger %s/%s, "
+        "service %.2f cores (%.1f ns/event)",
         service,
         run.variant,
         fmt_rate(rate),
@@ -345,7 +482,11 @@ def run_step(
         p99,
         missing,
         result["max_lag_messages"],
-        cores.get("service", math.nan),
+        windows_skipped,
+        fmt_rate(received),
+        fmt_rate(produced),
+        service_cores,
+        result["service_cpu_ns_per_event"],
     )
     if not drained:
         logger.info("service did not drain within %.0f s: restarting it", args.drain)
@@ -358,13 +499,12 @@ def run_capacity(
 ) -> dict[str, Any]:
     """The generator unpaced (messages of ``rate / split``'s size) against the
     service."""
-    args = ctx.args
+    args, target = ctx.args, ctx.target
     service = run.service
-    spec = SERVICES[service]
-    epp = events_per_pulse(service, rate)
-    assert run.child is not None
-    pid = run.child.pid
-    run.heartbeat()
+    spec = target.service(service)
+    epp = target.events_per_pulse(service, rate)
+    pids = run.pids
+    run.heartbeats()
     hw0 = ctx.reader.high_watermarks()
     tag = f"{service}-{run.variant}-r{run.repeat}-capacity-split{split}"
     report_path = ctx.log_dir / f"loadgen-{tag}.json"
@@ -373,6 +513,7 @@ def run_capacity(
         ctx.bootstrap,
         ctx.log_dir,
         rate=rate,
+        target=target,
         pulses=100_000,
         speedup=math.inf,
         pool=args.pool,
@@ -389,17 +530,25 @@ def run_capacity(
     ctx.sampler.forget("loadgen")
     _, heartbeats = ctx.reader.snapshot()
     w0, w1 = mono_to_wall_ns(t0), mono_to_wall_ns(t1)
-    consumed = consumed_rate([h for h in heartbeats if h.status.pid == pid], w0, w1)
+    consumed = sum(
+        consumed_rate([h for h in heartbeats if h.status.pid == pid], w0, w1)
+        for pid in pids
+    )
     produced = (hw_at(ctx, t1) - hw_at(ctx, t0)) * epp / split / (t1 - t0)
     cores = ctx.sampler.cores(t0, t1)
     result = {
         "service": service,
         "variant": run.variant,
+        "target": target.describe(),
+        "workers": len(pids),
         "events_per_message": epp // split,
         "produced_rate": produced,
         "consumed_rate": consumed,
         "cores": cores,
-        "bytes_per_event": spec["bytes_per_event"],
+        "service_cpu_ns_per_event": cores.get("service", math.nan) / consumed * 1e9
+        if consumed > 0
+        else math.nan,
+        "bytes_per_event": spec.bytes_per_event,
     }
     logger.info(
         "%s %s capacity: produced %s consumed %s ev/s",
@@ -424,6 +573,7 @@ def producer_alone(
         ctx.bootstrap,
         ctx.log_dir,
         rate=rate,
+        target=ctx.target,
         pulses=pulses,
         speedup=math.inf,
         pool=pool,
@@ -439,13 +589,13 @@ def producer_alone(
         raise RuntimeError(f"load generator failed ({code}):\n{gen.log_tail()}")
     report = json.loads(report_path.read_text())
     sending_s = (report["end_ns"] - report["first_produce_ns"]) / 1e9
-    events = report["messages"] * report["events_per_pulse"]
+    events = report["events"]
     t0 = t_end - sending_s
     usage = ctx.sampler.usage
     result = {
         "service": service,
         "pool": pool,
-        "events_per_message": report["events_per_pulse"],
+        "events_per_message": events / report["messages"],
         "messages": report["messages"],
         "seconds": sending_s,
         "startup_s": t0 - t_start,
@@ -471,34 +621,41 @@ def fmt(value: float, digits: int = 2) -> str:
 
 
 def markdown(results: dict[str, Any]) -> str:
-    lines = [f"Run: {results['started']}. {results['machine']}", ""]
+    lines = [
+        f"Run: {results['started']}, {results['target']}, "
+        f"{results['workers']} worker(s), {results['partitions']} partition(s) "
+        f"per input topic. {results['machine']}",
+        "",
+    ]
     if results["producer"]:
         lines += [
             "Load generator alone (unpaced, nothing consuming; the broker ingests):",
             "",
-            "| source kind | payload pool | events/message | events/s | MB/s "
+            "| service | payload pool | events/message | events/s | MB/s "
             "| generator cores | broker cores |",
             "|---|---:|---:|---:|---:|---:|---:|",
         ]
         for r in results["producer"]:
             lines.append(
-                f"| {SERVICES[r['service']]['kind']} | "
+                f"| {r['service']} | "
                 f"{r['pool'] or 'off (draw + encode)'} | "
-                f"{r['events_per_message']:,} | {fmt_rate(r['events_per_s'])} | "
+                f"{r['events_per_message']:,.0f} | {fmt_rate(r['events_per_s'])} | "
                 f"{r['mb_per_s']:.0f} | {fmt(r['loadgen_cores'])} | "
                 f"{fmt(r['broker_cores'])} |"
             )
         lines.append("")
     lines += [
-        "End to end, paced at 14 Hz (rates are events/s over both sources; "
-        "latency per pulse; cores over the measurement):",
+        "End to end, paced at 14 Hz (rates are events/s over all sources; "
+        "latency per pulse, of the last worker's part; cores over the "
+        "measurement, service = all workers; ns/event = service CPU per "
+        "consumed event; ledger = events received by all workers / produced):",
         "",
         "| service | variant | target | events/msg | offered | consumed | published "
         "| p50 s | p99 s | max s | missing pulses | max lag msgs (s) "
-        "| service cores | peak RSS MB | generator cores | broker cores "
-        "| other cores | sustained |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:"
-        "|---:|---:|---|",
+        "| skipped windows | ledger | service cores | ns/event | peak RSS MB "
+        "| generator cores | broker cores | other cores | sustained |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:"
+        "|---:|---:|---:|---:|---:|---|",
     ]
     for r in results["steps"]:
         c = r["cores"]
@@ -509,7 +666,12 @@ def markdown(results: dict[str, Any]) -> str:
             f"{fmt(r['latency_p99_s'])} | {fmt(r['latency_max_s'])} | "
             f"{r['pulses_missing']}/{r['pulses_measured']} | "
             f"{fmt(r['max_lag_messages'], 0)} ({fmt(r['max_lag_s'], 1)}) | "
-            f"{fmt(c.get('service', math.nan))} | {r['service_peak_rss_mb']:.0f} | "
+            f"{r['windows_skipped']} | {fmt_rate(r['events_received'])}/"
+            f"{fmt_rate(r['events_produced'])} "
+            f"{'ok' if r['ledger_balanced'] else 'NOT balanced'} | "
+            f"{fmt(c.get('service', math.nan))} | "
+            f"{fmt(r['service_cpu_ns_per_event'], 1)} | "
+            f"{r['service_peak_rss_mb']:.0f} | "
             f"{fmt(c.get('loadgen', math.nan))} | {fmt(c.get('broker', math.nan))} | "
             f"{fmt(c.get('other', math.nan))} | {'yes' if r['sustained'] else 'NO'} |"
         )
@@ -520,8 +682,9 @@ def markdown(results: dict[str, Any]) -> str:
             "all three share the 2 cores):",
             "",
             "| service | variant | events/message | produced ev/s | consumed ev/s "
-            "| service cores | generator cores | broker cores | other cores |",
-            "|---|---|---:|---:|---:|---:|---:|---:|---:|",
+            "| service cores | ns/event | generator cores | broker cores "
+            "| other cores |",
+            "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
         ]
         for r in results["capacity"]:
             c = r["cores"]
@@ -529,12 +692,13 @@ def markdown(results: dict[str, Any]) -> str:
                 f"| {r['service']} | {r['variant']} | {r['events_per_message']:,} | "
                 f"{fmt_rate(r['produced_rate'])} | {fmt_rate(r['consumed_rate'])} | "
                 f"{fmt(c.get('service', math.nan))} | "
+                f"{fmt(r['service_cpu_ns_per_event'], 1)} | "
                 f"{fmt(c.get('loadgen', math.nan))} | "
                 f"{fmt(c.get('broker', math.nan))} | {fmt(c.get('other', math.nan))} |"
             )
         lines.append("")
     variants = list(dict.fromkeys(r["variant"] for r in results["steps"]))
-    if len(variants) > 1:
+    if len(variants) > 1 or len({r["repeat"] for r in results["steps"]}) > 1:
         lines += ab_table(results["steps"], variants)
     for service, best in results["highest_sustained"].items():
         lines.append(
@@ -553,9 +717,9 @@ def ab_table(steps: list[dict[str, Any]], variants: list[str]) -> list[str]:
         f"Variants against {base!r} (medians over repeats; ratio = variant / {base}):",
         "",
         "| service | target | events/msg | variant | runs | p50 s | p99 s "
-        "| consumed | service cores | p99 ratio | service-cores ratio "
-        "| sustained runs |",
-        "|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| consumed | service cores | ns/event | p99 ratio | service-cores ratio "
+        "| ns/event ratio | sustained runs |",
+        "|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     keys = list(
         dict.fromkeys((r["service"], r["target_rate"], r["split"]) for r in steps)
@@ -578,17 +742,20 @@ def ab_table(steps: list[dict[str, Any]], variants: list[str]) -> list[str]:
         }
         p99_base = med(rows[base], lambda r: r["latency_p99_s"])
         cores_base = med(rows[base], lambda r: r["cores"].get("service"))
+        ns_base = med(rows[base], lambda r: r["service_cpu_ns_per_event"])
         for variant, found in rows.items():
             if not found:
                 continue
             p99 = med(found, lambda r: r["latency_p99_s"])
             cores = med(found, lambda r: r["cores"].get("service"))
+            ns = med(found, lambda r: r["service_cpu_ns_per_event"])
             lines.append(
                 f"| {service} | {fmt_rate(rate)} | "
                 f"{fmt_rate(found[0]['events_per_message'])} | {variant} | "
                 f"{len(found)} | {fmt(med(found, lambda r: r['latency_p50_s']))} | "
                 f"{fmt(p99)} | {fmt_rate(med(found, lambda r: r['consumed_rate']))} | "
-                f"{fmt(cores)} | {fmt(p99 / p99_base)} | {fmt(cores / cores_base)} | "
+                f"{fmt(cores)} | {fmt(ns, 1)} | {fmt(p99 / p99_base)} | "
+                f"{fmt(cores / cores_base)} | {fmt(ns / ns_base)} | "
                 f"{sum(r['sustained'] for r in found)}/{len(found)} |"
             )
     return [*lines, ""]
@@ -648,7 +815,7 @@ def plot(results: dict[str, Any], path: Path) -> None:
     for ax in axes.flat:
         ax.grid(True, which="both", alpha=0.3)
         ax.legend(fontsize=8)
-    fig.suptitle(f"livedata end to end, dummy instrument ({results['started']})")
+    fig.suptitle(f"livedata end to end, {results['target']} ({results['started']})")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
@@ -659,7 +826,35 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true", help="CI smoke run, < 60 s")
     parser.add_argument("--bootstrap", help="use this broker instead of starting one")
     parser.add_argument(
-        "--services", nargs="+", default=list(SERVICES), choices=list(SERVICES)
+        "--instrument", default="dummy", help="instrument plugin (default: dummy)"
+    )
+    parser.add_argument(
+        "--production",
+        action="store_true",
+        help="production topology: services without --dev, generator with "
+        "--production-topics (default: the dev topics)",
+    )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="processes per service, one consumer group (default: 1)",
+    )
+    parser.add_argument(
+        "--service-cpu-quota",
+        type=float,
+        default=None,
+        metavar="CORES",
+        help="cap each worker at this many cores (cgroup v1 cpu controller, root)",
+    )
+    parser.add_argument(
+        "--partitions",
+        type=int,
+        default=1,
+        help="partitions of each of the services' input topics (default: 1)",
+    )
+    parser.add_argument(
+        "--services", nargs="+", default=list(SERVICE_NAMES), choices=SERVICE_NAMES
     )
     parser.add_argument("--rates", nargs="+", type=float, default=None)
     parser.add_argument("--measure", type=float, default=15.0, help="s per step")
@@ -741,6 +936,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     broker, bootstrap = broker_for(args.bootstrap)
     results: dict[str, Any] = {
         "started": time.strftime("%Y-%m-%d %H:%M"),
+        "target": Target(args.instrument, args.production).describe(),
+        "workers": args.workers,
+        "partitions": args.partitions,
         "machine": machine_line(),
         "args": {k: str(v) for k, v in vars(args).items()},
         "producer": [],
@@ -752,15 +950,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     reader = None
     runs: list[ServiceRun] = []
     try:
-        create_topics(bootstrap, dev_topics())
-        wanted = [name for s in args.services for name in output_names(s)]
-        inputs = sorted({SERVICES[s]["topic"] for s in args.services})
-        reader = OutputReader(bootstrap, inputs, wanted)
+        target = prepare_target(args.instrument, args.production, log_dir)
+        create_topics(bootstrap, target.topics(args.partitions))
+        specs = [target.service(s) for s in args.services]
+        wanted = [name for spec in specs for name in spec.outputs]
+        inputs = sorted({topic for spec in specs for topic in spec.topics})
+        reader = OutputReader(bootstrap, inputs, wanted, target)
         reader.start()
         if broker is not None and broker._process is not None:
             sampler.watch("broker", broker._process.pid)
         sampler.start()
-        ctx = Context(bootstrap, reader, sampler, log_dir, args, [])
+        ctx = Context(bootstrap, reader, sampler, log_dir, args, [], target)
         if not args.no_producer:
             top = max(args.rates)
             pulses = 28 if args.quick else 140
