@@ -56,7 +56,12 @@ def test_workflows_carry_the_facility_dummy_names_and_services(dummy):
     assert {"motion1", "motion2"} <= set(
         dummy.workflow_specs["timeseries_data/v1"].sources
     )
-    assert monitors.nicos_devices == {"cumulative": "{source_name}_counts_total"}
+    # The facility's device contract (nicos_device_outputs in the facts).
+    assert monitors.nicos_devices == {
+        "counts_total_cumulative": "{source_name}_counts_total"
+    }
+    panel = dummy.workflow_specs["panel_0_xy/v1"]
+    assert panel.nicos_devices == monitors.nicos_devices
 
 
 def test_total_counts_sums_the_events_of_its_sources(dummy):
