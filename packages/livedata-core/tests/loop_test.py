@@ -185,3 +185,16 @@ def test_job_heartbeats_come_before_the_service_heartbeat():
     service = beats[1].status.message
     assert isinstance(service, ServiceMessage)
     assert service.active_job_count == 1
+
+
+def test_last_round_reports_every_job_stopped():
+    loop, _, sink, _ = build_loop(JobsProcessor())
+    loop.stop()
+    loop.run()
+    beats = [m.value.status for m in sink.of_kind(StreamKind.LIVEDATA_HEARTBEAT)]
+    jobs = [b.message for b in beats if isinstance(b.message, JobMessage)]
+    assert [job.state for job in jobs] == [JobState.ACTIVE, JobState.STOPPED]
+    assert [job.job_id for job in jobs] == [JobsProcessor.JOB.job_id] * 2
+    service = beats[-1]
+    assert service.message.state is ServiceState.STOPPED
+    assert service.message.active_job_count == 0

@@ -19,6 +19,7 @@ from typing import Any, Protocol
 from ess.livedata.protocol import (
     Heartbeat,
     JobMessage,
+    JobState,
     ServiceDetails,
     ServiceMessage,
     ServiceState,
@@ -327,10 +328,16 @@ class ProcessingLoop:
         )
 
     def _publish_heartbeat(self) -> None:
-        """One heartbeat per job, then the service's own (PROTOCOL.md 6)."""
+        """One heartbeat per job, then the service's own (PROTOCOL.md 6).
+
+        The last round, as the service stops, reports every job stopped too:
+        readers must not take a job of a stopped service for a running one.
+        """
         self._last_heartbeat = self._monotonic()
         jobs = self._job_heartbeats() if self._job_heartbeats is not None else []
-        active = sum(1 for job in jobs if job.state != "stopped")
+        if self._service.state is ServiceState.STOPPED:
+            jobs = [job.model_copy(update={"state": JobState.STOPPED}) for job in jobs]
+        active = sum(1 for job in jobs if job.state is not JobState.STOPPED)
         now = time.time_ns()
         beats = [self._heartbeat(m) for m in (*jobs, self.current_status(active))]
         stream = StreamId(StreamKind.LIVEDATA_HEARTBEAT, self._service.service_name)
