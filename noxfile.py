@@ -144,7 +144,8 @@ def integration(session: nox.Session) -> None:
         _install(session, name)
     _install_chromium(session)
     _install_docker_compose(session)
-    _pytest(session, str(ROOT / "tests"))
+    # The slowest tests are listed so CI time can be kept under its budget.
+    _pytest(session, str(ROOT / "tests"), "--durations=25")
 
 
 @nox.session(python=PYTHON)
