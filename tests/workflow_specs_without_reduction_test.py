@@ -25,6 +25,7 @@ DISTRIBUTIONS = (
     ROOT / "instruments" / "livedata-instrument-dummy",
     ROOT / "instruments" / "livedata-instrument-loki",
     ROOT / "instruments" / "livedata-instrument-dream",
+    ROOT / "instruments" / "livedata-instrument-estia",
 )
 REDUCTION = (
     "sciline",
@@ -32,6 +33,8 @@ REDUCTION = (
     "ess.reduce",
     "ess.sans",
     "ess.powder",
+    "ess.reflectometry",
+    "ess.estia",
     "ess.livedata.reduction",
     "tof",
 )
@@ -100,6 +103,9 @@ def test_specs_and_forms_are_listed_without_reduction_imports(dashboard_python):
     assert list(forms["dream"]) == ["powder_reduction/v1"]
     powder = forms["dream"]["powder_reduction/v1"]["properties"]
     assert powder["dspacing_bins"]["default"] == 500
+    assert list(forms["estia"]) == ["reflectometry_reduction/v1"]
+    reflectometry = forms["estia"]["reflectometry_reduction/v1"]["properties"]
+    assert reflectometry["q_bins"]["default"] == 400
     assert iofq["wavelength_min"]["exclusiveMinimum"] == 0.0
     spectrum = forms["dummy"]["wavelength_spectrum/v1"]["properties"]
     assert spectrum["flight_path_m"]["title"] == "Flight path (m)"

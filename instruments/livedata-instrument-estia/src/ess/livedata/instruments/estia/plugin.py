@@ -3,7 +3,8 @@
 Streams, the multiblade detector's detector-number range and layout (64
 strips x 48 blades x 32 wires), logs and the geometry file come from
 ``streams.yaml`` (generated from the facility facts); this module adds the
-views, the stand-in placement and a fake specular reflection.
+views, the stand-in placement, a fake specular reflection and
+essreflectometry's reduction.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from ess.livedata.core.fake_shapes import FakeDataShapes, Ring, ToaPeak, ToaShap
 from ess.livedata.core.hookspecs import hookimpl
 from ess.livedata.core.instrument import GeometricView, Instrument, ProjectionKind
 from ess.livedata.core.streams import StreamMapping, Topology
+from ess.livedata.core.workflow import WorkflowFactory, WorkflowSpec
 from ess.livedata.ess.geometry import StandIn
 from ess.livedata.ess.instrument import BankPlan, EssInstrument, layout_view
 from ess.livedata.ess.tables import load_tables
@@ -97,3 +99,25 @@ def livedata_stand_in_geometry(instrument: Instrument, path: Path) -> Path:
     from ess.livedata.ess.stand_in import write_stand_in_geometry
 
     return write_stand_in_geometry(instrument, path)
+
+
+@hookimpl
+def livedata_register_workflow_specs(
+    instrument: Instrument, register: Callable[[WorkflowSpec], None]
+) -> None:
+    from .workflows import WORKFLOW_SPECS  # pydantic only: cheap for dashboards
+
+    for spec in WORKFLOW_SPECS:
+        register(spec)
+
+
+@hookimpl
+def livedata_register_workflow_factories(
+    instrument: Instrument, register: Callable[[str, int, WorkflowFactory], None]
+) -> None:
+    from .reduction import factories  # essreflectometry: reduction service only
+    from .workflows import WORKFLOW_SPECS
+
+    built = factories(instrument)
+    for spec in WORKFLOW_SPECS:
+        register(spec.name, spec.version, built[spec.key])
