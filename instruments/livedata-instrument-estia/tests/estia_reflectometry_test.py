@@ -1,6 +1,6 @@
 """essreflectometry's ESTIA reduction live: the job against the package offline.
 
-A small ESTIA-shaped NeXus file (``geometry_file``: the multiblade detector
+An ESTIA-shaped NeXus file (``geometry_file``: the multiblade detector
 with flat detector numbers as in the facility's file, the detector arm's and
 the sample's rotation logs, source, sample and beam monitor) holds a seeded
 run as ``NXevent_data``. The live job gets that run as ev44 batches over
