@@ -29,21 +29,19 @@ import scippnexus as snx
 
 from ess import dream, powder
 from ess.livedata.core.instrument import Instrument
-from ess.livedata.core.keyed_workflow import KeyedWorkflow
 from ess.livedata.core.message import StreamId
 from ess.livedata.core.nexus_geometry import instrument_geometry
 from ess.livedata.core.prepared_workflow import PreparedWorkflow
-from ess.livedata.core.window_budget import WindowBudget
 from ess.livedata.core.workflow import Workflow, WorkflowFactory
 from ess.livedata.reduction.chopper_setting import LookupTableSetting
 from ess.livedata.reduction.lookup_table import disk_chopper_setting
 from ess.livedata.reduction.lookup_table_cache import LookupTableCache
 from ess.livedata.reduction.nxevent_data import to_nxevent_data
+from ess.livedata.reduction.streamed import streamed_workflow
 from ess.powder import types as pt
 from ess.powder.conversion import _convert_reduced_to_tof_impl
 from ess.powder.types import VanadiumRun
 from ess.reduce.nexus.types import DetectorBankSizes, NeXusData, NeXusName, SampleRun
-from ess.reduce.streaming import StreamProcessor
 
 from .vanadium import locate_vanadium_file
 from .workflows import (
@@ -239,18 +237,11 @@ def _streamed_powder(
         targets = VANADIUM_TARGETS
     workflow.insert(detector_events)
     workflow.insert(monitor_events)
-    processor = StreamProcessor(
+    return streamed_workflow(
         workflow,
-        dynamic_keys=(DetectorBatches, MonitorBatches),
-        target_keys=tuple(targets.values()),
+        inputs={DetectorBatches: (bank,), MonitorBatches: (CAVE_MONITOR,)},
+        outputs=targets,
         accumulators=ACCUMULATED,
-    )
-    return WindowBudget(
-        KeyedWorkflow(
-            processor,
-            inputs={DetectorBatches: (bank,), MonitorBatches: (CAVE_MONITOR,)},
-            outputs=targets,
-        )
     )
 
 

@@ -28,17 +28,15 @@ import scippnexus as snx
 
 from ess.estia import EstiaWorkflow
 from ess.livedata.core.instrument import Instrument
-from ess.livedata.core.keyed_workflow import KeyedWorkflow
 from ess.livedata.core.message import StreamId
 from ess.livedata.core.nexus_geometry import instrument_geometry
 from ess.livedata.core.prepared_workflow import PreparedWorkflow
-from ess.livedata.core.window_budget import WindowBudget
 from ess.livedata.core.workflow import Workflow, WorkflowFactory
 from ess.livedata.reduction.chopper_setting import LookupTableSetting
 from ess.livedata.reduction.lookup_table_cache import LookupTableCache
 from ess.livedata.reduction.nxevent_data import to_nxevent_data
+from ess.livedata.reduction.streamed import streamed_workflow
 from ess.reduce.nexus.types import NeXusData
-from ess.reduce.streaming import StreamProcessor
 from ess.reflectometry import types as rt
 from ess.reflectometry.types import SampleRun
 
@@ -182,14 +180,11 @@ def _streamed(
     geometry = instrument_geometry(instrument.geometry_files)
     workflow = estia_workflow(geometry.path, tables.get(LOOKUP_TABLE).table, params)
     workflow.insert(detector_events)
-    processor = StreamProcessor(
+    return streamed_workflow(
         workflow,
-        dynamic_keys=(DetectorBatches,),
-        target_keys=tuple(TARGETS.values()),
+        inputs={DetectorBatches: (DETECTOR,)},
+        outputs=TARGETS,
         accumulators=ACCUMULATED,
-    )
-    return WindowBudget(
-        KeyedWorkflow(processor, inputs={DetectorBatches: (DETECTOR,)}, outputs=TARGETS)
     )
 
 
