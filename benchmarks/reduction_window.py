@@ -6,6 +6,9 @@ facility's file), with the incident and transmission monitors.
 ``--instrument dream``: the ``powder_reduction/v1`` job (essdiffraction) on
 the mantle (491,520 pixels at their stand-in positions, flat detector
 numbers as the facility's file), with the cave monitor.
+``--instrument estia``: the ``reflectometry_reduction/v1`` job
+(essreflectometry) on the multiblade detector (98,304 pixels,
+``geometry_file``, as the facility's), no monitor.
 
 Each window brings ``--rate`` detector events (default: the instrument's
 peak rate from its tables, all of it on this one job: the worst case) in 14
@@ -21,6 +24,8 @@ is timed once with the lookup table already cached.
     .nox/livedata-instrument-loki/bin/python benchmarks/reduction_window.py
     .nox/livedata-instrument-dream/bin/python benchmarks/reduction_window.py \\
         --instrument dream --rate 1e7
+    .nox/livedata-instrument-estia/bin/python benchmarks/reduction_window.py \\
+        --instrument estia
 """
 
 from __future__ import annotations
@@ -63,6 +68,15 @@ class Case:
 
             write_rear_bank_file(path)
             return 1, 4 * 56 * 7 * 512
+        if self.bank == "multiblade_detector":
+            from ess.livedata.instruments.estia.geometry_file import (
+                FIRST_ID,
+                LAYOUT,
+                write_estia_file,
+            )
+
+            write_estia_file(path)
+            return FIRST_ID, FIRST_ID + int(np.prod(list(LAYOUT.values()))) - 1
         spec = load_instrument("dream").instrument.detector(self.bank).make_geometry
         numbers = np.arange(spec.table.first, spec.table.last + 1, dtype=np.int32)
         positions = spec.stand_in.positions(spec.table)
@@ -80,6 +94,7 @@ CASES = {
         "i_of_q/v2", "loki_detector_0", ("beam_monitor_m1", "beam_monitor_m3"), 1e7
     ),
     "dream": Case("powder_reduction/v1", "mantle_detector", ("monitor_cave",), 7.5e7),
+    "estia": Case("reflectometry_reduction/v1", "multiblade_detector", (), 1.4e5),
 }
 
 

@@ -25,6 +25,7 @@ DISTRIBUTIONS = (
     ROOT / "instruments" / "livedata-instrument-dummy",
     ROOT / "instruments" / "livedata-instrument-loki",
     ROOT / "instruments" / "livedata-instrument-dream",
+    ROOT / "instruments" / "livedata-instrument-estia",
 )
 REDUCTION = (
     "sciline",
@@ -32,6 +33,8 @@ REDUCTION = (
     "ess.reduce",
     "ess.sans",
     "ess.powder",
+    "ess.reflectometry",
+    "ess.estia",
     "ess.livedata.reduction",
     "tof",
 )
@@ -97,9 +100,17 @@ def test_specs_and_forms_are_listed_without_reduction_imports(dashboard_python):
     assert list(forms["loki"]) == ["i_of_q/v2"]
     iofq = forms["loki"]["i_of_q/v2"]["properties"]
     assert iofq["q_bins"]["default"] == 20
-    assert list(forms["dream"]) == ["powder_reduction/v1"]
+    assert list(forms["dream"]) == [
+        "powder_reduction/v1",
+        "powder_reduction_with_vanadium/v1",
+    ]
     powder = forms["dream"]["powder_reduction/v1"]["properties"]
     assert powder["dspacing_bins"]["default"] == 500
+    vanadium = forms["dream"]["powder_reduction_with_vanadium/v1"]["properties"]
+    assert vanadium["vanadium_file"]["type"] == "string"
+    assert list(forms["estia"]) == ["reflectometry_reduction/v1"]
+    reflectometry = forms["estia"]["reflectometry_reduction/v1"]["properties"]
+    assert reflectometry["q_bins"]["default"] == 400
     assert iofq["wavelength_min"]["exclusiveMinimum"] == 0.0
     spectrum = forms["dummy"]["wavelength_spectrum/v1"]["properties"]
     assert spectrum["flight_path_m"]["title"] == "Flight path (m)"

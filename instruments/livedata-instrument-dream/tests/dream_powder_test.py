@@ -4,7 +4,8 @@ A small DREAM-shaped NeXus file (a 32-strip high-resolution bank with flat
 detector numbers as in the facility's files, the cave monitor, source and
 sample) holds a seeded run as ``NXevent_data``. The live job gets that run as
 ev44 batches over several windows; essdiffraction's pipeline reads it from
-the file in one go. Both use the same lookup table (BC240 choppers).
+the file in one go. Both use the same lookup table (BC240 choppers). A
+second file of the same structure, another seeded run, is the vanadium run.
 """
 
 import numpy as np
@@ -12,7 +13,7 @@ import pytest
 import scipp as sc
 import scipp.testing
 
-from ess.livedata.core.geometry_files import OVERRIDE_VARIABLE
+from ess.livedata.core.geometry_files import DATA_DIR_VARIABLE, OVERRIDE_VARIABLE
 from ess.livedata.core.job_commands import parse_params
 from ess.livedata.core.message import StreamId, StreamKind
 from ess.livedata.core.payloads import EventBatch
@@ -35,11 +36,13 @@ CAVE = StreamId(StreamKind.MONITOR_EVENTS, "monitor_cave")
 PULSES = 21
 WINDOWS = 3
 SHAPE = (40, 32)  # other x strip, strips fastest: esssdiffraction folds by strip
+VANADIUM = "vanadium_run.nxs"
+WITH_VANADIUM = "powder_reduction_with_vanadium/v1"
 
 
-def small_dream_file(path):
-    """A backscattering panel 1.2 m behind the sample, 2 counts a pixel on
-    average, 40,000 cave-monitor events."""
+def small_dream_file(path, mean: float = 2.0, seed: int = 3):
+    """A backscattering panel 1.2 m behind the sample, ``mean`` counts a
+    pixel on average, 40,000 cave-monitor events."""
     panel = Bank(
         BANK.name,
         first_id=1,
@@ -52,7 +55,7 @@ def small_dream_file(path):
     flat = PixelBank(
         BANK.name, panel.detector_number.ravel(), bank_positions(panel).reshape(-1, 3)
     )
-    counts = np.random.default_rng(3).poisson(2.0, flat.detector_number.size)
+    counts = np.random.default_rng(seed).poisson(mean, flat.detector_number.size)
     write_nexus_file(
         path,
         [flat],
@@ -63,6 +66,7 @@ def small_dream_file(path):
             detector_counts={BANK.name: counts},
             monitor_counts={CAVE.name: 40_000},
         ),
+        seed=seed,
     )
     return path
 
@@ -73,8 +77,17 @@ def dream_file(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def dream(dream_file, tmp_path_factory):
+def data_dir(tmp_path_factory):
+    """Where the vanadium run lies, as ``LIVEDATA_DATA_DIR``."""
+    path = tmp_path_factory.mktemp("data")
+    small_dream_file(path / VANADIUM, mean=6.0, seed=4)
+    return path
+
+
+@pytest.fixture(scope="module")
+def dream(dream_file, data_dir, tmp_path_factory):
     with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(DATA_DIR_VARIABLE, str(data_dir))
         patch.setenv(OVERRIDE_VARIABLE, str(dream_file))
         patch.setenv(CACHE_DIR_VARIABLE, str(tmp_path_factory.mktemp("tables")))
         yield load_instrument("dream")
@@ -85,23 +98,25 @@ def windows(path, count: int):
     return in_windows(streams, count)
 
 
-def powder_job(dream, **params):
-    spec = dream.workflow_specs["powder_reduction/v1"]
-    factory = dream.workflow_factories()["powder_reduction/v1"]
+def powder_job(dream, key="powder_reduction/v1", **params):
+    spec = dream.workflow_specs[key]
+    factory = dream.workflow_factories()[key]
     job = factory(parse_params(spec, params), (BANK,))
     job.wait()  # built in the background
     return job
 
 
-def offline(dream_file, **params):
+def offline(dream_file, vanadium_file=None, **params):
     """essdiffraction reading the whole run from the file; float64 weights as
     live (scippnexus loads them as float32)."""
     import scippnexus as snx
 
     from ess.livedata.instruments.dream.reduction import (
         TARGETS,
+        VANADIUM_TARGETS,
         lookup_table_setting,
         powder_workflow,
+        with_vanadium,
     )
     from ess.livedata.instruments.dream.workflows import PowderParams
     from ess.livedata.reduction.lookup_table_cache import LookupTableCache
@@ -112,11 +127,15 @@ def offline(dream_file, **params):
     setting = lookup_table_setting(params.instrument_configuration)
     table = LookupTableCache().get(setting).table
     workflow = powder_workflow(dream_file, BANK.name, True, table, params)
+    targets = TARGETS
+    if vanadium_file is not None:
+        workflow = with_vanadium(workflow, vanadium_file, table)
+        targets = VANADIUM_TARGETS
     for component in (snx.NXdetector, CaveMonitor):
         key = NeXusData[component, SampleRun]
         workflow[key] = float64_weights(workflow.compute(key))
-    results = workflow.compute(list(TARGETS.values()))
-    return {name: results[key] for name, key in TARGETS.items()}
+    results = workflow.compute(list(targets.values()))
+    return {name: results[key] for name, key in targets.items()}
 
 
 PARAMS = {"dspacing_bins": 100, "two_theta_bins": 20, "two_theta_min": 2.0}
@@ -141,6 +160,45 @@ def test_live_job_over_windows_equals_essdiffraction_offline(dream, dream_file):
     assert np.count_nonzero(np.nan_to_num(focussed.values)) > 10
     assert focussed.coords["dspacing"].unit == "angstrom"
     assert focussed.unit == "dimensionless"
+
+
+def test_with_vanadium_live_over_windows_equals_essdiffraction_offline(
+    dream, dream_file, data_dir
+):
+    """The vanadium run named bare, found in the data directory."""
+    job = powder_job(dream, WITH_VANADIUM, **PARAMS, vanadium_file=VANADIUM)
+    for window in windows(dream_file, WINDOWS):
+        job.accumulate(window)
+    live = job.finalize()
+    expected = offline(dream_file, data_dir / VANADIUM, **PARAMS)
+    assert set(live) == set(expected)
+    assert {"i_of_dspacing", "i_of_dspacing_two_theta", "i_of_tof"} < set(live)
+    for name, result in live.items():
+        sc.testing.assert_allclose(
+            result, expected[name], rtol=sc.scalar(1e-12), equal_nan=True
+        )
+    spec = dream.workflow_specs[WITH_VANADIUM]
+    units = {output.name: output.unit for output in spec.output_specs}
+    assert all(units[name] == str(result.unit) for name, result in live.items())
+    # Divided by another run: not the focussed data, and where the vanadium
+    # saw nothing the bin is masked rather than infinite.
+    normalised = live["i_of_dspacing"]
+    focussed = live["focussed_data_dspacing"]
+    assert "zero_vanadium" in normalised.masks
+    valid = ~normalised.masks["zero_vanadium"].values & (focussed.values > 0)
+    assert valid.sum() > 10
+    assert not np.allclose(normalised.values[valid], focussed.values[valid])
+    assert np.isfinite(normalised.values[valid]).all()
+    assert normalised.coords["dspacing"].unit == "angstrom"
+    assert live["i_of_tof"].coords["tof"].unit == "us"
+
+
+def test_a_missing_vanadium_run_refuses_the_job_in_one_line(dream):
+    spec = dream.workflow_specs[WITH_VANADIUM]
+    factory = dream.workflow_factories()[WITH_VANADIUM]
+    params = parse_params(spec, {"vanadium_file": "no_such_run.nxs"})
+    with pytest.raises(ValueError, match=r"vanadium run no_such_run\.nxs not found"):
+        factory(params, (BANK,))
 
 
 def test_outputs_have_units_and_a_job_binds_one_bank(dream, dream_file):

@@ -1,7 +1,9 @@
 """A dashboard host never gets the reduction stack or numba.
 
 The reduction stack includes ``tof``, the ESS reduction packages (esssans's
-``ess.sans``, ``ess.loki``; essdiffraction's ``ess.powder``, ``ess.dream``) and livedata's own ESS reduction pieces
+``ess.sans``, ``ess.loki``; essdiffraction's ``ess.powder``, ``ess.dream``;
+essreflectometry's ``ess.reflectometry``, ``ess.estia``) and livedata's own
+ESS reduction pieces
 (``ess.livedata.reduction``, in livedata-services' ``reduction`` extra).
 
 In livedata-dashboard's own nox session (``LIVEDATA_ISOLATED=livedata-
@@ -23,6 +25,8 @@ FORBIDDEN = [
     "ess.loki",
     "ess.powder",
     "ess.dream",
+    "ess.reflectometry",
+    "ess.estia",
     "numba",
     "tof",
     "ess.livedata.reduction",

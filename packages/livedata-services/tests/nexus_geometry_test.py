@@ -231,3 +231,32 @@ def test_an_override_naming_no_file_fails_in_one_line(tmp_path, monkeypatch):
     files = GeometryFiles(files=(GeometryFile("absent.nxs", valid, "md5:00"),))
     with pytest.raises(GeometryFileError, match=f"{OVERRIDE_VARIABLE}=.*none.nxs: no"):
         instrument_geometry(files)
+
+
+def test_a_logged_transformation_is_taken_at_its_newest_value(tmp_path):
+    """A motor in the chain (ESTIA's detector arm) logs its angle as an
+    ``NXlog``; the geometry is where it stands now."""
+    bank = Bank("arm", 1, (2, 3), distance_mm=4000.0)
+    write_nexus_file(tmp_path / "g.nxs", [bank])
+    with h5py.File(tmp_path / "g.nxs", "r+") as f:
+        transformations = f["entry/instrument/arm/transformations"]
+        arm = transformations.create_group("arm_angle")
+        arm.attrs.update(
+            NX_class="NXlog",
+            transformation_type="rotation",
+            vector=(0.0, 1.0, 0.0),
+            depends_on=".",
+        )
+        arm.create_dataset("value", data=[10.0, 90.0]).attrs["units"] = "deg"
+        time = arm.create_dataset("time", data=[0, 1_000_000_000])
+        time.attrs.update(units="ns", start="1970-01-01T00:00:00Z")
+        transformations["location"].attrs["depends_on"] = "arm_angle"
+    position = (
+        read_nexus_geometry(tmp_path / "g.nxs").detectors["arm"].coords["position"]
+    )
+    # Turned by 90 degrees about y, the bank 4 m along z now lies 4 m along x.
+    np.testing.assert_allclose(
+        position.values,
+        bank_positions(bank) @ np.array([[0, 0, -1], [0, 1, 0], [1, 0, 0]]),
+        atol=1e-9,
+    )

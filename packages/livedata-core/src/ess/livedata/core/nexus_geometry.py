@@ -34,6 +34,7 @@ from .instrument import GeometryFiles, Monitor
 
 if TYPE_CHECKING:
     import scippnexus as snx
+    from scippnexus.nxtransformations import Transform
 
     from .plugins import LoadedInstrument
 
@@ -106,7 +107,20 @@ def _depends_on(group: snx.Group) -> sc.DataGroup:
     if "depends_on" not in group:
         return sc.DataGroup()
     chain = parse_depends_on_chain(group, group["depends_on"][()])
-    return sc.DataGroup({"depends_on": chain}) if chain is not None else sc.DataGroup()
+    if chain is None:
+        return sc.DataGroup()
+    for path, transform in chain.transformations.items():
+        chain.transformations[path] = _newest(transform)
+    return sc.DataGroup({"depends_on": chain})
+
+
+def _newest(transform: Transform) -> Transform:
+    """A logged transformation (an ``NXlog``, e.g. ESTIA's detector arm) at
+    its newest value: the geometry of now. Static ones are returned as is."""
+    value = transform.value
+    if not isinstance(value, sc.DataArray) or not value.sizes.get("time"):
+        return transform
+    return replace(transform, value=value["time", -1].data)
 
 
 def _position(group: snx.Group) -> sc.Variable:

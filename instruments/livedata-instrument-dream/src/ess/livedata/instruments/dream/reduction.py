@@ -10,7 +10,9 @@ reads from files; the wavelength lookup table is computed from the chosen
 configuration's choppers (essdiffraction's ``beamline.choppers``) and cached.
 ``StreamProcessor`` accumulates ``CorrectedDspacing`` (events in d and 2θ)
 and the cave monitor's wavelength spectrum; the focussed results are
-computed from the sums.
+computed from the sums. With a vanadium run (a NeXus file essdiffraction
+reads), the vanadium is reduced once, as the job is built, and the focussed
+results are divided by its own.
 """
 
 from __future__ import annotations
@@ -27,27 +29,29 @@ import scippnexus as snx
 
 from ess import dream, powder
 from ess.livedata.core.instrument import Instrument
-from ess.livedata.core.keyed_workflow import KeyedWorkflow
 from ess.livedata.core.message import StreamId
 from ess.livedata.core.nexus_geometry import instrument_geometry
 from ess.livedata.core.prepared_workflow import PreparedWorkflow
-from ess.livedata.core.window_budget import WindowBudget
 from ess.livedata.core.workflow import Workflow, WorkflowFactory
 from ess.livedata.reduction.chopper_setting import LookupTableSetting
 from ess.livedata.reduction.lookup_table import disk_chopper_setting
 from ess.livedata.reduction.lookup_table_cache import LookupTableCache
 from ess.livedata.reduction.nxevent_data import to_nxevent_data
+from ess.livedata.reduction.streamed import streamed_workflow
 from ess.powder import types as pt
 from ess.powder.conversion import _convert_reduced_to_tof_impl
+from ess.powder.types import VanadiumRun
 from ess.reduce.nexus.types import DetectorBankSizes, NeXusData, NeXusName, SampleRun
-from ess.reduce.streaming import StreamProcessor
 
+from .vanadium import locate_vanadium_file
 from .workflows import (
     CAVE_MONITOR,
     POWDER_REDUCTION,
+    POWDER_REDUCTION_WITH_VANADIUM,
     DspacingScale,
     InstrumentConfiguration,
     PowderParams,
+    PowderVanadiumParams,
 )
 
 DetectorBatches = NewType("DetectorBatches", list)
@@ -64,6 +68,13 @@ TARGETS = {
     "focussed_data_dspacing_two_theta": pt.FocussedDataDspacingTwoTheta[SampleRun],
     "focussed_data_tof": FocussedDataTof,
 }
+VANADIUM_TARGETS = {
+    **TARGETS,
+    "i_of_dspacing": pt.IntensityDspacing[SampleRun],
+    "i_of_dspacing_two_theta": pt.IntensityDspacingTwoTheta[SampleRun],
+    "i_of_tof": pt.IntensityTof,
+}
+"""With a vanadium run: also the focussed data divided by the vanadium's."""
 
 
 def lookup_table_setting(configuration: InstrumentConfiguration) -> LookupTableSetting:
@@ -88,13 +99,13 @@ def monitor_events(batches: MonitorBatches) -> NeXusData[pt.CaveMonitor, SampleR
 
 
 def summed_counts_as_proton_charge(
-    data: pt.CorrectedDspacing[SampleRun],
-) -> pt.AccumulatedProtonCharge[SampleRun]:
+    data: pt.CorrectedDspacing[pt.RunType],
+) -> pt.AccumulatedProtonCharge[pt.RunType]:
     """The facility's stand-in until a proton-charge stream exists; in counts
     (the facility says counts/µAh), so results are fractions of all counts,
-    dimensionless as declared."""
+    dimensionless as declared. The vanadium run is normalised alike."""
     charge = sc.values(data.data).sum()
-    return pt.AccumulatedProtonCharge[SampleRun](charge)
+    return pt.AccumulatedProtonCharge[pt.RunType](charge)
 
 
 def focussed_tof(
@@ -148,12 +159,30 @@ def powder_workflow(
         params.dspacing_bins + 1,
         unit="angstrom",
     )
+    _set_lookup_table(workflow, SampleRun, table)
+    return workflow
+
+
+def with_vanadium(
+    workflow: sciline.Pipeline, vanadium_file: Path, table: pt.LookupTable
+) -> sciline.Pipeline:
+    """``workflow`` normalising by the vanadium run essdiffraction reads from
+    ``vanadium_file``: reduced once, histogrammed (events not kept), divided
+    into the focussed sample data."""
+    workflow[pt.Filename[VanadiumRun]] = str(vanadium_file)
+    workflow[pt.KeepEvents[VanadiumRun]] = pt.KeepEvents[VanadiumRun](False)
+    _set_lookup_table(workflow, VanadiumRun, table)
+    return workflow
+
+
+def _set_lookup_table(
+    workflow: sciline.Pipeline, run: type, table: pt.LookupTable
+) -> None:
     fields = {f.name: getattr(table, f.name) for f in dataclasses.fields(table)}
     for component in (snx.NXdetector, pt.CaveMonitor):
-        workflow[pt.LookupTable[SampleRun, component]] = pt.LookupTable[
-            SampleRun, component
-        ](**fields)
-    return workflow
+        workflow[pt.LookupTable[run, component]] = pt.LookupTable[run, component](
+            **fields
+        )
 
 
 def powder_reduction(
@@ -164,11 +193,31 @@ def powder_reduction(
 ) -> Workflow:
     """One bank's powder reduction, built in the background, over the
     windows it has time for."""
+    bank = _one_bank(sources)
+    return PreparedWorkflow(
+        partial(_streamed_powder, instrument, tables, params, bank, None)
+    )
+
+
+def powder_reduction_with_vanadium(
+    instrument: Instrument,
+    tables: LookupTableCache,
+    params: PowderVanadiumParams,
+    sources: Sequence[StreamId],
+) -> Workflow:
+    """As :func:`powder_reduction`, normalised by a vanadium run; a missing
+    vanadium file refuses the job at once."""
+    bank = _one_bank(sources)
+    vanadium = locate_vanadium_file(params.vanadium_file)
+    return PreparedWorkflow(
+        partial(_streamed_powder, instrument, tables, params, bank, vanadium)
+    )
+
+
+def _one_bank(sources: Sequence[StreamId]) -> StreamId:
     if len(sources) != 1:
         raise ValueError(f"essdiffraction reduces one bank per job, got {len(sources)}")
-    return PreparedWorkflow(
-        partial(_streamed_powder, instrument, tables, params, sources[0])
-    )
+    return sources[0]
 
 
 def _streamed_powder(
@@ -176,29 +225,32 @@ def _streamed_powder(
     tables: LookupTableCache,
     params: PowderParams,
     bank: StreamId,
+    vanadium: Path | None,
 ) -> Workflow:
     geometry = instrument_geometry(instrument.geometry_files)
     table = tables.get(lookup_table_setting(params.instrument_configuration)).table
     flat = geometry.detector(bank.name).ndim == 1
     workflow = powder_workflow(geometry.path, bank.name, flat, table, params)
+    targets = TARGETS
+    if vanadium is not None:
+        workflow = with_vanadium(workflow, vanadium, table)
+        targets = VANADIUM_TARGETS
     workflow.insert(detector_events)
     workflow.insert(monitor_events)
-    processor = StreamProcessor(
+    return streamed_workflow(
         workflow,
-        dynamic_keys=(DetectorBatches, MonitorBatches),
-        target_keys=tuple(TARGETS.values()),
+        inputs={DetectorBatches: (bank,), MonitorBatches: (CAVE_MONITOR,)},
+        outputs=targets,
         accumulators=ACCUMULATED,
-    )
-    return WindowBudget(
-        KeyedWorkflow(
-            processor,
-            inputs={DetectorBatches: (bank,), MonitorBatches: (CAVE_MONITOR,)},
-            outputs=TARGETS,
-        )
     )
 
 
 def factories(instrument: Instrument) -> dict[str, WorkflowFactory]:
     """Factories by workflow key, bound to ``instrument`` and one table cache."""
     tables = LookupTableCache()
-    return {POWDER_REDUCTION.key: partial(powder_reduction, instrument, tables)}
+    return {
+        POWDER_REDUCTION.key: partial(powder_reduction, instrument, tables),
+        POWDER_REDUCTION_WITH_VANADIUM.key: partial(
+            powder_reduction_with_vanadium, instrument, tables
+        ),
+    }

@@ -11,9 +11,12 @@ import enum
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from ess.livedata.core.geometry_files import DATA_DIR_VARIABLE
 from ess.livedata.core.message import StreamId, StreamKind
 from ess.livedata.core.workflow import WorkflowSpec
 from ess.livedata.protocol import OutputSpec, Temporality
+
+from .vanadium import FACILITY_VANADIUM
 
 CAVE_MONITOR = StreamId(StreamKind.MONITOR_EVENTS, "monitor_cave")
 BANKS = (
@@ -73,6 +76,17 @@ class PowderParams(BaseModel):
         return self
 
 
+class PowderVanadiumParams(PowderParams):
+    """A live powder run's parameters and the vanadium run to normalise by."""
+
+    vanadium_file: str = Field(
+        default=FACILITY_VANADIUM,
+        min_length=1,
+        title="Vanadium run",
+        description=f"NeXus file; a bare name is looked up in {DATA_DIR_VARIABLE}.",
+    )
+
+
 def _cumulative(name: str, title: str) -> OutputSpec:
     return OutputSpec(
         name=name, temporality=Temporality.CUMULATIVE, unit="dimensionless", title=title
@@ -101,4 +115,29 @@ POWDER_REDUCTION = WorkflowSpec(
     auxiliary=(CAVE_MONITOR,),
 )
 
-WORKFLOW_SPECS = (POWDER_REDUCTION,)
+POWDER_REDUCTION_WITH_VANADIUM = WorkflowSpec(
+    name="powder_reduction_with_vanadium",
+    version=1,
+    title="Powder reduction (with vanadium)",
+    description=(
+        "As the powder reduction, plus the focussed intensities divided by "
+        "those of a vanadium run essdiffraction reads from its NeXus file "
+        "(reduced once, normalised by its summed counts as the sample is)."
+    ),
+    params=PowderVanadiumParams,
+    outputs=(
+        *POWDER_REDUCTION.output_specs,
+        _cumulative("i_of_dspacing", "Intensity versus d, vanadium-normalised."),
+        _cumulative(
+            "i_of_dspacing_two_theta", "Intensity versus d and 2θ, vanadium-normalised."
+        ),
+        _cumulative(
+            "i_of_tof", "Intensity versus time of flight, vanadium-normalised."
+        ),
+    ),
+    source_kinds=(StreamKind.DETECTOR_EVENTS,),
+    sources=BANKS,
+    auxiliary=(CAVE_MONITOR,),
+)
+
+WORKFLOW_SPECS = (POWDER_REDUCTION, POWDER_REDUCTION_WITH_VANADIUM)

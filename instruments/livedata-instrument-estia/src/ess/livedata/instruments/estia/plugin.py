@@ -3,7 +3,8 @@
 Streams, the multiblade detector's detector-number range and layout (64
 strips x 48 blades x 32 wires), logs and the geometry file come from
 ``streams.yaml`` (generated from the facility facts); this module adds the
-views, the stand-in placement and a fake specular reflection.
+views, the stand-in placement, a fake specular reflection and
+essreflectometry's reduction.
 """
 
 from __future__ import annotations
@@ -16,8 +17,13 @@ from ess.livedata.core.fake_shapes import FakeDataShapes, Ring, ToaPeak, ToaShap
 from ess.livedata.core.hookspecs import hookimpl
 from ess.livedata.core.instrument import GeometricView, Instrument, ProjectionKind
 from ess.livedata.core.streams import StreamMapping, Topology
+from ess.livedata.core.workflow import WorkflowFactory, WorkflowSpec
 from ess.livedata.ess.geometry import StandIn
 from ess.livedata.ess.instrument import BankPlan, EssInstrument, layout_view
+from ess.livedata.ess.reduction_hooks import (
+    register_workflow_factories,
+    register_workflow_specs,
+)
 from ess.livedata.ess.tables import load_tables
 
 TABLES = load_tables(__package__)
@@ -97,3 +103,19 @@ def livedata_stand_in_geometry(instrument: Instrument, path: Path) -> Path:
     from ess.livedata.ess.stand_in import write_stand_in_geometry
 
     return write_stand_in_geometry(instrument, path)
+
+
+@hookimpl
+def livedata_register_workflow_specs(
+    instrument: Instrument, register: Callable[[WorkflowSpec], None]
+) -> None:
+    # .workflows is pydantic only: cheap for dashboards
+    register_workflow_specs(__package__, register)
+
+
+@hookimpl
+def livedata_register_workflow_factories(
+    instrument: Instrument, register: Callable[[str, int, WorkflowFactory], None]
+) -> None:
+    # .reduction imports essreflectometry: the reduction service only
+    register_workflow_factories(__package__, instrument, register)

@@ -27,18 +27,16 @@ import scipp as sc
 import scippnexus as snx
 
 from ess.livedata.core.instrument import Instrument
-from ess.livedata.core.keyed_workflow import KeyedWorkflow
 from ess.livedata.core.message import StreamId
 from ess.livedata.core.nexus_geometry import instrument_geometry
 from ess.livedata.core.prepared_workflow import PreparedWorkflow
-from ess.livedata.core.window_budget import WindowBudget
 from ess.livedata.core.workflow import Workflow, WorkflowFactory
 from ess.livedata.reduction.chopper_setting import LookupTableSetting
 from ess.livedata.reduction.lookup_table_cache import LookupTableCache
 from ess.livedata.reduction.nxevent_data import to_nxevent_data
+from ess.livedata.reduction.streamed import streamed_workflow
 from ess.loki.workflow import LokiWorkflow
 from ess.reduce.nexus.types import NeXusData, NeXusDetectorName, SampleRun
-from ess.reduce.streaming import StreamProcessor
 from ess.sans import types as st
 
 from .workflows import (
@@ -204,22 +202,15 @@ def _streamed_i_of_q(
     )
     for provider in (detector_events, incident_events, transmission_events):
         workflow.insert(provider)
-    processor = StreamProcessor(
+    return streamed_workflow(
         workflow,
-        dynamic_keys=(DetectorBatches, IncidentBatches, TransmissionBatches),
-        target_keys=tuple(TARGETS.values()),
+        inputs={
+            DetectorBatches: (bank,),
+            IncidentBatches: (INCIDENT_MONITOR,),
+            TransmissionBatches: (TRANSMISSION_MONITOR,),
+        },
+        outputs=TARGETS,
         accumulators=ACCUMULATED,
-    )
-    return WindowBudget(
-        KeyedWorkflow(
-            processor,
-            inputs={
-                DetectorBatches: (bank,),
-                IncidentBatches: (INCIDENT_MONITOR,),
-                TransmissionBatches: (TRANSMISSION_MONITOR,),
-            },
-            outputs=TARGETS,
-        )
     )
 
 
