@@ -6,6 +6,9 @@ facility's file), with the incident and transmission monitors.
 ``--instrument dream``: the ``powder_reduction/v1`` job (essdiffraction) on
 the mantle (491,520 pixels at their stand-in positions, flat detector
 numbers as the facility's file), with the cave monitor.
+``--instrument bifrost``: the ``qmap/v1`` job (essspectroscopy) on the
+unified detector (13,500 pixels, ``geometry_file`` with the 45 triplets and
+their analysers); its normalisation monitor is the file's.
 
 Each window brings ``--rate`` detector events (default: the instrument's
 peak rate from its tables, all of it on this one job: the worst case) in 14
@@ -63,6 +66,13 @@ class Case:
 
             write_rear_bank_file(path)
             return 1, 4 * 56 * 7 * 512
+        if self.bank == "unified_detector":
+            from ess.livedata.instruments.bifrost.geometry_file import (
+                write_bifrost_file,
+            )
+
+            write_bifrost_file(path)
+            return 1, 13_500
         spec = load_instrument("dream").instrument.detector(self.bank).make_geometry
         numbers = np.arange(spec.table.first, spec.table.last + 1, dtype=np.int32)
         positions = spec.stand_in.positions(spec.table)
@@ -80,6 +90,7 @@ CASES = {
         "i_of_q/v2", "loki_detector_0", ("beam_monitor_m1", "beam_monitor_m3"), 1e7
     ),
     "dream": Case("powder_reduction/v1", "mantle_detector", ("monitor_cave",), 7.5e7),
+    "bifrost": Case("qmap/v1", "unified_detector", (), 1e6),
 }
 
 

@@ -25,6 +25,7 @@ DISTRIBUTIONS = (
     ROOT / "instruments" / "livedata-instrument-dummy",
     ROOT / "instruments" / "livedata-instrument-loki",
     ROOT / "instruments" / "livedata-instrument-dream",
+    ROOT / "instruments" / "livedata-instrument-bifrost",
 )
 REDUCTION = (
     "sciline",
@@ -32,6 +33,8 @@ REDUCTION = (
     "ess.reduce",
     "ess.sans",
     "ess.powder",
+    "ess.spectroscopy",
+    "ess.bifrost",
     "ess.livedata.reduction",
     "tof",
 )
@@ -101,6 +104,13 @@ def test_specs_and_forms_are_listed_without_reduction_imports(dashboard_python):
     powder = forms["dream"]["powder_reduction/v1"]["properties"]
     assert powder["dspacing_bins"]["default"] == 500
     assert iofq["wavelength_min"]["exclusiveMinimum"] == 0.0
+    assert list(forms["bifrost"]) == [
+        "qmap/v1",
+        "elastic_qmap/v1",
+        "elastic_qmap_custom/v1",
+    ]
+    qmap = forms["bifrost"]["qmap/v1"]["properties"]
+    assert qmap["q_edges"]["default"] == {"start": 0.5, "stop": 3.0, "num_bins": 100}
     spectrum = forms["dummy"]["wavelength_spectrum/v1"]["properties"]
     assert spectrum["flight_path_m"]["title"] == "Flight path (m)"
 
