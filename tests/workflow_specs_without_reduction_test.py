@@ -108,6 +108,7 @@ def test_specs_and_forms_are_listed_without_reduction_imports(dashboard_python):
         "qmap/v1",
         "elastic_qmap/v1",
         "elastic_qmap_custom/v1",
+        "detector_ratemeter/v1",
     ]
     qmap = forms["bifrost"]["qmap/v1"]["properties"]
     assert qmap["q_edges"]["default"] == {"start": 0.5, "stop": 3.0, "num_bins": 100}

@@ -176,3 +176,36 @@ def test_invalid_parameters_and_sources_are_refused(bifrost):
     other = StreamId(StreamKind.DETECTOR_EVENTS, "elsewhere")
     with pytest.raises(ValueError, match="unified_detector only"):
         factory(parse_params(bifrost.workflow_specs["qmap/v1"], {}), (other,))
+
+
+def counted_by_hand(path, region: dict) -> int:
+    """Events whose id lies in the region: arc ``a`` (0-based), ids
+    ``1 + a*2700 + tube*900 + position`` for position in [start, stop)."""
+    ids = np.concatenate([b.pixel_id for b in unified_batches(path)])
+    arc = ["2.7 meV", "3.2 meV", "3.8 meV", "4.4 meV", "5.0 meV"].index(region["arc"])
+    position = (ids - 1 - arc * 2700) % 900
+    in_arc = (ids - 1) // 2700 == arc
+    inside = (position >= region["pixel_start"]) & (position < region["pixel_stop"])
+    return int(np.count_nonzero(in_arc & inside))
+
+
+def test_the_ratemeter_counts_its_region_per_window_and_since_start(
+    bifrost, bifrost_file
+):
+    region = {"arc": "3.2 meV", "pixel_start": 150, "pixel_stop": 420}
+    spec = bifrost.workflow_specs["detector_ratemeter/v1"]
+    job = bifrost.workflow_factories()["detector_ratemeter/v1"](
+        parse_params(spec, {"region": region}), (DETECTOR,)
+    )
+    job.wait()
+    per_window = []
+    for window in windows(bifrost_file, WINDOWS):
+        job.accumulate(window)
+        results = job.finalize()
+        per_window.append(results["detector_region_counts"].value)
+    total = results["detector_region_counts_cumulative"]
+    assert total.value == counted_by_hand(bifrost_file, region) > 0
+    assert sum(per_window) == total.value
+    assert min(per_window) > 0
+    assert total.variance == total.value
+    assert total.unit == "counts"

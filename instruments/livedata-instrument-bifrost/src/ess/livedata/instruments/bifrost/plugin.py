@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 from ess.livedata.core.fake_shapes import FakeDataShapes, Ring, ToaPeak, ToaShape
@@ -118,9 +119,11 @@ def livedata_register_workflow_specs(
 def livedata_register_workflow_factories(
     instrument: Instrument, register: Callable[[str, int, WorkflowFactory], None]
 ) -> None:
-    from .reduction import factories  # essspectroscopy: reduction service only
-    from .workflows import WORKFLOW_SPECS
+    from .ratemeter import detector_ratemeter  # essspectroscopy: reduction only
+    from .reduction import factories
+    from .workflows import DETECTOR_RATEMETER, WORKFLOW_SPECS
 
     built = factories(instrument)
+    built[DETECTOR_RATEMETER.key] = partial(detector_ratemeter, instrument)
     for spec in WORKFLOW_SPECS:
         register(spec.name, spec.version, built[spec.key])

@@ -120,6 +120,38 @@ class BifrostCustomElasticQMapParams(BaseModel):
         return self
 
 
+class ArcEnergy(enum.StrEnum):
+    """An analyser arc, by the energy it is set to (the facility's labels)."""
+
+    ARC_2_7 = "2.7 meV"
+    ARC_3_2 = "3.2 meV"
+    ARC_3_8 = "3.8 meV"
+    ARC_4_4 = "4.4 meV"
+    ARC_5_0 = "5.0 meV"
+
+
+class RatemeterRegion(BaseModel):
+    """One arc and a pixel interval along it (channel x pixel, 0..900)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    arc: ArcEnergy = ArcEnergy.ARC_5_0
+    pixel_start: int = Field(default=0, ge=0, le=899)
+    pixel_stop: int = Field(default=900, ge=1, le=900)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> RatemeterRegion:
+        if self.pixel_stop <= self.pixel_start:
+            raise ValueError("pixel_stop must be greater than pixel_start")
+        return self
+
+
+class DetectorRatemeterParams(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    region: RatemeterRegion = RatemeterRegion()
+
+
 def _cut_spec(
     name: str, title: str, description: str, params: type[BaseModel]
 ) -> WorkflowSpec:
@@ -168,4 +200,32 @@ ELASTIC_QMAP_CUSTOM = _cut_spec(
     BifrostCustomElasticQMapParams,
 )
 
-WORKFLOW_SPECS = (QMAP, ELASTIC_QMAP, ELASTIC_QMAP_CUSTOM)
+DETECTOR_RATEMETER = WorkflowSpec(
+    name="detector_ratemeter",
+    version=1,
+    title="Detector Ratemeter",
+    description=(
+        "Counts inside one arc and a pixel interval along it (all three "
+        "tubes), per window and since start; essspectroscopy's "
+        "BifrostWorkflow groups the events by pixel. Variances equal counts."
+    ),
+    params=DetectorRatemeterParams,
+    outputs=(
+        OutputSpec(
+            name="detector_region_counts",
+            temporality=Temporality.WINDOW,
+            unit="counts",
+            title="Counts in the region this window.",
+        ),
+        OutputSpec(
+            name="detector_region_counts_cumulative",
+            temporality=Temporality.CUMULATIVE,
+            unit="counts",
+            title="Counts in the region since start or reset.",
+        ),
+    ),
+    source_kinds=(StreamKind.DETECTOR_EVENTS,),
+    sources=(DETECTOR,),
+)
+
+WORKFLOW_SPECS = (QMAP, ELASTIC_QMAP, ELASTIC_QMAP_CUSTOM, DETECTOR_RATEMETER)
