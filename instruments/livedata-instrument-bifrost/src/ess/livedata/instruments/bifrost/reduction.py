@@ -92,8 +92,14 @@ MONITORS = (
     "normalization_monitor",
     "elastic_monitor",
 )
-MONITOR_TYPES = (st.PSCMonitor, st.OverlapMonitor, st.NormalizationMonitor)
-MONITOR_TYPES += (st.ElasticMonitor,)
+MONITOR_TYPES = (
+    st.PSCMonitor,
+    st.OverlapMonitor,
+    st.NormalizationMonitor,
+    st.ElasticMonitor,
+)
+"""BifrostWorkflow's monitor types, each given the table (only the
+normalisation monitor's is used by the cuts)."""
 
 DetectorBatches = NewType("DetectorBatches", list)
 CONTEXT = {
