@@ -26,6 +26,7 @@ DISTRIBUTIONS = (
     ROOT / "instruments" / "livedata-instrument-loki",
     ROOT / "instruments" / "livedata-instrument-dream",
     ROOT / "instruments" / "livedata-instrument-estia",
+    ROOT / "instruments" / "livedata-instrument-bifrost",
 )
 REDUCTION = (
     "sciline",
@@ -35,6 +36,8 @@ REDUCTION = (
     "ess.powder",
     "ess.reflectometry",
     "ess.estia",
+    "ess.spectroscopy",
+    "ess.bifrost",
     "ess.livedata.reduction",
     "tof",
 )
@@ -112,6 +115,14 @@ def test_specs_and_forms_are_listed_without_reduction_imports(dashboard_python):
     reflectometry = forms["estia"]["reflectometry_reduction/v1"]["properties"]
     assert reflectometry["q_bins"]["default"] == 400
     assert iofq["wavelength_min"]["exclusiveMinimum"] == 0.0
+    assert list(forms["bifrost"]) == [
+        "qmap/v1",
+        "elastic_qmap/v1",
+        "elastic_qmap_custom/v1",
+        "detector_ratemeter/v1",
+    ]
+    qmap = forms["bifrost"]["qmap/v1"]["properties"]
+    assert qmap["q_edges"]["default"] == {"start": 0.5, "stop": 3.0, "num_bins": 100}
     spectrum = forms["dummy"]["wavelength_spectrum/v1"]["properties"]
     assert spectrum["flight_path_m"]["title"] == "Flight path (m)"
 

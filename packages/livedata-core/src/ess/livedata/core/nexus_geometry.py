@@ -189,6 +189,16 @@ def instrument_geometry(files: GeometryFiles) -> NexusGeometry:
     return _declared_geometry(files)
 
 
+def geometry_file_path(files: GeometryFiles) -> Path:
+    """The path of the geometry file valid now (or ``LIVEDATA_GEOMETRY_FILE``),
+    found and verified but not read: for the ESS packages, which read it
+    themselves, time-dependent transformations included."""
+    override = geometry_override()
+    if override is not None:
+        return override[0]
+    return locate_geometry_file(choose_geometry_file(files).file, files.registry_url)
+
+
 @functools.cache
 def _declared_geometry(files: GeometryFiles) -> NexusGeometry:
     chosen = choose_geometry_file(files)

@@ -128,34 +128,34 @@ def write_nexus_file(
     """Write the file; returns its checksum as ``"sha256:<hex>"``."""
     rng = np.random.default_rng(seed)
     with h5py.File(path, "w") as f:
-        entry = _group(f, "entry", "NXentry")
-        instrument = _group(entry, "instrument", "NXinstrument")
+        entry = nx_group(f, "entry", "NXentry")
+        instrument = nx_group(entry, "instrument", "NXinstrument")
         for bank in banks:
             group = _write_bank(instrument, bank)
             if events and bank.name in events.detector_counts:
                 counts = events.detector_counts[bank.name]
                 ids = np.repeat(bank.detector_number.ravel(), counts.ravel())
-                _write_events(group, rng.permutation(ids), events.pulses, rng)
+                write_event_data(group, rng.permutation(ids), events.pulses, rng)
         for monitor in monitors:
-            group = _group(instrument, monitor.name, "NXmonitor")
-            _place(group, monitor.position)
+            group = nx_group(instrument, monitor.name, "NXmonitor")
+            place_at(group, monitor.position)
             if events and monitor.name in events.monitor_counts:
                 ids = np.ones(events.monitor_counts[monitor.name], dtype=np.int32)
-                _write_events(group, ids, events.pulses, rng)
+                write_event_data(group, ids, events.pulses, rng)
         if source is not None:
-            _place(_group(instrument, source.name, "NXsource"), source.position)
+            place_at(nx_group(instrument, source.name, "NXsource"), source.position)
         if sample is not None:
-            _place(_group(entry, sample.name, "NXsample"), sample.position)
+            place_at(nx_group(entry, sample.name, "NXsample"), sample.position)
     return "sha256:" + hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def _group(parent: h5py.Group, name: str, nx_class: str) -> h5py.Group:
+def nx_group(parent: h5py.Group, name: str, nx_class: str) -> h5py.Group:
     group = parent.create_group(name)
     group.attrs["NX_class"] = nx_class
     return group
 
 
-def _dataset(
+def nx_dataset(
     parent: h5py.Group, name: str, values: object, units: str | None = None
 ) -> h5py.Dataset:
     dataset = parent.create_dataset(name, data=values)
@@ -165,56 +165,56 @@ def _dataset(
 
 
 def _write_bank(instrument: h5py.Group, bank: Bank | PixelBank) -> h5py.Group:
-    group = _group(instrument, bank.name, "NXdetector")
-    _dataset(group, "detector_number", bank.detector_number)
+    group = nx_group(instrument, bank.name, "NXdetector")
+    nx_dataset(group, "detector_number", bank.detector_number)
     offsets = bank.offsets()
     for i, axis in enumerate("xyz"):
-        _dataset(group, f"{axis}_pixel_offset", offsets[..., i], "m")
-    transformations = _group(group, "transformations", "NXtransformations")
+        nx_dataset(group, f"{axis}_pixel_offset", offsets[..., i], "m")
+    transformations = nx_group(group, "transformations", "NXtransformations")
     direction = np.asarray(bank.direction) / np.linalg.norm(bank.direction)
-    location = _dataset(transformations, "location", bank.distance_mm, "mm")
+    location = nx_dataset(transformations, "location", bank.distance_mm, "mm")
     location.attrs.update(
         transformation_type="translation", vector=direction, depends_on="."
     )
-    orientation = _dataset(transformations, "orientation", bank.rotation_deg, "deg")
+    orientation = nx_dataset(transformations, "orientation", bank.rotation_deg, "deg")
     orientation.attrs.update(
         transformation_type="rotation", vector=(0.0, 1.0, 0.0), depends_on="location"
     )
     group["depends_on"] = f"{group.name}/transformations/orientation"
     if bank.pixel_cylinder is not None:
-        shape = _group(group, "pixel_shape", "NXcylindrical_geometry")
-        _dataset(shape, "vertices", np.asarray(bank.pixel_cylinder), "m")
-        _dataset(shape, "cylinders", np.array([[0, 1, 2]], dtype=np.int32))
+        shape = nx_group(group, "pixel_shape", "NXcylindrical_geometry")
+        nx_dataset(shape, "vertices", np.asarray(bank.pixel_cylinder), "m")
+        nx_dataset(shape, "cylinders", np.array([[0, 1, 2]], dtype=np.int32))
     return group
 
 
-def _place(group: h5py.Group, position: tuple[float, float, float]) -> None:
+def place_at(group: h5py.Group, position: tuple[float, float, float]) -> None:
     """A translation from the origin to ``position`` (m)."""
     distance = float(np.linalg.norm(position))
     direction = np.asarray(position) / distance if distance else (0.0, 0.0, 1.0)
-    transformations = _group(group, "transformations", "NXtransformations")
-    location = _dataset(transformations, "location", distance, "m")
+    transformations = nx_group(group, "transformations", "NXtransformations")
+    location = nx_dataset(transformations, "location", distance, "m")
     location.attrs.update(
         transformation_type="translation", vector=direction, depends_on="."
     )
     group["depends_on"] = f"{group.name}/transformations/location"
 
 
-def _write_events(
+def write_event_data(
     parent: h5py.Group, ids: np.ndarray, pulses: int, rng: np.random.Generator
 ) -> None:
     """``ids`` split at random into ``pulses`` consecutive pulses (some may be
     empty), times of arrival in 0-70 ms."""
-    group = _group(parent, "events", "NXevent_data")
+    group = nx_group(parent, "events", "NXevent_data")
     cuts = np.sort(rng.integers(0, ids.size + 1, pulses - 1))
     index = np.concatenate([[0], cuts]).astype(np.int64)
-    _dataset(group, "event_id", ids.astype(np.int32))
+    nx_dataset(group, "event_id", ids.astype(np.int32))
     toa = rng.integers(0, 70_000_000, ids.size).astype(np.int32)
-    _dataset(group, "event_time_offset", toa, "ns")
+    nx_dataset(group, "event_time_offset", toa, "ns")
     times = EPOCH_PULSE_NS + PULSE_NS * np.arange(pulses, dtype=np.int64)
-    etz = _dataset(group, "event_time_zero", times, "ns")
+    etz = nx_dataset(group, "event_time_zero", times, "ns")
     etz.attrs["start"] = "1970-01-01T00:00:00Z"
-    _dataset(group, "event_index", index)
+    nx_dataset(group, "event_index", index)
 
 
 def recorded_batches(path: Path, group: str) -> list[EventBatch]:

@@ -6,19 +6,21 @@ Streams, the detector layout, logs and the geometry file come from
 source ``arc=<a>;triplet=<t>`` on ``bifrost_detector`` and its own NXdetector
 group; livedata treats them as one bank, ``unified_detector``, with detector
 numbers 1..13500 in ``arc x tube x channel x pixel`` order. This module adds
-its views, stand-in placement and fake pattern.
+its views, stand-in placement, fake pattern and essspectroscopy's Q maps.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 from ess.livedata.core.fake_shapes import FakeDataShapes, Ring, ToaPeak, ToaShape
 from ess.livedata.core.hookspecs import hookimpl
 from ess.livedata.core.instrument import GeometricView, Instrument, ProjectionKind
 from ess.livedata.core.streams import StreamMapping, Topology
+from ess.livedata.core.workflow import WorkflowFactory, WorkflowSpec
 from ess.livedata.ess.geometry import StandIn
 from ess.livedata.ess.instrument import BankPlan, EssInstrument, layout_view
 from ess.livedata.ess.tables import load_tables
@@ -101,3 +103,27 @@ def livedata_stand_in_geometry(instrument: Instrument, path: Path) -> Path:
     from ess.livedata.ess.stand_in import write_stand_in_geometry
 
     return write_stand_in_geometry(instrument, path)
+
+
+@hookimpl
+def livedata_register_workflow_specs(
+    instrument: Instrument, register: Callable[[WorkflowSpec], None]
+) -> None:
+    from .workflows import WORKFLOW_SPECS  # pydantic only: cheap for dashboards
+
+    for spec in WORKFLOW_SPECS:
+        register(spec)
+
+
+@hookimpl
+def livedata_register_workflow_factories(
+    instrument: Instrument, register: Callable[[str, int, WorkflowFactory], None]
+) -> None:
+    from .ratemeter import detector_ratemeter  # essspectroscopy: reduction only
+    from .reduction import factories
+    from .workflows import DETECTOR_RATEMETER, WORKFLOW_SPECS
+
+    built = factories(instrument)
+    built[DETECTOR_RATEMETER.key] = partial(detector_ratemeter, instrument)
+    for spec in WORKFLOW_SPECS:
+        register(spec.name, spec.version, built[spec.key])
