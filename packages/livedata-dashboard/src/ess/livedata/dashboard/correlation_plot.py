@@ -106,11 +106,13 @@ class CorrelationPlot:
             config.bins(), config.statistic, config.interpolation
         )
         self._seen: dict[str, int] = {}
-        self._ndim = 0
+        self._ndim = 1
         self._error = ""
         self._pipe = hv.streams.Pipe(data=None)
         self.figure = pn.pane.HoloViews(
-            self._dynamic_map(1), sizing_mode="stretch_width", linked_axes=False
+            self._dynamic_map(self._ndim),
+            sizing_mode="stretch_width",
+            linked_axes=False,
         )
         self.caption = pn.pane.HTML(stylesheets=[_CAPTION_CSS], margin=(0, 10))
         self.reset = pn.widgets.Button(label="Reset correlation", color="warning")
@@ -181,10 +183,9 @@ class CorrelationPlot:
         self.correlator.add_log(log, times, history.values, unit)
 
     def _draw(self, data: sc.DataArray | None) -> None:
-        ndim = 0 if data is None else data.ndim
-        if data is not None and ndim != self._ndim:
-            self._ndim = ndim
-            self.figure.object = self._dynamic_map(ndim)
+        if data is not None and data.ndim != self._ndim:
+            self._ndim = data.ndim
+            self.figure.object = self._dynamic_map(data.ndim)
         self._pipe.send(data)
 
     def _show_caption(self) -> None:
