@@ -31,13 +31,14 @@ def test_correlation_plot_fills_against_fake_motor_and_temperature(
     page,  # noqa: F811
     tmp_path,
 ):
+    url = dashboard("monitors")[0]  # imports Panel while the services start
     start("monitor_data", "--dev")
     start("timeseries", "--dev")
     wait_until_consuming(reader, "monitor_data", partitions=2)
     wait_until_consuming(reader, "timeseries", partitions=2)
     start("fake_monitors", "--mode", "ev44", "--events-per-pulse", "100")
     start("fake_logdata")
-    open_dashboard(page, dashboard("monitors")[0])
+    open_dashboard(page, url)
 
     page.get_by_text("Correlation", exact=True).click()
     first = wait_for(lambda: paired(page), "windows paired with motion1", timeout=90)

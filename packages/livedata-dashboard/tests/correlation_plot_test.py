@@ -10,10 +10,10 @@ from ess.livedata.dashboard.correlation import LogBins
 from ess.livedata.dashboard.correlation_plot import (
     CorrelationConfig,
     CorrelationPlot,
-    OutputRef,
     timeseries_workflow,
 )
 from ess.livedata.dashboard.correlation_section import monitor_correlations
+from ess.livedata.dashboard.result_plot import Shown
 from ess.livedata.testing.messages import MONITOR_HISTOGRAM, job_beat, job_id, key
 
 S = 1_000_000_000
@@ -54,9 +54,7 @@ def jobs(store, clock):
 
 def config(**bins) -> CorrelationConfig:
     return CorrelationConfig(
-        output=OutputRef(
-            workflow=MONITOR_HISTOGRAM, source="monitor1", output="counts_total"
-        ),
+        output=Shown(MONITOR_HISTOGRAM, "monitor1", "counts_total"),
         x=LogBins(log="motion1", **bins),
     )
 
@@ -129,3 +127,10 @@ def test_monitors_page_carries_the_collapsed_correlation_card(backend):
     ]
     assert len(cards) == 1
     assert cards[0].collapsed
+
+
+def test_config_survives_a_json_round_trip_for_grid_storage():
+    chosen = config(bins=20, low=0, high=5).model_copy(
+        update={"y": LogBins(log="temperature"), "statistic": "sum"}
+    )
+    assert CorrelationConfig.model_validate_json(chosen.model_dump_json()) == chosen

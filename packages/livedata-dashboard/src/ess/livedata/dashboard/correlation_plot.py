@@ -22,6 +22,7 @@ from ess.livedata.protocol import TimeseriesOutputs, WorkflowId
 
 from . import plots
 from .correlation import Correlator, Interpolation, LogBins, Statistic
+from .result_plot import Shown
 from .store import LiveStore, Result
 
 _CAPTION_CSS = """
@@ -31,26 +32,12 @@ _CAPTION_CSS = """
 """
 
 
-class OutputRef(BaseModel):
-    """An output of the current job of ``workflow`` on ``source``."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    workflow: WorkflowId
-    source: str
-    output: str
-
-    @property
-    def path(self) -> str:
-        return f"{self.workflow.name}/{self.source}/{self.output}"
-
-
 class CorrelationConfig(BaseModel):
     """What a correlation plot shows: ``output`` against log ``x`` (and ``y``)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    output: OutputRef
+    output: Shown
     x: LogBins
     y: LogBins | None = None
     statistic: Statistic = "mean"

@@ -20,7 +20,8 @@ from ess.livedata.protocol import MonitorOutputs
 
 from .catalog import MONITOR_OUTPUT, Window, monitor_workflow
 from .correlation import LogBins
-from .correlation_plot import CorrelationConfig, CorrelationPlot, OutputRef
+from .correlation_plot import CorrelationConfig, CorrelationPlot
+from .result_plot import Shown
 from .store import LiveStore
 
 NO_LOG = "none"
@@ -38,7 +39,7 @@ class CorrelationSection:
     """
 
     def __init__(
-        self, store: LiveStore, outputs: Mapping[str, OutputRef], logs: list[str]
+        self, store: LiveStore, outputs: Mapping[str, Shown], logs: list[str]
     ) -> None:
         self._store = store
         self._outputs = dict(outputs)
@@ -113,9 +114,7 @@ def monitor_correlations(
         return None
     workflow = monitor_workflow(name)
     outputs = {
-        f"{monitor.name} {label}": OutputRef(
-            workflow=workflow, source=monitor.name, output=output
-        )
+        f"{monitor.name} {label}": Shown(workflow, monitor.name, output)
         for monitor in instrument.monitors
         for label, output in (
             ("counts per window", MonitorOutputs.COUNTS_TOTAL.name),
