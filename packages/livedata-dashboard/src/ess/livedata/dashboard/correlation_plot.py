@@ -120,6 +120,8 @@ class CorrelationPlot:
         }
         if ndim == 1:
             opts |= {"fill_color": "#2a9d8f", "line_color": "#2a9d8f"}
+        else:
+            opts |= {"colorbar": True, "cmap": "viridis"}
 
         def draw(data: sc.DataArray | None) -> hv.Element:
             shown = plots.placeholder(ndim) if data is None else data
