@@ -13,6 +13,7 @@ from ess.livedata.protocol import ServiceName
 from .backend import Backend
 from .catalog import MONITOR_OUTPUT, Window, monitor_workflow
 from .cli import main
+from .correlation_section import monitor_correlations
 from .feedback import CommandFeedback
 from .page import Page, framed
 from .result_plot import ResultPlot, Shown
@@ -56,6 +57,11 @@ def build_page(backend: Backend) -> Page:
     )
     body = [pn.Row(pn.pane.HTML("<b>Scale</b>"), scale), controls.view, grid]
     updaters = [controls.update, feedback.update, *(p.update for p in plots)]
+    loaded = backend.loaded
+    correlation = monitor_correlations(backend.store, loaded.instrument, loaded.name)
+    if correlation is not None:
+        body.append(correlation.view)
+        updaters.append(correlation.update)
     return framed(backend, "Monitors", [SERVICE], body, updaters)
 
 

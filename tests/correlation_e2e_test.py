@@ -1,0 +1,59 @@
+"""A correlation plot filling in headless Chromium, over the real broker.
+
+fake_monitors -> monitor_data and fake_logdata -> timeseries -> Kafka ->
+monitors dashboard: each window's monitor counts against the dummy's
+``motion1`` motor (1-D), then against ``motion1`` and ``temperature`` (2-D).
+"""
+
+from __future__ import annotations
+
+import pytest
+from browser_helpers import open_dashboard, screenshot, wait_for
+from conftest import wait_until_consuming
+
+# The dashboard tests' browser, page and dashboard fixtures.
+from dashboard_e2e_test import browser, dashboard, page  # noqa: F401
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+CAPTION = '.ld-correlation[data-output="monitor_histogram/monitor1/counts_total"]'
+
+
+def paired(session) -> int:
+    caption = session.locator(CAPTION)
+    return int(caption.get_attribute("data-paired")) if caption.count() else 0
+
+
+def test_correlation_plot_fills_against_fake_motor_and_temperature(
+    start,
+    reader,
+    dashboard,  # noqa: F811
+    page,  # noqa: F811
+    tmp_path,
+):
+    url = dashboard("monitors")[0]  # imports Panel while the services start
+    start("monitor_data", "--dev")
+    start("timeseries", "--dev")
+    wait_until_consuming(reader, "monitor_data", partitions=2)
+    wait_until_consuming(reader, "timeseries", partitions=2)
+    start("fake_monitors", "--mode", "ev44", "--events-per-pulse", "100")
+    start("fake_logdata")
+    open_dashboard(page, url)
+
+    page.get_by_text("Correlation", exact=True).click()
+    first = wait_for(lambda: paired(page), "windows paired with motion1", timeout=90)
+    wait_for(lambda: paired(page) >= first + 3, "the correlation to fill")
+    card = page.locator(".ld-correlation-card")
+    assert card.locator(".bk-Canvas").count() == 1
+    assert "outputs paired" in page.locator(CAPTION).inner_text()
+    screenshot(page, tmp_path / "correlation-1d.png")
+
+    card.get_by_role("combobox").nth(2).select_option("temperature")
+    wait_for(
+        lambda: (
+            "motion1 and temperature" in page.locator(CAPTION).inner_text()
+            and paired(page) >= 3
+        ),
+        "the 2-D correlation to fill",
+    )
+    screenshot(page, tmp_path / "correlation-2d.png")
