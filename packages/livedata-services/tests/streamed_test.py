@@ -11,6 +11,7 @@ import scipp as sc
 from ess.livedata.core.message import StreamId, StreamKind
 from ess.livedata.core.payloads import LogSample
 from ess.livedata.core.window_budget import ReportsLoad
+from ess.livedata.core.workflow import Workflow
 from ess.livedata.reduction.streamed import streamed_workflow
 from ess.reduce.streaming import RollingAccumulator
 
@@ -30,17 +31,22 @@ def newest(samples: list[LogSample]) -> Scale:
     return Scale(sc.DataArray(sc.scalar(float(samples[-1].value))))
 
 
-def pipeline() -> sciline.Pipeline:
-    return sciline.Pipeline((weighted,), params={Scale: newest([LogSample(0, 1.0)])})
+def streamed(accumulators, **context) -> Workflow:
+    """The pipeline with ``Scale`` 1 from its parameter, streamed."""
+    pipeline = sciline.Pipeline(
+        (weighted,), params={Scale: newest([LogSample(0, 1.0)])}
+    )
+    return streamed_workflow(
+        pipeline,
+        inputs={Counts: (DETECTOR,)},
+        outputs={"weighted": Weighted},
+        accumulators=accumulators,
+        **context,
+    )
 
 
 def test_sums_over_windows_under_the_window_budget():
-    job = streamed_workflow(
-        pipeline(),
-        inputs={Counts: (DETECTOR,)},
-        outputs={"weighted": Weighted},
-        accumulators=(Weighted,),
-    )
+    job = streamed((Weighted,))
     job.accumulate({DETECTOR: [2.0, 3.0]})
     job.accumulate({DETECTOR: [4.0]})
     assert job.finalize()["weighted"].value == 9.0
@@ -48,12 +54,7 @@ def test_sums_over_windows_under_the_window_budget():
 
 
 def test_an_accumulator_per_key():
-    job = streamed_workflow(
-        pipeline(),
-        inputs={Counts: (DETECTOR,)},
-        outputs={"weighted": Weighted},
-        accumulators={Weighted: RollingAccumulator(window=1)},
-    )
+    job = streamed({Weighted: RollingAccumulator(window=1)})
     job.accumulate({DETECTOR: [2.0]})
     job.finalize()
     job.accumulate({DETECTOR: [4.0]})
@@ -61,13 +62,7 @@ def test_an_accumulator_per_key():
 
 
 def test_context_starts_as_the_pipeline_computes_it_then_follows_its_stream():
-    job = streamed_workflow(
-        pipeline(),
-        inputs={Counts: (DETECTOR,)},
-        outputs={"weighted": Weighted},
-        accumulators=(Weighted,),
-        context={Scale: (MOTOR, newest)},
-    )
+    job = streamed((Weighted,), context={Scale: (MOTOR, newest)})
     job.accumulate({DETECTOR: [5.0]})
     assert job.finalize()["weighted"].value == 5.0
     job.accumulate({DETECTOR: [1.0], MOTOR: [LogSample(1, 3.0), LogSample(2, 10.0)]})
