@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from functools import partial
 from pathlib import Path
 
 from ess.livedata.core.fake_shapes import FakeDataShapes, Ring, ToaPeak, ToaShape
@@ -23,6 +22,10 @@ from ess.livedata.core.streams import StreamMapping, Topology
 from ess.livedata.core.workflow import WorkflowFactory, WorkflowSpec
 from ess.livedata.ess.geometry import StandIn
 from ess.livedata.ess.instrument import BankPlan, EssInstrument, layout_view
+from ess.livedata.ess.reduction_hooks import (
+    register_workflow_factories,
+    register_workflow_specs,
+)
 from ess.livedata.ess.tables import load_tables
 
 TABLES = load_tables(__package__)
@@ -109,21 +112,13 @@ def livedata_stand_in_geometry(instrument: Instrument, path: Path) -> Path:
 def livedata_register_workflow_specs(
     instrument: Instrument, register: Callable[[WorkflowSpec], None]
 ) -> None:
-    from .workflows import WORKFLOW_SPECS  # pydantic only: cheap for dashboards
-
-    for spec in WORKFLOW_SPECS:
-        register(spec)
+    # .workflows is pydantic only: cheap for dashboards
+    register_workflow_specs(__package__, register)
 
 
 @hookimpl
 def livedata_register_workflow_factories(
     instrument: Instrument, register: Callable[[str, int, WorkflowFactory], None]
 ) -> None:
-    from .ratemeter import detector_ratemeter  # essspectroscopy: reduction only
-    from .reduction import factories
-    from .workflows import DETECTOR_RATEMETER, WORKFLOW_SPECS
-
-    built = factories(instrument)
-    built[DETECTOR_RATEMETER.key] = partial(detector_ratemeter, instrument)
-    for spec in WORKFLOW_SPECS:
-        register(spec.name, spec.version, built[spec.key])
+    # .reduction imports essspectroscopy: the reduction service only
+    register_workflow_factories(__package__, instrument, register)

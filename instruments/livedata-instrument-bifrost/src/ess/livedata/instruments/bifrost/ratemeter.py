@@ -17,18 +17,17 @@ import scipp as sc
 
 from ess.bifrost import BifrostWorkflow
 from ess.livedata.core.instrument import Instrument
-from ess.livedata.core.keyed_workflow import KeyedWorkflow
 from ess.livedata.core.message import StreamId, StreamKind
 from ess.livedata.core.nexus_geometry import geometry_file_path
 from ess.livedata.core.prepared_workflow import PreparedWorkflow
-from ess.livedata.core.window_budget import WindowBudget
 from ess.livedata.core.workflow import Workflow
+from ess.livedata.reduction.streamed import streamed_workflow
 from ess.reduce.nexus.types import Filename, RawDetector, SampleRun
-from ess.reduce.streaming import EternalAccumulator, RollingAccumulator, StreamProcessor
+from ess.reduce.streaming import EternalAccumulator, RollingAccumulator
 from ess.spectroscopy.types import PreopenNeXusFile
 
+from .detector_events import DetectorBatches, detector_events
 from .geometry_file import triplet_names
-from .reduction import DetectorBatches, detector_events
 from .workflows import ArcEnergy, DetectorRatemeterParams, RatemeterRegion
 
 RegionCounts = NewType("RegionCounts", sc.DataArray)
@@ -82,16 +81,13 @@ def _streamed(instrument: Instrument, region: RatemeterRegion) -> Workflow:
     workflow[RatemeterRegion] = region
     for provider in (detector_events, region_counts, region_counts_since_start):
         workflow.insert(provider)
-    processor = StreamProcessor(
+    detector = StreamId(StreamKind.DETECTOR_EVENTS, "unified_detector")
+    return streamed_workflow(
         workflow,
-        dynamic_keys=(DetectorBatches,),
-        target_keys=tuple(TARGETS.values()),
+        inputs={DetectorBatches: (detector,)},
+        outputs=TARGETS,
         accumulators={
             RegionCounts: RollingAccumulator(window=1),
             CumulativeRegionCounts: EternalAccumulator(),
         },
-    )
-    detector = StreamId(StreamKind.DETECTOR_EVENTS, "unified_detector")
-    return WindowBudget(
-        KeyedWorkflow(processor, inputs={DetectorBatches: (detector,)}, outputs=TARGETS)
     )

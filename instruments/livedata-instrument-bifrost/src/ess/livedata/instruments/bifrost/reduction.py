@@ -17,10 +17,10 @@ computed from BIFROST's choppers and cached, and the tank and sample motors
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from functools import partial
 from pathlib import Path
-from typing import Any, NewType
+from typing import Any
 
 import sciline
 import scipp as sc
@@ -28,26 +28,26 @@ import scippnexus as snx
 
 from ess.bifrost.live import BifrostQCutWorkflow, CutAxis, CutAxis1, CutAxis2, CutData
 from ess.livedata.core.instrument import Instrument
-from ess.livedata.core.keyed_workflow import KeyedWorkflow
 from ess.livedata.core.message import StreamId, StreamKind
 from ess.livedata.core.nexus_geometry import geometry_file_path
 from ess.livedata.core.payloads import LogSample
 from ess.livedata.core.prepared_workflow import PreparedWorkflow
-from ess.livedata.core.window_budget import WindowBudget
 from ess.livedata.core.workflow import Workflow, WorkflowFactory
 from ess.livedata.reduction.chopper_setting import (
     DiskChopperSetting,
     LookupTableSetting,
 )
 from ess.livedata.reduction.lookup_table_cache import LookupTableCache
-from ess.livedata.reduction.nxevent_data import to_nxevent_data
-from ess.reduce.nexus.types import Filename, NeXusData, SampleRun
-from ess.reduce.streaming import StreamProcessor
+from ess.livedata.reduction.streamed import streamed_workflow
+from ess.reduce.nexus.types import Filename, SampleRun
 from ess.spectroscopy import types as st
 
+from .detector_events import DetectorBatches, detector_events
 from .geometry_file import triplet_names
+from .ratemeter import detector_ratemeter
 from .workflows import (
     DETECTOR,
+    DETECTOR_RATEMETER,
     ELASTIC_QMAP,
     ELASTIC_QMAP_CUSTOM,
     QMAP,
@@ -101,16 +101,19 @@ MONITOR_TYPES = (
 """BifrostWorkflow's monitor types, each given the table (only the
 normalisation monitor's is used by the cuts)."""
 
-DetectorBatches = NewType("DetectorBatches", list)
+
+def angle(samples: Sequence[LogSample]) -> sc.DataArray:
+    """The newest of a motor's readings (degrees), as a context value."""
+    newest = max(samples, key=lambda sample: sample.time)
+    return sc.DataArray(sc.scalar(float(newest.value), unit="deg"))
+
+
 CONTEXT = {
-    TANK_ANGLE: st.InstrumentAngle[SampleRun],
-    SAMPLE_ANGLE: st.SampleAngle[SampleRun],
+    st.InstrumentAngle[SampleRun]: (TANK_ANGLE, angle),
+    st.SampleAngle[SampleRun]: (SAMPLE_ANGLE, angle),
 }
+"""The angles, each set from its motor's stream."""
 TARGETS = {"cut_data": CutData[SampleRun]}
-
-
-def detector_events(batches: DetectorBatches) -> NeXusData[snx.NXdetector, SampleRun]:
-    return NeXusData[snx.NXdetector, SampleRun](to_nxevent_data(batches, with_ids=True))
 
 
 def _edges(dim: str, edges: Edges, unit: str) -> sc.Variable:
@@ -192,40 +195,6 @@ def cut_workflow(
     return workflow
 
 
-def angle(samples: Sequence[LogSample]) -> sc.DataArray:
-    """The newest of a motor's readings (degrees), as a context value."""
-    newest = max(samples, key=lambda sample: sample.time)
-    return sc.DataArray(sc.scalar(float(newest.value), unit="deg"))
-
-
-class AngleContext:
-    """Sets the tank and sample angles from their motors, then streams.
-
-    The angles start as the geometry file's; a window with readings sets
-    the newest of each before its events are cut.
-    """
-
-    def __init__(self, processor: StreamProcessor, workflow: KeyedWorkflow) -> None:
-        self._processor = processor
-        self._workflow = workflow
-
-    def accumulate(self, data: Mapping[StreamId, Any]) -> None:
-        context = {
-            key: angle(data[stream])
-            for stream, key in CONTEXT.items()
-            if data.get(stream)
-        }
-        if context:
-            self._processor.set_context(context)
-        self._workflow.accumulate(data)
-
-    def finalize(self) -> dict[str, sc.DataArray]:
-        return self._workflow.finalize()
-
-    def clear(self) -> None:
-        self._workflow.clear()
-
-
 def q_cut(
     instrument: Instrument,
     tables: LookupTableCache,
@@ -244,28 +213,26 @@ def q_cut(
 def _streamed_cut(
     instrument: Instrument, tables: LookupTableCache, params: Any
 ) -> Workflow:
+    """The cut streamed, the angles set from their motors (at first the
+    geometry file's; a window with readings sets the newest of each before
+    its events are cut)."""
     path = geometry_file_path(instrument.geometry_files)
     table = tables.get(LOOKUP_TABLE).table
     workflow = cut_workflow(path, table, cut_axes(params))
-    angles = workflow.compute(tuple(CONTEXT.values()))
     workflow.insert(detector_events)
-    processor = StreamProcessor(
+    return streamed_workflow(
         workflow,
-        dynamic_keys=(DetectorBatches,),
-        context_keys=tuple(CONTEXT.values()),
-        target_keys=tuple(TARGETS.values()),
+        inputs={DetectorBatches: (StreamId(StreamKind.DETECTOR_EVENTS, DETECTOR),)},
+        outputs=TARGETS,
         accumulators=tuple(TARGETS.values()),
+        context=CONTEXT,
     )
-    processor.set_context(angles)
-    detector = StreamId(StreamKind.DETECTOR_EVENTS, DETECTOR)
-    keyed = KeyedWorkflow(
-        processor, inputs={DetectorBatches: (detector,)}, outputs=TARGETS
-    )
-    return WindowBudget(AngleContext(processor, keyed))
 
 
 def factories(instrument: Instrument) -> dict[str, WorkflowFactory]:
-    """Factories by workflow key, bound to ``instrument`` and one table cache."""
+    """Factories by workflow key, bound to ``instrument`` and one table cache
+    (the Q maps) and the ratemeter's."""
     tables = LookupTableCache()
     build = partial(q_cut, instrument, tables)
-    return {spec.key: build for spec in (QMAP, ELASTIC_QMAP, ELASTIC_QMAP_CUSTOM)}
+    cuts = {spec.key: build for spec in (QMAP, ELASTIC_QMAP, ELASTIC_QMAP_CUSTOM)}
+    return {**cuts, DETECTOR_RATEMETER.key: partial(detector_ratemeter, instrument)}
