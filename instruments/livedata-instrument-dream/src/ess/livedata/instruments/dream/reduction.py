@@ -37,6 +37,7 @@ from ess.livedata.reduction.chopper_setting import LookupTableSetting
 from ess.livedata.reduction.lookup_table import disk_chopper_setting
 from ess.livedata.reduction.lookup_table_cache import LookupTableCache
 from ess.livedata.reduction.nxevent_data import to_nxevent_data
+from ess.livedata.reduction.warm_up import warmed_up
 from ess.powder import types as pt
 from ess.powder.conversion import _convert_reduced_to_tof_impl
 from ess.reduce.nexus.types import DetectorBankSizes, NeXusData, NeXusName, SampleRun
@@ -190,10 +191,12 @@ def _streamed_powder(
         accumulators=ACCUMULATED,
     )
     return WindowBudget(
-        KeyedWorkflow(
-            processor,
-            inputs={DetectorBatches: (bank,), MonitorBatches: (CAVE_MONITOR,)},
-            outputs=TARGETS,
+        warmed_up(
+            KeyedWorkflow(
+                processor,
+                inputs={DetectorBatches: (bank,), MonitorBatches: (CAVE_MONITOR,)},
+                outputs=TARGETS,
+            )
         )
     )
 

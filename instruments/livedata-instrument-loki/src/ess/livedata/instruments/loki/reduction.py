@@ -36,6 +36,7 @@ from ess.livedata.core.workflow import Workflow, WorkflowFactory
 from ess.livedata.reduction.chopper_setting import LookupTableSetting
 from ess.livedata.reduction.lookup_table_cache import LookupTableCache
 from ess.livedata.reduction.nxevent_data import to_nxevent_data
+from ess.livedata.reduction.warm_up import warmed_up
 from ess.loki.workflow import LokiWorkflow
 from ess.reduce.nexus.types import NeXusData, NeXusDetectorName, SampleRun
 from ess.reduce.streaming import StreamProcessor
@@ -211,14 +212,16 @@ def _streamed_i_of_q(
         accumulators=ACCUMULATED,
     )
     return WindowBudget(
-        KeyedWorkflow(
-            processor,
-            inputs={
-                DetectorBatches: (bank,),
-                IncidentBatches: (INCIDENT_MONITOR,),
-                TransmissionBatches: (TRANSMISSION_MONITOR,),
-            },
-            outputs=TARGETS,
+        warmed_up(
+            KeyedWorkflow(
+                processor,
+                inputs={
+                    DetectorBatches: (bank,),
+                    IncidentBatches: (INCIDENT_MONITOR,),
+                    TransmissionBatches: (TRANSMISSION_MONITOR,),
+                },
+                outputs=TARGETS,
+            )
         )
     )
 
