@@ -211,8 +211,16 @@ def test_a_reduction_started_by_command_publishes_outputs_with_units(running):
         timeout=BUILD_TIMEOUT_S,
         what=f"{case.workflow} outputs over 3 s of data",
     )
-    heartbeat = job_heartbeat(reader, job)
-    # Running; on a loaded machine it may skip windows, visibly (WARNING).
+    # The heartbeat after the build: running; on a loaded machine it may skip
+    # windows, visibly (WARNING).
+    heartbeat = reader.wait_for(
+        lambda: (
+            (beat := job_heartbeat(reader, job))
+            and not (beat.warning or "").startswith("preparing")
+            and beat
+        ),
+        what="a heartbeat of the built job",
+    )
     assert heartbeat.state in RUNNING, heartbeat
     if heartbeat.state is JobState.WARNING:
         assert "cannot keep up" in heartbeat.warning
