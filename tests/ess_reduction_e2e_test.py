@@ -262,6 +262,12 @@ def test_i_of_q_started_from_the_reduction_dashboard_fills_its_plot(running, tmp
         log_dir=tmp_path,
     )
     try:
+        # Serving only after its imports: over a minute on a loaded machine.
+        wait_for(
+            lambda: f"at http://127.0.0.1:{port}/" in dashboard.log(),
+            "the dashboard to serve",
+            BUILD_TIMEOUT_S,
+        )
         with headless_chromium() as browser:
             context = browser.new_context(viewport={"width": 1400, "height": 1400})
             page = context.new_page()
