@@ -288,9 +288,11 @@ def test_i_of_q_started_from_the_reduction_dashboard_fills_its_plot(running, tmp
                 BUILD_TIMEOUT_S,
             )
             assert page.locator(".bk-Canvas").count() >= 1
-            published = run.reader.wait_for(
-                lambda: run.reader.latest(i_of_q), what="the published I(Q)"
+            run.reader.wait_for(
+                lambda: run.reader.latest(i_of_q) is not None,
+                what="the published I(Q)",
             )
+            published = run.reader.latest(i_of_q)
             assert published.coords["Q"].unit == sc.Unit("1/angstrom")
             screenshot(page, tmp_path / "loki-i-of-q.png")
 
