@@ -26,7 +26,9 @@ from ess.livedata.protocol import (
     JobMessage,
     JobState,
     Ledger,
+    ReductionJob,
     Response,
+    ServiceName,
     WorkflowConfig,
     WorkflowId,
     encode_command,
@@ -92,18 +94,16 @@ def reader(bootstrap) -> Iterator[LivedataReader]:
         reader.close()
 
 
-@pytest.fixture
-def start(bootstrap, tmp_path) -> Iterator[Callable[..., Program]]:
-    """Start ``python -m ess.livedata.services.<name> --instrument dummy ...``."""
+@contextmanager
+def program_starter(
+    bootstrap_servers: str, log_dir: Path, instrument: str = INSTRUMENT
+) -> Iterator[Callable[..., Program]]:
+    """Start ``python -m ess.livedata.services.<name> --instrument <instrument>
+    ...``; every program started is stopped on exit."""
     programs: list[Program] = []
 
     def start(name: str, *args: str) -> Program:
-        program = Program(
-            f"ess.livedata.services.{name}",
-            ["--instrument", INSTRUMENT, *args],
-            bootstrap_servers=bootstrap,
-            log_dir=tmp_path,
-        )
+        program = _program(instrument, name, bootstrap_servers, log_dir, *args)
         programs.append(program)
         return program
 
@@ -114,18 +114,31 @@ def start(bootstrap, tmp_path) -> Iterator[Callable[..., Program]]:
             program.stop()
 
 
+@pytest.fixture
+def start(bootstrap, tmp_path) -> Iterator[Callable[..., Program]]:
+    """:func:`program_starter` for the dummy instrument."""
+    with program_starter(bootstrap, tmp_path) as start:
+        yield start
+
+
 def workflow_id(name: str, instrument: str = INSTRUMENT) -> WorkflowId:
     """A workflow of the instrument, e.g. ``workflow_id("monitor_histogram")``."""
     return WorkflowId(instrument=instrument, name=name, version=1)
 
 
 def workflow_config(
-    workflow: str, source: str, params: Mapping[str, Any] = {}, **fields: Any
+    workflow: str | WorkflowId,
+    source: str,
+    params: Mapping[str, Any] = {},
+    **fields: Any,
 ) -> WorkflowConfig:
-    """Start (or replace) the job of ``workflow`` on ``source`` under a new job
-    number, as the dashboard does; ``fields`` as :class:`WorkflowConfig`'s."""
+    """Start (or replace) the job of ``workflow`` (a dummy workflow's name, or
+    any id) on ``source`` under a new job number, as the dashboard does;
+    ``fields`` as :class:`WorkflowConfig`'s."""
     return WorkflowConfig(
-        identifier=workflow_id(workflow),
+        identifier=workflow
+        if isinstance(workflow, WorkflowId)
+        else workflow_id(workflow),
         job_id=JobId(source_name=source, job_number=str(uuid.uuid4())),
         params=dict(params),
         **fields,
@@ -143,12 +156,15 @@ def job_command(
     )
 
 
-@pytest.fixture
-def send_commands(bootstrap) -> Iterator[Callable[..., str]]:
+@contextmanager
+def command_sender(
+    bootstrap_servers: str, instrument: str = INSTRUMENT
+) -> Iterator[Callable[..., str]]:
     """Send facility commands (:func:`workflow_config`, :func:`job_command`)
-    under one new message id, as one user action; returns the message id."""
-    producer = Producer({"bootstrap.servers": bootstrap})
-    topic = LivedataTopic.COMMANDS.of(INSTRUMENT)
+    to ``instrument`` under one new message id, as one user action; the
+    sender returns the message id."""
+    producer = Producer({"bootstrap.servers": bootstrap_servers})
+    topic = LivedataTopic.COMMANDS.of(instrument)
 
     def send(*commands: WorkflowConfig | JobCommand) -> str:
         message_id = str(uuid.uuid4())
@@ -160,6 +176,13 @@ def send_commands(bootstrap) -> Iterator[Callable[..., str]]:
 
     yield send
     producer.flush(10)
+
+
+@pytest.fixture
+def send_commands(bootstrap) -> Iterator[Callable[..., str]]:
+    """:func:`command_sender` to the dummy instrument."""
+    with command_sender(bootstrap) as send:
+        yield send
 
 
 def responses_to(
@@ -182,6 +205,20 @@ def response_to(reader: LivedataReader, message_id: str) -> Response:
     return responses_to(reader, message_id)[0]
 
 
+def job_heartbeat(reader: LivedataReader, job: JobId) -> JobMessage | None:
+    """The newest heartbeat of ``job``."""
+    return reader.view.jobs().get(job)
+
+
+def job_status(reader: LivedataReader, job: JobId) -> ReductionJob | None:
+    """data_reduction's own status of ``job`` (params, state, message)."""
+    report = reader.latest_report(ServiceName.DATA_REDUCTION)
+    jobs = report.details.jobs if report else {}
+    return next(
+        (s for key, s in jobs.items() if key.endswith(f".{job.job_number}")), None
+    )
+
+
 def current_job(
     reader: LivedataReader, workflow: str, source: str, timeout: float = 30
 ) -> JobMessage:
@@ -202,6 +239,14 @@ def current_job(
         )
 
     return reader.wait_for(running, timeout, what=f"a job of {wanted} on {source}")
+
+
+def reduction_partitions(instrument: str = INSTRUMENT) -> int:
+    """What data_reduction (dev topics) is assigned: one partition per
+    detector, monitor and log topic, plus the command topic."""
+    mapping = load_instrument(instrument).stream_mapping(Topology.DEV)
+    kinds = (StreamKind.DETECTOR_EVENTS, StreamKind.MONITOR_EVENTS, StreamKind.LOG)
+    return len(mapping.input_topics(kinds)) + 1
 
 
 def wait_until_consuming(reader: LivedataReader, service: str, partitions: int) -> None:

@@ -9,15 +9,16 @@ import pytest
 from conftest import (
     INSTRUMENT,
     job_command,
+    job_heartbeat,
+    job_status,
+    reduction_partitions,
     response_to,
     wait_until_consuming,
     workflow_config,
     workflow_id,
 )
 
-from ess.livedata.core.message import StreamKind
 from ess.livedata.core.plugins import load_instrument
-from ess.livedata.core.streams import Topology
 from ess.livedata.dashboard.backend import Backend
 from ess.livedata.dashboard.feedback import CommandFeedback
 from ess.livedata.dashboard.reduction import WorkflowLauncher
@@ -26,19 +27,11 @@ from ess.livedata.protocol import (
     JobId,
     JobMessage,
     JobState,
-    ReductionJob,
     ResponseKind,
 )
 
 SERVICE = "data_reduction"
 SOURCE = "panel_0"
-INPUT_KINDS = (StreamKind.DETECTOR_EVENTS, StreamKind.MONITOR_EVENTS, StreamKind.LOG)
-
-
-def input_partitions() -> int:
-    """One partition per data topic, plus the command topic."""
-    mapping = load_instrument(INSTRUMENT).stream_mapping(Topology.DEV)
-    return len(mapping.input_topics(INPUT_KINDS)) + 1
 
 
 def start_job(reader, send_commands, workflow: str, **params) -> JobId:
@@ -48,19 +41,6 @@ def start_job(reader, send_commands, workflow: str, **params) -> JobId:
     assert response.response is ResponseKind.ACK, response.message
     assert response.device == SOURCE
     return config.job_id
-
-
-def job_heartbeat(reader, job: JobId) -> JobMessage | None:
-    return reader.view.jobs().get(job)
-
-
-def job_status(reader, job: JobId) -> ReductionJob | None:
-    """The service's own status of ``job`` (params, state, message)."""
-    report = reader.latest_report(SERVICE)
-    jobs = report.details.jobs if report else {}
-    return next(
-        (s for key, s in jobs.items() if key.endswith(f".{job.job_number}")), None
-    )
 
 
 def newer(reader, name: str, than: np.datetime64 | None = None):
@@ -88,7 +68,7 @@ def mean_wavelength(spectrum) -> float:
 def running(start, reader):
     """data_reduction consuming, and the dummy's fakes producing at 14 Hz."""
     service = start(SERVICE, "--dev")
-    wait_until_consuming(reader, SERVICE, partitions=input_partitions())
+    wait_until_consuming(reader, SERVICE, partitions=reduction_partitions())
     rate = ("--events-per-pulse", "500")
     start("fake_detectors", *rate)
     start("fake_monitors", "--mode", "ev44", *rate)
@@ -214,7 +194,7 @@ def test_every_dummy_workflow_starts_from_the_reduction_page(
     its error (by design) in the service's status.
     """
     start(SERVICE)
-    wait_until_consuming(reader, SERVICE, partitions=input_partitions())
+    wait_until_consuming(reader, SERVICE, partitions=reduction_partitions())
     start("fake_detectors")
     start("fake_monitors", "--mode", "ev44")
     backend = reduction_page_backend

@@ -207,6 +207,7 @@ def test_outputs_have_units_and_a_job_binds_one_bank(dream, dream_file):
     results = job.finalize()
     assert results["focussed_data_tof"].coords["tof"].unit == "us"
     two_theta = results["focussed_data_dspacing_two_theta"]
+    assert two_theta.dims == ("dspacing", "two_theta")  # as the facility's
     assert two_theta.coords["two_theta"].unit == "rad"
     assert two_theta.unit == "dimensionless"
     spec = dream.workflow_specs["powder_reduction/v1"]

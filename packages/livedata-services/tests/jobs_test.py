@@ -439,6 +439,31 @@ def test_factory_that_fails_to_load_refuses_the_start(plugin):
     assert "failed to load: ModuleNotFoundError: No module named 'sciline'" in reason
 
 
+def test_preloaded_factories_load_before_any_job_and_only_once(plugin):
+    manager = create_plugin_manager()
+    manager.register(plugin)
+    processor = reduction_jobs(LoadedInstrument(make_instrument(), manager), True)
+    assert plugin.factory_loads == 1
+    start_count(processor, "panel_0")
+    assert plugin.factory_loads == 1
+
+
+def test_factories_that_fail_to_preload_still_refuse_each_start(plugin, caplog):
+    class Broken:
+        @hookimpl
+        def livedata_register_workflow_factories(self, instrument, register):
+            raise ModuleNotFoundError("No module named 'esssans'")
+
+    manager = create_plugin_manager()
+    manager.register(plugin)
+    manager.register(Broken())
+    loaded = LoadedInstrument(make_instrument(), manager)
+    processor = reduction_jobs(loaded, preload=True)
+    assert "No module named 'esssans'" in caplog.text
+    reason = refused(processor, "count", "panel_0")
+    assert "failed to load: ModuleNotFoundError: No module named 'esssans'" in reason
+
+
 def test_stopped_jobs_make_room_for_new_ones(processor, monkeypatch):
     monkeypatch.setattr(jobs, "MAX_JOBS", 2)
     first = start_count(processor, "panel_0")

@@ -413,9 +413,15 @@ def timeseries_jobs(
     )
 
 
-def reduction_jobs(loaded: LoadedInstrument) -> JobProtocolProcessor:
-    """data_reduction: no job until a ``workflow_config`` starts one."""
+def reduction_jobs(
+    loaded: LoadedInstrument, preload: bool = False
+) -> JobProtocolProcessor:
+    """data_reduction: no job until a ``workflow_config`` starts one;
+    ``preload`` imports the workflow factories now
+    (:meth:`JobProcessor.load_factories`)."""
     jobs = JobProcessor(loaded)
+    if preload:
+        jobs.load_factories()
     return JobProtocolProcessor(
         instrument=loaded.name,
         service=ServiceName.DATA_REDUCTION,

@@ -176,7 +176,8 @@ class JobProcessor:
     """The data_reduction service's logic, driven by the processing loop.
 
     Workflow factories are loaded on the first job start, so the reduction
-    libraries they import cost nothing until a job needs them.
+    libraries they import cost nothing until a job needs them, unless
+    :meth:`load_factories` loaded them before.
     """
 
     def __init__(self, loaded: LoadedInstrument) -> None:
@@ -304,6 +305,20 @@ class JobProcessor:
                 f"workflow {spec.key} could not be built: "
                 f"{type(error).__name__}: {error}"
             ) from None
+
+    def load_factories(self) -> None:
+        """Import the workflow factories now, not at the first job start.
+
+        The ESS packages take seconds to import (esssans: ~6 s of CPU, over
+        30 s on a loaded machine); in the loop that holds up the window, the
+        heartbeats and the command's answer, which the dashboard expires
+        after 30 s. A failure (e.g. the ``reduction`` extra missing) is
+        logged here and refused with each start, as without preloading.
+        """
+        try:
+            self._workflow_factories()
+        except CommandRejected as error:
+            logger.warning("%s", error)
 
     def _workflow_factories(self) -> dict[str, WorkflowFactory]:
         if self._factories is None:

@@ -5,6 +5,8 @@ accumulating where the pipeline is still linear in the events, fed the
 window's payloads by input key, its targets named as the job's outputs, and
 the whole under :class:`~ess.livedata.core.window_budget.WindowBudget`, so a
 job that cannot keep up skips windows visibly instead of falling behind.
+Each is warmed up with one empty window where it is built (in the
+background), so its first real window does not stall the service loop.
 Some jobs also take context from the stream, e.g. a motor angle.
 """
 
@@ -21,6 +23,8 @@ from ess.livedata.core.message import StreamId
 from ess.livedata.core.window_budget import WindowBudget
 from ess.livedata.core.workflow import Workflow
 from ess.reduce.streaming import Accumulator, StreamProcessor
+
+from .warm_up import warmed_up
 
 ContextSource = tuple[StreamId, Callable[[Sequence[Any]], Any]]
 """The stream setting a context key, and its value from a window's payloads."""
@@ -63,9 +67,9 @@ def streamed_workflow(
     )
     keyed = KeyedWorkflow(processor, inputs=inputs, outputs=outputs)
     if not context:
-        return WindowBudget(keyed)
+        return WindowBudget(warmed_up(keyed))
     processor.set_context(workflow.compute(tuple(context)))
-    return WindowBudget(_StreamContext(processor, keyed, context))
+    return WindowBudget(warmed_up(_StreamContext(processor, keyed, context)))
 
 
 class _StreamContext:

@@ -8,6 +8,7 @@ and start jobs with the protocol's ``workflow_config`` commands (see
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import partial
 
 from ess.livedata.core.message import StreamKind
 from ess.livedata.processing.job_bindings import reduction_jobs
@@ -20,7 +21,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         SERVICE,
         "Run the instrument's reduction workflows as jobs on detector, monitor "
         "and log streams and publish their results as da00 at ~1 Hz.",
-        reduction_jobs,
+        # Before consuming: the ESS packages' imports must not stall the loop.
+        partial(reduction_jobs, preload=True),
         [StreamKind.DETECTOR_EVENTS, StreamKind.MONITOR_EVENTS, StreamKind.LOG],
         argv,
     )

@@ -57,6 +57,7 @@ from .workflows import (
 DetectorBatches = NewType("DetectorBatches", list)
 MonitorBatches = NewType("MonitorBatches", list)
 FocussedDataTof = NewType("FocussedDataTof", sc.DataArray)
+DspacingTwoTheta = NewType("DspacingTwoTheta", sc.DataArray)
 
 ACCUMULATED = (
     pt.CorrectedDspacing[SampleRun],
@@ -65,7 +66,7 @@ ACCUMULATED = (
 """Where the pipeline is still linear in the events (as the facility's)."""
 TARGETS = {
     "focussed_data_dspacing": pt.FocussedDataDspacing[SampleRun],
-    "focussed_data_dspacing_two_theta": pt.FocussedDataDspacingTwoTheta[SampleRun],
+    "focussed_data_dspacing_two_theta": DspacingTwoTheta,
     "focussed_data_tof": FocussedDataTof,
 }
 VANADIUM_TARGETS = {
@@ -117,6 +118,14 @@ def focussed_tof(
     return FocussedDataTof(_convert_reduced_to_tof_impl(data, calibration))
 
 
+def in_facility_dim_order(
+    data: pt.FocussedDataDspacingTwoTheta[SampleRun],
+) -> DspacingTwoTheta:
+    """d, then 2θ, as the facility declares the output (essdiffraction bins
+    2θ first)."""
+    return DspacingTwoTheta(data.transpose(["dspacing", "two_theta"]).copy())
+
+
 def powder_workflow(
     geometry_file: Path,
     bank: str,
@@ -131,6 +140,7 @@ def powder_workflow(
         workflow[DetectorBankSizes] = {}
     workflow.insert(summed_counts_as_proton_charge)
     workflow.insert(focussed_tof)
+    workflow.insert(in_facility_dim_order)
     workflow[pt.CalibrationData] = None
     workflow = powder.with_pixel_mask_filenames(workflow, [])
     workflow[pt.UncertaintyBroadcastMode] = pt.UncertaintyBroadcastMode.drop
