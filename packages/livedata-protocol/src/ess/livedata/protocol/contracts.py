@@ -155,6 +155,9 @@ class DetectorStatus(ServiceDetails):
     binning: dict[str, ToaBinning] = Field(default_factory=dict)
     rois: dict[str, list[int]] = Field(default_factory=dict)
     """ROI indices set per bank."""
+    frames: dict[str, Ledger] = Field(default_factory=dict)
+    """Frames (not events) of each area detector: received, counted,
+    rejected (another shape), skipped."""
 
 
 class HistoryLimits(_Status):
