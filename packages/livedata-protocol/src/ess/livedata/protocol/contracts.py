@@ -52,6 +52,12 @@ class OutputSpec(BaseModel):
         return re.compile("[^/]+".join(re.escape(p) for p in parts))
 
 
+TIME_OF_ARRIVAL = "time_of_arrival"
+"""Dim and coordinate of every time-of-arrival spectrum (monitor histograms,
+bank spectra, ROI spectra), named as the facility names it so its tools read
+ours."""
+
+
 class ServiceName(enum.StrEnum):
     """The backend services; also the first part of their result names."""
 

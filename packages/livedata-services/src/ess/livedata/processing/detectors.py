@@ -32,6 +32,7 @@ from ess.livedata.core.payloads import EventBatch
 from ess.livedata.core.window import TimeWindow
 from ess.livedata.protocol import (
     DETECTOR_DATA,
+    TIME_OF_ARRIVAL,
     DetectorOutputs,
     DetectorStatus,
     result_name,
@@ -106,7 +107,7 @@ class DetectorCounts:
         self.binning = binning
         self._toa_range = binning.range_ns()
         self._edges = sc.linspace(
-            "toa",
+            TIME_OF_ARRIVAL,
             binning.toa_min,
             binning.toa_max,
             binning.bins + 1,
@@ -202,7 +203,7 @@ class DetectorCounts:
         return outputs
 
     def _roi_outputs(self, window: TimeWindow) -> dict[str, sc.DataArray]:
-        """Every ROI's spectrum in one array (dims ``roi``, ``toa``).
+        """Every ROI's spectrum in one array (dims ``roi``, ``time_of_arrival``).
 
         A cumulative ROI spectrum starts when its ROI is set, so the stacked
         cumulative one says the latest of those starts: the span every row
@@ -233,8 +234,8 @@ class DetectorCounts:
 
     def _spectrum(self, counts: np.ndarray, start: int, end: int) -> sc.DataArray:
         data = sc.DataArray(
-            sc.array(dims=["toa"], values=counts.copy(), unit="counts"),
-            coords={"toa": self._edges},
+            sc.array(dims=[TIME_OF_ARRIVAL], values=counts.copy(), unit="counts"),
+            coords={TIME_OF_ARRIVAL: self._edges},
             name=self.name,
         )
         return stamp(data, start, end)
