@@ -221,6 +221,28 @@ def _facility_dummy_views_run(reader) -> None:
     assert device is not None
     assert device.data.value > 0
 
+    def counted() -> set[tuple[str, str, str | None]]:
+        report = reader.latest_report("detector_data")
+        stats = report.message.stream_stats if report else None
+        return {
+            (s.topic, s.source_name, s.stream)
+            for s in (stats.streams if stats else [])
+            if s.count > 0
+        }
+
+    # As the recorded stream_stats (046): messages per topic and source.
+    reader.wait_for(
+        lambda: (
+            counted()
+            >= {
+                ("dummy_detector", "panel_0", "panel_0"),
+                ("dummy_area_detector", "area_panel", "area_panel"),
+            }
+        ),
+        timeout=10,
+        what="detector_data's stream_stats",
+    )
+
 
 def _sent_ids() -> set[str | None]:
     return {decoded(p).get("message_id") for p in recorded("livedata_commands")}
