@@ -30,6 +30,7 @@ from streaming_data_types.fbschemas.eventdata_ev44.Event44Message import (
     Event44Message,
 )
 
+from ess.livedata.config import ConfigError
 from ess.livedata.core.fake_shapes import BeamSpot, FakeDataShapes, Ring, ToaShape
 from ess.livedata.core.instrument import DetectorBank
 from ess.livedata.core.message import StreamId, StreamKind
@@ -445,6 +446,8 @@ def run_detectors(
     mode = getattr(args, "mode", ALL_MODES)
     event_banks = instrument.detectors if mode in (ALL_MODES, "ev44") else ()
     cameras = instrument.area_detectors if mode in (ALL_MODES, "ad00") else ()
+    if mode == "ad00" and not cameras:
+        raise ConfigError(f"--mode ad00: {instrument.name} has no area detectors")
     counts = bank_events_per_pulse(
         [bank.name for bank in event_banks], shapes, events_per_pulse(args)
     )
