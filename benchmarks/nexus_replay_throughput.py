@@ -5,8 +5,8 @@ pulses of ``--events-per-pulse`` events per bank, then runs, one after the
 other against one local broker, each ``--repeats`` times:
 
 - ``replay``: ``fake_detectors --nexus-file F --speedup inf``;
-- ``live fake``: ``fake_detectors --events-per-pulse N --pulses P --speedup
-  inf`` (drawing and encoding every message, as in normal use).
+- ``live fake``: ``fake_detectors --mode ev44 --events-per-pulse N --pulses P
+  --speedup inf`` (drawing and encoding every message, as in normal use).
 
 The rate is the events the producer reports sent divided by the span of the
 Kafka timestamps (producer create time) of its first and last message, so
@@ -101,6 +101,8 @@ def main() -> None:
         runs = {
             "replay": ["--nexus-file", str(directory / "run.nxs")],
             "live fake": [
+                "--mode",  # events only, as the replay (no area-detector frames)
+                "ev44",
                 "--pulses",
                 str(options.pulses),
                 "--events-per-pulse",

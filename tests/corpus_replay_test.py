@@ -41,7 +41,7 @@ pytestmark = pytest.mark.slow
 CORPUS = Path(__file__).parents[1] / "packages/livedata-protocol/tests/corpus"
 INPUTS = {
     "monitor_data": (StreamKind.MONITOR_EVENTS,),
-    "detector_data": (StreamKind.DETECTOR_EVENTS,),
+    "detector_data": (StreamKind.DETECTOR_EVENTS, StreamKind.AREA_DETECTOR),
     "timeseries": (StreamKind.LOG,),
     "data_reduction": (
         StreamKind.DETECTOR_EVENTS,
@@ -190,6 +190,58 @@ def test_recorded_commands_get_the_recorded_answers(start, reader, bootstrap):
     # The reset by job id (060) restarted monitor1's accumulation.
     assert len(nicos_starts) >= 2
     assert nicos_starts == sorted(nicos_starts)
+    _facility_dummy_views_run(reader)
+
+
+FACILITY_VIEWS = {
+    "area_panel_xy/area_panel/cumulative": {"dim_0": 256, "dim_1": 256},
+    "area_panel_xy/area_panel/current": {"dim_0": 256, "dim_1": 256},
+    "panel_0_layers/panel_0/cumulative": {"layer": 4, "y": 32, "x": 128},
+    "area_panel_xy/area_panel/counts_total_cumulative": {},
+    "panel_0_layers/panel_0/counts_total_cumulative": {},
+}
+"""The facility dummy's views no recorded command names (dummy.yaml), by
+``workflow/source/output``: their default jobs publish these dims."""
+
+
+def _facility_dummy_views_run(reader) -> None:
+    """``area_panel_xy`` (fed by fake_detectors' ad00 frames) and
+    ``panel_0_layers`` publish the facility's dims, and area_panel's counts
+    reach NICOS as the facility's device contract names them."""
+
+    def published() -> bool:
+        return all(reader.latest(name) is not None for name in FACILITY_VIEWS)
+
+    reader.wait_for(published, timeout=30, what="the facility dummy's views")
+    for name, sizes in FACILITY_VIEWS.items():
+        data = reader.latest(name)
+        assert dict(data.sizes) == sizes, name
+        assert data.sum().value > 0, name
+    device = reader.view.nicos.get("area_panel_counts_total")
+    assert device is not None
+    assert device.data.value > 0
+
+    def counted() -> set[tuple[str, str, str | None]]:
+        report = reader.latest_report("detector_data")
+        stats = report.message.stream_stats if report else None
+        return {
+            (s.topic, s.source_name, s.stream)
+            for s in (stats.streams if stats else [])
+            if s.count > 0
+        }
+
+    # As the recorded stream_stats (046): messages per topic and source.
+    reader.wait_for(
+        lambda: (
+            counted()
+            >= {
+                ("dummy_detector", "panel_0", "panel_0"),
+                ("dummy_area_detector", "area_panel", "area_panel"),
+            }
+        ),
+        timeout=10,
+        what="detector_data's stream_stats",
+    )
 
 
 def _sent_ids() -> set[str | None]:

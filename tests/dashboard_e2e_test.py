@@ -155,9 +155,10 @@ def test_invalid_binning_is_explained_and_valid_one_applied(
         "the binning to be accepted",
     )
     reader.wait_for(
-        lambda: reader.latest(CUMULATIVE).sizes == {"toa": 50}, what="50 bins"
+        lambda: reader.latest(CUMULATIVE).sizes == {"time_of_arrival": 50},
+        what="50 bins",
     )
-    assert reader.latest(CUMULATIVE).coords["toa"].values[-1] == 50
+    assert reader.latest(CUMULATIVE).coords["time_of_arrival"].values[-1] == 50
     page.get_by_role("button", name="log", exact=True).click()
     readback = page.locator(".ld-readback")
     wait_for(lambda: "50 bins" in readback.inner_text(), "the readback")

@@ -26,6 +26,7 @@ from ess.livedata.core.plugins import (
 )
 from ess.livedata.core.streams import Topology
 from ess.livedata.ess.stand_in import on_stand_in_geometry
+from ess.livedata.fake.area_detectors import fake_frame
 from ess.livedata.fake.detectors import PixelSampler
 from ess.livedata.processing.detectors import make_view_images
 
@@ -66,6 +67,7 @@ def test_every_stream_resolves(loaded, topology):
         (StreamKind.DETECTOR_EVENTS, instrument.detectors),
         (StreamKind.MONITOR_EVENTS, instrument.monitors),
         (StreamKind.LOG, instrument.logs),
+        (StreamKind.AREA_DETECTOR, instrument.area_detectors),
     ):
         for item in items:
             key = mapping.key_for(StreamId(kind, item.name))
@@ -87,7 +89,8 @@ def test_every_view_builds(loaded):
 
 
 def test_fakes_exist_for_every_detector_and_monitor(loaded):
-    """The fake producers' dev sources, and a pixel sampler per bank."""
+    """The fake producers' dev sources, a pixel sampler per bank and a frame
+    per area detector."""
     mapping = loaded.stream_mapping(Topology.DEV)
     shapes = loaded.fake_data_shapes()
     instrument = loaded.instrument
@@ -98,6 +101,10 @@ def test_fakes_exist_for_every_detector_and_monitor(loaded):
         assert np.isin(drawn, bank.detector_number.values).all()
     for monitor in instrument.monitors:
         mapping.key_for(StreamId(StreamKind.MONITOR_EVENTS, monitor.name))
+    for camera in instrument.area_detectors:
+        mapping.key_for(StreamId(StreamKind.AREA_DETECTOR, camera.name))
+        frame = fake_frame(camera.shape, 0, np.random.default_rng(0))
+        assert frame.shape == camera.shape
 
 
 @pytest.mark.kafka

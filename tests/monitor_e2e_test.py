@@ -81,9 +81,9 @@ def test_ev44_counts_binning_command_and_reset(start, reader, send_commands):
         )
         wait_for_total(reader, monitor, in_range)
         data = cumulative(reader, monitor)
-        assert data.sizes == {"toa": 40}
-        assert str(data.coords["toa"].unit) == "ms"
-        assert data.coords["toa"].values[[0, -1]].tolist() == [10, 50]
+        assert data.sizes == {"time_of_arrival": 40}
+        assert str(data.coords["time_of_arrival"].unit) == "ms"
+        assert data.coords["time_of_arrival"].values[[0, -1]].tolist() == [10, 50]
         ledger = reader.wait_for(
             lambda m=monitor: (
                 (r := reader.latest_report(SERVICE))

@@ -54,6 +54,12 @@ pytestmark = pytest.mark.kafka
 INSTRUMENT = "dummy"
 SERVICE = "detector_data"
 PARTITIONS = 2
+DATA_TOPICS = (f"{INSTRUMENT}_detector", f"{INSTRUMENT}_area_detector")
+"""What detector_data reads of the dummy: events and area-detector frames.
+Both get PARTITIONS partitions, so that each of two workers is assigned one
+of each and a worker alone all of them."""
+ALONE = len(DATA_TOPICS) * PARTITIONS
+SHARED = len(DATA_TOPICS)
 PULSES = 28
 EVENTS_PER_PULSE = 500
 SEED = 11
@@ -64,8 +70,8 @@ LOGICAL_VIEW = {"panel_0": "xy", "tubes_1": "tubes"}
 
 @pytest.fixture(scope="module")
 def bootstrap(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A broker of this module's own with a 2-partition detector topic."""
-    partitions = {f"{INSTRUMENT}_detector": PARTITIONS}
+    """A broker of this module's own with 2-partition data topics."""
+    partitions = dict.fromkeys(DATA_TOPICS, PARTITIONS)
     data_dir = tmp_path_factory.mktemp("scaleout-kafka")
     with private_broker(data_dir, partitions) as broker:
         yield broker.bootstrap_servers
@@ -143,13 +149,14 @@ def test_two_workers_count_what_one_counts(start, reader):
     wait_for_assignment(
         reader,
         SERVICE,
-        {worker_a.process.pid: CONTROL_PARTITIONS[SERVICE] + PARTITIONS},
+        {worker_a.process.pid: CONTROL_PARTITIONS[SERVICE] + ALONE},
     )
     worker_b = start(SERVICE, "--dev", "--max-lag-s", "off")
     pids = {worker_a.process.pid, worker_b.process.pid}
-    # After the rebalance each worker has one data partition (+ control).
+    # After the rebalance each worker has one partition of each data topic
+    # (+ control).
     wait_for_assignment(
-        reader, SERVICE, dict.fromkeys(pids, CONTROL_PARTITIONS[SERVICE] + 1)
+        reader, SERVICE, dict.fromkeys(pids, CONTROL_PARTITIONS[SERVICE] + SHARED)
     )
 
     run_fake(start)
@@ -192,7 +199,7 @@ def test_two_workers_count_what_one_counts(start, reader):
     wait_for_assignment(
         reader,
         SERVICE,
-        {worker_a.process.pid: CONTROL_PARTITIONS[SERVICE] + PARTITIONS},
+        {worker_a.process.pid: CONTROL_PARTITIONS[SERVICE] + ALONE},
     )
     before = output_counts(reader)
     base = {

@@ -51,6 +51,9 @@ def test_workflows_carry_the_facility_dummy_names_and_services(dummy):
     assert services["panel_0_xy"] == "detector_data"
     assert services["timeseries_data"] == "timeseries"
     assert services["total_counts"] == "data_reduction"
+    assert services["panel_0_layers"] == "detector_data"
+    assert services["area_panel_xy"] == "detector_data"
+    assert dummy.workflow_specs["area_panel_xy/v1"].sources == ("area_panel",)
     monitors = dummy.workflow_specs["monitor_histogram/v1"]
     assert monitors.sources == ("monitor1", "monitor2")
     assert {"motion1", "motion2"} <= set(
@@ -62,6 +65,12 @@ def test_workflows_carry_the_facility_dummy_names_and_services(dummy):
     }
     panel = dummy.workflow_specs["panel_0_xy/v1"]
     assert panel.nicos_devices == monitors.nicos_devices
+    area = dummy.workflow_specs["area_panel_xy/v1"]
+    assert area.nicos_devices == monitors.nicos_devices
+    # The 3-D view takes no ROIs, as the facility's (roi: false).
+    layers = {o.name for o in dummy.workflow_specs["panel_0_layers/v1"].output_specs}
+    assert {"current", "cumulative", "counts_total_cumulative"} <= layers
+    assert not any(name.startswith("roi_") for name in layers)
 
 
 def test_total_counts_sums_the_events_of_its_sources(dummy):

@@ -11,6 +11,8 @@ from ess.livedata.protocol import (
     ServiceDetails,
     ServiceMessage,
     ServiceState,
+    StreamStat,
+    StreamStats,
 )
 
 
@@ -148,6 +150,21 @@ def test_heartbeat_carries_counters_and_processor_details():
     # The x5f2 status code NICOS reads: not yet running is DISABLED (235).
     assert status.state is ServiceState.STARTING
     assert beat.value.status.status == 235
+
+
+def test_heartbeat_carries_the_stream_stats_taken_for_it():
+    stats = StreamStats(
+        window_seconds=2.0,
+        streams=[StreamStat(topic="t", source_name="s", stream="monitor1", count=3)],
+    )
+    taken = []
+    loop, _, sink, _ = build_loop(
+        SumProcessor(), stream_stats=lambda: taken.append(1) or stats
+    )
+    loop.step()
+    [beat] = sink.of_kind(StreamKind.LIVEDATA_HEARTBEAT)
+    assert beat.value.status.message.stream_stats == stats
+    assert taken == [1]  # once per heartbeat: counts since the last one
 
 
 def test_run_reports_running_then_stopped():

@@ -134,3 +134,27 @@ def test_roi_request_with_a_name_that_is_no_roi_stream_is_rejected() -> None:
     with pytest.raises(DecodeError) as info:
         decode_roi(payload)
     assert info.value.reason == "invalid ROI stream name"
+
+
+def test_stream_counts_are_the_facilitys_stream_stats_since_last_taken() -> None:
+    decoder = UpstreamDecoder(_MAPPING)
+    for _ in range(3):
+        decoder.decode("x_detector", _events("bank_a"), 0)
+    decoder.decode("x_monitor", _events("mon_a", pixels=False), 0)
+    with pytest.raises(DecodeError):
+        decoder.decode("x_detector", _events("bank_b"), 0)
+    decoder.decode("x_commands", b"{}", 0)  # commands are no data stream
+    stats = decoder.stream_counts.take()
+    assert stats.window_seconds >= 0
+    assert [s.model_dump() for s in stats.streams] == [
+        {"topic": "x_detector", "source_name": "bank_a", "stream": "panel", "count": 3},
+        # Unmapped pairs are dropped, and reported with no stream.
+        {"topic": "x_detector", "source_name": "bank_b", "stream": None, "count": 1},
+        {
+            "topic": "x_monitor",
+            "source_name": "mon_a",
+            "stream": "monitor1",
+            "count": 1,
+        },
+    ]
+    assert decoder.stream_counts.take().streams == []

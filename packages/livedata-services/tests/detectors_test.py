@@ -220,11 +220,13 @@ def test_rectangle_roi_on_logical_view_counts_exactly(processor):
     toa = np.where(np.arange(inside.size) % 2 == 0, 12.3, 45.6)
     out = run(processor, W0, events(PANEL, inside, toa), events(PANEL, border * 7))
     spectra = out[XY, PANEL, "roi_spectra_current"]
-    assert spectra.dims == ("roi", "toa")
+    assert spectra.dims == ("roi", "time_of_arrival")
     assert spectra.coords["roi"].values.tolist() == [0]
     spectrum = spectra["roi", 0]
     assert spectrum.sum().value == inside.size
-    bin_of = np.searchsorted(spectrum.coords["toa"].values, [12.3, 45.6]) - 1
+    bin_of = (
+        np.searchsorted(spectrum.coords["time_of_arrival"].values, [12.3, 45.6]) - 1
+    )
     assert spectrum.values[bin_of].tolist() == [75, 75]
     assert out[XY, PANEL, "toa_current"].sum().value == inside.size + 28
     readback = out[XY, PANEL, "roi_rectangle"]
@@ -337,7 +339,7 @@ def test_toa_edges_filter_images_and_spectra(processor):
     assert out[PLANE, PANEL, "current"].sum().value == 3
     toa = out[XY, PANEL, "toa_current"]
     assert toa.values.tolist() == [1, 0, 0, 0, 0, 1, 0, 0, 0, 1]
-    assert toa.coords["toa"].values[[0, -1]].tolist() == [10, 20]
+    assert toa.coords["time_of_arrival"].values[[0, -1]].tolist() == [10, 20]
     assert (
         roi_rows(out, "roi_spectra_current")[0].values.tolist() == toa.values.tolist()
     )

@@ -10,12 +10,14 @@ PROTOCOL.md section 5 and the recorded responses.
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
+import scipp as sc
 from job_driving import (
     COMMANDS,
     CORPUS,
@@ -47,6 +49,8 @@ from ess.livedata.protocol import (
     RoiGeometry,
     ServiceName,
     WorkflowConfig,
+    WorkflowId,
+    encode_command,
     parse_command,
 )
 
@@ -57,10 +61,46 @@ T0 = 1_796_408_024 * S
 OWNER = {
     "monitor_histogram": ServiceName.MONITOR_DATA,
     "panel_0_xy": ServiceName.DETECTOR_DATA,
+    "panel_0_layers": ServiceName.DETECTOR_DATA,
+    "area_panel_xy": ServiceName.DETECTOR_DATA,
     "timeseries_data": ServiceName.TIMESERIES,
     "total_counts": ServiceName.DATA_REDUCTION,
 }
-"""The service that runs each recorded workflow, as upstream's registry fixes it."""
+"""The service that runs each of the facility dummy's workflows (dummy.yaml),
+as upstream's registry fixes it."""
+
+_TOA_EDGES = {"start": 0.0, "stop": 71.43, "num_bins": 100, "scale": "linear"}
+_DETECTOR_VIEW = {
+    "coordinate_mode": {"mode": "toa"},
+    "pixel_weighting": {"enabled": False, "method": "pixel_number"},
+    "toa_range": {"start": 0.0, "stop": 10.0, "enabled": False, "unit": "μs"},
+    "toa_edges": {**_TOA_EDGES, "unit": "ms"},
+    "wavelength_range": {"start": 0.0, "stop": 10.0, "enabled": False, "unit": "Å"},
+    "wavelength_edges": {
+        "start": 1.0,
+        "stop": 10.0,
+        "num_bins": 100,
+        "scale": "linear",
+        "unit": "Å",
+    },
+}
+FACILITY_STARTS = {
+    "monitor_histogram": (
+        ("monitor1", "monitor2"),
+        {
+            "coordinate_mode": {"mode": "toa"},
+            "toa_edges": {**_TOA_EDGES, "unit": "ms"},
+            "toa_range": {"start": 0.0, "stop": 10.0, "enabled": False, "unit": "μs"},
+        },
+    ),
+    "panel_0_xy": (("panel_0",), _DETECTOR_VIEW),
+    "panel_0_layers": (("panel_0",), _DETECTOR_VIEW),
+    "area_panel_xy": (("area_panel",), {}),
+    "timeseries_data": (("motion1", "motion2"), {}),
+    "total_counts": (("panel_0",), {}),
+}
+"""Sources and default params of each of the facility dummy's workflows
+(dummy.yaml), as its dashboard starts them; the corpus records only some."""
 
 FACTORIES: dict[ServiceName, Callable[[Any], JobProtocolProcessor]] = {
     ServiceName.MONITOR_DATA: monitor_jobs,
@@ -122,7 +162,7 @@ def event_batch(n: int, pixels: bool) -> EventBatch:
 
 
 def data(second: int, n: int = 100) -> list[Message[Any]]:
-    """A window's worth of every input the recorded workflows read."""
+    """A window's worth of every input the facility dummy's workflows read."""
     t = window(second).start
     messages: list[Message[Any]] = [
         Message(t, StreamId(StreamKind.MONITOR_EVENTS, m), event_batch(n, False))
@@ -133,6 +173,9 @@ def data(second: int, n: int = 100) -> list[Message[Any]]:
     for log in ("motion1", "motion2"):
         sample = LogSample(t + 1, float(second))
         messages.append(Message(t, StreamId(StreamKind.LOG, log), sample))
+    frame = sc.DataArray(sc.ones(dims=["dim_0", "dim_1"], shape=[4, 4], unit="counts"))
+    area = StreamId(StreamKind.AREA_DETECTOR, "area_panel")
+    messages.append(Message(t, area, frame))
     return messages
 
 
@@ -233,6 +276,26 @@ def test_every_recorded_command_gets_the_recorded_answers_from_the_recorded_serv
                     assert r.message_id  # generated, as the facility does
                 if r.response == "ERR":
                     assert r.message
+
+
+@pytest.mark.parametrize("workflow", sorted(FACILITY_STARTS))
+def test_every_facility_dummy_workflow_is_started_by_its_service_alone(
+    services, workflow
+):
+    sources, params = FACILITY_STARTS[workflow]
+    for source in sources:
+        config = WorkflowConfig(
+            identifier=WorkflowId(instrument="dummy", name=workflow, version=1),
+            message_id=str(uuid.uuid4()),
+            job_id=JobId(source_name=source, job_number=str(uuid.uuid4())),
+            params=params,
+        )
+        answers = send(services, Message(0, COMMANDS, encode_command(config)))
+        assert {
+            s: [(r.response, r.device) for r in rs] for s, rs in answers.items()
+        } == {s: [("ACK", source)] if s is OWNER[workflow] else [] for s in FACTORIES}
+    outputs = {w for rs in process(services, 1).values() for w, _, _ in results(rs)}
+    assert workflow in outputs
 
 
 def test_invalid_params_are_refused_with_the_validation_text(services):

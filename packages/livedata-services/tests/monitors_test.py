@@ -98,8 +98,9 @@ def test_cumulative_total_goes_to_nicos(processor):
 def test_output_has_units_and_bin_edges(processor):
     current = run(processor, W0, events([1.0]))[HISTOGRAM, "monitor1", "current"]
     assert current.unit == sc.units.counts
-    assert current.coords["toa"].unit == sc.Unit("ms")
-    assert current.coords["toa"].sizes["toa"] == current.sizes["toa"] + 1
+    assert current.coords["time_of_arrival"].unit == sc.Unit("ms")
+    edges = current.coords["time_of_arrival"]
+    assert edges.sizes["time_of_arrival"] == current.sizes["time_of_arrival"] + 1
     assert current.name == "monitor1"
 
 
@@ -132,7 +133,7 @@ def test_binning_from_workflow_config_changes_bins_and_range(processor):
     job = started(processor, HISTOGRAM, "monitor1", edges(10, 20, 5))
     out = run(processor, W0, events([5, 10, 12, 19.9, 20, 30]))
     current = out[HISTOGRAM, "monitor1", "current"]
-    assert current.sizes == {"toa": 5}
+    assert current.sizes == {"time_of_arrival": 5}
     assert list(current.values) == [1, 1, 0, 0, 1]
     assert ledger(processor)["out_of_range"] == 3
     assert processor.status_details().binning["monitor1"].bins == 5
@@ -145,7 +146,7 @@ def test_binning_in_another_unit(processor):
     current = run(processor, W0, events([5, 15, 25, 35, 45]))[
         HISTOGRAM, "monitor1", "current"
     ]
-    assert current.coords["toa"].unit == sc.Unit("us")
+    assert current.coords["time_of_arrival"].unit == sc.Unit("us")
     assert current.values.tolist() == [1, 1, 1, 1]
 
 

@@ -32,6 +32,10 @@ class LogicalView:
     ``tube`` x ``straw``); ``sum`` names folded dims to add up, so a bank of
     many dims still gives a 2-D image; ``transpose`` orders the remaining
     dims, the last two being the image's y and x.
+
+    ``roi=False`` marks a view that is no 2-D image (e.g. a stack of layers,
+    as the facility's ``panel_0_layers``): it is published but takes no
+    ROIs, and pages that draw images with ROI tools leave it out.
     """
 
     name: str
@@ -39,6 +43,7 @@ class LogicalView:
     fold: dict[str, dict[str, int]] = field(default_factory=dict)
     transpose: tuple[str, ...] = ()
     sum: tuple[str, ...] = ()
+    roi: bool = True
 
 
 @dataclass(frozen=True)
@@ -132,6 +137,11 @@ class DetectorBank:
         return geometry
 
     @property
+    def image_views(self) -> tuple[LogicalView | GeometricView, ...]:
+        """The views that are 2-D images taking ROIs."""
+        return tuple(v for v in self.views if not isinstance(v, LogicalView) or v.roi)
+
+    @property
     def detector_number(self) -> sc.Variable:
         return self.geometry.coords["detector_number"]
 
@@ -143,6 +153,21 @@ class DetectorBank:
         """Smallest and largest detector number, for fast bounds checks."""
         values = self.detector_number.values
         return int(np.min(values)), int(np.max(values))
+
+
+@dataclass(frozen=True)
+class AreaDetector:
+    """A camera streaming whole images (ad00) instead of neutron events.
+
+    Its images have no detector numbers and no TOA: the detector service
+    sums them per window and since reset, in the dims they arrive in
+    (``dim_0``, ``dim_1``). ``shape`` is what the fake producer sends.
+    """
+
+    name: str
+    source_name: str
+    shape: tuple[int, int] = (256, 256)
+    title: str = ""
 
 
 class MonitorMode(enum.StrEnum):
@@ -185,6 +210,7 @@ class Instrument:
     detectors: tuple[DetectorBank, ...] = ()
     monitors: tuple[Monitor, ...] = ()
     logs: tuple[LogStream, ...] = ()
+    area_detectors: tuple[AreaDetector, ...] = ()
     source_position: tuple[float, float, float] = (0.0, 0.0, -25.0)
     sample_position: tuple[float, float, float] = (0.0, 0.0, 0.0)
     geometry_files: GeometryFiles | None = None
@@ -192,9 +218,9 @@ class Instrument:
 
     def __post_init__(self) -> None:
         for kind, items in (
-            ("detector", self.detectors),
             ("monitor", self.monitors),
             ("log", self.logs),
+            ("detector", (*self.detectors, *self.area_detectors)),
         ):
             names = [item.name for item in items]
             duplicates = {n for n in names if names.count(n) > 1}
@@ -213,8 +239,11 @@ class Instrument:
     def log(self, name: str) -> LogStream:
         return _by_name(self.logs, name, "log")
 
+    def area_detector(self, name: str) -> AreaDetector:
+        return _by_name(self.area_detectors, name, "area detector")
 
-_Named = TypeVar("_Named", DetectorBank, Monitor, LogStream)
+
+_Named = TypeVar("_Named", DetectorBank, Monitor, LogStream, AreaDetector)
 
 
 def _by_name(items: tuple[_Named, ...], name: str, kind: str) -> _Named:

@@ -23,6 +23,7 @@ from ess.livedata.protocol import (
     ServiceDetails,
     ServiceMessage,
     ServiceState,
+    StreamStats,
 )
 
 from .message import Message, StreamId, StreamKind
@@ -109,6 +110,9 @@ class ProcessingLoop:
         service that fell behind jumps back to live data instead of drifting.
         Skipped windows and events are counted (``windows_skipped``,
         ``events_skipped``). ``None`` never skips.
+    stream_stats:
+        Takes the messages per upstream (topic, source name) since the last
+        heartbeat, reported as the facility's ``stream_stats``.
     """
 
     def __init__(
@@ -125,8 +129,10 @@ class ProcessingLoop:
         monotonic: Callable[[], float] = time.monotonic,
         max_lag_s: float | None = None,
         worker_id: str | None = None,
+        stream_stats: Callable[[], StreamStats] | None = None,
     ) -> None:
         self._source = source
+        self._stream_stats = stream_stats
         self._sink = sink
         self._processor = processor
         self._clock = clock
@@ -300,7 +306,9 @@ class ProcessingLoop:
         self._sink.publish_messages(messages)
         self._counters["messages_published"] += len(messages)
 
-    def current_status(self, active_jobs: int = 0) -> ServiceMessage:
+    def current_status(
+        self, active_jobs: int = 0, stream_stats: StreamStats | None = None
+    ) -> ServiceMessage:
         """The service heartbeat's message as of now.
 
         The facility's fields, plus livedata's as extra keys (ignored by the
@@ -322,7 +330,10 @@ class ProcessingLoop:
             "max_lag_s": self._max_lag_s if self._skip_window is not None else None,
             "skipping": self._skipping_since is not None,
         }
-        fields = self._service.model_dump() | {"active_job_count": active_jobs}
+        fields = self._service.model_dump() | {
+            "active_job_count": active_jobs,
+            "stream_stats": stream_stats,
+        }
         return ServiceMessage.model_validate(
             fields | details | {"counters": counters, "version": self._version}
         )
@@ -339,7 +350,9 @@ class ProcessingLoop:
             jobs = [job.model_copy(update={"state": JobState.STOPPED}) for job in jobs]
         active = sum(1 for job in jobs if job.state is not JobState.STOPPED)
         now = time.time_ns()
-        beats = [self._heartbeat(m) for m in (*jobs, self.current_status(active))]
+        stats = self._stream_stats() if self._stream_stats is not None else None
+        status = self.current_status(active, stats)
+        beats = [self._heartbeat(m) for m in (*jobs, status)]
         stream = StreamId(StreamKind.LIVEDATA_HEARTBEAT, self._service.service_name)
         self._sink.publish_messages([Message(now, stream, beat) for beat in beats])
 

@@ -98,6 +98,10 @@ def default_stream_mapping(instrument: Instrument, topology: Topology) -> Stream
         source = bank.name if dev else bank.source_name
         key = InputStreamKey(f"{name}_detector", source)
         inputs[key] = StreamId(StreamKind.DETECTOR_EVENTS, bank.name)
+    for camera in instrument.area_detectors:
+        source = camera.name if dev else camera.source_name
+        key = InputStreamKey(f"{name}_area_detector", source)
+        inputs[key] = StreamId(StreamKind.AREA_DETECTOR, camera.name)
     for monitor in instrument.monitors:
         source = monitor.name if dev else monitor.source_name
         key = InputStreamKey(f"{name}_beam_monitor", source)

@@ -4,8 +4,8 @@ Monitor histograms, detector views and log time series are workflows too:
 each has a spec saying which service runs it, its sources and its declared
 outputs (from that service's contract), like a reduction workflow. They are
 derived from the instrument, so a new instrument gets them without code:
-``monitor_histogram``, ``{bank}_{view}`` per detector view and
-``timeseries_data``, the facility's names for them.
+``monitor_histogram``, ``{bank}_{view}`` per detector view, ``{camera}_xy``
+per area detector and ``timeseries_data``, the facility's names for them.
 """
 
 from __future__ import annotations
@@ -90,8 +90,35 @@ class DetectorViewParams(ViewParams):
     toa_edges: ToaEdges = ToaEdges(start=0.0, stop=FRAME_MS, num_bins=100)
 
 
+ROI_OUTPUTS = (
+    DetectorOutputs.ROI_SPECTRA_CURRENT,
+    DetectorOutputs.ROI_SPECTRA_CUMULATIVE,
+    DetectorOutputs.ROI_RECTANGLE,
+    DetectorOutputs.ROI_POLYGON,
+)
+"""Outputs only views taking ROIs have (not ``panel_0_layers``, say)."""
+
+AREA_VIEW = "xy"
+"""The one view of an area detector: its image as it arrives."""
+
+AREA_VIEW_OUTPUTS = (
+    DetectorOutputs.CURRENT,
+    DetectorOutputs.CUMULATIVE,
+    DetectorOutputs.COUNTS_TOTAL,
+    DetectorOutputs.COUNTS_TOTAL_CUMULATIVE,
+)
+"""An area detector's view has images and totals: no TOA, so no spectra."""
+
+
+def area_view_name(camera: str) -> str:
+    """The workflow of an area detector's image, ``{camera}_xy`` as the
+    facility's ``area_panel_xy``."""
+    return f"{camera}_{AREA_VIEW}"
+
+
 def view_workflow_specs(instrument: Instrument) -> tuple[WorkflowSpec, ...]:
-    """The view workflows of ``instrument``'s monitors, detectors and logs."""
+    """The view workflows of ``instrument``'s monitors, detectors, area
+    detectors and logs."""
     specs: list[WorkflowSpec] = []
     if instrument.monitors:
         specs.append(
@@ -111,6 +138,7 @@ def view_workflow_specs(instrument: Instrument) -> tuple[WorkflowSpec, ...]:
             )
         )
     for bank in instrument.detectors:
+        images = bank.image_views
         for view in bank.views:
             specs.append(
                 WorkflowSpec(
@@ -119,7 +147,11 @@ def view_workflow_specs(instrument: Instrument) -> tuple[WorkflowSpec, ...]:
                     title=view.title or f"{bank.name} {view.name}",
                     description=f"View {view.name!r} of detector {bank.name}.",
                     params=DetectorViewParams,
-                    outputs=DETECTOR_DATA.outputs,
+                    outputs=DETECTOR_DATA.outputs
+                    if view in images
+                    else tuple(
+                        o for o in DETECTOR_DATA.outputs if o not in ROI_OUTPUTS
+                    ),
                     source_kinds=(StreamKind.DETECTOR_EVENTS,),
                     sources=(bank.name,),
                     service=ServiceName.DETECTOR_DATA,
@@ -128,6 +160,23 @@ def view_workflow_specs(instrument: Instrument) -> tuple[WorkflowSpec, ...]:
                     },
                 )
             )
+    for camera in instrument.area_detectors:
+        specs.append(
+            WorkflowSpec(
+                name=area_view_name(camera.name),
+                version=1,
+                title=camera.title or camera.name,
+                description=f"Accumulated ad00 images of {camera.name}.",
+                params=ViewParams,
+                outputs=AREA_VIEW_OUTPUTS,
+                source_kinds=(StreamKind.AREA_DETECTOR,),
+                sources=(camera.name,),
+                service=ServiceName.DETECTOR_DATA,
+                nicos_devices={
+                    DetectorOutputs.COUNTS_TOTAL_CUMULATIVE.name: COUNTS_DEVICE
+                },
+            )
+        )
     if instrument.logs:
         specs.append(
             WorkflowSpec(

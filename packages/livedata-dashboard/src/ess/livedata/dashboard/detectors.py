@@ -1,4 +1,4 @@
-"""Detectors dashboard: every 2-D view of every bank, ROIs and their spectra.
+"""Detectors dashboard: every 2-D image view of every bank, ROIs and their spectra.
 
 Run ``python -m ess.livedata.dashboard.detectors --instrument dummy`` (port
 5008), or under gunicorn via :mod:`~ess.livedata.dashboard.detectors_wsgi`.
@@ -37,8 +37,10 @@ def _bank_card(
 ) -> tuple[pn.Card, list[Updater]]:
     """A bank's images with ROI tools, their ROI spectra, the TOA spectrum."""
     instrument = backend.loaded.name
-    workflows = {v.name: view_workflow(instrument, bank, v.name) for v in bank.views}
-    titles = {view.name: view.title or view.name for view in bank.views}
+    workflows = {
+        v.name: view_workflow(instrument, bank, v.name) for v in bank.image_views
+    }
+    titles = {view.name: view.title or view.name for view in bank.image_views}
     window = Window(show.value)
     rois = {
         view: ViewRois(backend, workflow, bank.name, feedback)
@@ -114,7 +116,7 @@ def _controls(backend: Backend, feedback: CommandFeedback) -> ToaControls:
     instrument = backend.loaded.name
     banks = backend.loaded.instrument.detectors
     workflows = {
-        bank.name: [view_workflow(instrument, bank, v.name) for v in bank.views]
+        bank.name: [view_workflow(instrument, bank, v.name) for v in bank.image_views]
         for bank in banks
     }
     readback = {

@@ -1,4 +1,5 @@
-"""Fake detector banks: one ev44 message per bank per pulse.
+"""Fake detector banks: one ev44 message per bank per pulse, and one ad00
+frame per area detector per pulse (:mod:`.area_detectors`).
 
 Pixels are drawn with probabilities from the instrument's fake detector
 pattern (beam spot and rings in scattering angle) on top of a uniform
@@ -29,6 +30,7 @@ from streaming_data_types.fbschemas.eventdata_ev44.Event44Message import (
     Event44Message,
 )
 
+from ess.livedata.config import ConfigError
 from ess.livedata.core.fake_shapes import BeamSpot, FakeDataShapes, Ring, ToaShape
 from ess.livedata.core.instrument import DetectorBank
 from ess.livedata.core.message import StreamId, StreamKind
@@ -37,6 +39,7 @@ from ess.livedata.core.plugins import LoadedInstrument
 from ess.livedata.core.streams import StreamMapping
 from ess.livedata.kafka.schemas.ev44 import encode_ev44
 
+from .area_detectors import camera_keys, image_rng, with_frames
 from .cli import _positive_float, _positive_int, events_per_pulse, produce
 from .pulses import PULSE_NS, RateLog, pulses
 from .toa import sample_toa
@@ -149,6 +152,22 @@ class LoadOptions:
             speedup=getattr(args, "speedup", 1.0),
             payload_pool=getattr(args, "payload_pool", 0),
         )
+
+
+ALL_MODES = "all"
+DETECTOR_MODES = (ALL_MODES, "ev44", "ad00")
+"""What ``fake_detectors --mode`` sends: banks' ev44 events and area
+detectors' ad00 frames (``all``), or one of them as the facility's fake."""
+
+
+def add_mode_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--mode",
+        choices=DETECTOR_MODES,
+        default=ALL_MODES,
+        help="ev44: detector banks' events; ad00: area detectors' images; "
+        "all: both (default)",
+    )
 
 
 def add_load_test_options(parser: argparse.ArgumentParser) -> None:
@@ -424,8 +443,13 @@ def run_detectors(
     shapes = loaded.fake_data_shapes()
     rng = np.random.default_rng(args.seed)
     instrument = loaded.instrument
+    mode = getattr(args, "mode", ALL_MODES)
+    event_banks = instrument.detectors if mode in (ALL_MODES, "ev44") else ()
+    cameras = instrument.area_detectors if mode in (ALL_MODES, "ad00") else ()
+    if mode == "ad00" and not cameras:
+        raise ConfigError(f"--mode ad00: {instrument.name} has no area detectors")
     counts = bank_events_per_pulse(
-        [bank.name for bank in instrument.detectors], shapes, events_per_pulse(args)
+        [bank.name for bank in event_banks], shapes, events_per_pulse(args)
     )
     banks = [
         (
@@ -433,7 +457,7 @@ def run_detectors(
             PixelSampler(bank, shapes, instrument.sample_position),
             n_events,
         )
-        for bank, n_events in zip(instrument.detectors, counts, strict=True)
+        for bank, n_events in zip(event_banks, counts, strict=True)
     ]
     pool = detector_templates(
         [(key.source_name, s, n) for key, s, n in banks],
@@ -465,6 +489,10 @@ def run_detectors(
     groups = pulse_groups(
         stop, args.pulses, options.pulses_per_message, options.speedup
     )
+    if cameras:
+        groups = with_frames(
+            groups, producer, camera_keys(cameras, mapping), image_rng(args.seed)
+        )
     send_groups(
         producer,
         [key.topic for key, _, _ in banks],

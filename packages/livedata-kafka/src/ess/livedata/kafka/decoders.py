@@ -20,6 +20,7 @@ from .schemas.errors import DecodeError
 from .schemas.ev44 import decode_ev44
 from .schemas.f144 import decode_f144
 from .schemas.registry import schema_id
+from .stream_counts import StreamCounts
 
 # Schema accepted per stream kind, and the kind the decoded message gets.
 _ACCEPTED: dict[StreamKind, dict[str, StreamKind]] = {
@@ -64,6 +65,9 @@ class UpstreamDecoder:
     _MAX_REMEMBERED = 4096
 
     def __init__(self, mapping: StreamMapping) -> None:
+        self.stream_counts = StreamCounts()
+        """Messages per (topic, source name) of instrument data, for the
+        heartbeat's ``stream_stats``."""
         self._mapping = mapping
         self._command_topic = mapping.output_topic(StreamKind.LIVEDATA_COMMANDS)
         self._roi_topic = mapping.outputs.get(StreamKind.LIVEDATA_ROI)
@@ -86,6 +90,7 @@ class UpstreamDecoder:
         stream = self._streams.get((topic, source, schema))
         if stream is None:
             stream = self._resolve(topic, source, schema)
+        self.stream_counts.count(topic, source, stream.name)
         if (
             stream.kind is StreamKind.DETECTOR_EVENTS
             and value.pixel_id.size < value.size
@@ -98,6 +103,7 @@ class UpstreamDecoder:
     def _resolve(self, topic: str, source: str, schema: str) -> StreamId:
         stream = self._mapping.resolve(topic, source)
         if stream is None:
+            self.stream_counts.count(topic, source, None)
             raise DecodeError("unknown source", f"{source!r} on {topic}")
         kind = _ACCEPTED.get(stream.kind, {}).get(schema)
         if kind is None:

@@ -52,6 +52,12 @@ class OutputSpec(BaseModel):
         return re.compile("[^/]+".join(re.escape(p) for p in parts))
 
 
+TIME_OF_ARRIVAL = "time_of_arrival"
+"""Dim and coordinate of every time-of-arrival spectrum (monitor histograms,
+bank spectra, ROI spectra), named as the facility names it so its tools read
+ours."""
+
+
 class ServiceName(enum.StrEnum):
     """The backend services; also the first part of their result names."""
 
@@ -155,6 +161,9 @@ class DetectorStatus(ServiceDetails):
     binning: dict[str, ToaBinning] = Field(default_factory=dict)
     rois: dict[str, list[int]] = Field(default_factory=dict)
     """ROI indices set per bank."""
+    frames: dict[str, Ledger] = Field(default_factory=dict)
+    """Frames (not events) of each area detector: received, counted,
+    rejected (another shape), skipped."""
 
 
 class HistoryLimits(_Status):

@@ -1,4 +1,5 @@
-"""Detector banks: per-pixel counts, their views, TOA spectra and ROIs.
+"""Detector banks: per-pixel counts, their views, TOA spectra and ROIs;
+area detectors' images (:mod:`.area_detectors`).
 
 Events only touch per-pixel counters and small TOA histograms (one pass, in
 place, see :func:`~.kernels.accumulate_pixels`); images are made from the
@@ -31,15 +32,17 @@ from ess.livedata.core.payloads import EventBatch
 from ess.livedata.core.window import TimeWindow
 from ess.livedata.protocol import (
     DETECTOR_DATA,
+    TIME_OF_ARRIVAL,
     DetectorOutputs,
     DetectorStatus,
     result_name,
 )
 
+from .area_detectors import AreaImages
 from .commanding import CommandRejected
 from .kernels import PixelCounts, accumulate_pixels
 from .ledger import EventLedger
-from .outputs import data_message, stamp
+from .outputs import data_message, stamp, view_output
 from .pixel_index import PixelIndex
 from .projection import ProjectedImage
 from .roi import RoiSpectra, pixels_inside
@@ -104,7 +107,7 @@ class DetectorCounts:
         self.binning = binning
         self._toa_range = binning.range_ns()
         self._edges = sc.linspace(
-            "toa",
+            TIME_OF_ARRIVAL,
             binning.toa_min,
             binning.toa_max,
             binning.bins + 1,
@@ -200,7 +203,7 @@ class DetectorCounts:
         return outputs
 
     def _roi_outputs(self, window: TimeWindow) -> dict[str, sc.DataArray]:
-        """Every ROI's spectrum in one array (dims ``roi``, ``toa``).
+        """Every ROI's spectrum in one array (dims ``roi``, ``time_of_arrival``).
 
         A cumulative ROI spectrum starts when its ROI is set, so the stacked
         cumulative one says the latest of those starts: the span every row
@@ -231,27 +234,28 @@ class DetectorCounts:
 
     def _spectrum(self, counts: np.ndarray, start: int, end: int) -> sc.DataArray:
         data = sc.DataArray(
-            sc.array(dims=["toa"], values=counts.copy(), unit="counts"),
-            coords={"toa": self._edges},
+            sc.array(dims=[TIME_OF_ARRIVAL], values=counts.copy(), unit="counts"),
+            coords={TIME_OF_ARRIVAL: self._edges},
             name=self.name,
         )
         return stamp(data, start, end)
 
 
-def view_output(view: str, output: str) -> str:
-    """The internal name of a view's image: ``{view}/{output}``."""
-    return f"{view}/{output}"
-
-
 class DetectorProcessor:
-    """The detector_data service's accumulators, one per bank; view jobs
-    reach them through :class:`~.job_bindings.DetectorBinding`."""
+    """The detector_data service's accumulators, one per bank and one per
+    area detector; view jobs reach them through
+    :class:`~.job_bindings.DetectorBinding`."""
 
     def __init__(self, instrument: Instrument) -> None:
         self._instrument = instrument
         # Accumulators are built on first use: geometry can be large.
         self._banks = SourceTable(
             "detector", (bank.name for bank in instrument.detectors), self._new_bank
+        )
+        self._cameras = SourceTable(
+            "area detector",
+            (camera.name for camera in instrument.area_detectors),
+            lambda name: AreaImages(instrument.area_detector(name)),
         )
         self._default_binning = DEFAULT_BINNING
 
@@ -266,6 +270,10 @@ class DetectorProcessor:
         self, window: TimeWindow, messages: Mapping[StreamId, list[Message[Any]]]
     ) -> list[Message[Any]]:
         for stream, batch in messages.items():
+            if stream.kind is StreamKind.AREA_DETECTOR and stream.name in self._cameras:
+                camera = self._cameras.get(stream.name)
+                for message in batch:
+                    camera.add(message.value)
             if stream.kind is not StreamKind.DETECTOR_EVENTS:
                 continue
             if stream.name not in self._banks:
@@ -274,8 +282,12 @@ class DetectorProcessor:
             for message in batch:
                 bank.add_events(message.value)
         outputs: list[Message[Any]] = []
-        for name, bank in self._banks.built():
-            for output, data in bank.finalize(window).items():
+        built: list[tuple[str, DetectorCounts | AreaImages]] = [
+            *self._banks.built(),
+            *self._cameras.built(),
+        ]
+        for name, source in built:
+            for output, data in source.finalize(window).items():
                 result = result_name(SERVICE, name, output)
                 outputs.append(data_message(result, window.end, data))
         return outputs
@@ -283,7 +295,11 @@ class DetectorProcessor:
     def skip_window(
         self, window: TimeWindow, messages: Mapping[StreamId, list[Message[Any]]]
     ) -> int:
-        """Count the window's events as ``skipped``; nothing is accumulated."""
+        """Count the window's events (and frames) as ``skipped``; nothing is
+        accumulated."""
+        for stream, batch in messages.items():
+            if stream.kind is StreamKind.AREA_DETECTOR and stream.name in self._cameras:
+                self._cameras.get(stream.name).skip(len(batch))
         return skip_into_ledgers(
             messages,
             lambda s: s.kind is StreamKind.DETECTOR_EVENTS and s.name in self._banks,
@@ -293,7 +309,15 @@ class DetectorProcessor:
     def apply(
         self, body: SetToaBinning | Reset | SetViewResolution | SetRoi | RemoveRoi
     ) -> None:
-        """Apply one command body to its target bank (all for ``None``)."""
+        """Apply one command body to its target bank (all for ``None``); an
+        area detector takes only ``Reset``."""
+        if body.target in self._cameras:
+            if not isinstance(body, Reset):
+                raise CommandRejected(
+                    f"area detector {body.target!r} takes no {body.action!r}"
+                )
+            self._cameras.get(body.target).reset()
+            return
         targets = self._banks.targets(body.target)
         if isinstance(body, SetToaBinning):
             if body.target is None:
@@ -303,6 +327,9 @@ class DetectorProcessor:
         elif isinstance(body, Reset):
             for bank in targets:
                 bank.reset()
+            if body.target is None:
+                for _, camera in self._cameras.built():
+                    camera.reset()
         elif isinstance(body, SetViewResolution):
             [bank] = targets
             bank.set_resolution(body.view, body.resolution)
@@ -326,4 +353,5 @@ class DetectorProcessor:
             unknown_pixel_ids={n: b.unknown_pixel_ids for n, b in banks},
             binning={n: b.binning.as_status() for n, b in banks},
             rois={n: sorted(b.rois.definitions) for n, b in banks},
+            frames={n: c.frames.as_status() for n, c in self._cameras.built()},
         )

@@ -9,7 +9,7 @@ jobs is :class:`~.job_protocol.JobProtocolProcessor`'s.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 
 import numpy as np
 import scipp as sc
@@ -29,7 +29,7 @@ from ess.livedata.core.job_commands import StartJob, StopJob
 from ess.livedata.core.log_values import HistoryCaps
 from ess.livedata.core.plugins import LoadedInstrument
 from ess.livedata.core.timeseries_commands import SetHistoryCaps
-from ess.livedata.core.view_specs import ToaEdges
+from ess.livedata.core.view_specs import AREA_VIEW, ToaEdges, area_view_name
 from ess.livedata.core.workflow import WorkflowSpec
 from ess.livedata.protocol import (
     DetectorOutputs,
@@ -42,10 +42,11 @@ from ess.livedata.protocol import (
 )
 
 from .commanding import CommandRejected
-from .detectors import DetectorProcessor, view_output
+from .detectors import DetectorProcessor
 from .job_protocol import Job, JobProtocolProcessor
 from .jobs import JobProcessor, JobState
 from .monitors import MonitorProcessor
+from .outputs import view_output
 from .timeseries import TimeseriesProcessor
 
 
@@ -158,23 +159,31 @@ class TimeseriesBinding(_PerSource):
 
 
 class DetectorBinding:
-    """``{bank}_{view}`` jobs: one view of one bank each.
+    """``{bank}_{view}`` jobs: one view of one bank each, and ``{camera}_xy``
+    jobs: an area detector's image.
 
     The views of a bank share its accumulation (one pass over the events for
     all of them): binning and reset of one view job apply to the bank. Each
     view job gets its view's image, the bank's spectra and the spectra of
     its own ROIs, whose indices (0-7, as the facility's) are kept apart from
-    other views' in the bank's ROI table.
+    other views' in the bank's ROI table. An area detector's image has no
+    TOA: its job takes no binning and no ROIs, and its totals are the
+    image's.
     """
 
     _ROIS_PER_VIEW = 8
 
     def __init__(
-        self, banks: DetectorProcessor, views: Mapping[str, tuple[str, str]]
+        self,
+        banks: DetectorProcessor,
+        views: Mapping[str, tuple[str, str]],
+        roi_views: Collection[str],
     ) -> None:
-        """``views``: workflow name -> (bank, view)."""
+        """``views``: workflow name -> (bank or area detector, view);
+        ``roi_views``: the workflows that take ROIs."""
         self._banks = banks
         self._views = dict(views)
+        self._roi_views = frozenset(roi_views)
         self._rois: dict[tuple[str, str], dict[RoiGeometry, sc.DataArray]] = {}
 
     def _view(self, job: Job) -> tuple[str, str]:
@@ -184,13 +193,16 @@ class DetectorBinding:
         return job.source
 
     def start(self, job: Job) -> None:
-        edges: ToaEdges = job.params.toa_edges  # type: ignore[attr-defined]
-        self._banks.apply(toa_binning(job.source, edges))
+        edges: ToaEdges | None = getattr(job.params, "toa_edges", None)
+        if edges is not None:  # area detectors have no TOA
+            self._banks.apply(toa_binning(job.source, edges))
 
     def reset(self, job: Job) -> None:
         self._banks.apply(Reset(target=job.source))
 
     def stop(self, job: Job, remaining: Sequence[Job]) -> None:
+        if job.workflow.name not in self._roi_views:
+            return
         view = self._view(job)
         for geometry in list(self._rois.get(view, {})):
             self._replace_rois(view, geometry, {})
@@ -218,11 +230,11 @@ class DetectorBinding:
             for coord in _TIME_COORDS if window is not None else ():
                 echoed.coords[coord] = window.coords[coord]
             outputs[geometry.value] = echoed
-        return with_totals(
-            outputs,
-            DetectorOutputs.TOA_CURRENT.name,
-            DetectorOutputs.TOA_CUMULATIVE.name,
-        )
+        if DetectorOutputs.TOA_CURRENT.name in outputs:
+            totals = DetectorOutputs.TOA_CURRENT, DetectorOutputs.TOA_CUMULATIVE
+        else:
+            totals = DetectorOutputs.CURRENT, DetectorOutputs.CUMULATIVE
+        return with_totals(outputs, totals[0].name, totals[1].name)
 
     def _roi_spectra(
         self, view: tuple[str, str], produced: Mapping[str, sc.DataArray]
@@ -267,6 +279,8 @@ class DetectorBinding:
         return offset
 
     def set_rois(self, job: Job, geometry: RoiGeometry, data: sc.DataArray) -> None:
+        if job.workflow.name not in self._roi_views:
+            raise CommandRejected(f"{job.workflow.name} takes no ROIs")
         columns = RoiColumns(
             x=tuple(float(v) for v in data.coords["x"].values),
             y=tuple(float(v) for v in data.coords["y"].values),
@@ -381,19 +395,28 @@ def monitor_jobs(loaded: LoadedInstrument) -> JobProtocolProcessor:
 
 
 def detector_jobs(loaded: LoadedInstrument) -> JobProtocolProcessor:
-    """detector_data: a job per view of every bank from the start."""
-    banks = DetectorProcessor(loaded.instrument)
+    """detector_data: a job per view of every bank and per area detector
+    from the start."""
+    instrument = loaded.instrument
+    banks = DetectorProcessor(instrument)
     views = {
         f"{bank.name}_{view.name}": (bank.name, view.name)
-        for bank in loaded.instrument.detectors
+        for bank in instrument.detectors
         for view in bank.views
     }
+    roi_views = [
+        f"{bank.name}_{view.name}"
+        for bank in instrument.detectors
+        for view in bank.image_views
+    ]
+    for camera in instrument.area_detectors:
+        views[area_view_name(camera.name)] = (camera.name, AREA_VIEW)
     return JobProtocolProcessor(
         instrument=loaded.name,
         service=ServiceName.DETECTOR_DATA,
         specs=_specs(loaded, ServiceName.DETECTOR_DATA),
         accumulators=banks,
-        binding=DetectorBinding(banks, views),
+        binding=DetectorBinding(banks, views, roi_views),
         default_jobs=True,
     )
 

@@ -14,7 +14,12 @@ from ess.livedata.core.instrument import Instrument
 from ess.livedata.core.message import Message, StreamId, StreamKind
 from ess.livedata.core.payloads import EventBatch
 from ess.livedata.core.window import TimeWindow
-from ess.livedata.protocol import MONITOR_DATA, MonitorOutputs, MonitorStatus
+from ess.livedata.protocol import (
+    MONITOR_DATA,
+    TIME_OF_ARRIVAL,
+    MonitorOutputs,
+    MonitorStatus,
+)
 
 from .commanding import CommandRejected
 from .kernels import histogram_uniform
@@ -49,7 +54,7 @@ class MonitorHistogram:
         self.binning = binning
         self._lo, self._hi = binning.range_ns()
         self._edges = sc.linspace(
-            "toa",
+            TIME_OF_ARRIVAL,
             binning.toa_min,
             binning.toa_max,
             binning.bins + 1,
@@ -110,8 +115,8 @@ class MonitorHistogram:
 
     def _as_data_array(self, counts: np.ndarray, start: int, end: int) -> sc.DataArray:
         data = sc.DataArray(
-            sc.array(dims=["toa"], values=counts, unit="counts"),
-            coords={"toa": self._edges},
+            sc.array(dims=[TIME_OF_ARRIVAL], values=counts, unit="counts"),
+            coords={TIME_OF_ARRIVAL: self._edges},
             name=self.name,
         )
         return stamp(data, start, end)

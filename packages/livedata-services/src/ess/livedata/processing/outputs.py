@@ -25,3 +25,9 @@ def data_message(
     name: str, timestamp: int, data: sc.DataArray
 ) -> Message[sc.DataArray]:
     return Message(timestamp, StreamId(StreamKind.LIVEDATA_DATA, name), data)
+
+
+def view_output(view: str, output: str) -> str:
+    """The internal name of a view's image: ``{view}/{output}`` (one source
+    accumulates for all its views, so their images are told apart by name)."""
+    return f"{view}/{output}"

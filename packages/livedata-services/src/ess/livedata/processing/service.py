@@ -278,6 +278,7 @@ def _run(
         version=version("livedata-services"),
         max_lag_s=max_lag,
         worker_id=worker_id,
+        stream_stats=decoder.stream_counts.take,
     )
     stop_on_signals(loop.stop)
     logger.info(

@@ -1,4 +1,5 @@
-"""Detector service: per-pixel counts shown in the instrument's views, TOA spectra, ROIs.
+"""Detector service: per-pixel counts shown in the instrument's views, TOA spectra,
+ROIs, and area-detector images.
 
 Run ``python -m ess.livedata.services.detector_data --instrument dummy --dev``.
 """
@@ -17,9 +18,14 @@ def main(argv: Sequence[str] | None = None) -> None:
     run_service(
         SERVICE,
         "Count detector events per pixel, project them onto the instrument's "
-        "views and publish images, TOA and ROI spectra as da00 at ~1 Hz.",
+        "views, sum area-detector images and publish images, TOA and ROI "
+        "spectra as da00 at ~1 Hz.",
         detector_jobs,
-        [StreamKind.DETECTOR_EVENTS, StreamKind.LIVEDATA_ROI],
+        [
+            StreamKind.DETECTOR_EVENTS,
+            StreamKind.AREA_DETECTOR,
+            StreamKind.LIVEDATA_ROI,
+        ],
         argv,
     )
 

@@ -7,6 +7,7 @@ from functools import partial
 
 from ess.livedata.core.hookspecs import hookimpl
 from ess.livedata.core.instrument import (
+    AreaDetector,
     DetectorBank,
     GeometricView,
     Instrument,
@@ -25,8 +26,11 @@ def make_instrument() -> Instrument:
     As the facility's dummy (``facts/instruments/dummy.yaml``): bank
     ``panel_0`` (128 x 128, detector numbers 1..16384), monitors ``monitor1``
     and ``monitor2``, logs ``motion1`` (mm) and ``motion2`` (deg) on the
-    motion topic; its view ``xy`` is the facility's ``panel_0_xy``. Ours
-    adds the projected view, the tube bank and the other logs.
+    motion topic; its views ``xy`` and ``layers`` (rows folded into 4
+    layers, a 3-D view) are the facility's ``panel_0_xy`` and
+    ``panel_0_layers``; the area detector ``area_panel`` (256 x 256 ad00
+    images on ``dummy_area_detector``) gives ``area_panel_xy``. Ours adds
+    the projected view, the tube bank and the other logs.
 
     Its source names are its logical names in production too (the
     facility's production table maps ``cbm1..`` to the monitors): the
@@ -48,6 +52,12 @@ def make_instrument() -> Instrument:
                 title="Panel, projected on the xy plane",
                 resolution=(64, 64),
                 pixel_noise=0.002,
+            ),
+            LogicalView(
+                name="layers",
+                title="Panel rows in 4 layers (layer, y, x)",
+                fold={"y": {"layer": 4, "y": 32}},
+                roi=False,
             ),
         ),
     )
@@ -78,6 +88,11 @@ def make_instrument() -> Instrument:
         name="dummy",
         title="Dummy instrument",
         detectors=(panel, tubes),
+        area_detectors=(
+            AreaDetector(
+                "area_panel", "area_panel", shape=(256, 256), title="Area Panel"
+            ),
+        ),
         monitors=(
             Monitor("monitor1", "monitor1", position=(0.0, 0.0, -5.0)),
             Monitor("monitor2", "monitor2", position=(0.0, 0.0, 5.0)),
