@@ -19,10 +19,9 @@ producer:
 - one worker alone (the other stopped, so it takes both partitions) counts
   the same events again to the same totals and the same image.
 
-Workers run with ``--max-lag-s off``: a fresh worker's first window loads
-the compiled kernels, which on a busy machine takes longer than the default
-lag threshold, and skipping is not what this test counts (backpressure_test
-does).
+Workers run with the default ``max_lag_s``: they load their compiled
+kernels before subscribing (``processing.warm_up``), so a fresh worker's
+first window is not late for it.
 
 The test starts a broker of its own: the session broker's ``dummy_detector``
 has one partition, and partitions can only be added, never removed, so
@@ -145,13 +144,13 @@ def output_counts(reader: LivedataReader) -> dict[str, int]:
 def test_two_workers_count_what_one_counts(start, reader):
     expected = expected_counts()
     produced = PULSES * EVENTS_PER_PULSE
-    worker_a = start(SERVICE, "--dev", "--max-lag-s", "off")
+    worker_a = start(SERVICE, "--dev")
     wait_for_assignment(
         reader,
         SERVICE,
         {worker_a.process.pid: CONTROL_PARTITIONS[SERVICE] + ALONE},
     )
-    worker_b = start(SERVICE, "--dev", "--max-lag-s", "off")
+    worker_b = start(SERVICE, "--dev")
     pids = {worker_a.process.pid, worker_b.process.pid}
     # After the rebalance each worker has one partition of each data topic
     # (+ control).

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import hypothesis.extra.numpy as npst
 import numpy as np
 import pytest
@@ -294,6 +296,30 @@ def test_writer_writes_the_bytes_serialise_da00_writes(
 ) -> None:
     expected = serialise_da00("source", timestamp, variables)
     assert serialise("source", timestamp, variables) == expected
+
+
+@settings(database=None, deadline=None, max_examples=100)
+@given(
+    variables=da00_variables(),
+    timestamps=st.tuples(st.integers(-(2**63), 2**63 - 1), st.integers(0, 2**62)),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_writer_reusing_a_layout_writes_the_new_values_and_timestamp(
+    variables: list[Variable], timestamps: tuple[int, int], seed: int
+) -> None:
+    """The second message of a layout is a filled-in copy of the first."""
+    rng = np.random.default_rng(seed)
+    again = [dataclasses.replace(v, data=_other_values(v.data, rng)) for v in variables]
+    serialise("source", timestamps[0], variables)
+    expected = serialise_da00("source", timestamps[1], again)
+    assert serialise("source", timestamps[1], again) == expected
+
+
+def _other_values(data: object, rng: np.random.Generator) -> object:
+    if not isinstance(data, np.ndarray):
+        return data
+    raw = rng.integers(0, 256, data.nbytes, dtype=np.uint8)
+    return raw.view(data.dtype).reshape(data.shape)
 
 
 def test_large_image_round_trips() -> None:

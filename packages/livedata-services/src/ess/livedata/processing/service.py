@@ -46,6 +46,8 @@ from ess.livedata.kafka.settings import (
 from ess.livedata.kafka.sink import KafkaSink
 from ess.livedata.kafka.source import ConsumerLike, Decoder, KafkaSource
 
+from .warm_up import warm_up
+
 logger = logging.getLogger(__name__)
 
 ProcessorFactory = Callable[[LoadedInstrument], WindowProcessor]
@@ -208,11 +210,16 @@ def run_service(
     make_processor: ProcessorFactory,
     input_kinds: Iterable[StreamKind],
     argv: Sequence[str] | None = None,
+    warm_kernels: Callable[[], None] | None = None,
 ) -> None:
-    """Parse arguments and run ``service`` until SIGINT/SIGTERM."""
+    """Parse arguments and run ``service`` until SIGINT/SIGTERM.
+
+    ``warm_kernels`` (see :mod:`.warm_up`) runs before the service
+    subscribes, so that its first window does not compile them.
+    """
     args = service_parser(service, description).parse_args(argv)
     configure_logging(args.log_level)
-    run_cli(lambda: _run(service, args, make_processor, set(input_kinds)))
+    run_cli(lambda: _run(service, args, make_processor, set(input_kinds), warm_kernels))
 
 
 def _run(
@@ -220,6 +227,7 @@ def _run(
     args: argparse.Namespace,
     make_processor: ProcessorFactory,
     input_kinds: set[StreamKind],
+    warm_kernels: Callable[[], None] | None,
 ) -> None:
     # The geometry file (if any) is read here, at start-up: a missing file is
     # a one-line start-up error, and the first message does not wait for it.
@@ -239,6 +247,8 @@ def _run(
     if args.dev:
         ensure_topics(upstream, data_topics)
         ensure_topics(downstream, mapping.outputs.values())
+    if warm_kernels is not None:
+        warm_up(warm_kernels)
     decoder = UpstreamDecoder(mapping)
     group = f"{loaded.name}_{service}"
     data_consumer = LiveConsumer(

@@ -12,6 +12,7 @@ from ess.livedata.core.message import StreamKind
 from ess.livedata.processing.detectors import SERVICE
 from ess.livedata.processing.job_bindings import detector_jobs
 from ess.livedata.processing.service import run_service
+from ess.livedata.processing.warm_up import warm_detector_kernels
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -27,6 +28,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             StreamKind.LIVEDATA_ROI,
         ],
         argv,
+        warm_kernels=warm_detector_kernels,
     )
 
 

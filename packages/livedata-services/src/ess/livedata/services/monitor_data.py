@@ -11,6 +11,7 @@ from ess.livedata.core.message import StreamKind
 from ess.livedata.processing.job_bindings import monitor_jobs
 from ess.livedata.processing.monitors import SERVICE
 from ess.livedata.processing.service import run_service
+from ess.livedata.processing.warm_up import warm_monitor_kernels
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -20,6 +21,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         monitor_jobs,
         [StreamKind.MONITOR_EVENTS],
         argv,
+        warm_kernels=warm_monitor_kernels,
     )
 
 
