@@ -137,6 +137,11 @@ for _name in DISTRIBUTIONS:
     _make_session(_name)
 
 
+INTEGRATION_WORKERS = os.environ.get("LIVEDATA_TEST_WORKERS", "2")
+"""Test files run at once in the integration session (0: one after another,
+in the nox process)."""
+
+
 @nox.session(python=PYTHON)
 def integration(session: nox.Session) -> None:
     """Cross-distribution tests over the real Kafka broker (everything installed)."""
@@ -144,8 +149,16 @@ def integration(session: nox.Session) -> None:
         _install(session, name)
     _install_chromium(session)
     _install_docker_compose(session)
-    # The slowest tests are listed so CI time can be kept under its budget.
-    _pytest(session, str(ROOT / "tests"), "--durations=25")
+    session.install("pytest-xdist")
+    # Most of these tests wait on services, so two test files run at once,
+    # each worker with its own session broker; the slowest tests are listed
+    # so CI time can be kept under its budget.
+    _pytest(
+        session,
+        str(ROOT / "tests"),
+        *("--numprocesses", INTEGRATION_WORKERS, "--dist", "loadfile"),
+        "--durations=25",
+    )
 
 
 @nox.session(python=PYTHON)
