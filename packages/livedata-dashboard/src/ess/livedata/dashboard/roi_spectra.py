@@ -4,6 +4,7 @@ A view's job publishes all its ROI spectra as one output with dims
 ``(roi, <toa>)`` and the ROI indices as the ``roi`` coordinate (the facility's
 ``roi_spectra_*``), so a removed ROI disappears with the next result. The
 figure is rebuilt when the set of ROIs changes; new data only updates it.
+Without any ROI the figure is a placeholder saying so, not empty axes.
 """
 
 from __future__ import annotations
@@ -29,6 +30,11 @@ def split_rois(data: sc.DataArray) -> dict[int, sc.DataArray]:
     return {int(i): other["roi", n] for n, i in enumerate(indices)}
 
 
+NO_ROI = "No ROI: draw one on the image and send it"
+PLACEHOLDER_HEIGHT = 120
+"""Pixels of the no-ROI figure: a line of text needs no plot's height."""
+
+
 class RoiSpectra:
     """Overlaid ROI spectra of one view's job; ``window`` is current or cumulative."""
 
@@ -42,6 +48,7 @@ class RoiSpectra:
         self._log = log
         self.shown = shown
         self._ids: tuple[int, ...] = ()
+        """ROI indices the figure draws; empty: the no-ROI placeholder."""
         self._serial = -1
         self._pipe = hv.streams.Pipe(data={})
         self.figure = pn.pane.HoloViews(
@@ -64,7 +71,21 @@ class RoiSpectra:
     def _title(self) -> str:
         return f"{self.shown.source} {self.shown.workflow.name} {self.shown.output}"
 
-    def _dynamic_map(self, log: str) -> hv.DynamicMap:
+    def _no_roi(self) -> hv.Text:
+        return hv.Text(0.5, 0.5, NO_ROI).opts(
+            title=self._title(),
+            xaxis=None,
+            yaxis=None,
+            toolbar=None,
+            responsive=True,
+            height=PLACEHOLDER_HEIGHT,
+            text_color="#888",
+            text_font_size="12pt",
+        )
+
+    def _dynamic_map(self, log: str) -> hv.DynamicMap | hv.Text:
+        if not self._ids:
+            return self._no_roi()
         is_log = log == "log"
 
         def draw(data: dict[int, sc.DataArray]) -> hv.NdOverlay:
