@@ -1,6 +1,5 @@
 """Detector page: images per view job, ROI drawings sent as ROI requests."""
 
-import holoviews as hv
 import numpy as np
 import panel as pn
 import scipp as sc
@@ -220,11 +219,20 @@ def test_page_shows_every_view_and_switches_to_current(backend, store, clock):
 
 
 def test_roi_spectra_without_roi_say_so_instead_of_empty_axes(backend, store, clock):
-    workflow, _ = running_view(backend, store, clock)
+    workflow, job = running_view(backend, store, clock)
     scale = pn.widgets.RadioButtonGroup(options=["linear", "log"], value="log")
     shown = Shown(workflow, "panel_0", ROI_SPECTRA[Window.CUMULATIVE])
     spectra = RoiSpectra(store, shown, scale)
     spectra.update(clock.now)
-    figure = spectra._dynamic_map("log")
-    assert isinstance(figure, hv.Text)
-    assert figure.text == NO_ROI
+    assert not spectra.figure.visible
+    assert spectra.no_roi.visible
+    assert NO_ROI in spectra.no_roi.object
+    spectrum = sc.DataArray(
+        sc.ones(dims=["roi", "toa"], shape=[1, 4], unit="counts"),
+        coords={"roi": sc.array(dims=["roi"], values=[0], unit=None)},
+    )
+    store.put_result(key(job, ROI_SPECTRA[Window.CUMULATIVE], workflow), 0, spectrum)
+    spectra.update(clock.now)
+    assert spectra.figure.visible
+    assert not spectra.no_roi.visible
+    assert "ROI 0 4 counts" in spectra.caption.object

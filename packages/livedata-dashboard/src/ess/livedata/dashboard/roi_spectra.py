@@ -4,7 +4,7 @@ A view's job publishes all its ROI spectra as one output with dims
 ``(roi, <toa>)`` and the ROI indices as the ``roi`` coordinate (the facility's
 ``roi_spectra_*``), so a removed ROI disappears with the next result. The
 figure is rebuilt when the set of ROIs changes; new data only updates it.
-Without any ROI the figure is a placeholder saying so, not empty axes.
+Without any ROI the figure is hidden behind a line saying so, not empty axes.
 """
 
 from __future__ import annotations
@@ -30,9 +30,12 @@ def split_rois(data: sc.DataArray) -> dict[int, sc.DataArray]:
     return {int(i): other["roi", n] for n, i in enumerate(indices)}
 
 
-NO_ROI = "No ROI: draw one on the image and send it"
-PLACEHOLDER_HEIGHT = 120
-"""Pixels of the no-ROI figure: a line of text needs no plot's height."""
+NO_ROI = "No ROI: draw one on the image and send it to see its spectrum here."
+
+_NO_ROI_CSS = """
+.ld-no-roi { padding: 12px; color: #666; font-style: italic;
+  border: 1px dashed #bbb; border-radius: 4px; }
+"""
 
 
 class RoiSpectra:
@@ -48,7 +51,6 @@ class RoiSpectra:
         self._log = log
         self.shown = shown
         self._ids: tuple[int, ...] = ()
-        """ROI indices the figure draws; empty: the no-ROI placeholder."""
         self._serial = -1
         self._pipe = hv.streams.Pipe(data={})
         self.figure = pn.pane.HoloViews(
@@ -56,11 +58,19 @@ class RoiSpectra:
             sizing_mode="stretch_width",
             linked_axes=False,
         )
+        self.figure.visible = False
+        self.no_roi = pn.pane.HTML(
+            f'<div class="ld-no-roi">{html.escape(NO_ROI)}</div>',
+            stylesheets=[_NO_ROI_CSS],
+            sizing_mode="stretch_width",
+        )
         self.caption = pn.pane.HTML(
             '<span class="ld-caption">ROI spectra: no ROI defined</span>',
             margin=(0, 10),
         )
-        self.view = pn.Column(self.figure, self.caption, sizing_mode="stretch_width")
+        self.view = pn.Column(
+            self.figure, self.no_roi, self.caption, sizing_mode="stretch_width"
+        )
 
     def follow(self, window: Window) -> None:
         """Show ``current`` or ``cumulative`` spectra from the next update on."""
@@ -71,21 +81,7 @@ class RoiSpectra:
     def _title(self) -> str:
         return f"{self.shown.source} {self.shown.workflow.name} {self.shown.output}"
 
-    def _no_roi(self) -> hv.Text:
-        return hv.Text(0.5, 0.5, NO_ROI).opts(
-            title=self._title(),
-            xaxis=None,
-            yaxis=None,
-            toolbar=None,
-            responsive=True,
-            height=PLACEHOLDER_HEIGHT,
-            text_color="#888",
-            text_font_size="12pt",
-        )
-
-    def _dynamic_map(self, log: str) -> hv.DynamicMap | hv.Text:
-        if not self._ids:
-            return self._no_roi()
+    def _dynamic_map(self, log: str) -> hv.DynamicMap:
         is_log = log == "log"
 
         def draw(data: dict[int, sc.DataArray]) -> hv.NdOverlay:
@@ -120,6 +116,8 @@ class RoiSpectra:
             self._ids = ids
             self._pipe = hv.streams.Pipe(data=present)
             self.figure.object = pn.bind(self._dynamic_map, self._log)
+            self.figure.visible = bool(ids)
+            self.no_roi.visible = not ids
         elif result is not None and result.serial != self._serial:
             self._pipe.send(present)
         self._serial = -1 if result is None else result.serial
