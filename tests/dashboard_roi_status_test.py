@@ -69,6 +69,17 @@ ROI_RENDERERS_JS = """
 """
 
 
+# Whether a toolbar icon's button is active, across the shadow roots between.
+ACTIVE_JS = """
+(icon) => {
+  for (let node = icon; node; node = node.parentNode || node.host) {
+    if (node.classList && node.classList.contains("bk-active")) return true;
+  }
+  return false;
+}
+"""
+
+
 @dataclass(frozen=True)
 class Live:
     url: str
@@ -125,6 +136,7 @@ def live(kafka_broker, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Liv
 def session(live: Live) -> Page:
     """A new browser session on the dashboard, its image already showing."""
     context = live.browser.new_context(viewport={"width": 1400, "height": 1000})
+    context.set_default_timeout(SLOW_UNDER_LOAD_S * 1000)  # a loaded machine
     page = context.new_page()
     open_dashboard(page, live.url)
     wait_for(
@@ -156,9 +168,9 @@ def roi_counts(page: Page) -> dict[int, float]:
 def choose_tool(page: Page, icon: str) -> None:
     """Make the image's ``icon`` tool active; a click on an active one would
     switch it off."""
-    button = page.locator(".bk-ToolButton", has=page.locator(f".bk-tool-icon-{icon}"))
-    if "bk-active" not in (button.first.get_attribute("class") or ""):
-        button.first.click()
+    button = page.locator(f".bk-tool-icon-{icon}").first
+    if not button.evaluate(ACTIVE_JS):
+        button.click()
 
 
 def drag_box(page: Page, x: float, y: float) -> None:
