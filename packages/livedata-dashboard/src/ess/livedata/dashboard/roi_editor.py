@@ -264,13 +264,13 @@ class ViewRois:
 
     def update(self, _now_s: float) -> None:
         rois = self.in_job()
-        self.editor.show_in_job(rois)
         text = ", ".join(str(roi) for roi in rois.indices)
         self.readback.object = (
             f'<small class="ld-readback" data-view="{self._workflow.name}">'
             f"ROIs of {self._bank} {self._workflow.name} in the job: "
             f"{text or 'none'}</small>"
         )
+        self.editor.show_in_job(rois)
 
 
 def job_rois(store: LiveStore, workflow: WorkflowId, bank: str) -> JobRois:
