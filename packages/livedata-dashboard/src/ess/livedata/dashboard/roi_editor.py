@@ -45,7 +45,8 @@ MAX_ROIS = len(RoiGeometry.RECTANGLE.indices)
 
 HINT = (
     "Boxes: choose the box tool, then hold shift and drag. Polygons: choose the "
-    "polygon tool, click the vertices, double-click to close. Select a shape "
+    "polygon tool, double-click the first vertex, click the next ones, "
+    "double-click the last. Select a shape "
     "and press backspace to delete it. Then send them. Solid shapes are drawn "
     "here; dashed white ones are the ROIs the job uses."
 )
