@@ -53,14 +53,13 @@ ROI_RENDERERS_JS = """
   for (const doc of window.Bokeh.documents) {
     for (const model of doc.all_models) {
       const glyph = model.glyph;
-      if (glyph === undefined || model.data_source === undefined) continue;
-      const kind = glyph.constructor.__name__;
-      if (kind !== "Quad") continue;
-      const dash = glyph.line_dash;
+      if (glyph == null || model.data_source == null) continue;
+      if (glyph.constructor.__name__ !== "Quad") continue;
+      const columns = Object.values(model.data_source.data);
       found.push({
-        kind: kind,
-        rows: model.data_source.get_length(),
-        dashed: Array.isArray(dash) ? dash.length > 0 : dash !== "solid",
+        kind: "Quad",
+        rows: columns.length ? columns[0].length : 0,
+        dash: JSON.stringify(glyph.line_dash),
       });
     }
   }
@@ -205,6 +204,14 @@ def test_drawn_rois_survive_updates_and_the_jobs_rois_come_back_drawn(
     page.wait_for_timeout(3000)
     screenshot(page, live.artefacts / "detectors-roi-drawn.png")
     page.get_by_role("button", name=SEND).click()
+    live.reader.wait_for(
+        lambda: (
+            (echo := live.reader.latest(f"{VIEW}/panel_0/roi_rectangle")) is not None
+            and echo.sizes["bounds"] == 4
+        ),
+        timeout=SLOW_UNDER_LOAD_S,
+        what="the service to echo both boxes",
+    )
     readback = page.locator(f'.ld-readback[data-view="{VIEW}"]')
     wait_for(
         lambda: "in the job: 0, 1" in readback.inner_text(),
@@ -215,11 +222,15 @@ def test_drawn_rois_survive_updates_and_the_jobs_rois_come_back_drawn(
     # The job's ROIs are drawn on the image, dashed, next to the drawn ones.
     def layers() -> set[tuple[str, int, bool]]:
         found = page.evaluate(ROI_RENDERERS_JS)
-        return {(r["kind"], r["rows"], r["dashed"]) for r in found if r["rows"]}
+        return {
+            (r["kind"], r["rows"], "dash" in r["dash"] or "[6" in r["dash"])
+            for r in found
+            if r["rows"]
+        }
 
     wait_for(
         lambda: ("Quad", 2, True) in layers(),
-        "the job's ROIs drawn dashed on the image",
+        f"the job's ROIs drawn dashed on the image ({page.evaluate(ROI_RENDERERS_JS)})",
     )
     assert ("Quad", 2, False) in layers()
     counts = wait_for(
