@@ -8,13 +8,16 @@ from bokeh.document import Document
 from ess.livedata.dashboard import detectors
 from ess.livedata.dashboard.catalog import (
     ROI_READBACK,
+    ROI_SPECTRA,
     VIEW_OUTPUT,
     Window,
     view_workflow,
 )
 from ess.livedata.dashboard.commands import roi_request
 from ess.livedata.dashboard.feedback import CommandFeedback
-from ess.livedata.dashboard.roi_editor import ViewRois
+from ess.livedata.dashboard.result_plot import Shown
+from ess.livedata.dashboard.roi_editor import JobRois, ViewRois
+from ess.livedata.dashboard.roi_spectra import NO_ROI, RoiSpectra
 from ess.livedata.kafka.schemas.da00 import decode_da00
 from ess.livedata.protocol import (
     Rectangle,
@@ -132,9 +135,58 @@ def test_drawings_survive_a_rebuild(backend):
     editor = rois.editor
     editor.layers()
     editor._box_stream.event(data={"x0": [1.0], "y0": [1.0], "x1": [2.0], "y1": [3.0]})
-    layers = editor.layers()  # e.g. after switching to log scale
-    assert len(layers.Rectangles.I.data) == 1
+    editor.layers()  # e.g. after switching to log scale
+    assert len(editor._box_stream.source.data) == 1
     assert len(editor.rectangles()) == 1
+
+
+def test_every_edit_is_kept_by_the_editor_not_the_figure(backend):
+    """Edits reach the editor as they happen; a figure rebuilt later, or
+    one whose stream never speaks again, cannot take them away."""
+    editor = ViewRois(
+        backend, panel_view(backend), "panel_0", CommandFeedback(backend.store)
+    ).editor
+    editor.layers()
+    editor._box_stream.event(data={"x0": [1.0], "y0": [1.0], "x1": [2.0], "y1": [3.0]})
+    editor._box_stream.event(
+        data={"x0": [1.0, 4.0], "y0": [1.0, 4.0], "x1": [2.0, 5.0], "y1": [3.0, 6.0]}
+    )
+    first = editor._box_stream
+    editor.layers()
+    assert editor._box_stream is not first
+    assert editor.rectangles() == {
+        0: Rectangle(1.0, 2.0, 1.0, 3.0),
+        1: Rectangle(4.0, 5.0, 4.0, 6.0),
+    }
+
+
+def test_sending_nothing_drawn_says_so_and_sends_nothing(
+    backend, producer, store, clock
+):
+    running_view(backend, store, clock)
+    feedback = CommandFeedback(store)
+    rois = ViewRois(backend, panel_view(backend), "panel_0", feedback)
+    rois.editor.layers()
+    rois.send()
+    assert producer.on(ROI_TOPIC) == []
+    assert "nothing drawn" in feedback.view.object
+
+
+def test_the_jobs_rois_are_drawn_back_on_the_image(backend, store, clock):
+    workflow, job = running_view(backend, store, clock)
+    rois = ViewRois(backend, workflow, "panel_0", CommandFeedback(store))
+    rois.editor.layers()
+    echoed = rectangles_to_columns({1: Rectangle(2.0, 6.0, 3.0, 7.0)})
+    store.put_result(
+        key(job, ROI_READBACK[RoiGeometry.RECTANGLE], workflow),
+        0,
+        roi_request(echoed, "bounds"),
+    )
+    rois.update(clock.now)
+    assert rois.in_job() == JobRois({1: Rectangle(2.0, 6.0, 3.0, 7.0)}, {})
+    drawn = rois.editor._job_pipe.data
+    assert drawn.rectangles == {1: Rectangle(2.0, 6.0, 3.0, 7.0)}
+    assert rois.editor.rectangles() == {}  # drawn back, not made a pending edit
 
 
 def test_page_shows_every_view_and_switches_to_current(backend, store, clock):
@@ -164,3 +216,23 @@ def test_page_shows_every_view_and_switches_to_current(backend, store, clock):
     page.tick(clock.now)
     captions = " ".join(str(p.object) for p in page.view.select(pn.pane.HTML))
     assert "panel_0_xy/panel_0/current" in captions
+
+
+def test_roi_spectra_without_roi_say_so_instead_of_empty_axes(backend, store, clock):
+    workflow, job = running_view(backend, store, clock)
+    scale = pn.widgets.RadioButtonGroup(options=["linear", "log"], value="log")
+    shown = Shown(workflow, "panel_0", ROI_SPECTRA[Window.CUMULATIVE])
+    spectra = RoiSpectra(store, shown, scale)
+    spectra.update(clock.now)
+    assert not spectra.figure.visible
+    assert spectra.no_roi.visible
+    assert NO_ROI in spectra.no_roi.object
+    spectrum = sc.DataArray(
+        sc.ones(dims=["roi", "toa"], shape=[1, 4], unit="counts"),
+        coords={"roi": sc.array(dims=["roi"], values=[0], unit=None)},
+    )
+    store.put_result(key(job, ROI_SPECTRA[Window.CUMULATIVE], workflow), 0, spectrum)
+    spectra.update(clock.now)
+    assert spectra.figure.visible
+    assert not spectra.no_roi.visible
+    assert "ROI 0 4 counts" in spectra.caption.object

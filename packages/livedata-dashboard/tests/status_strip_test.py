@@ -1,5 +1,5 @@
-from ess.livedata.dashboard.health import ServiceRow, Skipped
-from ess.livedata.dashboard.status_strip import StatusStrip, status_html
+from ess.livedata.dashboard.health import Banner, Level, ServiceRow, Skipped
+from ess.livedata.dashboard.status_strip import StatusStrip, status_html, summary_html
 from ess.livedata.dashboard.store import LiveStore
 
 BROKER = "localhost:9092 (KAFKA_BOOTSTRAP_SERVERS)"
@@ -45,5 +45,28 @@ def test_strip_names_the_broker_the_dashboard_reads():
     strip = StatusStrip(LiveStore(), ["monitor_data"], BROKER)
     assert (
         '<div class="ld-broker">Broker: localhost:9092 (KAFKA_BOOTSTRAP_SERVERS)</div>'
-        in strip.view.object
+        in strip.detail.object
     )
+    assert f"broker {BROKER}" in strip.summary.object
+
+
+def test_strip_starts_collapsed_to_its_one_line_summary():
+    strip = StatusStrip(LiveStore(), ["monitor_data"], BROKER)
+    assert strip.view.collapsed
+    assert strip.view.objects == [strip.detail]
+    assert "<table" not in strip.summary.object
+
+
+def test_summary_is_healthy_or_the_worst_problem_and_how_many_more():
+    assert 'data-healthy="true"' in summary_html([], BROKER)
+    assert "Healthy" in summary_html([], BROKER)
+    found = [
+        Banner(Level.ERROR, "Kafka broker unreachable"),
+        Banner(Level.WARNING, "No heartbeat from monitor_data yet"),
+    ]
+    line = summary_html(found, BROKER)
+    assert '<div class="ld-summary error" data-healthy="false">' in line
+    assert "Kafka broker unreachable" in line
+    assert "(+1 more)" in line
+    assert "No heartbeat" not in line
+    assert f"broker {BROKER}" in line

@@ -70,6 +70,7 @@ def session_factory(
     """The function Panel calls once per new browser session."""
 
     def create() -> pn.viewable.Viewable:
+        pn.config.notifications = True  # this session's job failure toasts
         page = build(backend)
         page.tick(backend.store.now())
         pn.state.add_periodic_callback(

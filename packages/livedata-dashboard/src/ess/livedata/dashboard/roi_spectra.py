@@ -4,6 +4,7 @@ A view's job publishes all its ROI spectra as one output with dims
 ``(roi, <toa>)`` and the ROI indices as the ``roi`` coordinate (the facility's
 ``roi_spectra_*``), so a removed ROI disappears with the next result. The
 figure is rebuilt when the set of ROIs changes; new data only updates it.
+Without any ROI the figure is hidden behind a line saying so, not empty axes.
 """
 
 from __future__ import annotations
@@ -29,6 +30,14 @@ def split_rois(data: sc.DataArray) -> dict[int, sc.DataArray]:
     return {int(i): other["roi", n] for n, i in enumerate(indices)}
 
 
+NO_ROI = "No ROI: draw one on the image and send it to see its spectrum here."
+
+_NO_ROI_CSS = """
+.ld-no-roi { padding: 12px; color: #666; font-style: italic;
+  border: 1px dashed #bbb; border-radius: 4px; }
+"""
+
+
 class RoiSpectra:
     """Overlaid ROI spectra of one view's job; ``window`` is current or cumulative."""
 
@@ -49,11 +58,19 @@ class RoiSpectra:
             sizing_mode="stretch_width",
             linked_axes=False,
         )
+        self.figure.visible = False
+        self.no_roi = pn.pane.HTML(
+            f'<div class="ld-no-roi">{html.escape(NO_ROI)}</div>',
+            stylesheets=[_NO_ROI_CSS],
+            sizing_mode="stretch_width",
+        )
         self.caption = pn.pane.HTML(
             '<span class="ld-caption">ROI spectra: no ROI defined</span>',
             margin=(0, 10),
         )
-        self.view = pn.Column(self.figure, self.caption, sizing_mode="stretch_width")
+        self.view = pn.Column(
+            self.figure, self.no_roi, self.caption, sizing_mode="stretch_width"
+        )
 
     def follow(self, window: Window) -> None:
         """Show ``current`` or ``cumulative`` spectra from the next update on."""
@@ -99,6 +116,8 @@ class RoiSpectra:
             self._ids = ids
             self._pipe = hv.streams.Pipe(data=present)
             self.figure.object = pn.bind(self._dynamic_map, self._log)
+            self.figure.visible = bool(ids)
+            self.no_roi.visible = not ids
         elif result is not None and result.serial != self._serial:
             self._pipe.send(present)
         self._serial = -1 if result is None else result.serial

@@ -1,8 +1,10 @@
-"""The status strip on top of every page: banners and one row per service.
+"""The status strip on top of every page: one line, the detail on a click.
 
-Rendered as one HTML pane per session; its text comes from
-:mod:`~ess.livedata.dashboard.health`, so the page is never blank: with no
-broker and no service it still says so.
+Collapsed it is one line: healthy or the worst problem, and the broker read.
+Clicked, it opens to the banners and one row per service. A Card keeps the
+open/closed state in the browser while its panes are redrawn every tick. The
+text comes from :mod:`~ess.livedata.dashboard.health`, so the page is never
+blank: with no broker and no service it still says so.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import panel as pn
 from ess.livedata.protocol import Ledger, LogLedger
 
 from .health import Banner, ServiceRow, banners, service_rows, skipped_text
+from .job_alerts import JobFailureAlerts
 from .store import LiveStore
 
 _CSS = """
@@ -23,6 +26,13 @@ _CSS = """
 .ld-banner.warning { background: #fff3cd; color: #664d03; border: 1px solid #ffe69c; }
 .ld-banner.info { background: #cff4fc; color: #055160; border: 1px solid #9eeaf9; }
 .ld-ok { padding: 4px 10px; color: #0f5132; }
+.ld-summary { padding: 2px 8px; border-radius: 4px; white-space: nowrap;
+  overflow: hidden; text-overflow: ellipsis; }
+.ld-summary.ok { color: #0f5132; }
+.ld-summary.error { background: #f8d7da; color: #721c24; }
+.ld-summary.warning { background: #fff3cd; color: #664d03; }
+.ld-summary.info { background: #cff4fc; color: #055160; }
+.ld-summary .ld-more { color: #555; font-size: 0.85em; }
 .ld-broker { padding: 0 10px; font-size: 0.85em; color: #555; }
 table.ld-services { border-collapse: collapse; font-size: 0.85em; width: 100%; }
 table.ld-services th, table.ld-services td {
@@ -80,6 +90,29 @@ def _row_html(row: ServiceRow) -> str:
     )
 
 
+def summary_html(found: Sequence[Banner], broker: str) -> str:
+    """The collapsed strip: all clear or the worst banner, and the broker.
+
+    ``found`` is worst first, as :func:`~.health.banners` sorts it.
+    """
+    where = f" · broker {html.escape(broker)}"
+    if not found:
+        return (
+            '<div class="ld-summary ok" data-healthy="true">'
+            f"● Healthy: broker reachable, all services fresh{where}</div>"
+        )
+    worst = found[0]
+    more = (
+        f' <span class="ld-more">(+{len(found) - 1} more)</span>'
+        if len(found) > 1
+        else ""
+    )
+    return (
+        f'<div class="ld-summary {worst.level}" data-healthy="false">'
+        f"▲ {html.escape(worst.text)}{more}{where}</div>"
+    )
+
+
 def status_html(
     found: Sequence[Banner], rows: Sequence[ServiceRow], broker: str
 ) -> str:
@@ -107,7 +140,8 @@ def status_html(
 
 
 class StatusStrip:
-    """One session's status strip; :meth:`update` redraws it from the store.
+    """One session's status strip, collapsed at first; :meth:`update` redraws
+    it from the store and raises a toast for each newly failed job.
 
     Parameters
     ----------
@@ -122,15 +156,29 @@ class StatusStrip:
         self._store = store
         self._expected = tuple(expected)
         self._broker = broker
-        self.view = pn.pane.HTML(
+        self._alerts = JobFailureAlerts(store)
+        self.summary = pn.pane.HTML(
+            "", stylesheets=[_CSS], sizing_mode="stretch_width", margin=0
+        )
+        self.detail = pn.pane.HTML(
             "",
             stylesheets=[_CSS],
             sizing_mode="stretch_width",
             css_classes=["ld-status"],
+        )
+        self.view = pn.Card(
+            self.detail,
+            header=self.summary,
+            collapsed=True,
+            sizing_mode="stretch_width",
+            margin=(0, 5),
+            css_classes=["ld-status-strip"],
         )
         self.update(store.now())
 
     def update(self, now_s: float) -> None:
         rows = service_rows(self._store.services(), now_s)
         found = banners(self._store.broker(), rows, self._expected)
-        self.view.object = status_html(found, rows, self._broker)
+        self.summary.object = summary_html(found, self._broker)
+        self.detail.object = status_html(found, rows, self._broker)
+        self._alerts.update(now_s)

@@ -1,0 +1,304 @@
+"""ROIs drawn and read back, the one-line status strip, failure toasts, in
+headless Chromium against the real broker and services.
+
+One detectors dashboard, one ``detector_data``, one ``data_reduction`` and the
+dummy's fake detectors serve every test of the module, which keeps it inside
+the CI budget. Screenshots go to the module's temporary directory; their
+paths are printed (``pytest -s``).
+"""
+
+from __future__ import annotations
+
+import re
+import socket
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from browser_helpers import (
+    caption_total,
+    headless_chromium,
+    open_dashboard,
+    screenshot,
+    wait_for,
+)
+from conftest import (
+    INSTRUMENT,
+    create_instrument_topics,
+    job_command,
+    wait_until_consuming,
+    workflow_config,
+)
+from dashboard_e2e_test import SLOW_UNDER_LOAD_S, unused_port
+from playwright.sync_api import Browser, Page
+from reduction_e2e_test import input_partitions
+
+from ess.livedata.protocol import JobState
+from ess.livedata.testing.processes import Program
+from ess.livedata.testing.readers import LivedataReader
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+VIEW = "panel_0_xy"
+IMAGE = f"{VIEW}/panel_0/cumulative"
+SPECTRA = f"{VIEW}/panel_0/roi_spectra_cumulative"
+SEND = f"Send ROIs of panel_0 {VIEW}"
+
+# Box layers of the figures as BokehJS holds them: glyph type,
+# rows in the data source, and whether the line is dashed (the job's ROIs).
+ROI_RENDERERS_JS = """
+() => {
+  const found = [];
+  for (const doc of window.Bokeh.documents) {
+    for (const model of doc.all_models) {
+      const glyph = model.glyph;
+      if (glyph == null || model.data_source == null) continue;
+      if (glyph.constructor.__name__ !== "Quad") continue;
+      const columns = Object.values(model.data_source.data);
+      found.push({
+        kind: "Quad",
+        rows: columns.length ? columns[0].length : 0,
+        dash: JSON.stringify(glyph.line_dash),
+      });
+    }
+  }
+  return found;
+}
+"""
+
+
+# Whether a toolbar icon's button is active, across the shadow roots between.
+ACTIVE_JS = """
+(icon) => {
+  for (let node = icon; node; node = node.parentNode || node.host) {
+    if (node.classList && node.classList.contains("bk-active")) return true;
+  }
+  return false;
+}
+"""
+
+
+@dataclass(frozen=True)
+class Live:
+    url: str
+    reader: LivedataReader
+    browser: Browser
+    artefacts: Path
+    bootstrap: str
+
+
+def accepting(port: int) -> bool:
+    with socket.socket() as probe:
+        return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
+@pytest.fixture(scope="module")
+def live(kafka_broker, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
+    """The services, the fakes, a detectors dashboard and Chromium."""
+    bootstrap = kafka_broker.bootstrap_servers
+    create_instrument_topics(bootstrap)
+    artefacts = tmp_path_factory.mktemp("dashboard-roi-status")
+    reader = LivedataReader(bootstrap, INSTRUMENT)
+    programs: list[Program] = []
+
+    def run(module: str, *args: str) -> None:
+        programs.append(
+            Program(
+                module,
+                ["--instrument", INSTRUMENT, *args],
+                bootstrap_servers=bootstrap,
+                log_dir=artefacts,
+            )
+        )
+
+    try:
+        run("ess.livedata.services.detector_data", "--dev")
+        run("ess.livedata.services.data_reduction", "--dev")
+        wait_until_consuming(reader, "detector_data", partitions=2)
+        wait_until_consuming(reader, "data_reduction", partitions=input_partitions())
+        run("ess.livedata.services.fake_detectors", "--events-per-pulse", "500")
+        port = unused_port()
+        run("ess.livedata.dashboard.detectors", "--port", str(port))
+        # Importing the plotting stack takes long on a loaded machine.
+        wait_for(lambda: accepting(port), "the dashboard", SLOW_UNDER_LOAD_S)
+        with headless_chromium() as browser:
+            yield Live(
+                f"http://127.0.0.1:{port}/", reader, browser, artefacts, bootstrap
+            )
+    finally:
+        for program in reversed(programs):
+            program.stop()
+        reader.close()
+
+
+def session(live: Live) -> Page:
+    """A new browser session on the dashboard, its image already showing."""
+    context = live.browser.new_context(viewport={"width": 1400, "height": 1000})
+    context.set_default_timeout(SLOW_UNDER_LOAD_S * 1000)  # a loaded machine
+    page = context.new_page()
+    open_dashboard(page, live.url)
+    wait_for(
+        lambda: caption_total(page, IMAGE),
+        "the panel_0 image",
+        timeout=SLOW_UNDER_LOAD_S,
+    )
+    return page
+
+
+@pytest.fixture
+def page(live: Live) -> Iterator[Page]:
+    page = session(live)
+    try:
+        yield page
+    finally:
+        page.context.close()
+
+
+def roi_counts(page: Page) -> dict[int, float]:
+    """Counts per ROI index in the ROI spectra caption."""
+    caption = page.locator(f'.ld-caption[data-output="{SPECTRA}"]')
+    if caption.count() == 0:
+        return {}
+    found = re.findall(r"ROI (\d+) ([\d,]+)", caption.inner_text())
+    return {int(i): float(n.replace(",", "")) for i, n in found}
+
+
+def choose_tool(page: Page, icon: str) -> None:
+    """Make the image's ``icon`` tool active; a click on an active one would
+    switch it off."""
+    button = page.locator(f".bk-tool-icon-{icon}").first
+    if not button.evaluate(ACTIVE_JS):
+        button.click()
+
+
+def drag_box(page: Page, x: float, y: float) -> None:
+    """Shift+drag a box on the panel_0 image from fractions ``x``, ``y``."""
+    choose_tool(page, "box-edit")
+    canvas = page.locator(".bk-Canvas").first.bounding_box()
+    x0 = canvas["x"] + canvas["width"] * x
+    y0 = canvas["y"] + canvas["height"] * y
+    page.keyboard.down("Shift")
+    page.mouse.move(x0, y0)
+    page.mouse.down()
+    page.mouse.move(x0 + 60, y0 + 50, steps=8)
+    page.mouse.up()
+    page.keyboard.up("Shift")
+
+
+def send_until_echoed(live: Live, page: Page, rows: int, attempts: int = 5) -> None:
+    """Send until the service echoes ``rows`` box bounds. A box's sync from
+    the browser can trail the click on a loaded machine; sending the whole
+    set again is harmless."""
+    echo = f"{VIEW}/panel_0/roi_rectangle"
+    for _ in range(attempts):
+        page.get_by_role("button", name=SEND).click()
+        try:
+            live.reader.wait_for(
+                lambda: (
+                    (data := live.reader.latest(echo)) is not None
+                    and data.sizes["bounds"] == rows
+                ),
+                timeout=30,
+                what=f"the service to echo {rows} bounds rows",
+            )
+            return
+        except AssertionError:
+            continue
+    raise AssertionError(f"no echo of {rows} bounds rows after {attempts} sends")
+
+
+def test_drawn_rois_survive_updates_and_the_jobs_rois_come_back_drawn(
+    live: Live, page: Page
+):
+    invalid = page.locator('.ld-feedback [data-outcome="invalid"]')
+    no_roi = page.locator(".ld-no-roi").first
+    assert no_roi.is_visible()
+    screenshot(page, live.artefacts / "detectors-no-roi.png")
+    page.get_by_role("button", name=SEND).click()
+    wait_for(lambda: invalid.count(), "the nothing-drawn message")
+    assert "nothing drawn" in invalid.inner_text()
+
+    # Each shape stays through several image updates before the next one.
+    drag_box(page, 0.25, 0.25)
+    page.wait_for_timeout(3000)
+    drag_box(page, 0.55, 0.55)
+    page.wait_for_timeout(3000)
+    screenshot(page, live.artefacts / "detectors-roi-drawn.png")
+    send_until_echoed(live, page, rows=4)
+    readback = page.locator(f'.ld-readback[data-view="{VIEW}"]')
+    wait_for(
+        lambda: "in the job: 0, 1" in readback.inner_text(),
+        f"the job to echo both boxes ({readback.inner_text()})",
+        timeout=SLOW_UNDER_LOAD_S,
+    )
+
+    # The job's ROIs are drawn on the image, dashed, next to the drawn ones.
+    def layers() -> set[tuple[str, int, bool]]:
+        found = page.evaluate(ROI_RENDERERS_JS)
+        return {
+            (r["kind"], r["rows"], "dash" in r["dash"] or "[6" in r["dash"])
+            for r in found
+            if r["rows"]
+        }
+
+    wait_for(
+        lambda: ("Quad", 2, True) in layers(),
+        f"the job's ROIs drawn dashed on the image ({page.evaluate(ROI_RENDERERS_JS)})",
+    )
+    assert ("Quad", 2, False) in layers()
+    counts = wait_for(
+        lambda: (c := roi_counts(page)) and set(c) == {0, 1} and c,
+        "both ROI spectra",
+        timeout=SLOW_UNDER_LOAD_S,
+    )
+    assert all(n > 0 for n in counts.values()), counts
+    assert not no_roi.is_visible()
+    screenshot(page, live.artefacts / "detectors-roi-readback.png")
+
+
+def test_status_strip_is_one_line_until_clicked(live: Live, page: Page):
+    summary = page.locator(".ld-summary")
+    wait_for(
+        lambda: summary.get_attribute("data-healthy") == "true",
+        "the strip to say healthy",
+    )
+    assert live.bootstrap in summary.text_content()
+    assert summary.bounding_box()["height"] < 40
+    table = page.locator("table.ld-services")
+    assert not table.is_visible()
+    screenshot(page, live.artefacts / "status-strip-collapsed.png")
+    summary.click()
+    row = page.locator('tr[data-service="detector_data"]')
+    wait_for(lambda: table.is_visible() and row.is_visible(), "the service table")
+    assert "running" in row.inner_text()
+    screenshot(page, live.artefacts / "status-strip-open.png")
+    summary.click()
+    wait_for(lambda: not table.is_visible(), "the strip to collapse again")
+
+
+def test_a_failed_job_is_one_toast_in_every_session(live: Live, send_commands):
+    pages = [session(live), session(live)]
+    try:
+        failing = workflow_config("always_fails", "panel_0")
+        send_commands(failing)
+        live.reader.wait_for(
+            lambda: (
+                (job := live.reader.view.jobs().get(failing.job_id)) is not None
+                and job.state is JobState.ERROR
+            ),
+            timeout=SLOW_UNDER_LOAD_S,
+            what="always_fails in error",
+        )
+        toasts = [p.locator(".notyf__toast", has_text="always_fails") for p in pages]
+        for toast in toasts:
+            wait_for(lambda t=toast: t.count(), "the failure toast")
+            assert "by design" in toast.inner_text()
+        screenshot(pages[0], live.artefacts / "failure-toast.png")
+        # The job keeps heartbeating its error; the sessions stay told once.
+        pages[0].wait_for_timeout(5000)
+        assert [toast.count() for toast in toasts] == [1, 1]
+        send_commands(job_command("stop", failing.job_id))
+    finally:
+        for p in pages:
+            p.context.close()
