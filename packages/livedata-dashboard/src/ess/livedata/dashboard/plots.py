@@ -9,7 +9,9 @@ from __future__ import annotations
 import holoviews as hv
 import holoviews.plotting.bokeh
 import numpy as np
+import pandas as pd
 import scipp as sc
+from dateutil.tz import tzlocal
 
 
 def _label(dim: str, unit: sc.Unit | None) -> str:
@@ -18,8 +20,20 @@ def _label(dim: str, unit: sc.Unit | None) -> str:
     )
 
 
+def unit_text(unit: sc.Unit | None) -> str:
+    """How a caption names a da00 unit: nothing for none or dimensionless."""
+    return "" if unit is None or str(unit) == "dimensionless" else str(unit)
+
+
 def _value_label(unit: sc.Unit | None) -> str:
-    return "counts" if unit is None or str(unit) == "counts" else f"value [{unit}]"
+    text = unit_text(unit)
+    return "counts" if text == "counts" else f"value [{text}]" if text else "value"
+
+
+def local_times(values: np.ndarray) -> np.ndarray:
+    """UTC ``datetime64`` values as naive local datetimes, for time axes."""
+    index = pd.DatetimeIndex(np.asarray(values, dtype="datetime64[ns]"), tz="UTC")
+    return index.tz_convert(tzlocal()).tz_localize(None).to_numpy()
 
 
 def _log_range(values: np.ndarray) -> tuple[float, float | None]:
