@@ -94,6 +94,8 @@ def resolve(
             shown = cumulative
     result = store.result(shown.workflow, shown.source, shown.output)
     if result is None:
+        if options.window is Window.LAST:  # record from the first result on
+            store.recent(shown.workflow, shown.source, shown.output, options.window_s)
         return None
     data, parts = result.data, 1
     if options.window is Window.LAST:
