@@ -22,11 +22,11 @@ from browser_helpers import (
     headless_chromium,
     open_dashboard,
     screenshot,
+    unused_port,
     wait_for,
 )
 from confluent_kafka import Consumer, Producer, TopicPartition
 from conftest import INSTRUMENT
-from dashboard_e2e_test import unused_port
 from playwright.sync_api import Page
 
 from ess.livedata.kafka.clients import ensure_topics, high_watermark

@@ -20,7 +20,7 @@ from ess.livedata.core.plugins import load_instrument
 from ess.livedata.core.streams import Topology
 from ess.livedata.dashboard.backend import Backend
 from ess.livedata.dashboard.feedback import CommandFeedback
-from ess.livedata.dashboard.reduction import WorkflowLauncher
+from ess.livedata.dashboard.workflows import WorkflowLauncher
 from ess.livedata.kafka.settings import KafkaSettings
 from ess.livedata.protocol import (
     JobId,

@@ -60,7 +60,7 @@ def test_grid_survives_yaml_and_bad_uploads_say_what_is_wrong():
         ),
     )
     assert grid_from_yaml(grid_to_yaml(grid)) == grid
-    with pytest.raises(GridFileError, match="^not YAML: "):
+    with pytest.raises(GridFileError, match=r"^not YAML: "):
         grid_from_yaml("name: [")
     with pytest.raises(GridFileError, match=r"^not a grid: cells\.0\.plotter"):
         grid_from_yaml(
@@ -90,7 +90,7 @@ def test_a_change_reaches_another_process_and_survives_a_restart(tmp_path):
     loaded = load_instrument("dummy")
     first = GridStore(tmp_path, "dummy", templates(loaded))
     second = GridStore(tmp_path, "dummy", templates(loaded), clock=lambda: 1e9)
-    assert [g.name for g in first.grids()][0] == "Monitors"  # templates until saved
+    assert first.grids()[0].name == "Monitors"  # templates until saved
     version = second.version
     first.save(a_grid(cells=3))
     first.remember_job(MONITOR_HISTOGRAM, ["monitor1"], {"toa_edges": {"num_bins": 5}})
@@ -111,7 +111,7 @@ def test_a_change_reaches_another_process_and_survives_a_restart(tmp_path):
 
 def test_a_broken_state_file_stops_the_start_with_one_line(tmp_path):
     (tmp_path / "dummy.yaml").write_text("grids: [{name: ''}]")
-    with pytest.raises(ConfigError, match="dummy.yaml is not a valid state"):
+    with pytest.raises(ConfigError, match=r"dummy\.yaml is not a valid state"):
         GridStore(tmp_path, "dummy", [])
 
 

@@ -89,9 +89,10 @@ class CellEditor:
             sizing_mode="stretch_width",
         )
 
-    def open(self, cell: Cell | None) -> None:
-        """Show the form, filled in from ``cell`` (a new cell if None)."""
-        cell = cell or Cell(title="New cell", outputs=(self._any_output(),))
+    def open(self, cell: Cell | None, outputs: tuple[OutputRef, ...] = ()) -> None:
+        """Show the form, filled in from ``cell``, or for a new cell of
+        ``outputs`` (any known output if none)."""
+        cell = cell or Cell(title="New cell", outputs=outputs or (self._any_output(),))
         refs = {ref.path: ref for ref in (*self._outputs(), *cell.outputs)}
         self.chosen.options = refs
         self.chosen.value = [refs[ref.path] for ref in cell.outputs]

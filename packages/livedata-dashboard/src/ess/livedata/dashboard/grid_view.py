@@ -106,7 +106,10 @@ class GridView:
     def _edit(self, index: int | None) -> None:
         cells = self._cells()
         self._editing = index if index is not None and index < len(cells) else None
-        self.editor.open(None if self._editing is None else cells[self._editing])
+        if self._editing is not None:
+            self.editor.open(cells[self._editing])
+        else:  # a new cell starts from what the grid shows first
+            self.editor.open(None, cells[0].outputs if cells else ())
 
     def _save_cell(self, cell: Cell) -> None:
         cells = self._cells()
