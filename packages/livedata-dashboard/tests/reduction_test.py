@@ -108,6 +108,11 @@ def test_start_sends_validated_parameters(backend, producer):
     assert configs[0].params["bins"] == 20
     assert configs[0].params["mode"] == "fast"
     assert "start spectrum: sent, 0/2 acknowledged" in feedback.view.object
+    # A later session (or the dashboard after a restart) offers what was sent.
+    again = workflows.WorkflowLauncher(backend, SPEC, feedback)
+    assert again.form.widgets["bins"].value == 20
+    assert again.form.widgets["weights"].value == "[1.0, 2.0]"
+    assert again.sources.value == ["monitor1", "panel_0"]
 
 
 def test_jobs_from_heartbeats_can_be_stopped_and_reset(backend, store, producer):

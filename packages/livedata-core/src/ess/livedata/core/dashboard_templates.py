@@ -29,6 +29,9 @@ DETECTORS_GRID = "Detectors"
 LOGS_GRID = "Logs"
 REDUCTION_GRID = "Reduction"
 
+MAX_LOG_PLOTS = 8
+"""Logs plotted as time series in the first grid; the table lists them all."""
+
 GridTemplate = dict[str, Any]
 
 
@@ -102,7 +105,7 @@ def detectors_grid(instrument: Instrument) -> GridTemplate:
 
 
 def logs_grid(instrument: Instrument) -> GridTemplate:
-    """The history of every log, and their newest values."""
+    """The histories of the first logs, and the newest value of every log."""
     history = TimeseriesOutputs.HISTORY.name
     cells = [
         _cell(
@@ -110,7 +113,7 @@ def logs_grid(instrument: Instrument) -> GridTemplate:
             "timeseries",
             [_ref(instrument, TIMESERIES_DATA, log.name, history)],
         )
-        for log in instrument.logs
+        for log in instrument.logs[:MAX_LOG_PLOTS]
     ]
     latest = [
         _ref(instrument, TIMESERIES_DATA, log.name, TimeseriesOutputs.LATEST.name)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import enum
 import html
 import json
+from collections.abc import Mapping
 import types
 import typing
 from typing import Any
@@ -94,6 +95,13 @@ class ModelForm:
             widget.param.watch(lambda _event: self.validate(), "value")
         self.view = pn.Column(*self.widgets.values(), self.errors)
         self.validate()
+
+    def fill(self, params: Mapping[str, Any]) -> None:
+        """Show ``params`` (e.g. those last sent) instead of the defaults."""
+        for name, value in params.items():
+            widget = self.widgets.get(name)
+            if widget is not None:
+                widget.value = json.dumps(value) if name in self._json else value
 
     def _values(self) -> dict[str, Any]:
         values = {}

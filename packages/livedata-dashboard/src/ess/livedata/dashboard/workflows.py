@@ -48,6 +48,10 @@ class WorkflowLauncher:
         self.sources = pn.widgets.MultiChoice(
             label="Sources", options=sources, value=sources[:1]
         )
+        last = backend.grids.job_config(workflow_id(backend, spec))
+        if last is not None:  # what this dashboard sent, also before a restart
+            self.form.fill(last.params)
+            self.sources.value = [s for s in last.sources if s in sources]
         self.start = pn.widgets.Button(label="Start job", color="primary")
         self.start.on_click(lambda _event: self.send_start())
         outputs = "".join(
