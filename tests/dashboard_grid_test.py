@@ -26,7 +26,8 @@ CURRENT = "monitor_histogram/monitor1/current"
 CUMULATIVE = "monitor_histogram/monitor1/cumulative"
 
 MODEL_TYPES = """() => Bokeh.documents.flatMap(
-    doc => [...doc.all_models].map(m => m.constructor.__name__))"""
+    doc => [...doc.all_models].map(m => String(m).split("(")[0]))"""
+"""The Bokeh model types on the page (``String(model)`` is ``Type(id)``)."""
 
 
 def session(browser: Browser, url: str) -> Page:

@@ -34,6 +34,10 @@ class CellData:
     """The newest result's serial: unchanged means nothing to redraw."""
     end_s: float | None
     """End of the newest data window, for the data age."""
+    label: str
+    """The cell's name for the output (its reference's path): stays the
+    same when the cumulative counterpart appears, so figures keep their
+    layers."""
     parts: int = 1
     """Results summed (``last N s``)."""
 
@@ -111,4 +115,5 @@ def resolve(
         span = _span_s(data)
         if span is not None:
             data = data / sc.scalar(span, unit="s")
-    return CellData(shown, data, result.serial, end_time_s(result.data), parts)
+    end_s = end_time_s(result.data)
+    return CellData(shown, data, result.serial, end_s, ref.path, parts)

@@ -64,7 +64,7 @@ def downsample(times: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.nd
 
 
 def _label(data: CellData) -> str:
-    return data.shown.path
+    return data.label
 
 
 def _line_element(data: CellData, options: CellOptions) -> hv.Element:
@@ -199,7 +199,13 @@ def caption_html(cell: Cell, shown: Sequence[CellData | None], now_s: float) -> 
 
 
 class FigureCell:
-    """A cell drawn as one HoloViews figure, with a caption per output."""
+    """A cell drawn as one HoloViews figure, with a caption per output.
+
+    New data of the same shape goes through the ``Pipe``; when an output
+    appears, goes or changes its number of dims, the figure is built anew,
+    since a HoloViews ``DynamicMap`` keeps the layers and element types of its
+    first frame.
+    """
 
     def __init__(
         self,
@@ -209,37 +215,46 @@ class FigureCell:
     ) -> None:
         self._store = store
         self.cell = cell
+        self._render = render
         self._serials: tuple[int | None, ...] = ()
+        self._shape: tuple[int | None, ...] | None = None
         self._pipe = hv.streams.Pipe(data=[])
-        opts = {
-            "responsive": True,
-            "height": 300,
-            "framewise": True,
-            "title": cell.title,
-        }
-
-        def draw(data: Sequence[CellData]) -> hv.Element:
-            return render(data, cell.options).opts(**opts)
-
         self.caption = pn.pane.HTML(
             caption_html(cell, [None] * len(cell.outputs), 0.0),
             stylesheets=[_CAPTION_CSS],
             margin=(0, 10),
         )
         self.figure = pn.pane.HoloViews(
-            hv.DynamicMap(draw, streams=[self._pipe]),
-            sizing_mode="stretch_width",
-            linked_axes=False,
+            self._dynamic_map([]), sizing_mode="stretch_width", linked_axes=False
         )
         self.view = pn.Column(self.figure, self.caption, sizing_mode="stretch_width")
+
+    def _dynamic_map(self, data: Sequence[CellData]) -> hv.DynamicMap:
+        self._pipe = hv.streams.Pipe(data=list(data))
+        opts = {
+            "responsive": True,
+            "height": 300,
+            "framewise": True,
+            "title": self.cell.title,
+        }
+
+        def draw(data: Sequence[CellData]) -> hv.Element:
+            return self._render(data, self.cell.options).opts(**opts)
+
+        return hv.DynamicMap(draw, streams=[self._pipe])
 
     def update(self, now_s: float) -> None:
         cell = self.cell
         shown = [resolve(self._store, ref, cell.options, now_s) for ref in cell.outputs]
+        present = [s for s in shown if s is not None]
         serials = tuple(None if s is None else s.serial for s in shown)
-        if serials != self._serials:
+        shape = tuple(None if s is None else s.data.ndim for s in shown)
+        if shape != self._shape:
+            self._shape, self._serials = shape, serials
+            self.figure.object = self._dynamic_map(present)
+        elif serials != self._serials:
             self._serials = serials
-            self._pipe.send([s for s in shown if s is not None])
+            self._pipe.send(present)
         self.caption.object = caption_html(cell, shown, now_s)
 
 

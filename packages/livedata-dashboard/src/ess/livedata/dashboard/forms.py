@@ -11,9 +11,9 @@ from __future__ import annotations
 import enum
 import html
 import json
-from collections.abc import Mapping
 import types
 import typing
+from collections.abc import Mapping
 from typing import Any
 
 import panel as pn
