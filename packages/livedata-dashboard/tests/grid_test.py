@@ -159,6 +159,6 @@ def test_time_series_are_local_datetimes_and_downsampled(monkeypatch):
 
 
 def test_value_captions_name_counts_only_for_counts():
-    assert plots._value_label(sc.Unit("counts")) == "counts"
-    assert plots._value_label(sc.units.dimensionless) == "value"
-    assert plots._value_label(sc.Unit("mm")) == "value [mm]"
+    assert plots.value_label(sc.Unit("counts")) == "counts"
+    assert plots.value_label(sc.units.dimensionless) == "value"
+    assert plots.value_label(sc.Unit("mm")) == "value [mm]"

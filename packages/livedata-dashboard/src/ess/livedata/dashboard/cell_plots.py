@@ -86,7 +86,7 @@ def _series_element(data: CellData) -> hv.Curve:
     times = plots.local_times(array.coords["time"].values)
     times, column = downsample(times, values[:, 0])
     return hv.Curve(
-        (times, column), kdims=["time (local)"], vdims=[plots._value_label(array.unit)]
+        (times, column), kdims=["time (local)"], vdims=[plots.value_label(array.unit)]
     ).relabel(_label(data))
 
 
@@ -121,7 +121,7 @@ def render_bars(parts: Sequence[CellData], options: CellOptions) -> hv.Element:
     logy = options.y_scale is Scale.LOG
     scalars = [p for p in parts if p.data.ndim == 0]
     if scalars and len(scalars) == len(parts):
-        unit = plots._value_label(scalars[0].data.unit)
+        unit = plots.value_label(scalars[0].data.unit)
         bars = hv.Bars(
             [(_label(p), float(p.data.value)) for p in scalars],
             kdims=["output"],
