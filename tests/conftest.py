@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from browser_helpers import headless_chromium, unused_port
+from browser_helpers import headless_chromium, unused_port, wait_for
 from confluent_kafka import Producer
 from playwright.sync_api import Browser
 
@@ -145,6 +145,12 @@ def dashboard(bootstrap, tmp_path) -> Iterator[Callable[..., tuple[str, Program]
             env={STATE_DIR_ENV: str(tmp_path / "state")},
         )
         programs.append(program)
+        # Importing Panel takes a while on a loaded machine: serve first.
+        wait_for(
+            lambda: " at http://" in program.log() or not program.running(),
+            "the dashboard to serve",
+            timeout=180,
+        )
         return f"http://127.0.0.1:{port}/", program
 
     try:
