@@ -42,14 +42,15 @@ def caption(page: Page, output: str):
 
 def configure(page: Page, opener: str, **fields: str) -> None:
     """Open a cell's form with button ``opener``, set ``fields`` (label:
-    value) and save."""
+    value, ``tick`` for a checkbox) and save."""
     page.get_by_role("button", name=opener).click()
     for label, value in fields.items():
+        if value == "tick":  # a checkbox: its label text toggles it
+            page.get_by_text(label, exact=True).click()
+            continue
         widget = page.get_by_label(label, exact=True)
         if widget.evaluate("e => e.tagName") == "SELECT":
             widget.select_option(value)
-        elif widget.get_attribute("type") == "checkbox":
-            widget.check()
         else:
             widget.fill(value)
             widget.press("Enter")
@@ -104,7 +105,12 @@ def test_cells_are_edited_shared_and_kept_across_a_restart(
     configure(
         first,
         "Configure monitor1 current",
-        **{"Window": "last", "Last N s": "30", "y scale": "log", "Rate (per s)": ""},
+        **{
+            "Window": "last",
+            "Last N s": "30",
+            "y scale": "log",
+            "Rate (per s)": "tick",
+        },
     )
     for page in (first, second):
         wait_for(
