@@ -45,8 +45,8 @@ def configure(page: Page, opener: str, **fields: str) -> None:
     value, ``tick`` for a checkbox) and save."""
     page.get_by_role("button", name=opener).click()
     for label, value in fields.items():
-        if value == "tick":  # a checkbox: its label text toggles it
-            page.get_by_text(label, exact=True).click()
+        if value == "tick":  # the form's one checkbox
+            page.locator('input[type="checkbox"]').first.check()
             continue
         widget = page.get_by_label(label, exact=True)
         if widget.evaluate("e => e.tagName") == "SELECT":
