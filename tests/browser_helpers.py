@@ -6,6 +6,7 @@ private network namespace (``spec_example_test.py``) can use them too.
 
 from __future__ import annotations
 
+import socket
 import subprocess
 import time
 from collections.abc import Callable, Iterator
@@ -77,3 +78,14 @@ def open_dashboard(page: Page, url: str) -> None:
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.5)
+
+
+def unused_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def open_tab(page: Page, name: str) -> None:
+    """Open a tab of the dashboard (only the open tab is drawn)."""
+    page.locator(".bk-tab", has_text=name).first.click()

@@ -9,11 +9,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from browser_helpers import headless_chromium, unused_port, wait_for
 from confluent_kafka import Producer
+from playwright.sync_api import Browser
 
 from ess.livedata.core.message import StreamKind
 from ess.livedata.core.plugins import LoadedInstrument, load_instrument
 from ess.livedata.core.streams import Topology
+from ess.livedata.dashboard.grid_store import STATE_DIR_ENV
 from ess.livedata.fake.detectors import bank_events_per_pulse
 from ess.livedata.kafka.clients import ensure_topics
 from ess.livedata.kafka.livedata_topics import LivedataTopic, ServiceReport
@@ -119,6 +122,49 @@ def start(bootstrap, tmp_path) -> Iterator[Callable[..., Program]]:
     """:func:`program_starter` for the dummy instrument."""
     with program_starter(bootstrap, tmp_path) as start:
         yield start
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """Headless Chromium, one per test module."""
+    with headless_chromium() as chromium:
+        yield chromium
+
+
+@pytest.fixture
+def dashboard(bootstrap, tmp_path) -> Iterator[Callable[..., tuple[str, Program]]]:
+    """Start ``python -m ess.livedata.dashboard.<name>``; returns URL and program.
+
+    Dashboards of one test share their state directory (grids, job configs),
+    as the dashboards of one instrument on one host do.
+    """
+    programs: list[Program] = []
+
+    def start(
+        name: str = "monitors", bootstrap_servers: str = bootstrap
+    ) -> tuple[str, Program]:
+        port = unused_port()
+        program = Program(
+            f"ess.livedata.dashboard.{name}",
+            ["--instrument", INSTRUMENT, "--port", str(port)],
+            bootstrap_servers=bootstrap_servers,
+            log_dir=tmp_path,
+            env={STATE_DIR_ENV: str(tmp_path / "state")},
+        )
+        programs.append(program)
+        # Importing Panel takes a while on a loaded machine: serve first.
+        wait_for(
+            lambda: " at http://" in program.log() or not program.running(),
+            "the dashboard to serve",
+            timeout=180,
+        )
+        return f"http://127.0.0.1:{port}/", program
+
+    try:
+        yield start
+    finally:
+        for program in programs:
+            assert program.stop() == 0, program.log()
 
 
 def workflow_id(name: str, instrument: str = INSTRUMENT) -> WorkflowId:

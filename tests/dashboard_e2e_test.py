@@ -13,15 +13,15 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import psutil
 import pytest
 from browser_helpers import (
     caption_total,
-    headless_chromium,
     open_dashboard,
+    open_tab,
     screenshot,
     wait_for,
 )
@@ -30,7 +30,7 @@ from conftest import INSTRUMENT, private_broker, wait_until_consuming
 from playwright.sync_api import Browser, Page
 from reliability_helpers import PulseProducer
 
-from ess.livedata.testing.processes import Program
+from ess.livedata.dashboard.grid_store import STATE_DIR_ENV
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -42,18 +42,6 @@ page (the current monitor_histogram job on monitor1)."""
 SLOW_UNDER_LOAD_S = 150
 
 
-def unused_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with headless_chromium() as chromium:
-        yield chromium
-
-
 @pytest.fixture
 def page(browser: Browser) -> Iterator[Page]:
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
@@ -61,31 +49,6 @@ def page(browser: Browser) -> Iterator[Page]:
         yield context.new_page()
     finally:
         context.close()
-
-
-@pytest.fixture
-def dashboard(bootstrap, tmp_path) -> Iterator[Callable[..., tuple[str, Program]]]:
-    """Start ``python -m ess.livedata.dashboard.<name>``; returns URL and program."""
-    programs: list[Program] = []
-
-    def start(
-        name: str = "monitors", bootstrap_servers: str = bootstrap
-    ) -> tuple[str, Program]:
-        port = unused_port()
-        program = Program(
-            f"ess.livedata.dashboard.{name}",
-            ["--instrument", INSTRUMENT, "--port", str(port)],
-            bootstrap_servers=bootstrap_servers,
-            log_dir=tmp_path,
-        )
-        programs.append(program)
-        return f"http://127.0.0.1:{port}/", program
-
-    try:
-        yield start
-    finally:
-        for program in programs:
-            assert program.stop() == 0, program.log()
 
 
 def test_monitor_plots_update_and_reset_drops_cumulative(
@@ -159,10 +122,9 @@ def test_invalid_binning_is_explained_and_valid_one_applied(
         what="50 bins",
     )
     assert reader.latest(CUMULATIVE).coords["time_of_arrival"].values[-1] == 50
-    page.get_by_role("button", name="log", exact=True).click()
     readback = page.locator(".ld-readback")
     wait_for(lambda: "50 bins" in readback.inner_text(), "the readback")
-    screenshot(page, tmp_path / "monitors-50-bins-log.png")
+    screenshot(page, tmp_path / "monitors-50-bins.png")
 
 
 def test_skipped_events_reach_the_status_strip(
@@ -280,6 +242,7 @@ def test_gunicorn_command_serves_the_live_dashboard(
         if not key.startswith(("GUNICORN", "LIVEDATA_DASHBOARD"))
     }
     env |= {
+        STATE_DIR_ENV: str(tmp_path / "state"),
         "LIVEDATA_INSTRUMENT": INSTRUMENT,
         "KAFKA2_BOOTSTRAP_SERVERS": bootstrap,
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}",
@@ -356,7 +319,8 @@ def test_detector_images_and_a_drawn_roi_with_its_spectrum(
     ):
         shown = f"{bank}_{view}/{bank}/cumulative"
         wait_for(lambda s=shown: caption_total(page, s), f"the {shown} image")
-
+    screenshot(page, tmp_path / "detectors-grid.png")
+    open_tab(page, "Detector views")
     draw_box_and_send(page, "panel_0 panel_0_xy")
     reader.wait_for(
         lambda: (

@@ -22,13 +22,14 @@ from browser_helpers import (
     headless_chromium,
     open_dashboard,
     screenshot,
+    unused_port,
     wait_for,
 )
 from confluent_kafka import Consumer, Producer, TopicPartition
 from conftest import INSTRUMENT
-from dashboard_e2e_test import unused_port
 from playwright.sync_api import Page
 
+from ess.livedata.dashboard.grid_store import STATE_DIR_ENV
 from ess.livedata.kafka.clients import ensure_topics, high_watermark
 from ess.livedata.kafka.livedata_topics import LivedataTopic, decode_record
 from ess.livedata.kafka.schemas.x5f2 import encode_x5f2
@@ -130,6 +131,7 @@ def start_dashboard(name: str, bootstrap: str, tmp_path: Path) -> tuple[str, Pro
         ["--instrument", INSTRUMENT, "--port", str(port)],
         bootstrap_servers=bootstrap,
         log_dir=tmp_path,
+        env={STATE_DIR_ENV: str(tmp_path / "state")},
     )
     return f"http://127.0.0.1:{port}/", program
 

@@ -21,7 +21,7 @@ from conftest import (
 from ess.livedata.core.plugins import load_instrument
 from ess.livedata.dashboard.backend import Backend
 from ess.livedata.dashboard.feedback import CommandFeedback
-from ess.livedata.dashboard.reduction import WorkflowLauncher
+from ess.livedata.dashboard.workflows import WorkflowLauncher
 from ess.livedata.kafka.settings import KafkaSettings
 from ess.livedata.protocol import (
     JobId,

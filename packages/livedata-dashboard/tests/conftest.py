@@ -11,6 +11,8 @@ from ess.livedata.core.plugins import load_instrument
 from ess.livedata.dashboard.backend import Backend
 from ess.livedata.dashboard.commands import CommandSender
 from ess.livedata.dashboard.control import JobControl
+from ess.livedata.dashboard.grid_model import templates
+from ess.livedata.dashboard.grid_store import GridStore
 from ess.livedata.dashboard.store import LiveStore
 
 
@@ -68,11 +70,12 @@ def producer() -> RecordingProducer:
 
 
 @pytest.fixture
-def backend(store: LiveStore, producer: RecordingProducer) -> Backend:
-    """The backend sessions get, minus the Kafka feed (no thread, no broker)."""
+def backend(store: LiveStore, producer: RecordingProducer, tmp_path) -> Backend:
+    """The backend sessions get, minus the Kafka feed (no thread, no broker);
+    its grids are kept in the test's temporary directory."""
+    loaded = load_instrument("dummy")
+    grids = GridStore(tmp_path / "state", loaded.name, templates(loaded))
     sender = CommandSender(producer, "dummy", store)
-    control = JobControl(store.jobs, sender)
+    control = JobControl(store.jobs, sender, grids.remember_job)
     broker = "localhost:9092 (KAFKA_BOOTSTRAP_SERVERS)"
-    return Backend(
-        load_instrument("dummy"), store, sender, control, None, producer, broker
-    )
+    return Backend(loaded, store, sender, control, None, producer, broker, grids)

@@ -120,11 +120,7 @@ def test_section_rebuilds_on_a_valid_choice_and_explains_an_invalid_one(store):
 
 def test_monitors_page_carries_the_collapsed_correlation_card(backend):
     page = monitors.build_page(backend)
-    cards = [
-        o
-        for o in page.view.objects
-        if isinstance(o, pn.Card) and o.title == "Correlation"
-    ]
+    cards = [o for o in page.view.select(pn.Card) if o.title == "Correlation"]
     assert len(cards) == 1
     assert cards[0].collapsed
 

@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ess.livedata.core.message import StreamKind
 from ess.livedata.core.workflow import WorkflowSpec
-from ess.livedata.dashboard import reduction
+from ess.livedata.dashboard import reduction, workflows
 from ess.livedata.dashboard.forms import ModelForm
 from ess.livedata.protocol import JobAction, JobState, WorkflowId, parse_command
 from ess.livedata.testing.messages import job_beat, job_id
@@ -82,7 +82,7 @@ def test_invalid_input_is_explained_as_it_is_typed(field, value, message):
 
 def test_sources_follow_the_spec(backend):
     instrument = backend.loaded.instrument
-    assert reduction.allowed_sources(SPEC, instrument) == [
+    assert workflows.allowed_sources(SPEC, instrument) == [
         "panel_0",
         "tubes_1",
         "monitor1",
@@ -91,8 +91,8 @@ def test_sources_follow_the_spec(backend):
 
 
 def test_start_sends_validated_parameters(backend, producer):
-    feedback = reduction.CommandFeedback(backend.store)
-    launcher = reduction.WorkflowLauncher(backend, SPEC, feedback)
+    feedback = workflows.CommandFeedback(backend.store)
+    launcher = workflows.WorkflowLauncher(backend, SPEC, feedback)
     launcher.form.widgets["bins"].value = 0
     launcher.start.clicks += 1
     assert producer.produced == []
@@ -108,11 +108,16 @@ def test_start_sends_validated_parameters(backend, producer):
     assert configs[0].params["bins"] == 20
     assert configs[0].params["mode"] == "fast"
     assert "start spectrum: sent, 0/2 acknowledged" in feedback.view.object
+    # A later session (or the dashboard after a restart) offers what was sent.
+    again = workflows.WorkflowLauncher(backend, SPEC, feedback)
+    assert again.form.widgets["bins"].value == 20
+    assert again.form.widgets["weights"].value == "[1.0, 2.0]"
+    assert again.sources.value == ["monitor1", "panel_0"]
 
 
 def test_jobs_from_heartbeats_can_be_stopped_and_reset(backend, store, producer):
-    feedback = reduction.CommandFeedback(backend.store)
-    jobs = reduction.JobsPanel(backend, feedback)
+    feedback = workflows.CommandFeedback(backend.store)
+    jobs = workflows.JobsPanel(backend, feedback)
     spectrum = WorkflowId(instrument="dummy", name="spectrum", version=2)
     store.put_job(job_beat(job_id("panel_0"), workflow=spectrum), store.now())
     gone = job_beat(job_id("monitor1", "gone"), JobState.STOPPED, spectrum)

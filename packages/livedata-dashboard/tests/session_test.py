@@ -33,6 +33,12 @@ def html_with(view: pn.viewable.Viewable, css_class: str) -> pn.pane.HTML:
     return pane
 
 
+def open_tab(view: pn.viewable.Viewable) -> pn.viewable.Viewable:
+    """What the session's open tab shows (a page holds every tab)."""
+    tabs = next(iter(view.select(pn.Tabs)))
+    return tabs[tabs.active]
+
+
 def button(view: pn.viewable.Viewable, name: str) -> pn.widgets.Button:
     (found,) = [b for b in view.select(pn.widgets.Button) if b.label == name]
     return found
@@ -51,7 +57,7 @@ def test_each_session_sees_only_its_own_commands(backend, producer, store, clock
     running(store, clock)
     first = monitors.build_page(backend)
     second = monitors.build_page(backend)
-    button(first.view, "Reset cumulative").clicks += 1
+    button(open_tab(first.view), "Reset cumulative").clicks += 1
     first.tick(clock.now)
     second.tick(clock.now)
     commands = [parse_command(v) for v in producer.on(COMMANDS)]
@@ -60,26 +66,26 @@ def test_each_session_sees_only_its_own_commands(backend, producer, store, clock
         (JobAction.RESET, "monitor2"),
     }
     assert (
-        "reset monitor_histogram: sent" in html_with(first.view, "ld-feedback").object
+        "reset monitor_histogram: sent"
+        in html_with(open_tab(first.view), "ld-feedback").object
     )
-    assert "reset" not in html_with(second.view, "ld-feedback").object
+    assert "reset" not in html_with(open_tab(second.view), "ld-feedback").object
 
 
 def test_invalid_binning_is_explained_and_not_sent(backend, producer, clock):
     page = monitors.build_page(backend)
-    (bins,) = [w for w in page.view.select(pn.widgets.IntInput) if w.label == "Bins"]
-    (toa_max,) = [
-        w for w in page.view.select(pn.widgets.FloatInput) if w.label == "TOA max"
-    ]
+    tab = open_tab(page.view)
+    (bins,) = [w for w in tab.select(pn.widgets.IntInput) if w.label == "Bins"]
+    (toa_max,) = [w for w in tab.select(pn.widgets.FloatInput) if w.label == "TOA max"]
     toa_max.value = -1.0
-    button(page.view, "Apply TOA binning").clicks += 1
+    button(tab, "Apply TOA binning").clicks += 1
     assert producer.produced == []
-    text = html_with(page.view, "ld-feedback").object
+    text = html_with(tab, "ld-feedback").object
     assert "not sent" in text
     assert "stop must be greater than start" in text
     bins.value = 50
     toa_max.value = 40.0
-    button(page.view, "Apply TOA binning").clicks += 1
+    button(tab, "Apply TOA binning").clicks += 1
     configs = [parse_command(v) for v in producer.on(COMMANDS)]
     assert [c.job_id.source_name for c in configs] == ["monitor1", "monitor2"]
     assert configs[0].params["toa_edges"] == {
@@ -114,11 +120,15 @@ def test_page_renders_to_bokeh(backend, store, clock):
     page.tick(clock.now)
     root = page.view.get_root(Document())
     assert root is not None
-    scale = next(
-        w for w in page.view.select(pn.widgets.RadioButtonGroup) if w.label == "Scale"
-    )
-    scale.value = "log"  # rebuilds the figures with a log axis
+    tab = open_tab(page.view)
+    button(tab, "Configure monitor1 current").clicks += 1
+    (y_scale,) = [w for w in tab.select(pn.widgets.Select) if w.label == "y scale"]
+    y_scale.value = "log"
+    button(tab, "Save cell").clicks += 1  # rebuilds the cell with a log axis
     page.tick(clock.now)
+    saved = backend.grids.grid("Monitors").cells[0]
+    assert (saved.title, saved.options.y_scale) == ("monitor1 current", "log")
+    assert len(page.view.get_root(Document()).references()) > 0
 
 
 def test_every_page_names_the_broker_it_reads(backend):

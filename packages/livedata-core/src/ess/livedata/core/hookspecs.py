@@ -12,9 +12,9 @@ Heavy imports belong inside hook bodies, never at module level of a plugin.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pluggy
 
@@ -120,6 +120,24 @@ def livedata_stand_in_geometry(instrument: Instrument, path: Path) -> Path | Non
     :param instrument: The instrument whose geometry files are missing.
     :param path: Where to write the file.
     :return: ``path`` once written, or ``None`` if the plugin has no stand-in.
+
+    Stops at the first non-``None`` result.
+    """
+
+
+@hookspec(firstresult=True)
+def livedata_dashboard_grids(
+    instrument: Instrument, specs: Mapping[str, WorkflowSpec]
+) -> list[dict[str, Any]] | None:
+    """The first plot grids dashboards offer for ``instrument``.
+
+    Plain data, see :mod:`ess.livedata.core.dashboard_templates` (whose
+    ``default_grids`` answers when no plugin does); a plugin may start from
+    those and adjust them. Must not import plotting code.
+
+    :param instrument: The instrument the dashboard shows.
+    :param specs: Every workflow spec registered for it, keyed ``name/vN``.
+    :return: The grids, or ``None`` for the defaults.
 
     Stops at the first non-``None`` result.
     """

@@ -8,7 +8,7 @@ see each other's plugins.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from importlib.metadata import EntryPoint, entry_points
@@ -18,6 +18,7 @@ import pluggy
 from ess.livedata.protocol import ServiceName
 
 from . import hookspecs
+from .dashboard_templates import GridTemplate, default_grids
 from .fake_shapes import DEFAULT_FAKE_DATA_SHAPES, FakeDataShapes
 from .hookspecs import hookimpl
 from .instrument import Instrument
@@ -63,6 +64,12 @@ class _Defaults:
     @hookimpl(trylast=True)
     def livedata_fake_data_shapes(self, instrument: Instrument) -> FakeDataShapes:
         return DEFAULT_FAKE_DATA_SHAPES
+
+    @hookimpl(trylast=True)
+    def livedata_dashboard_grids(
+        self, instrument: Instrument, specs: Mapping[str, WorkflowSpec]
+    ) -> list[GridTemplate]:
+        return default_grids(instrument, specs)
 
 
 def _instrument_entry_points() -> list[EntryPoint]:
@@ -131,6 +138,12 @@ class LoadedInstrument:
             for key, spec in self.workflow_specs.items()
             if spec.service is ServiceName.DATA_REDUCTION
         }
+
+    def dashboard_grids(self) -> list[GridTemplate]:
+        """The plugin's first dashboard grids, as plain data."""
+        return self.manager.hook.livedata_dashboard_grids(
+            instrument=self.instrument, specs=self.workflow_specs
+        )
 
     def workflow_factories(self) -> dict[str, WorkflowFactory]:
         """Factories keyed like :attr:`reduction_specs`; imports reduction code."""

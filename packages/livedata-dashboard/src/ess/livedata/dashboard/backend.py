@@ -18,6 +18,8 @@ from ess.livedata.kafka.settings import KafkaSettings
 from .commands import CommandSender
 from .control import JobControl
 from .feed import KafkaFeed
+from .grid_model import templates
+from .grid_store import GridStore, state_dir
 from .store import LiveStore
 
 logger = logging.getLogger(__name__)
@@ -38,6 +40,8 @@ class Backend:
     producer: Producer
     broker: str
     """The broker read and the variable that names it, shown on every page."""
+    grids: GridStore
+    """The shared grids and the job configurations sent, kept across restarts."""
 
     @classmethod
     def start(cls, loaded: LoadedInstrument, settings: KafkaSettings) -> Backend:
@@ -47,7 +51,10 @@ class Backend:
         ------
         BrokerUnavailable
             The broker cannot be reached within the start-up timeout.
+        GridStoreError
+            The state file is unreadable or invalid.
         """
+        grids = GridStore(state_dir(), loaded.name, templates(loaded))
         require_brokers(settings)
         store = LiveStore()
         timeout = {"message.timeout.ms": COMMAND_DELIVERY_TIMEOUT_MS}
@@ -55,7 +62,7 @@ class Backend:
             replace(settings, producer=settings.producer | timeout)
         )
         sender = CommandSender(producer, loaded.name, store)
-        control = JobControl(store.jobs, sender)
+        control = JobControl(store.jobs, sender, grids.remember_job)
 
         def tick() -> None:
             producer.poll(0)
@@ -70,7 +77,7 @@ class Backend:
             broker,
             feed.group_id,
         )
-        return cls(loaded, store, sender, control, feed, producer, broker)
+        return cls(loaded, store, sender, control, feed, producer, broker, grids)
 
     def stop(self) -> None:
         """Leave the consumer group and deliver pending commands."""

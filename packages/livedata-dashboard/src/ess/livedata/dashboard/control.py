@@ -9,7 +9,7 @@ heartbeats after a restart.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from ess.livedata.protocol import (
@@ -28,9 +28,17 @@ from .jobs import JobTable
 class JobControl:
     """The job commands of one dashboard process, shared by its sessions."""
 
-    def __init__(self, jobs: JobTable, sender: CommandSender) -> None:
+    def __init__(
+        self,
+        jobs: JobTable,
+        sender: CommandSender,
+        remember: Callable[[WorkflowId, Sequence[str], Mapping[str, Any]], None]
+        | None = None,
+    ) -> None:
         self._jobs = jobs
         self._sender = sender
+        self._remember = remember
+        """Keeps what each start sent, so it outlives a dashboard restart."""
 
     def start(
         self,
@@ -59,6 +67,8 @@ class JobControl:
         followed.append(
             self._sender.send(configs, f"start {workflow.name}", len(configs))
         )
+        if self._remember is not None:
+            self._remember(workflow, [job.source_name for job in started], params or {})
         return followed
 
     def reset(self, workflow: WorkflowId, sources: Iterable[str] | None = None) -> str:

@@ -13,6 +13,7 @@ import html
 import json
 import types
 import typing
+from collections.abc import Mapping
 from typing import Any
 
 import panel as pn
@@ -94,6 +95,13 @@ class ModelForm:
             widget.param.watch(lambda _event: self.validate(), "value")
         self.view = pn.Column(*self.widgets.values(), self.errors)
         self.validate()
+
+    def fill(self, params: Mapping[str, Any]) -> None:
+        """Show ``params`` (e.g. those last sent) instead of the defaults."""
+        for name, value in params.items():
+            widget = self.widgets.get(name)
+            if widget is not None:
+                widget.value = json.dumps(value) if name in self._json else value
 
     def _values(self) -> dict[str, Any]:
         values = {}

@@ -45,6 +45,15 @@ class Page:
                 logger.exception("refreshing %s failed", update)
 
 
+@dataclass
+class Section:
+    """Part of a page (a tab's content, or controls above a grid)."""
+
+    name: str
+    body: list[pn.viewable.Viewable]
+    updaters: list[Updater] = field(default_factory=list)
+
+
 def framed(
     backend: Backend,
     title: str,

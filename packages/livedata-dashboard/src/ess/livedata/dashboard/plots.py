@@ -9,7 +9,9 @@ from __future__ import annotations
 import holoviews as hv
 import holoviews.plotting.bokeh
 import numpy as np
+import pandas as pd
 import scipp as sc
+from dateutil.tz import tzlocal
 
 
 def _label(dim: str, unit: sc.Unit | None) -> str:
@@ -18,8 +20,20 @@ def _label(dim: str, unit: sc.Unit | None) -> str:
     )
 
 
-def _value_label(unit: sc.Unit | None) -> str:
-    return "counts" if unit is None or str(unit) == "counts" else f"value [{unit}]"
+def unit_text(unit: sc.Unit | None) -> str:
+    """How a caption names a da00 unit: nothing for none or dimensionless."""
+    return "" if unit is None or str(unit) == "dimensionless" else str(unit)
+
+
+def value_label(unit: sc.Unit | None) -> str:
+    text = unit_text(unit)
+    return "counts" if text == "counts" else f"value [{text}]" if text else "value"
+
+
+def local_times(values: np.ndarray) -> np.ndarray:
+    """UTC ``datetime64`` values as naive local datetimes, for time axes."""
+    index = pd.DatetimeIndex(np.asarray(values, dtype="datetime64[ns]"), tz="UTC")
+    return index.tz_convert(tzlocal()).tz_localize(None).to_numpy()
 
 
 def _log_range(values: np.ndarray) -> tuple[float, float | None]:
@@ -54,7 +68,7 @@ def histogram(data: sc.DataArray, log: bool = False) -> hv.Histogram:
     element = hv.Histogram(
         (_edges(data, dim), values),
         kdims=[_label(dim, unit)],
-        vdims=[_value_label(data.unit)],
+        vdims=[value_label(data.unit)],
     )
     return element.opts(ylim=_log_range(values)) if log else element
 
@@ -73,7 +87,7 @@ def step_curve(data: sc.DataArray, log: bool = False) -> hv.Curve:
     element = hv.Curve(
         (_edges(data, dim), steps),
         kdims=[_label(dim, unit)],
-        vdims=[_value_label(data.unit)],
+        vdims=[value_label(data.unit)],
     ).opts(interpolation="steps-post")
     return element.opts(ylim=_log_range(values)) if log else element
 
@@ -96,7 +110,7 @@ def image(data: sc.DataArray, log: bool = False) -> hv.Image | hv.QuadMesh:
         _label(xdim, data.coords[xdim].unit if xdim in data.coords else None),
         _label(ydim, data.coords[ydim].unit if ydim in data.coords else None),
     ]
-    vdims = [_value_label(data.unit)]
+    vdims = [value_label(data.unit)]
     if _regular(x) and _regular(y):
         bounds = (x[0], y[0], x[-1], y[-1])
         # hv.Image puts row 0 at the top; data row 0 is the lowest y.

@@ -146,7 +146,8 @@ class ResultPlot:
         stale = age is not None and age > STALE_DATA_S
         self.caption.object = self._caption_html(
             "stale" if stale else "",
-            f"{plots.total(result.data):,.0f} counts · data age {plots.format_age(age)}",
+            f"{plots.total(result.data):,.0f} {plots.unit_text(result.data.unit)}"
+            f" · data age {plots.format_age(age)}",
             plots.total(result.data),
             age,
         )

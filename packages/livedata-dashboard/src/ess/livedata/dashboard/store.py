@@ -33,6 +33,7 @@ from ess.livedata.protocol import (
     WorkflowId,
 )
 
+from .history import ResultHistory
 from .jobs import JobTable
 from .responses import ResponseLedger
 
@@ -100,6 +101,7 @@ class LiveStore:
         self._services: dict[str, ServiceHealth] = {}
         self._broker = BrokerHealth(reachable=False, checked_s=0.0)
         self._serial = 0
+        self._history = ResultHistory(clock)
         self.jobs = JobTable(clock)
         self.responses = ResponseLedger(clock)
 
@@ -124,6 +126,7 @@ class LiveStore:
                 while len(self._results) > MAX_RESULTS:
                     evicted, result = self._results.popitem(last=False)
                     self._combiner.forget(combining_name(evicted, result.worker))
+            self._history.add(key, timestamp_ns, data)
 
     def put_service(self, status: ServiceMessage, sent_s: float) -> None:
         beat = Heartbeat(status, sent_s)
@@ -160,6 +163,17 @@ class LiveStore:
         with self._lock:
             return self._results.get(key)
 
+    def recent(
+        self, workflow: WorkflowId, source_name: str, output_name: str, seconds: float
+    ) -> list[sc.DataArray]:
+        """Results of ``output_name`` of the current job received in the last
+        ``seconds``, oldest first; recording starts with the first call."""
+        job = self.jobs.current(workflow, source_name)
+        if job is None:
+            return []
+        key = ResultKey(workflow_id=workflow, job_id=job, output_name=output_name)
+        return self._history.since(key, self._clock() - seconds)
+
     def outputs(self, workflow: WorkflowId, source_name: str) -> dict[str, Result]:
         """Every output of the current job of ``workflow`` on ``source_name``."""
         job = self.jobs.current(workflow, source_name)
@@ -171,6 +185,17 @@ class LiveStore:
                 for key, result in self._results.items()
                 if key.workflow_id == workflow and key.job_id == job
             }
+
+    def current_outputs(self) -> list[tuple[WorkflowId, str, str]]:
+        """(workflow, source, output) of every output of a current job."""
+        with self._lock:
+            keys = list(self._results)
+        found = {
+            (key.workflow_id, key.job_id.source_name, key.output_name)
+            for key in keys
+            if self.jobs.current(key.workflow_id, key.job_id.source_name) == key.job_id
+        }
+        return sorted(found, key=lambda item: (str(item[0]), item[1], item[2]))
 
     def services(self) -> dict[str, ServiceHealth]:
         """Health of every worker seen, keyed by service id."""

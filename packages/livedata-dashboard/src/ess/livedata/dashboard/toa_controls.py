@@ -75,6 +75,7 @@ class ToaControls:
             label="Unit", options=[u.value for u in TimeUnit], value="ms", width=80
         )
         self.bins = pn.widgets.IntInput(label="Bins", value=200, start=1, width=100)
+        self._show_last_sent()
         self.apply = pn.widgets.Button(label="Apply TOA binning", color="primary")
         self.reset = pn.widgets.Button(label="Reset cumulative", color="warning")
         self.apply.on_click(lambda _event: self.send_binning())
@@ -94,6 +95,17 @@ class ToaControls:
             feedback.view,
             sizing_mode="stretch_width",
         )
+
+    def _show_last_sent(self) -> None:
+        """Fill in the binning this dashboard last sent, even before a restart."""
+        for workflows in self._workflows.values():
+            for workflow in workflows:
+                config = self._backend.grids.job_config(workflow)
+                edges = None if config is None else ToaEdges.of(config.params)
+                if edges is not None:
+                    self.toa_min.value, self.toa_max.value = edges.start, edges.stop
+                    self.unit.value, self.bins.value = edges.unit.value, edges.num_bins
+                    return
 
     def _by_workflow(self) -> dict[WorkflowId, list[str]]:
         """The chosen sources, grouped by the workflow their jobs run."""
