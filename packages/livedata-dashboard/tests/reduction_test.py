@@ -82,7 +82,7 @@ def test_invalid_input_is_explained_as_it_is_typed(field, value, message):
 
 def test_sources_follow_the_spec(backend):
     instrument = backend.loaded.instrument
-    assert workflows.allowed_sources(SPEC, instrument) == [
+    assert list(workflows.allowed_sources(instrument, SPEC)) == [
         "panel_0",
         "tubes_1",
         "monitor1",

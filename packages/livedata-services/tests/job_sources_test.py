@@ -1,10 +1,10 @@
 import pytest
 from pydantic import BaseModel
 
+from ess.livedata.core.job_sources import allowed_sources, resolve_sources
 from ess.livedata.core.message import StreamId, StreamKind
 from ess.livedata.core.workflow import WorkflowSpec
 from ess.livedata.instruments.dummy.plugin import make_instrument
-from ess.livedata.processing.job_sources import allowed_sources, resolve_sources
 
 
 def spec(*kinds: StreamKind, sources: tuple[str, ...] = ()) -> WorkflowSpec:

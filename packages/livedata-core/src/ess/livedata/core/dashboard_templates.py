@@ -20,7 +20,7 @@ from ess.livedata.protocol import (
 )
 
 from .instrument import Instrument
-from .message import StreamKind
+from .job_sources import allowed_sources
 from .view_specs import MONITOR_HISTOGRAM, TIMESERIES_DATA, area_view_name
 from .workflow import WorkflowSpec
 
@@ -129,25 +129,13 @@ def logs_grid(instrument: Instrument) -> GridTemplate:
     return {"name": LOGS_GRID, "columns": 2, "cells": cells}
 
 
-def allowed_sources(spec: WorkflowSpec, instrument: Instrument) -> list[str]:
-    """Streams a job of ``spec`` may bind to: its list, else all of its kinds."""
-    if spec.sources:
-        return list(spec.sources)
-    by_kind = {
-        StreamKind.DETECTOR_EVENTS: [d.name for d in instrument.detectors],
-        StreamKind.MONITOR_EVENTS: [m.name for m in instrument.monitors],
-        StreamKind.LOG: [log.name for log in instrument.logs],
-    }
-    return [name for kind in spec.source_kinds for name in by_kind.get(kind, [])]
-
-
 def reduction_grid(
     instrument: Instrument, specs: Mapping[str, WorkflowSpec]
 ) -> GridTemplate:
     """Every output of every reduction workflow, on its first source."""
     cells = []
     for spec in specs.values():
-        sources = allowed_sources(spec, instrument)
+        sources = list(allowed_sources(instrument, spec))
         if spec.service is not ServiceName.DATA_REDUCTION or not sources:
             continue
         for output in spec.output_specs:

@@ -8,7 +8,7 @@ import panel as pn
 from pydantic import ValidationError
 
 from ess.livedata.core.commands import validation_summary
-from ess.livedata.core.dashboard_templates import allowed_sources
+from ess.livedata.core.job_sources import allowed_sources
 from ess.livedata.core.plugins import LoadedInstrument
 
 from .grid_model import Cell, CellOptions, OutputRef, Plotter, Scale, Window
@@ -25,7 +25,7 @@ def known_outputs(loaded: LoadedInstrument, store: LiveStore) -> list[OutputRef]
             output=output.name,
         )
         for spec in loaded.workflow_specs.values()
-        for source in allowed_sources(spec, loaded.instrument)
+        for source in allowed_sources(loaded.instrument, spec)
         for output in spec.output_specs
         if "{" not in output.name
     }

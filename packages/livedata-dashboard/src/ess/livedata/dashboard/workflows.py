@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 import panel as pn
 
-from ess.livedata.core.dashboard_templates import allowed_sources
+from ess.livedata.core.job_sources import allowed_sources
 from ess.livedata.core.workflow import WorkflowSpec
 from ess.livedata.protocol import JobAction, JobId, JobState, WorkflowId
 
@@ -44,7 +44,7 @@ class WorkflowLauncher:
         self._spec = spec
         self._feedback = feedback
         self.form = ModelForm(spec.params)
-        sources = allowed_sources(spec, backend.loaded.instrument)
+        sources = list(allowed_sources(backend.loaded.instrument, spec))
         self.sources = pn.widgets.MultiChoice(
             label="Sources", options=sources, value=sources[:1]
         )
@@ -224,7 +224,7 @@ def workflows_section(backend: Backend) -> Section:
     jobs = JobsPanel(backend, feedback)
     instrument = backend.loaded.instrument
     workflows = [
-        (workflow_id(backend, spec), allowed_sources(spec, instrument))
+        (workflow_id(backend, spec), list(allowed_sources(instrument, spec)))
         for spec in specs
     ]
     outputs = OutputViewer(backend, workflows, scale)

@@ -36,6 +36,7 @@ from ess.livedata.core.job_commands import (
     StopJob,
     parse_params,
 )
+from ess.livedata.core.job_sources import resolve_sources
 from ess.livedata.core.message import Message, StreamId, StreamKind
 from ess.livedata.core.plugins import LoadedInstrument
 from ess.livedata.core.window import TimeWindow
@@ -49,7 +50,6 @@ from ess.livedata.protocol import (
 )
 
 from .commanding import CommandRejected
-from .job_sources import resolve_sources
 from .outputs import data_message, stamp
 from .skipping import skipped_events
 

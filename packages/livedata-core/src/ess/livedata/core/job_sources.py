@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ess.livedata.core.instrument import Instrument
-from ess.livedata.core.message import StreamId, StreamKind
-from ess.livedata.core.workflow import WorkflowSpec
+from .instrument import Instrument
+from .message import StreamId, StreamKind
+from .workflow import WorkflowSpec
 
 
 def _names(instrument: Instrument, kind: StreamKind) -> list[str]:
