@@ -10,7 +10,8 @@ COPY packages/livedata-kafka packages/livedata-kafka
 COPY packages/livedata-dashboard packages/livedata-dashboard
 COPY instruments instruments
 RUN pip install packages/livedata-core packages/livedata-protocol packages/livedata-ess packages/livedata-kafka packages/livedata-dashboard instruments/*/ \
-    && useradd --create-home livedata
+    && useradd --create-home livedata \
+    && install -d -o livedata /var/lib/livedata/dashboard
 USER livedata
 WORKDIR /home/livedata
 ENV LIVEDATA_INSTRUMENT=dummy
