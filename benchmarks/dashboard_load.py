@@ -42,7 +42,6 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import numpy as np
-
 import psutil
 from confluent_kafka.admin import AdminClient
 from playwright.sync_api import Page, sync_playwright
