@@ -216,7 +216,7 @@ def sample_ages(pages: list[Page], seconds: float, every_s: float = 0.1) -> Ages
 
 def open_sessions(pages: list[Page], url: str) -> None:
     for page in pages:
-        page.goto(url)
+        page.goto(url, timeout=120_000)  # a busy dashboard serves slowly
     for page in pages:  # every session's document has arrived and rendered
         page.wait_for_selector(".bk-Canvas", timeout=60_000)
 
