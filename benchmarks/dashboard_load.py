@@ -218,7 +218,7 @@ def open_sessions(pages: list[Page], url: str) -> None:
     for page in pages:
         page.goto(url, timeout=120_000)  # a busy dashboard serves slowly
     for page in pages:  # every session's document has arrived and rendered
-        page.wait_for_selector(".bk-Canvas", timeout=60_000)
+        page.wait_for_selector(".bk-Canvas", timeout=180_000)
 
 
 def main() -> None:
