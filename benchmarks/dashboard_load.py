@@ -10,10 +10,21 @@ process (found by the port it listens on, or ``--pid``):
 - the Kafka consumers of that process on the broker (consumer groups with
   a member whose client id ends in one of its pids). The design is one
   consumer per dashboard process whatever the number of sessions, so this
-  must not grow with ``--sessions``.
+  must not grow with ``--sessions``;
+- with ``--state-dir`` (the dashboard's ``LIVEDATA_DASHBOARD_STATE_DIR``),
+  first a ``--cells``-cell version of grid ``--grid`` is stored there: the
+  template's cells, then variants of its figure cells (last 10 s, rate, log
+  y) until there are enough. Every open session follows the stored grid;
+- the data age seen in the browsers: each cell's caption carries the end
+  of the shown data window (``data-end-time``, epoch seconds), and every
+  page is sampled for ``Date.now()`` minus that, per cell, over the last
+  part of ``--duration``. Browser, dashboard and the fakes' data clock are
+  the same host's clock. "at change" ages are the samples where a cell
+  first shows a new window: the latency from window end to screen.
 
     python benchmarks/dashboard_load.py --url http://127.0.0.1:5007/ \\
-        --bootstrap localhost:9092 --sessions 10 --duration 30
+        --bootstrap localhost:9092 --sessions 10 --duration 30 \\
+        --state-dir "$LIVEDATA_DASHBOARD_STATE_DIR" --cells 12
 
 Chromium is Debian's ``/usr/bin/chromium``
 (``scripts/apt_install.sh /usr/bin/chromium chromium chromium-driver`` installs it).
@@ -27,11 +38,24 @@ import statistics
 import sys
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from urllib.parse import urlparse
 
+import numpy as np
 import psutil
 from confluent_kafka.admin import AdminClient
 from playwright.sync_api import Page, sync_playwright
+
+from ess.livedata.core.plugins import load_instrument
+from ess.livedata.dashboard.grid_model import (
+    Cell,
+    Grid,
+    Plotter,
+    Scale,
+    Window,
+    templates,
+)
+from ess.livedata.dashboard.grid_store import GridStore
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -98,11 +122,103 @@ def dashboard_consumers(bootstrap: str, pids: set[int]) -> tuple[int, int]:
     return sum(1 for members in ours if members), sum(len(m) for m in ours)
 
 
+VARIANTS = (
+    ("last 10 s", {"window": Window.LAST, "window_s": 10.0}),
+    ("rate", {"rate": True}),
+    ("log y", {"y_scale": Scale.LOG}),
+)
+"""Option changes that make more cells of a template's figure cells."""
+
+
+def grid_of(template: Grid, cells: int) -> Grid:
+    """``template`` with its cells, then variants of its figure cells, cut at
+    ``cells``: more cells of the same outputs, as a user grows a grid."""
+    figures = [c for c in template.cells if c.plotter is not Plotter.TABLE]
+    grown: list[Cell] = list(template.cells)
+    for suffix, change in VARIANTS:
+        for cell in figures:
+            options = cell.options.model_copy(update=change)
+            grown.append(
+                cell.model_copy(
+                    update={"title": f"{cell.title} {suffix}", "options": options}
+                )
+            )
+    if len(grown) < cells:
+        raise SystemExit(f"error: grid {template.name!r} grows to {len(grown)} cells")
+    return template.model_copy(update={"cells": tuple(grown[:cells])})
+
+
+def store_grid(state_dir: Path, instrument: str, name: str, cells: int) -> Grid:
+    """Save a ``cells``-cell grid ``name`` where the dashboard keeps its grids."""
+    shipped = templates(load_instrument(instrument))
+    template = next((g for g in shipped if g.name == name), None)
+    if template is None:
+        raise SystemExit(f"error: instrument {instrument} has no grid {name!r}")
+    grid = grid_of(template, cells)
+    GridStore(state_dir, instrument, shipped).save(grid)
+    return grid
+
+
+# Bokeh renders panes in shadow roots, which querySelectorAll does not enter.
+END_TIMES_JS = """() => {
+  const found = [];
+  const walk = (root) => {
+    for (const el of root.querySelectorAll('*')) {
+      if (el.matches('.ld-caption[data-end-time]') && el.dataset.endTime)
+        found.push([el.dataset.output, parseFloat(el.dataset.endTime)]);
+      if (el.shadowRoot) walk(el.shadowRoot);
+    }
+  };
+  walk(document);
+  return [Date.now() / 1000, found];
+}"""
+
+
+@dataclass
+class Ages:
+    """Data ages sampled in the browsers, in seconds."""
+
+    all: list[float]
+    at_change: list[float]
+    outputs: int
+    by_cell: dict[str, list[float]]
+    """All samples of each cell output (``position:output``), over sessions."""
+
+    def row(self, values: list[float]) -> str:
+        if not values:
+            return "none | | |"
+        a = np.asarray(values)
+        return (
+            f"{len(a)} | {np.median(a):.2f} | {np.percentile(a, 99):.2f} "
+            f"| {a.max():.2f}"
+        )
+
+
+def sample_ages(pages: list[Page], seconds: float, every_s: float = 0.1) -> Ages:
+    """Browser now minus each shown data window's end, on every page."""
+    ages, changes = [], []
+    by_cell: dict[str, list[float]] = {}
+    last: dict[tuple[int, str], float] = {}
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        for index, page in enumerate(pages):
+            now, shown = page.evaluate(END_TIMES_JS)
+            for position, (output, end) in enumerate(shown):
+                key = (index, f"{position}:{output}")
+                ages.append(now - end)
+                by_cell.setdefault(key[1], []).append(now - end)
+                if key in last and last[key] != end:
+                    changes.append(now - end)
+                last[key] = end
+        time.sleep(every_s)
+    return Ages(ages, changes, len(by_cell), by_cell)
+
+
 def open_sessions(pages: list[Page], url: str) -> None:
     for page in pages:
-        page.goto(url)
+        page.goto(url, timeout=120_000)  # a busy dashboard serves slowly
     for page in pages:  # every session's document has arrived and rendered
-        page.wait_for_selector(".bk-Canvas", timeout=60_000)
+        page.wait_for_selector(".bk-Canvas", timeout=180_000)
 
 
 def main() -> None:
@@ -111,6 +227,15 @@ def main() -> None:
     parser.add_argument("--sessions", type=int, default=10)
     parser.add_argument("--duration", type=float, default=30.0)
     parser.add_argument("--pid", type=int, help="dashboard process (default: by port)")
+    parser.add_argument(
+        "--state-dir", type=Path, help="the dashboard's state dir: store a grid there"
+    )
+    parser.add_argument("--instrument", default="dummy")
+    parser.add_argument("--grid", default="Monitors", help="grid to store and open")
+    parser.add_argument("--cells", type=int, default=12)
+    parser.add_argument(
+        "--settle", type=float, default=10.0, help="seconds before sampling ages"
+    )
     parser.add_argument(
         "--bootstrap",
         default=os.environ.get("KAFKA2_BOOTSTRAP_SERVERS", "localhost:9092"),
@@ -123,6 +248,9 @@ def main() -> None:
     pids = {p.pid for p in _tree(process)}
     idle = sample(process, min(10.0, args.duration))
     groups_idle = dashboard_consumers(args.bootstrap, pids)
+    grid = None
+    if args.state_dir is not None:
+        grid = store_grid(args.state_dir, args.instrument, args.grid, args.cells)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=CHROMIUM, args=CHROMIUM_ARGS
@@ -133,12 +261,18 @@ def main() -> None:
             started = time.monotonic()
             open_sessions(pages, args.url)
             opened_s = time.monotonic() - started
+            time.sleep(args.settle)  # steady state: every cell has data
+            started = time.monotonic()
+            ages = sample_ages(pages, args.duration)
+            sampled_s = time.monotonic() - started
             loaded = sample(process, args.duration)
             groups_loaded = dashboard_consumers(args.bootstrap, pids)
         finally:
             browser.close()
 
     print(f"dashboard {args.url} (pid {process.pid}), {args.sessions} sessions")
+    if grid is not None:
+        print(f"grid {grid.name!r} with {len(grid.cells)} cells")
     print(f"all sessions rendered after {opened_s:.1f} s\n")
     print("| | idle | with sessions |")
     print("|---|---:|---:|")
@@ -148,6 +282,16 @@ def main() -> None:
         f"| Kafka consumer groups / members | {groups_idle[0]} / "
         f"{groups_idle[1]} | {groups_loaded[0]} / {groups_loaded[1]} |"
     )
+    print(
+        f"\ndata age in the browsers over {sampled_s:.0f} s, "
+        f"{ages.outputs} cell outputs per session:\n"
+    )
+    print("| ages (s) | samples | median | p99 | max |")
+    print("|---|---:|---:|---:|---:|")
+    print(f"| any time | {ages.row(ages.all)} |")
+    print(f"| at change | {ages.row(ages.at_change)} |")
+    for cell, values in sorted(ages.by_cell.items()):
+        print(f"| {cell} | {ages.row(values)} |")
     if groups_loaded != groups_idle:
         print("\nwarning: Kafka consumers changed with the sessions", file=sys.stderr)
         raise SystemExit(1)

@@ -137,6 +137,11 @@ def test_windows_cumulative_last_seconds_and_rate(store, clock):
     store.put_result(key(job, "cumulative"), 9, window(99, 0, clock.now))
     shown = resolve(store, CURRENT, cumulative, clock.now)
     assert (shown.shown.output, plots.total(shown.data)) == ("cumulative", 99)
+    # The caption carries the window's end, for a browser to age it itself.
+    cell = Cell(title="c", outputs=(CURRENT,))
+    caption = cell_plots.caption_html(cell, [shown], clock.now + 2)
+    assert f'data-end-time="{clock.now:.3f}"' in caption
+    assert 'data-age="2.0"' in caption
 
 
 def test_time_series_are_local_datetimes_and_downsampled(monkeypatch):

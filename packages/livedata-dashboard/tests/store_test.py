@@ -34,6 +34,7 @@ def test_newest_result_per_key_with_increasing_serial(store, clock):
     assert newest.timestamp_ns == 3
     assert newest.data.values[0] == 3
     assert newest.serial > first
+    assert store.serial == newest.serial  # what sessions watch to redraw
     assert set(store.outputs(MONITOR_HISTOGRAM, "monitor1")) == {
         "current",
         "cumulative",

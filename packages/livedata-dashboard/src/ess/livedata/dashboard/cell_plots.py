@@ -153,10 +153,13 @@ def _caption(
     total: float,
     age: float | None,
     latest_time: str = "",
+    end_s: float | None = None,
 ) -> str:
+    """``data-end-time`` (epoch s) lets a browser measure the age itself."""
     return (
         f'<span class="ld-caption {state}" data-output="{html.escape(path)}"'
         f' data-total="{_number(total)}" data-age="{"" if age is None else f"{age:.1f}"}"'
+        f' data-end-time="{"" if end_s is None else f"{end_s:.3f}"}"'
         f' data-latest-time="{latest_time}">'
         f"{html.escape(path)}: {html.escape(text)}</span>"
     )
@@ -194,7 +197,9 @@ def caption_html(cell: Cell, shown: Sequence[CellData | None], now_s: float) -> 
             text += f" in {data.parts} windows"
         text += f" · data age {plots.format_age(age)}"
         state = "stale" if age is not None and age > STALE_DATA_S else ""
-        lines.append(_caption(state, data.shown.path, text, total, age, latest or ""))
+        lines.append(
+            _caption(state, data.shown.path, text, total, age, latest or "", data.end_s)
+        )
     return "".join(lines)
 
 

@@ -108,6 +108,12 @@ class LiveStore:
     def now(self) -> float:
         return self._clock()
 
+    @property
+    def serial(self) -> int:
+        """The newest result's serial: sessions redraw when it moves."""
+        with self._lock:
+            return self._serial
+
     def put_result(
         self,
         key: ResultKey,
