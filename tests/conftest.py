@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from browser_helpers import headless_chromium, unused_port, wait_for
 from confluent_kafka import Producer
-from playwright.sync_api import Browser
+from playwright.sync_api import Browser, Page
 
 from ess.livedata.core.message import StreamKind
 from ess.livedata.core.plugins import LoadedInstrument, load_instrument
@@ -129,6 +129,16 @@ def browser() -> Iterator[Browser]:
     """Headless Chromium, one per test module."""
     with headless_chromium() as chromium:
         yield chromium
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    """A fresh browser page of the module's Chromium."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
 
 
 @pytest.fixture

@@ -11,9 +11,6 @@ import pytest
 from browser_helpers import open_dashboard, screenshot, wait_for
 from conftest import wait_until_consuming
 
-# The dashboard tests' browser, page and dashboard fixtures.
-from dashboard_e2e_test import browser, dashboard, page  # noqa: F401
-
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 CAPTION = '.ld-correlation[data-output="monitor_histogram/monitor1/counts_total"]'
@@ -27,8 +24,8 @@ def paired(session) -> int:
 def test_correlation_plot_fills_against_fake_motor_and_temperature(
     start,
     reader,
-    dashboard,  # noqa: F811
-    page,  # noqa: F811
+    dashboard,
+    page,
     tmp_path,
 ):
     url = dashboard("monitors")[0]  # imports Panel while the services start

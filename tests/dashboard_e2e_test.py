@@ -13,12 +13,12 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import psutil
 import pytest
 from browser_helpers import (
+    SLOW_UNDER_LOAD_S,
     caption_total,
     open_dashboard,
     open_tab,
@@ -27,7 +27,7 @@ from browser_helpers import (
 )
 from confluent_kafka.admin import AdminClient
 from conftest import INSTRUMENT, private_broker, wait_until_consuming
-from playwright.sync_api import Browser, Page
+from playwright.sync_api import Page
 from reliability_helpers import PulseProducer
 
 from ess.livedata.dashboard.grid_store import STATE_DIR_ENV
@@ -37,18 +37,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 CUMULATIVE = "monitor_histogram/monitor1/cumulative"
 """The published result as the test reader names it, and its plot on the
 page (the current monitor_histogram job on monitor1)."""
-# A drawn ROI goes browser -> dashboard -> Kafka -> service -> Kafka -> browser;
-# on a loaded 2-core machine that round trip once took over 60 s.
-SLOW_UNDER_LOAD_S = 150
-
-
-@pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    try:
-        yield context.new_page()
-    finally:
-        context.close()
 
 
 def test_monitor_plots_update_and_reset_drops_cumulative(

@@ -17,10 +17,12 @@ from pathlib import Path
 
 import pytest
 from browser_helpers import (
+    SLOW_UNDER_LOAD_S,
     caption_total,
     headless_chromium,
     open_dashboard,
     screenshot,
+    unused_port,
     wait_for,
 )
 from conftest import (
@@ -30,7 +32,6 @@ from conftest import (
     wait_until_consuming,
     workflow_config,
 )
-from dashboard_e2e_test import SLOW_UNDER_LOAD_S, unused_port
 from playwright.sync_api import Browser, Page
 from reduction_e2e_test import input_partitions
 

@@ -25,6 +25,7 @@ from browser_helpers import (
     headless_chromium,
     open_dashboard,
     screenshot,
+    unused_port,
     wait_for,
 )
 from conftest import (
@@ -39,7 +40,6 @@ from conftest import (
     wait_until_consuming,
     workflow_config,
 )
-from dashboard_e2e_test import unused_port
 
 from ess.livedata.core.plugins import LoadedInstrument
 from ess.livedata.ess.stand_in import on_stand_in_geometry
