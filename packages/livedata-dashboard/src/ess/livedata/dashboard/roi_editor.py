@@ -115,8 +115,9 @@ def _job_layers(data: JobRois) -> hv.Overlay:
     return _shapes(boxes, [vs for _, vs in sorted(data.polygons.items())], **_IN_JOB)
 
 
-def _drawn_layers(data: Drawn) -> hv.Overlay:
-    """The shapes drawn here, solid and lightly filled, carrying the tools."""
+def _drawn_layers(data: Drawn, **_gestures: object) -> hv.Overlay:
+    """The shapes drawn here, solid and lightly filled, carrying the tools
+    (the gestures are the editor's to take, not drawn as they are)."""
     return _shapes(
         list(data.boxes),
         list(data.polygons),
@@ -169,11 +170,14 @@ class RoiEditor:
     def layers(self) -> hv.Overlay:
         """The drawn shapes under the job's, each from its own pipe; called
         again for a rebuilt figure, which shows the same shapes."""
-        drawn = hv.DynamicMap(_drawn_layers, streams=[self._drawn_pipe])
-        self._box_stream = hv.streams.BoundsXY(source=drawn)
+        self._box_stream = hv.streams.BoundsXY()
         self._box_stream.add_subscriber(self._take_box)
-        self._lasso_stream = hv.streams.Lasso(source=drawn)
+        self._lasso_stream = hv.streams.Lasso()
         self._lasso_stream.add_subscriber(self._take_lasso)
+        drawn = hv.DynamicMap(
+            _drawn_layers,
+            streams=[self._drawn_pipe, self._box_stream, self._lasso_stream],
+        )
         in_job = hv.DynamicMap(_job_layers, streams=[self._job_pipe])
         return drawn * in_job
 
