@@ -46,22 +46,26 @@ SPECTRA = f"{VIEW}/panel_0/roi_spectra_cumulative"
 SEND = f"Send ROIs of panel_0 {VIEW}"
 
 # ROI layers of the figures as BokehJS holds them: glyph type (Quad: boxes,
-# Patches: polygons), rows in the data source, and whether the line is dashed
+# MultiPolygons: polygons), rows in the data source, and whether the line is dashed
 # (the job's ROIs) or solid (drawn, not yet sent).
 ROI_RENDERERS_JS = """
 () => {
+  const kinds = {Quad: "box", MultiPolygons: "polygon", Patches: "polygon"};
   const found = [];
   for (const doc of window.Bokeh.documents) {
     for (const model of doc.all_models) {
       const glyph = model.glyph;
       if (glyph == null || model.data_source == null) continue;
-      const kind = glyph.constructor.__name__;
-      if (kind !== "Quad" && kind !== "Patches" && kind !== "MultiPolygons") continue;
-      const columns = Object.values(model.data_source.data);
+      const kind = kinds[glyph.type];
+      const color = JSON.stringify(glyph.line_color);
+      // Spectra drawn as quads have other colours.
+      if (!kind || !(color.includes("red") || color.includes("white"))) continue;
+      const data = model.data_source.data;
+      const columns = data instanceof Map ? [...data.values()] : Object.values(data);
       found.push({
-        kind: kind === "Quad" ? "box" : "polygon",
+        kind: kind,
         rows: columns.length ? columns[0].length : 0,
-        dash: JSON.stringify(glyph.line_dash),
+        dashed: JSON.stringify(glyph.line_dash).includes("dashed"),
       });
     }
   }
@@ -194,7 +198,7 @@ def drag(page: Page, path: list[tuple[float, float]]) -> None:
 def roi_layers(page: Page) -> set[tuple[str, int, bool]]:
     """(kind, shapes, dashed) of every non-empty ROI layer on the page."""
     return {
-        (r["kind"], r["rows"], "dash" in r["dash"] or "[6" in r["dash"])
+        (r["kind"], r["rows"], r["dashed"])
         for r in page.evaluate(ROI_RENDERERS_JS)
         if r["rows"]
     }
@@ -218,7 +222,7 @@ def test_drawn_rois_survive_updates_and_the_jobs_rois_come_back_drawn(
     drag(page, [(0.45, 0.5), (0.55, 0.6)])
     wait_for(lambda: ("box", 2, False) in roi_layers(page), "both boxes drawn")
     choose_tool(page, "lasso-select")
-    drag(page, [(0.6, 0.2), (0.7, 0.2), (0.7, 0.3), (0.62, 0.32)])
+    drag(page, [(0.45, 0.15), (0.6, 0.15), (0.6, 0.3), (0.5, 0.32)])
     wait_for(lambda: ("polygon", 1, False) in roi_layers(page), "the polygon drawn")
     page.wait_for_timeout(3000)  # several image updates
     assert {("box", 2, False), ("polygon", 1, False)} <= roi_layers(page)
