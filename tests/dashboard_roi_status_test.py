@@ -21,6 +21,7 @@ from browser_helpers import (
     caption_total,
     headless_chromium,
     open_dashboard,
+    open_tab,
     screenshot,
     unused_port,
     wait_for,
@@ -29,11 +30,11 @@ from conftest import (
     INSTRUMENT,
     create_instrument_topics,
     job_command,
+    reduction_partitions,
     wait_until_consuming,
     workflow_config,
 )
 from playwright.sync_api import Browser, Page
-from reduction_e2e_test import input_partitions
 
 from ess.livedata.protocol import JobState
 from ess.livedata.testing.processes import Program
@@ -46,21 +47,27 @@ IMAGE = f"{VIEW}/panel_0/cumulative"
 SPECTRA = f"{VIEW}/panel_0/roi_spectra_cumulative"
 SEND = f"Send ROIs of panel_0 {VIEW}"
 
-# Box layers of the figures as BokehJS holds them: glyph type,
-# rows in the data source, and whether the line is dashed (the job's ROIs).
+# ROI layers of the figures as BokehJS holds them: glyph type (Quad: boxes,
+# MultiPolygons: polygons), rows in the data source, and whether the line is dashed
+# (the job's ROIs) or solid (drawn, not yet sent).
 ROI_RENDERERS_JS = """
 () => {
+  const kinds = {Quad: "box", MultiPolygons: "polygon", Patches: "polygon"};
   const found = [];
   for (const doc of window.Bokeh.documents) {
     for (const model of doc.all_models) {
       const glyph = model.glyph;
       if (glyph == null || model.data_source == null) continue;
-      if (glyph.constructor.__name__ !== "Quad") continue;
-      const columns = Object.values(model.data_source.data);
+      const kind = kinds[glyph.type];
+      const color = JSON.stringify(glyph.line_color);
+      // Spectra drawn as quads have other colours.
+      if (!kind || !(color.includes("red") || color.includes("white"))) continue;
+      const data = model.data_source.data;
+      const columns = data instanceof Map ? [...data.values()] : Object.values(data);
       found.push({
-        kind: "Quad",
+        kind: kind,
         rows: columns.length ? columns[0].length : 0,
-        dash: JSON.stringify(glyph.line_dash),
+        dashed: JSON.stringify(glyph.line_dash).includes("dashed"),
       });
     }
   }
@@ -117,7 +124,9 @@ def live(kafka_broker, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Liv
         run("ess.livedata.services.detector_data", "--dev")
         run("ess.livedata.services.data_reduction", "--dev")
         wait_until_consuming(reader, "detector_data", partitions=2)
-        wait_until_consuming(reader, "data_reduction", partitions=input_partitions())
+        wait_until_consuming(
+            reader, "data_reduction", partitions=reduction_partitions()
+        )
         run("ess.livedata.services.fake_detectors", "--events-per-pulse", "500")
         port = unused_port()
         run("ess.livedata.dashboard.detectors", "--port", str(port))
@@ -134,11 +143,13 @@ def live(kafka_broker, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Liv
 
 
 def session(live: Live) -> Page:
-    """A new browser session on the dashboard, its image already showing."""
+    """A new browser session on the dashboard's detector views (where ROIs
+    are drawn), its image already showing."""
     context = live.browser.new_context(viewport={"width": 1400, "height": 1000})
     context.set_default_timeout(SLOW_UNDER_LOAD_S * 1000)  # a loaded machine
     page = context.new_page()
     open_dashboard(page, live.url)
+    open_tab(page, "Detector views")
     wait_for(
         lambda: caption_total(page, IMAGE),
         "the panel_0 image",
@@ -173,40 +184,28 @@ def choose_tool(page: Page, icon: str) -> None:
         button.click()
 
 
-def drag_box(page: Page, x: float, y: float) -> None:
-    """Shift+drag a box on the panel_0 image from fractions ``x``, ``y``."""
-    choose_tool(page, "box-edit")
+def drag(page: Page, path: list[tuple[float, float]]) -> None:
+    """Press, move along ``path`` (fractions of the panel_0 image's canvas)
+    and release: one box-select or lasso gesture."""
     canvas = page.locator(".bk-Canvas").first.bounding_box()
-    x0 = canvas["x"] + canvas["width"] * x
-    y0 = canvas["y"] + canvas["height"] * y
-    page.keyboard.down("Shift")
-    page.mouse.move(x0, y0)
+
+    def point(x: float, y: float) -> tuple[float, float]:
+        return canvas["x"] + canvas["width"] * x, canvas["y"] + canvas["height"] * y
+
+    page.mouse.move(*point(*path[0]))
     page.mouse.down()
-    page.mouse.move(x0 + 60, y0 + 50, steps=8)
+    for x, y in path[1:]:
+        page.mouse.move(*point(x, y), steps=6)
     page.mouse.up()
-    page.keyboard.up("Shift")
 
 
-def send_until_echoed(live: Live, page: Page, rows: int, attempts: int = 5) -> None:
-    """Send until the service echoes ``rows`` box bounds. A box's sync from
-    the browser can trail the click on a loaded machine; sending the whole
-    set again is harmless."""
-    echo = f"{VIEW}/panel_0/roi_rectangle"
-    for _ in range(attempts):
-        page.get_by_role("button", name=SEND).click()
-        try:
-            live.reader.wait_for(
-                lambda: (
-                    (data := live.reader.latest(echo)) is not None
-                    and data.sizes["bounds"] == rows
-                ),
-                timeout=30,
-                what=f"the service to echo {rows} bounds rows",
-            )
-            return
-        except AssertionError:
-            continue
-    raise AssertionError(f"no echo of {rows} bounds rows after {attempts} sends")
+def roi_layers(page: Page) -> set[tuple[str, int, bool]]:
+    """(kind, shapes, dashed) of every non-empty ROI layer on the page."""
+    return {
+        (r["kind"], r["rows"], r["dashed"])
+        for r in page.evaluate(ROI_RENDERERS_JS)
+        if r["rows"]
+    }
 
 
 def test_drawn_rois_survive_updates_and_the_jobs_rois_come_back_drawn(
@@ -220,42 +219,58 @@ def test_drawn_rois_survive_updates_and_the_jobs_rois_come_back_drawn(
     wait_for(lambda: invalid.count(), "the nothing-drawn message")
     assert "nothing drawn" in invalid.inner_text()
 
-    # Each shape stays through several image updates before the next one.
-    drag_box(page, 0.25, 0.25)
-    page.wait_for_timeout(3000)
-    drag_box(page, 0.55, 0.55)
-    page.wait_for_timeout(3000)
+    # A plain drag draws a box; each stays, solid, through image updates.
+    drag(page, [(0.2, 0.25), (0.3, 0.35)])
+    wait_for(lambda: ("box", 1, False) in roi_layers(page), "the first box drawn")
+    page.wait_for_timeout(3000)  # several image updates
+    drag(page, [(0.45, 0.5), (0.55, 0.6)])
+    wait_for(lambda: ("box", 2, False) in roi_layers(page), "both boxes drawn")
+    choose_tool(page, "lasso-select")
+    drag(page, [(0.45, 0.15), (0.6, 0.15), (0.6, 0.3), (0.5, 0.32)])
+    wait_for(lambda: ("polygon", 1, False) in roi_layers(page), "the polygon drawn")
+    page.wait_for_timeout(3000)  # several image updates
+    assert {("box", 2, False), ("polygon", 1, False)} <= roi_layers(page)
     screenshot(page, live.artefacts / "detectors-roi-drawn.png")
-    send_until_echoed(live, page, rows=4)
+
+    page.get_by_role("button", name=SEND).click()
+    live.reader.wait_for(
+        lambda: (
+            (boxes := live.reader.latest(f"{VIEW}/panel_0/roi_rectangle")) is not None
+            and boxes.sizes["bounds"] == 4
+            and (polygon := live.reader.latest(f"{VIEW}/panel_0/roi_polygon"))
+            is not None
+            and set(polygon.coords["roi_index"].values) == {4}
+        ),
+        timeout=SLOW_UNDER_LOAD_S,
+        what="the service to echo both boxes and the polygon",
+    )
     readback = page.locator(f'.ld-readback[data-view="{VIEW}"]')
     wait_for(
-        lambda: "in the job: 0, 1" in readback.inner_text(),
-        f"the job to echo both boxes ({readback.inner_text()})",
+        lambda: "in the job: 0, 1, 4" in readback.inner_text(),
+        f"the job's ROIs on the page ({readback.inner_text()})",
         timeout=SLOW_UNDER_LOAD_S,
     )
-
     # The job's ROIs are drawn on the image, dashed, next to the drawn ones.
-    def layers() -> set[tuple[str, int, bool]]:
-        found = page.evaluate(ROI_RENDERERS_JS)
-        return {
-            (r["kind"], r["rows"], "dash" in r["dash"] or "[6" in r["dash"])
-            for r in found
-            if r["rows"]
-        }
-
     wait_for(
-        lambda: ("Quad", 2, True) in layers(),
-        f"the job's ROIs drawn dashed on the image ({page.evaluate(ROI_RENDERERS_JS)})",
+        lambda: {("box", 2, True), ("polygon", 1, True)} <= roi_layers(page),
+        f"the job's ROIs drawn dashed on the image ({roi_layers(page)})",
     )
-    assert ("Quad", 2, False) in layers()
+    assert {("box", 2, False), ("polygon", 1, False)} <= roi_layers(page)
     counts = wait_for(
-        lambda: (c := roi_counts(page)) and set(c) == {0, 1} and c,
-        "both ROI spectra",
+        lambda: (c := roi_counts(page)) and set(c) == {0, 1, 4} and c,
+        "the three ROI spectra",
         timeout=SLOW_UNDER_LOAD_S,
     )
     assert all(n > 0 for n in counts.values()), counts
     assert not no_roi.is_visible()
     screenshot(page, live.artefacts / "detectors-roi-readback.png")
+
+    # Remove all forgets the drawn shapes: nothing solid stays behind.
+    page.get_by_role("button", name=f"Remove all ROIs of panel_0 {VIEW}").click()
+    wait_for(
+        lambda: not any(not dashed for _, _, dashed in roi_layers(page)),
+        f"no solid ROI left ({roi_layers(page)})",
+    )
 
 
 def test_status_strip_is_one_line_until_clicked(live: Live, page: Page):

@@ -16,7 +16,7 @@ from ess.livedata.dashboard.catalog import (
 from ess.livedata.dashboard.commands import roi_request
 from ess.livedata.dashboard.feedback import CommandFeedback
 from ess.livedata.dashboard.result_plot import Shown
-from ess.livedata.dashboard.roi_editor import JobRois, ViewRois
+from ess.livedata.dashboard.roi_editor import MAX_VERTICES, Drawn, JobRois, ViewRois
 from ess.livedata.dashboard.roi_spectra import NO_ROI, RoiSpectra
 from ess.livedata.kafka.schemas.da00 import decode_da00
 from ess.livedata.protocol import (
@@ -72,21 +72,34 @@ def test_drawn_boxes_and_polygons_become_roi_requests_to_the_views_job(
     workflow, job = running_view(backend, store, clock)
     rois = ViewRois(backend, workflow, "panel_0", CommandFeedback(store))
     rois.editor.layers()
-    # What BoxEdit/PolyDraw report after drawing (corners in any order).
-    rois.editor._box_stream.event(
-        data={"x0": [30.0], "y0": [40.0], "x1": [10.0], "y1": [20.0]}
-    )
-    rois.editor._poly_stream.event(
-        data={"xs": [[0.0, 0.1, 0.1, 0.0]], "ys": [[0.0, 0.0, 0.1, 0.0]]}
+    # What a completed box-select drag and a lasso report (corners in any order).
+    rois.editor._box_stream.event(bounds=(30.0, 40.0, 10.0, 20.0))
+    rois.editor._box_stream.event(bounds=(1.0, 2.0, 3.0, 4.0))
+    rois.editor._lasso_stream.event(
+        geometry=np.array([[0.0, 0.0], [0.1, 0.0], [0.1, 0.1], [0.0, 0.0]])
     )
     rois.send()
     sent = sent_rois(producer)
     assert rectangles_from_columns(sent[RoiStream(job, RoiGeometry.RECTANGLE)]) == {
-        0: Rectangle(10.0, 30.0, 20.0, 40.0)
+        0: Rectangle(10.0, 30.0, 20.0, 40.0),
+        1: Rectangle(1.0, 3.0, 2.0, 4.0),
     }
     assert polygons_from_columns(sent[RoiStream(job, RoiGeometry.POLYGON)]) == {
         4: ((0.0, 0.0), (0.1, 0.0), (0.1, 0.1))
     }
+
+
+def test_a_long_lasso_is_thinned_to_a_polygon_the_protocol_takes(backend):
+    editor = ViewRois(
+        backend, panel_view(backend), "panel_0", CommandFeedback(backend.store)
+    ).editor
+    editor.layers()
+    angles = np.linspace(0, 2 * np.pi, 500, endpoint=False)
+    editor._lasso_stream.event(
+        geometry=np.column_stack([np.cos(angles), np.sin(angles)])
+    )
+    (polygon,) = editor.polygons().values()
+    assert 3 <= len(polygon) <= MAX_VERTICES
 
 
 def test_remove_all_sends_empty_sets_and_readback_shows_the_jobs_rois(
@@ -102,7 +115,10 @@ def test_remove_all_sends_empty_sets_and_readback_shows_the_jobs_rois(
     )
     rois.update(clock.now)
     assert "in the job: 0, 2" in rois.readback.object
+    rois.editor.layers()
+    rois.editor._box_stream.event(bounds=(1.0, 1.0, 2.0, 2.0))
     rois.remove_all()
+    assert rois.editor.drawn == Drawn()  # nothing solid left behind
     sent = sent_rois(producer)
     assert all(columns.roi_index == () for columns in sent.values())
     assert set(sent) == {RoiStream(job, g) for g in RoiGeometry}
@@ -114,50 +130,36 @@ def test_rois_without_a_running_job_or_degenerate_are_not_sent(
     feedback = CommandFeedback(store)
     rois = ViewRois(backend, panel_view(backend), "panel_0", feedback)
     rois.editor.layers()
-    rois.editor._box_stream.event(
-        data={"x0": [1.0], "y0": [1.0], "x1": [2.0], "y1": [3.0]}
-    )
+    rois.editor._box_stream.event(bounds=(1.0, 1.0, 2.0, 3.0))
     rois.send()
     assert "no running panel_0_xy job" in feedback.view.object
     running_view(backend, store, clock)
-    rois.editor._box_stream.event(
-        data={"x0": [1.0], "y0": [1.0], "x1": [1.0], "y1": [3.0]}
-    )
+    rois.editor._box_stream.event(bounds=(1.0, 1.0, 1.0, 3.0))
     rois.send()
     assert producer.on(ROI_TOPIC) == []
     assert "a box has no area" in feedback.view.object
 
 
-def test_drawings_survive_a_rebuild(backend):
-    rois = ViewRois(
-        backend, panel_view(backend), "panel_0", CommandFeedback(backend.store)
-    )
-    editor = rois.editor
-    editor.layers()
-    editor._box_stream.event(data={"x0": [1.0], "y0": [1.0], "x1": [2.0], "y1": [3.0]})
-    editor.layers()  # e.g. after switching to log scale
-    assert len(editor._box_stream.source.data) == 1
-    assert len(editor.rectangles()) == 1
-
-
-def test_every_edit_is_kept_by_the_editor_not_the_figure(backend):
-    """Edits reach the editor as they happen; a figure rebuilt later, or
-    one whose stream never speaks again, cannot take them away."""
+def test_drawings_survive_a_rebuild_and_clear_forgets_them(backend):
+    """Each drag is appended by the editor; a figure rebuilt later (e.g. on
+    log scale) draws the same shapes, from the editor's pipe."""
     editor = ViewRois(
         backend, panel_view(backend), "panel_0", CommandFeedback(backend.store)
     ).editor
     editor.layers()
-    editor._box_stream.event(data={"x0": [1.0], "y0": [1.0], "x1": [2.0], "y1": [3.0]})
-    editor._box_stream.event(
-        data={"x0": [1.0, 4.0], "y0": [1.0, 4.0], "x1": [2.0, 5.0], "y1": [3.0, 6.0]}
-    )
+    editor._box_stream.event(bounds=(1.0, 1.0, 2.0, 3.0))
     first = editor._box_stream
     editor.layers()
     assert editor._box_stream is not first
+    editor._box_stream.event(bounds=(4.0, 4.0, 5.0, 6.0))
     assert editor.rectangles() == {
         0: Rectangle(1.0, 2.0, 1.0, 3.0),
         1: Rectangle(4.0, 5.0, 4.0, 6.0),
     }
+    assert editor._drawn_pipe.data == editor.drawn
+    editor.clear()
+    assert editor.rectangles() == {}
+    assert editor._drawn_pipe.data == Drawn()
 
 
 def test_sending_nothing_drawn_says_so_and_sends_nothing(

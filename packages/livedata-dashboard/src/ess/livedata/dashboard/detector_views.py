@@ -95,7 +95,7 @@ def _bank_card(
             ),
             sizing_mode="stretch_width",
         ),
-        *(pn.Row(r.button, r.clear, r.readback) for r in rois.values()),
+        *(pn.Row(r.button, r.forget, r.clear, r.readback) for r in rois.values()),
         pn.pane.HTML(f"<small>{HINT}</small>"),
         title=bank.name,
         sizing_mode="stretch_width",

@@ -1,17 +1,18 @@
 """Drawing regions of interest on detector images, sent as ROI requests.
 
-Boxes (BoxEdit) and polygons (PolyDraw) are drawn in the coordinates of the
-view's published image. Sending publishes the whole set of each geometry to
-the view's current job on ``{instrument}_livedata_roi`` (rectangles get ROI
-indices 0-3, polygons 4-7; PROTOCOL.md section 3), which replaces what the
-job had; the job echoes the set it uses as its ``roi_rectangle`` and
+A plain drag on an image draws a box (Bokeh's box select tool, active by
+default); the lasso tool draws a polygon. Shapes are in the coordinates of
+the view's published image. Sending publishes the whole set of each geometry
+to the view's current job on ``{instrument}_livedata_roi`` (rectangles get
+ROI indices 0-3, polygons 4-7; PROTOCOL.md section 3), which replaces what
+the job had; the job echoes the set it uses as its ``roi_rectangle`` and
 ``roi_polygon`` outputs.
 
-What was drawn lives in the editor, not in the figure: every edit reaches
-the editor through its stream, and a rebuilt figure (e.g. after switching to
-log scale) is seeded from it. The drawing layers are static elements, so a
-data update of the image never touches them. The job's ROIs are drawn on top,
-dashed, from a pipe of their own: solid is drawn here, dashed is in the job.
+What was drawn lives in the editor, not in the figure: each completed drag
+arrives as one event (``BoundsXY``/``Lasso``) and is appended to the editor's
+lists, so nothing depends on the browser syncing a multi-row data source. The
+pending shapes (solid) and the job's ROIs (dashed, unfilled) are drawn from
+pipes of their own, so an image update or a rebuilt figure never loses them.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import holoviews as hv
+import numpy as np
 import panel as pn
 import scipp as sc
 
@@ -43,26 +45,28 @@ from .store import LiveStore
 MAX_ROIS = len(RoiGeometry.RECTANGLE.indices)
 """ROIs of each geometry a view takes."""
 
+MAX_VERTICES = 32
+"""Vertices a lasso is thinned to: a hand-drawn outline has hundreds."""
+
 HINT = (
-    "Boxes: choose the box tool, then hold shift and drag. Polygons: choose the "
-    "polygon tool, double-click the first vertex, click the next ones, "
-    "double-click the last. Select a shape "
-    "and press backspace to delete it. Then send them. Solid shapes are drawn "
-    "here; dashed white ones are the ROIs the job uses."
+    "Drag on an image to draw a box; choose the lasso tool to draw a polygon. "
+    "Solid shapes are drawn here and not yet sent; dashed white ones are the "
+    "ROIs the job uses. 'Clear drawn' forgets the solid ones."
 )
 
 NOTHING_DRAWN = (
-    "nothing drawn: draw a box (box tool, shift+drag) or a polygon first; "
-    "'Remove all' clears the job's ROIs"
+    "nothing drawn: drag on the image to draw a box (or lasso a polygon) "
+    "first; 'Remove all' clears the job's ROIs"
 )
 
-_PENDING = {"fill_alpha": 0.15, "line_width": 2}
+_PENDING = {"fill_alpha": 0.15, "line_width": 2, "nonselection_alpha": 1.0}
 _IN_JOB = {
     "fill_alpha": 0.0,
     "line_color": "white",
     "line_dash": "dashed",
     "line_width": 2,
 }
+_TOOLS = {"tools": ["box_select", "lasso_select"], "active_tools": ["box_select"]}
 
 
 class InvalidRoi(ValueError):
@@ -81,66 +85,101 @@ class JobRois:
         return sorted([*self.rectangles, *self.polygons])
 
 
+@dataclass(frozen=True)
+class Drawn:
+    """Shapes drawn and not cleared: boxes as (x0, y0, x1, y1), polygons as
+    vertex lists."""
+
+    boxes: tuple[tuple[float, float, float, float], ...] = ()
+    polygons: tuple[tuple[tuple[float, float], ...], ...] = ()
+
+
+def _shapes(
+    boxes: list[tuple[float, float, float, float]],
+    polygons: list[tuple[tuple[float, float], ...]],
+    **opts: object,
+) -> hv.Overlay:
+    box_layer = hv.Rectangles(boxes).opts(**opts)
+    polygon_layer = hv.Polygons(
+        [{"x": [v[0] for v in vs], "y": [v[1] for v in vs]} for vs in polygons]
+    ).opts(**opts)
+    return box_layer * polygon_layer
+
+
 def _job_layers(data: JobRois) -> hv.Overlay:
     """The job's ROIs, dashed, unfilled, so a pending edit stays visible
     (``data``: the name a Pipe calls it by)."""
-    boxes = hv.Rectangles(
-        [
-            (r.x_min, r.y_min, r.x_max, r.y_max)
-            for _, r in sorted(data.rectangles.items())
-        ]
-    ).opts(**_IN_JOB)
-    polygons = hv.Polygons(
-        [
-            {"x": [v[0] for v in vs], "y": [v[1] for v in vs]}
-            for _, vs in sorted(data.polygons.items())
-        ]
-    ).opts(**_IN_JOB)
-    return boxes * polygons
+    boxes = [
+        (r.x_min, r.y_min, r.x_max, r.y_max) for _, r in sorted(data.rectangles.items())
+    ]
+    return _shapes(boxes, [vs for _, vs in sorted(data.polygons.items())], **_IN_JOB)
+
+
+def _drawn_layers(data: Drawn, **_gestures: object) -> hv.Overlay:
+    """The shapes drawn here, solid and lightly filled, carrying the tools
+    (the gestures are the editor's to take, not drawn as they are)."""
+    return _shapes(
+        list(data.boxes),
+        list(data.polygons),
+        fill_color="red",
+        line_color="red",
+        **_PENDING,
+        **_TOOLS,
+    )
+
+
+def _thinned(geometry: np.ndarray) -> tuple[tuple[float, float], ...]:
+    """A lasso's outline with at most :data:`MAX_VERTICES` vertices."""
+    step = max(1, -(-len(geometry) // MAX_VERTICES))
+    return tuple((float(x), float(y)) for x, y in geometry[::step])
 
 
 class RoiEditor:
     """The shapes drawn on one view of one bank, and the job's ROIs drawn back."""
 
     def __init__(self) -> None:
-        self._boxes: dict[str, list[float]] = {"x0": [], "y0": [], "x1": [], "y1": []}
-        self._polygons: dict[str, list[list[float]]] = {"xs": [], "ys": []}
-        self._box_stream: hv.streams.BoxEdit | None = None
-        self._poly_stream: hv.streams.PolyDraw | None = None
+        self._drawn = Drawn()
+        self._drawn_pipe = hv.streams.Pipe(data=self._drawn)
+        self._box_stream: hv.streams.BoundsXY | None = None
+        self._lasso_stream: hv.streams.Lasso | None = None
         self._in_job = JobRois()
         self._job_pipe = hv.streams.Pipe(data=self._in_job)
 
-    def _take_boxes(self, data: dict | None) -> None:
-        if data:
-            self._boxes = {k: [float(v) for v in data[k]] for k in self._boxes}
+    @property
+    def drawn(self) -> Drawn:
+        return self._drawn
 
-    def _take_polygons(self, data: dict | None) -> None:
-        if data:
-            self._polygons = {
-                k: [[float(v) for v in vs] for vs in data[k]] for k in self._polygons
-            }
+    def _show(self, drawn: Drawn) -> None:
+        self._drawn = drawn
+        self._drawn_pipe.send(drawn)
+
+    def _take_box(self, bounds: tuple[float, float, float, float] | None) -> None:
+        if bounds is not None:
+            box = tuple(float(v) for v in bounds)
+            self._show(Drawn((*self._drawn.boxes, box), self._drawn.polygons))
+
+    def _take_lasso(self, geometry: np.ndarray | None) -> None:
+        if geometry is not None and len(geometry) >= 3:
+            polygon = _thinned(np.asarray(geometry, dtype=float))
+            self._show(Drawn(self._drawn.boxes, (*self._drawn.polygons, polygon)))
+
+    def clear(self) -> None:
+        """Forget the shapes drawn here."""
+        self._show(Drawn())
 
     def layers(self) -> hv.Overlay:
-        """Drawing layers seeded with the shapes drawn so far, under the job's."""
-        boxes = hv.Rectangles(
-            list(zip(*(self._boxes[k] for k in ("x0", "y0", "x1", "y1")), strict=True))
-        ).opts(fill_color="red", line_color="red", **_PENDING)
-        polygons = hv.Polygons(
-            [
-                {"x": xs, "y": ys}
-                for xs, ys in zip(
-                    self._polygons["xs"], self._polygons["ys"], strict=True
-                )
-            ]
-        ).opts(fill_color="orange", line_color="orange", **_PENDING)
-        self._box_stream = hv.streams.BoxEdit(source=boxes, num_objects=MAX_ROIS)
-        self._box_stream.add_subscriber(self._take_boxes)
-        self._poly_stream = hv.streams.PolyDraw(
-            source=polygons, drag=True, num_objects=MAX_ROIS, show_vertices=True
+        """The drawn shapes under the job's, each from its own pipe; called
+        again for a rebuilt figure, which shows the same shapes."""
+        self._box_stream = hv.streams.BoundsXY()
+        self._box_stream.add_subscriber(self._take_box)
+        self._lasso_stream = hv.streams.Lasso()
+        self._lasso_stream.add_subscriber(self._take_lasso)
+        drawn = hv.DynamicMap(
+            _drawn_layers,
+            streams=[self._drawn_pipe, self._box_stream, self._lasso_stream],
         )
-        self._poly_stream.add_subscriber(self._take_polygons)
         in_job = hv.DynamicMap(_job_layers, streams=[self._job_pipe])
-        return boxes * polygons * in_job
+        return drawn * in_job
 
     def show_in_job(self, rois: JobRois) -> None:
         """Draw the job's ROIs, if they changed."""
@@ -156,8 +195,7 @@ class RoiEditor:
         InvalidRoi
             A box without area, or more than :data:`MAX_ROIS`.
         """
-        b = self._boxes
-        boxes = list(zip(b["x0"], b["y0"], b["x1"], b["y1"], strict=True))
+        boxes = self._drawn.boxes
         if len(boxes) > MAX_ROIS:
             raise InvalidRoi(f"{len(boxes)} boxes drawn, at most {MAX_ROIS}")
         rectangles = {}
@@ -180,12 +218,12 @@ class RoiEditor:
         InvalidRoi
             A polygon of fewer than three vertices, or more than :data:`MAX_ROIS`.
         """
-        drawn = list(zip(self._polygons["xs"], self._polygons["ys"], strict=True))
+        drawn = self._drawn.polygons
         if len(drawn) > MAX_ROIS:
             raise InvalidRoi(f"{len(drawn)} polygons drawn, at most {MAX_ROIS}")
         polygons = {}
-        for index, (xs, ys) in zip(RoiGeometry.POLYGON.indices, drawn, strict=False):
-            vertices = [(float(x), float(y)) for x, y in zip(xs, ys, strict=True)]
+        for index, polygon in zip(RoiGeometry.POLYGON.indices, drawn, strict=False):
+            vertices = list(polygon)
             if len(vertices) > 1 and vertices[0] == vertices[-1]:
                 vertices.pop()
             if len(vertices) < 3:
@@ -230,6 +268,8 @@ class ViewRois:
             label=f"Remove all ROIs of {label}", color="warning"
         )
         self.clear.on_click(lambda _event: self.remove_all())
+        self.forget = pn.widgets.Button(label=f"Clear drawn on {label}")
+        self.forget.on_click(lambda _event: self.editor.clear())
         self.readback = pn.pane.HTML("", sizing_mode="stretch_width")
 
     def send(self) -> None:
@@ -245,6 +285,9 @@ class ViewRois:
         self._send(rectangles_to_columns(rectangles), polygons_to_columns(polygons))
 
     def remove_all(self) -> None:
+        """Send empty sets and forget what is drawn, so nothing solid is
+        left that the job no longer has."""
+        self.editor.clear()
         empty = RoiColumns((), (), ())
         self._send(empty, empty)
 
