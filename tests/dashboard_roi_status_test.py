@@ -265,11 +265,17 @@ def test_drawn_rois_survive_updates_and_the_jobs_rois_come_back_drawn(
     assert not no_roi.is_visible()
     screenshot(page, live.artefacts / "detectors-roi-readback.png")
 
-    # Remove all forgets the drawn shapes: nothing solid stays behind.
+    # Remove all forgets the drawn shapes, and the service echoes the emptied
+    # sets: nothing is drawn any more, solid or dashed.
     page.get_by_role("button", name=f"Remove all ROIs of panel_0 {VIEW}").click()
     wait_for(
-        lambda: not any(not dashed for _, _, dashed in roi_layers(page)),
-        f"no solid ROI left ({roi_layers(page)})",
+        lambda: "in the job: none" in readback.inner_text(),
+        f"the job's ROIs gone on the page ({readback.inner_text()})",
+        timeout=SLOW_UNDER_LOAD_S,
+    )
+    wait_for(
+        lambda: not roi_layers(page),
+        f"no ROI left drawn ({roi_layers(page)})",
     )
 
 

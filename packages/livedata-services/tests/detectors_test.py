@@ -307,7 +307,11 @@ def test_changing_a_roi_restarts_its_cumulative_and_clearing_stops_it(processor)
     job = job_of(processor, XY, PANEL)
     set_rois(processor, roi_message(job, RoiGeometry.RECTANGLE, empty))
     out = run(processor, W2, events(PANEL, [1]))
-    assert not [key for key in out if key[2].startswith("roi")]
+    # No spectra any more; the empty set is echoed, so readers drop the ROIs.
+    assert [key for key in out if key[2].startswith("roi")] == [
+        (XY, PANEL, "roi_rectangle")
+    ]
+    assert out[XY, PANEL, "roi_rectangle"].size == 0
     assert processor.status_details().model_dump()["rois"][PANEL] == []
 
 

@@ -305,13 +305,10 @@ class DetectorBinding:
             )
         view = self._view(job)
         self._replace_rois(view, geometry, shapes)
-        kept = self._rois.setdefault(view, {})
-        if shapes:
-            kept[geometry] = data.drop_coords(
-                [c for c in data.coords if c not in ("x", "y", "roi_index")]
-            )
-        else:
-            kept.pop(geometry, None)
+        # An emptied set is echoed too, so readers stop showing the old ROIs.
+        self._rois.setdefault(view, {})[geometry] = data.drop_coords(
+            [c for c in data.coords if c not in ("x", "y", "roi_index")]
+        )
 
     def _replace_rois(
         self,
