@@ -26,6 +26,12 @@ CHROMIUM_ARGS = [
 ]
 
 
+SLOW_UNDER_LOAD_S = 150
+"""Wait for a browser round trip: a drawn ROI goes browser -> dashboard ->
+Kafka -> service -> Kafka -> browser; on a loaded 2-core machine that once
+took over 60 s."""
+
+
 @contextmanager
 def headless_chromium() -> Iterator[Browser]:
     """Headless Chromium (Debian's), installed first if it is missing."""

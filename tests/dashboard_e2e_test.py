@@ -97,7 +97,7 @@ def test_invalid_binning_is_explained_and_valid_one_applied(
     assert "stop must be greater than start" in invalid.inner_text()
     toa_max.fill("50")
     toa_max.press("Enter")
-    bins = page.get_by_label("Bins")
+    bins = page.get_by_label("Bins", exact=True)
     bins.fill("50")
     bins.press("Enter")
     page.get_by_role("button", name="Apply TOA binning").click()

@@ -120,7 +120,7 @@ def test_cells_are_edited_shared_and_kept_across_a_restart(
     screenshot(first, tmp_path / "grid-configured.png")
 
     # A binning sent is a job configuration the store keeps.
-    bins = first.get_by_label("Bins")
+    bins = first.get_by_label("Bins", exact=True)
     bins.fill("40")
     bins.press("Enter")
     first.get_by_role("button", name="Apply TOA binning").click()
@@ -152,7 +152,7 @@ def test_cells_are_edited_shared_and_kept_across_a_restart(
         lambda: "counts/s in" in caption(first, CURRENT).inner_text(),
         "the configured cell after the restart",
     )
-    assert first.get_by_label("Bins").input_value() == "40"
+    assert first.get_by_label("Bins", exact=True).input_value() == "40"
     screenshot(first, tmp_path / "grid-after-restart.png")
 
     # Remove the added cell: both sessions lose it.
