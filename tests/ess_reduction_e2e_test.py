@@ -40,6 +40,7 @@ from conftest import (
     wait_until_consuming,
     workflow_config,
 )
+from playwright.sync_api import Locator
 
 from ess.livedata.core.plugins import LoadedInstrument
 from ess.livedata.ess.stand_in import on_stand_in_geometry
@@ -273,13 +274,18 @@ def test_i_of_q_started_from_the_reduction_dashboard_fills_its_plot(running, tmp
             page = context.new_page()
             open_dashboard(page, f"http://127.0.0.1:{port}/")
             page.get_by_role("button", name="Start job").click()
-            row = page.locator(f'tr[data-job^="{case.bank}/"]')
-            wait_for(
-                lambda: (
-                    row.count() and JobState(row.get_attribute("data-state")) in RUNNING
-                ),
-                "the started job active in the job table",
-                BUILD_TIMEOUT_S,
+            rows = page.locator(f'tr[data-job^="{case.bank}/"]')
+
+            def running_row() -> Locator | None:
+                """The bank's job row that runs (the table also lists ended jobs)."""
+                for i in range(rows.count()):
+                    row = rows.nth(i)
+                    if JobState(row.get_attribute("data-state")) in RUNNING:
+                        return row
+                return None
+
+            row = wait_for(
+                running_row, "the started job active in the job table", BUILD_TIMEOUT_S
             )
             i_of_q = f"i_of_q/{case.bank}/i_of_q"
             wait_for(

@@ -217,11 +217,15 @@ class Instrument:
     """Dated NeXus geometry files, for banks built by ``NexusDetector``."""
 
     def __post_init__(self) -> None:
-        for kind, items in (
+        named: tuple[
+            tuple[str, tuple[Monitor | LogStream | DetectorBank | AreaDetector, ...]],
+            ...,
+        ] = (
             ("monitor", self.monitors),
             ("log", self.logs),
             ("detector", (*self.detectors, *self.area_detectors)),
-        ):
+        )
+        for kind, items in named:
             names = [item.name for item in items]
             duplicates = {n for n in names if names.count(n) > 1}
             if duplicates:
