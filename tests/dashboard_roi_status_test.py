@@ -213,7 +213,7 @@ def test_drawn_rois_survive_updates_and_the_jobs_rois_come_back_drawn(
 ):
     invalid = page.locator('.ld-feedback [data-outcome="invalid"]')
     no_roi = page.locator(".ld-no-roi").first
-    assert no_roi.is_visible()
+    wait_for(no_roi.is_visible, "the no-ROI placeholder")
     screenshot(page, live.artefacts / "detectors-no-roi.png")
     page.get_by_role("button", name=SEND).click()
     wait_for(lambda: invalid.count(), "the nothing-drawn message")
