@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 from browser_helpers import headless_chromium, unused_port, wait_for
-from confluent_kafka import Producer
+from confluent_kafka import OFFSET_END, Producer, TopicPartition
+from confluent_kafka.admin import AdminClient
 from playwright.sync_api import Browser, Page
 
 from ess.livedata.core.message import StreamKind
@@ -60,6 +61,27 @@ def create_instrument_topics(
     for topic, count in partitions.items():
         ensure_topics(settings, [topic], partitions=count)
     ensure_topics(settings, topics - set(partitions))
+
+
+def forget_livedata_history(servers: str, instrument: str = INSTRUMENT) -> None:
+    """Delete every record on the instrument's livedata topics.
+
+    A dashboard replays recent heartbeats and results on start; on the
+    session broker those include services that earlier test modules stopped,
+    which it rightly reports. A module that checks the page is healthy starts
+    from here instead.
+    """
+    admin = AdminClient({"bootstrap.servers": servers})
+    topics = [topic.of(instrument) for topic in LivedataTopic]
+    metadata = admin.list_topics(timeout=10).topics
+    partitions = [
+        TopicPartition(topic, p, OFFSET_END)
+        for topic in topics
+        if topic in metadata
+        for p in metadata[topic].partitions
+    ]
+    for future in admin.delete_records(partitions, request_timeout=10).values():
+        future.result()
 
 
 @pytest.fixture

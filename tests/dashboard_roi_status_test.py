@@ -29,6 +29,7 @@ from browser_helpers import (
 from conftest import (
     INSTRUMENT,
     create_instrument_topics,
+    forget_livedata_history,
     job_command,
     reduction_partitions,
     wait_until_consuming,
@@ -106,6 +107,7 @@ def live(kafka_broker, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Liv
     """The services, the fakes, a detectors dashboard and Chromium."""
     bootstrap = kafka_broker.bootstrap_servers
     create_instrument_topics(bootstrap)
+    forget_livedata_history(bootstrap)  # the strip is to say healthy
     artefacts = tmp_path_factory.mktemp("dashboard-roi-status")
     reader = LivedataReader(bootstrap, INSTRUMENT)
     programs: list[Program] = []
@@ -281,10 +283,13 @@ def test_drawn_rois_survive_updates_and_the_jobs_rois_come_back_drawn(
 
 def test_status_strip_is_one_line_until_clicked(live: Live, page: Page):
     summary = page.locator(".ld-summary")
-    wait_for(
-        lambda: summary.get_attribute("data-healthy") == "true",
-        "the strip to say healthy",
-    )
+    try:
+        wait_for(
+            lambda: summary.get_attribute("data-healthy") == "true",
+            "the strip to say healthy",
+        )
+    except AssertionError as timeout:
+        raise AssertionError(f"{timeout}; it says {summary.text_content()}") from None
     assert live.bootstrap in summary.text_content()
     assert summary.bounding_box()["height"] < 40
     table = page.locator("table.ld-services")

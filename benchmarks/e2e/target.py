@@ -46,6 +46,10 @@ class ServiceSpec:
     control_topics: int
     """livedata's own topics each worker reads whole besides its share of
     the data (one partition each): commands, and ROI for detector_data."""
+    other_inputs: tuple[str, ...] = ()
+    """Inputs the load generator does not feed, one partition each (the
+    area detectors' ad00 topic for detector_data): the range assignor gives
+    each to one worker of the group."""
 
 
 _KINDS = {
@@ -55,6 +59,7 @@ _KINDS = {
         MonitorOutputs.CURRENT.name,
         4,
         1,
+        (),
     ),
     "detector_data": (
         "detectors",
@@ -62,6 +67,7 @@ _KINDS = {
         DetectorOutputs.TOA_CURRENT.name,
         8,
         2,
+        (StreamKind.AREA_DETECTOR,),
     ),
 }
 SERVICE_NAMES = tuple(_KINDS)
@@ -144,7 +150,7 @@ def _loaded(instrument: str) -> LoadedInstrument:
 
 @cache
 def _service_spec(instrument: str, topology: Topology, service: str) -> ServiceSpec:
-    kind, stream_kind, output, bytes_per_event, control_topics = _KINDS[service]
+    kind, stream_kind, output, bytes_per_event, control_topics, others = _KINDS[service]
     loaded = _loaded(instrument)
     mapping = loaded.stream_mapping(topology)
     sources = tuple(s.name for s in mapping.streams(stream_kind))
@@ -158,6 +164,7 @@ def _service_spec(instrument: str, topology: Topology, service: str) -> ServiceS
         ),
         bytes_per_event=bytes_per_event,
         control_topics=control_topics,
+        other_inputs=tuple(mapping.input_topics(others)) if others else (),
     )
 
 

@@ -187,10 +187,12 @@ class ServiceRun:
         args, target = self.ctx.args, self.ctx.target
         spec = target.service(self.service)
         # Each worker holds its share of the input partitions (the range
-        # assignor splits every topic) plus the control topics it reads whole.
+        # assignor splits every topic) plus the control topics it reads whole;
+        # the one-partition inputs not fed here go to one worker each.
         assigned = (
             len(spec.topics) * args.partitions // self.workers + spec.control_topics
         )
+        most = assigned + len(spec.other_inputs)
         for k in range(self.workers):
             name = f"{self.service}-{self.variant}-r{self.repeat}-{self.restarts}"
             name += f"-w{k}" if self.workers > 1 else ""
@@ -214,7 +216,9 @@ class ServiceRun:
                     timeout=120,
                     after_ns=0,
                     condition=lambda h: (
-                        h.status.counters.get("assigned_partitions", 0) == assigned
+                        assigned
+                        <= h.status.counters.get("assigned_partitions", 0)
+                        <= most
                     ),
                 )
             except TimeoutError:
