@@ -6,7 +6,7 @@ from bokeh.document import Document
 
 from ess.livedata.dashboard import monitors
 from ess.livedata.protocol import JobAction, parse_command
-from ess.livedata.testing.messages import job_beat, job_id, key
+from ess.livedata.testing.messages import job_beat, job_id, key, service_beat
 
 COMMANDS = "dummy_livedata_commands"
 
@@ -135,3 +135,25 @@ def test_every_page_names_the_broker_it_reads(backend):
     page = monitors.build_page(backend)
     strip = html_with(page.view, "ld-broker")
     assert f"Broker: {backend.broker}" in strip.object
+
+
+def test_a_results_only_tick_redraws_plots_not_the_status_strip(backend, store, clock):
+    running(store, clock)
+    store.put_service(service_beat(), clock.now)
+    store.set_broker(reachable=True)
+    page = monitors.build_page(backend)
+    page.tick(clock.now)
+    strip = html_with(page.view, "ld-summary")
+    before = strip.object
+    assert 'data-healthy="true"' in before
+    clock.now += 45  # the service's heartbeat now stale
+    store.put_result(key(job_id(), "cumulative"), 0, spectrum(1234))
+    page.tick(clock.now, results_only=True)
+    caption = html_with(
+        page.view, 'data-output="monitor_histogram/monitor1/cumulative"'
+    )
+    assert 'data-total="1234"' in caption.object
+    assert strip.object == before
+    page.tick(clock.now)
+    assert strip.object != before
+    assert "stale" in strip.object

@@ -38,10 +38,16 @@ class Page:
 
     view: pn.viewable.Viewable
     updaters: list[Updater] = field(default_factory=list)
+    """Parts that show results: refreshed when results arrive and every second."""
+    clock_updaters: list[Updater] = field(default_factory=list)
+    """Parts that show heartbeats and ages only (the status strip): refreshed
+    every second. Redrawing them on every result would re-send their HTML to
+    every session several times a second for nothing."""
 
-    def tick(self, now_s: float) -> None:
-        """Refresh every part; one failing part must not freeze the others."""
-        for update in self.updaters:
+    def tick(self, now_s: float, results_only: bool = False) -> None:
+        """Refresh the parts; one failing part must not freeze the others."""
+        parts = self.updaters if results_only else self.clock_updaters + self.updaters
+        for update in parts:
             try:
                 update(now_s)
             except Exception:
@@ -73,7 +79,7 @@ def framed(
         stylesheets=[_HEADER_CSS],
     )
     view = pn.Column(header, status.view, *body, sizing_mode="stretch_width")
-    return Page(view, [status.update, *updaters])
+    return Page(view, list(updaters), [status.update])
 
 
 def session_factory(
@@ -88,14 +94,14 @@ def session_factory(
         page = build(backend)
         drawn = store.serial
 
-        def redraw() -> None:
+        def redraw(results_only: bool = False) -> None:
             nonlocal drawn
             drawn = store.serial
-            page.tick(store.now())
+            page.tick(store.now(), results_only)
 
         def redraw_if_new() -> None:
             if store.serial != drawn:
-                redraw()
+                redraw(results_only=True)
 
         redraw()
         pn.state.add_periodic_callback(redraw, period=UPDATE_MS)
