@@ -47,27 +47,44 @@ def _log_range(values: np.ndarray) -> tuple[float, float | None]:
     return float(positive.min()) / 2, None
 
 
-def _edges(data: sc.DataArray, dim: str) -> np.ndarray:
-    """Bin edges along ``dim``; point coordinates get edges half-way between."""
-    if dim not in data.coords:
-        return np.arange(data.sizes[dim] + 1, dtype=float)
-    coord = np.asarray(data.coords[dim].values, dtype=float)
-    if data.coords.is_edges(dim):
-        return coord
+def _point_edges(coord: np.ndarray) -> np.ndarray:
+    """Edges half-way between points, the outer ones as far out."""
     if coord.size == 1:
         return np.array([coord[0] - 0.5, coord[0] + 0.5])
     mid = (coord[1:] + coord[:-1]) / 2
     return np.concatenate([[2 * coord[0] - mid[0]], mid, [2 * coord[-1] - mid[-1]]])
 
 
+def _is_time(data: sc.DataArray, dim: str) -> bool:
+    return dim in data.coords and data.coords[dim].dtype == sc.DType.datetime64
+
+
+def _edges(data: sc.DataArray, dim: str) -> np.ndarray:
+    """Bin edges along ``dim``; point coordinates get edges half-way between.
+    Datetimes become local datetimes (a time axis, not epoch nanoseconds)."""
+    if dim not in data.coords:
+        return np.arange(data.sizes[dim] + 1, dtype=float)
+    if _is_time(data, dim):
+        ns = np.asarray(data.coords[dim].values, dtype="datetime64[ns]").astype(float)
+        edges = ns if data.coords.is_edges(dim) else _point_edges(ns)
+        return local_times(edges.astype(np.int64).astype("datetime64[ns]"))
+    coord = np.asarray(data.coords[dim].values, dtype=float)
+    return coord if data.coords.is_edges(dim) else _point_edges(coord)
+
+
+def _axis_label(data: sc.DataArray, dim: str) -> str:
+    if _is_time(data, dim):
+        return f"{dim} (local)"
+    return _label(dim, data.coords[dim].unit if dim in data.coords else None)
+
+
 def histogram(data: sc.DataArray, log: bool = False) -> hv.Histogram:
     """A 1-D spectrum as bars between its bin edges."""
     dim = data.dim
-    unit = data.coords[dim].unit if dim in data.coords else None
     values = np.asarray(data.values, dtype=float)
     element = hv.Histogram(
         (_edges(data, dim), values),
-        kdims=[_label(dim, unit)],
+        kdims=[_axis_label(data, dim)],
         vdims=[value_label(data.unit)],
     )
     return element.opts(ylim=_log_range(values)) if log else element
@@ -79,21 +96,20 @@ def step_curve(data: sc.DataArray, log: bool = False) -> hv.Curve:
     (HoloViews draws nothing for histograms in an overlay with a log axis.)
     """
     dim = data.dim
-    unit = data.coords[dim].unit if dim in data.coords else None
     values = np.asarray(data.values, dtype=float)
     steps = np.append(values, values[-1:])
     if log and np.any(steps > 0):
         steps = np.where(steps > 0, steps, np.nan)
     element = hv.Curve(
         (_edges(data, dim), steps),
-        kdims=[_label(dim, unit)],
+        kdims=[_axis_label(data, dim)],
         vdims=[value_label(data.unit)],
     ).opts(interpolation="steps-post")
     return element.opts(ylim=_log_range(values)) if log else element
 
 
 def _regular(edges: np.ndarray) -> bool:
-    steps = np.diff(edges)
+    steps = np.diff(edges.astype(float))
     return bool(np.allclose(steps, steps[0], rtol=1e-6, atol=0))
 
 
@@ -106,12 +122,13 @@ def image(data: sc.DataArray, log: bool = False) -> hv.Image | hv.QuadMesh:
     clim = (low, np.nan if high is None else high)
     if log and np.any(values > 0):
         values = np.where(values > 0, values, np.nan)
-    kdims = [
-        _label(xdim, data.coords[xdim].unit if xdim in data.coords else None),
-        _label(ydim, data.coords[ydim].unit if ydim in data.coords else None),
-    ]
+    kdims = [_axis_label(data, xdim), _axis_label(data, ydim)]
     vdims = [value_label(data.unit)]
-    if _regular(x) and _regular(y):
+    if (
+        not (_is_time(data, xdim) or _is_time(data, ydim))
+        and _regular(x)
+        and _regular(y)
+    ):
         bounds = (x[0], y[0], x[-1], y[-1])
         # hv.Image puts row 0 at the top; data row 0 is the lowest y.
         element = hv.Image(values[::-1], bounds=bounds, kdims=kdims, vdims=vdims)
