@@ -133,7 +133,11 @@ VARIANTS = (
 def grid_of(template: Grid, cells: int) -> Grid:
     """``template`` with its cells, then variants of its figure cells, cut at
     ``cells``: more cells of the same outputs, as a user grows a grid."""
-    figures = [c for c in template.cells if c.plotter is not Plotter.TABLE]
+    figures = [  # a correlation's variants would be the same histogram
+        c
+        for c in template.cells
+        if c.plotter not in (Plotter.TABLE, Plotter.CORRELATION)
+    ]
     grown: list[Cell] = list(template.cells)
     for suffix, change in VARIANTS:
         for cell in figures:

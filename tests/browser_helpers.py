@@ -95,3 +95,20 @@ def unused_port() -> int:
 def open_tab(page: Page, name: str) -> None:
     """Open a tab of the dashboard (only the open tab is drawn)."""
     page.locator(".bk-tab", has_text=name).first.click()
+
+
+def configure(page: Page, opener: str, **fields: str) -> None:
+    """Open a cell's form with button ``opener``, set ``fields`` (label:
+    value, ``tick`` for a checkbox) and save."""
+    page.get_by_role("button", name=opener).click()
+    for label, value in fields.items():
+        if value == "tick":  # the form's one checkbox
+            page.locator('input[type="checkbox"]').first.check()
+            continue
+        widget = page.get_by_label(label, exact=True)
+        if widget.evaluate("e => e.tagName") == "SELECT":
+            widget.select_option(value)
+        else:
+            widget.fill(value)
+            widget.press("Enter")
+    page.get_by_role("button", name="Save cell").click()

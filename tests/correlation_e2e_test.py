@@ -1,19 +1,21 @@
-"""A correlation plot filling in headless Chromium, over the real broker.
+"""A correlation cell of the plot grid filling in headless Chromium.
 
 fake_monitors -> monitor_data and fake_logdata -> timeseries -> Kafka ->
-monitors dashboard: each window's monitor counts against the dummy's
-``motion1`` motor (1-D), then against ``motion1`` and ``temperature`` (2-D).
+monitors dashboard: the dummy's Monitors grid ends with a correlation cell,
+each window's monitor1 counts against the ``motion1`` motor (1-D); the test
+configures it against ``motion1`` and ``temperature`` (2-D).
 """
 
 from __future__ import annotations
 
 import pytest
-from browser_helpers import open_dashboard, screenshot, wait_for
+from browser_helpers import configure, open_dashboard, screenshot, wait_for
 from conftest import wait_until_consuming
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 CAPTION = '.ld-correlation[data-output="monitor_histogram/monitor1/counts_total"]'
+CELL = "monitor1 counts against motion1"
 
 
 def paired(session) -> int:
@@ -21,7 +23,7 @@ def paired(session) -> int:
     return int(caption.get_attribute("data-paired")) if caption.count() else 0
 
 
-def test_correlation_plot_fills_against_fake_motor_and_temperature(
+def test_correlation_cell_fills_against_fake_motor_and_temperature(
     start,
     reader,
     dashboard,
@@ -37,15 +39,15 @@ def test_correlation_plot_fills_against_fake_motor_and_temperature(
     start("fake_logdata")
     open_dashboard(page, url)
 
-    page.get_by_text("Correlation", exact=True).click()
     first = wait_for(lambda: paired(page), "windows paired with motion1", timeout=90)
     wait_for(lambda: paired(page) >= first + 3, "the correlation to fill")
-    card = page.locator(".ld-correlation-card")
-    assert card.locator(".bk-Canvas").count() == 1
+    cell = page.locator(".ld-cell", has=page.locator(CAPTION))
+    assert cell.locator(".bk-Canvas").count() == 1
+    assert "against motion1: " in page.locator(CAPTION).inner_text()
     assert "outputs paired" in page.locator(CAPTION).inner_text()
     screenshot(page, tmp_path / "correlation-1d.png")
 
-    card.get_by_role("combobox").nth(2).select_option("temperature")
+    configure(page, f"Configure {CELL}", **{"Y log": "temperature"})
     wait_for(
         lambda: (
             "motion1 and temperature" in page.locator(CAPTION).inner_text()

@@ -11,6 +11,7 @@ import pytest
 import yaml
 from browser_helpers import (
     caption_total,
+    configure,
     open_dashboard,
     open_tab,
     screenshot,
@@ -38,23 +39,6 @@ def session(browser: Browser, url: str) -> Page:
 
 def caption(page: Page, output: str):
     return page.locator(f'.ld-caption[data-output="{output}"]').first
-
-
-def configure(page: Page, opener: str, **fields: str) -> None:
-    """Open a cell's form with button ``opener``, set ``fields`` (label:
-    value, ``tick`` for a checkbox) and save."""
-    page.get_by_role("button", name=opener).click()
-    for label, value in fields.items():
-        if value == "tick":  # the form's one checkbox
-            page.locator('input[type="checkbox"]').first.check()
-            continue
-        widget = page.get_by_label(label, exact=True)
-        if widget.evaluate("e => e.tagName") == "SELECT":
-            widget.select_option(value)
-        else:
-            widget.fill(value)
-            widget.press("Enter")
-    page.get_by_role("button", name="Save cell").click()
 
 
 def test_log_history_on_a_local_datetime_axis(

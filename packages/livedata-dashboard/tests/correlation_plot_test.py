@@ -1,18 +1,18 @@
+"""Correlation: the plot following the store, as a grid cell and in the editor."""
+
 import numpy as np
-import panel as pn
 import pytest
 import scipp as sc
-from pydantic import ValidationError
 
-from ess.livedata.core.plugins import load_instrument
-from ess.livedata.dashboard import monitors
-from ess.livedata.dashboard.correlation import LogBins
+from ess.livedata.dashboard.cell_editor import CellEditor, known_logs
+from ess.livedata.dashboard.cell_plots import build_cell_plot
+from ess.livedata.dashboard.correlation import CorrelationOptions, LogBins
 from ess.livedata.dashboard.correlation_plot import (
-    CorrelationConfig,
     CorrelationPlot,
     timeseries_workflow,
 )
-from ess.livedata.dashboard.correlation_section import monitor_correlations
+from ess.livedata.dashboard.grid_model import Cell, Grid, OutputRef
+from ess.livedata.dashboard.grid_view import GridView
 from ess.livedata.dashboard.result_plot import Shown
 from ess.livedata.testing.messages import MONITOR_HISTOGRAM, job_beat, job_id, key
 
@@ -52,16 +52,26 @@ def jobs(store, clock):
     return monitor, log
 
 
-def config(**bins) -> CorrelationConfig:
-    return CorrelationConfig(
-        output=Shown(MONITOR_HISTOGRAM, "monitor1", "counts_total"),
-        x=LogBins(log="motion1", **bins),
+COUNTS = Shown(MONITOR_HISTOGRAM, "monitor1", "counts_total")
+
+
+def plot_of(store, **bins) -> CorrelationPlot:
+    options = CorrelationOptions(x=LogBins(log="motion1", **bins))
+    return CorrelationPlot(store, COUNTS, options, "counts")
+
+
+def correlation_cell(title: str = "counts", **options) -> Cell:
+    return Cell(
+        title=title,
+        plotter="correlation",
+        outputs=(OutputRef.of(MONITOR_HISTOGRAM, "monitor1", "counts_total"),),
+        correlation=CorrelationOptions(x=LogBins(log="motion1"), **options),
     )
 
 
 def test_plot_pairs_each_window_with_the_log_history(store, clock, jobs):
     monitor, log = jobs
-    plot = CorrelationPlot(store, config(bins=2, low=0, high=10))
+    plot = plot_of(store, bins=2, low=0, high=10)
     store.put_result(key(log, "history", LOGS), 1, history([(0, 2.0), (3, 8.0)]))
     for start_s, value in [(0, 10.0), (1, 20.0), (3, 50.0)]:
         store.put_result(key(monitor, "counts_total"), 1, window_counts(value, start_s))
@@ -86,8 +96,8 @@ def test_plot_pairs_each_window_with_the_log_history(store, clock, jobs):
 
 def test_spectrum_with_two_logs_is_explained(store, clock, jobs):
     monitor, _ = jobs
-    two_logs = config().model_copy(update={"y": LogBins(log="motion2")})
-    plot = CorrelationPlot(store, two_logs)
+    options = CorrelationOptions(x=LogBins(log="motion1"), y=LogBins(log="motion2"))
+    plot = CorrelationPlot(store, COUNTS, options, "counts")
     spectrum = sc.DataArray(sc.ones(dims=["toa"], shape=[3], unit="counts"))
     store.put_result(key(monitor, "counts_total"), 1, spectrum)
     plot.update(clock.now)
@@ -95,38 +105,91 @@ def test_spectrum_with_two_logs_is_explained(store, clock, jobs):
 
 
 def test_same_log_twice_is_refused():
-    with pytest.raises(ValidationError, match="different logs"):
-        CorrelationConfig.model_validate(
-            config().model_dump() | {"y": {"log": "motion1"}}
+    with pytest.raises(ValueError, match="different logs"):
+        CorrelationOptions(x=LogBins(log="motion1"), y=LogBins(log="motion1"))
+
+
+def test_a_correlation_cell_fills_from_the_store(store, clock, jobs):
+    monitor, log = jobs
+    cell = build_cell_plot(store, correlation_cell())
+    assert isinstance(cell, CorrelationPlot)
+    store.put_result(key(log, "history", LOGS), 1, history([(0, 1.0), (9, 1.0)]))
+    for start_s in range(3):
+        store.put_result(
+            key(monitor, "counts_total"), 1 + start_s, window_counts(7, start_s)
         )
-
-
-def test_section_rebuilds_on_a_valid_choice_and_explains_an_invalid_one(store):
-    loaded = load_instrument("dummy")
-    section = monitor_correlations(store, loaded.instrument, loaded.name)
-    assert section.plot.config.output.output == "counts_total"
-    section.x.value = "motion2"
-    section.output.value = "monitor2 spectrum per window"
-    assert section.plot.config.x.log == "motion2"
-    assert section.plot.config.output.path == "monitor_histogram/monitor2/current"
-    shown = section.plot
-    section.low.value = 5.0  # no high: refused, the plot stays
-    assert "both low and high" in section.problem.object
-    assert section.plot is shown
-    section.high.value = 9.0
-    assert section.problem.object == ""
-    assert (section.plot.config.x.low, section.plot.config.x.high) == (5.0, 9.0)
-
-
-def test_monitors_page_carries_the_collapsed_correlation_card(backend):
-    page = monitors.build_page(backend)
-    cards = [o for o in page.view.select(pn.Card) if o.title == "Correlation"]
-    assert len(cards) == 1
-    assert cards[0].collapsed
-
-
-def test_config_survives_a_json_round_trip_for_grid_storage():
-    chosen = config(bins=20, low=0, high=5).model_copy(
-        update={"y": LogBins(log="temperature"), "statistic": "sum"}
+        cell.update(clock.now)
+    assert cell.correlator.paired == 3
+    assert (
+        'data-output="monitor_histogram/monitor1/counts_total"' in cell.caption.object
     )
-    assert CorrelationConfig.model_validate_json(chosen.model_dump_json()) == chosen
+    assert "counts_total against motion1: 3 outputs paired" in cell.caption.object
+    np.testing.assert_array_equal(cell.correlator.histogram().values, [7.0])
+
+
+def test_the_grid_keeps_an_unchanged_correlation_and_restarts_a_changed_one(
+    backend, store, clock, jobs
+):
+    monitor, log = jobs
+    backend.grids.save(Grid(name="Mine", cells=(correlation_cell(),)))
+    view = GridView(backend, "Mine", None)
+    store.put_result(key(log, "history", LOGS), 1, history([(0, 1.0), (9, 1.0)]))
+    store.put_result(key(monitor, "counts_total"), 1, window_counts(7, 0))
+    view.update(clock.now)
+    (shown,) = view._plots
+    assert shown.correlator.paired == 1
+
+    # Adding a cell leaves the correlation as it is ...
+    view.add.clicks += 1
+    view.editor.plotter.value = "table"
+    view.editor.save.clicks += 1
+    view.update(clock.now)
+    assert view._plots[0] is shown
+    assert len(view._plots) == 2
+
+    # ... changing it starts an empty histogram against both logs.
+    view._edit(0)
+    view.editor.y_log.value = "temperature"
+    view.editor.save.clicks += 1
+    view.update(clock.now)
+    changed = view._plots[0]
+    assert changed is not shown
+    assert changed.correlator.paired == 0
+    assert changed.options.logs() == "motion1 and temperature"
+
+
+def test_the_editor_chooses_logs_only_for_a_correlation(backend):
+    saved: list[Cell] = []
+    refs = [OutputRef.of(MONITOR_HISTOGRAM, "monitor1", "counts_total")]
+    editor = CellEditor(lambda: refs, lambda: known_logs(backend.loaded), saved.append)
+    editor.open(None)
+    assert (editor.logs.visible, editor.display.visible) == (False, True)
+    editor.plotter.value = "correlation"
+    assert (editor.logs.visible, editor.display.visible) == (True, False)
+    assert editor.x_log.options[:2] == ["motion1", "motion2"]
+    assert "temperature" in editor.x_log.options
+
+    editor.log_low.value = "5"  # no high: refused, with the reason
+    editor.save.clicks += 1
+    assert not saved
+    assert "both low and high" in editor.message.object
+    editor.log_high.value = "nine"
+    editor.save.clicks += 1
+    assert "log high must be a number, not 'nine'" in editor.message.object
+
+    editor.log_high.value = "9"
+    editor.x_log.value = "motor_x"
+    editor.y_log.value = "temperature"
+    editor.statistic.value = "sum"
+    editor.save.clicks += 1
+    (cell,) = saved
+    assert cell.correlation == CorrelationOptions(
+        x=LogBins(log="motor_x", low=5, high=9),
+        y=LogBins(log="temperature"),
+        statistic="sum",
+    )
+
+    editor.open(cell)  # configuring shows the cell's choices
+    assert (editor.x_log.value, editor.y_log.value) == ("motor_x", "temperature")
+    assert (editor.log_low.value, editor.log_high.value) == ("5.0", "9.0")
+    assert editor.statistic.value == "sum"

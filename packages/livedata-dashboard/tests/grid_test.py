@@ -5,11 +5,13 @@ import os
 import numpy as np
 import pytest
 import scipp as sc
+import yaml
 
 from ess.livedata.config import ConfigError
 from ess.livedata.core.plugins import load_instrument
 from ess.livedata.dashboard import cell_plots, plots
 from ess.livedata.dashboard.cell_data import resolve
+from ess.livedata.dashboard.correlation import CorrelationOptions, LogBins
 from ess.livedata.dashboard.grid_model import (
     Cell,
     CellOptions,
@@ -73,10 +75,49 @@ def test_grid_survives_yaml_and_bad_uploads_say_what_is_wrong():
         )
 
 
+def test_a_correlation_cell_survives_yaml_and_the_store_and_bad_options_say_why(
+    tmp_path,
+):
+    counts = CURRENT.model_copy(update={"output": "counts_total"})
+    cell = Cell(
+        title="counts against motion and temperature",
+        plotter="correlation",
+        outputs=(counts,),
+        correlation=CorrelationOptions(
+            x=LogBins(log="motion1", bins=20, low=0, high=5),
+            y=LogBins(log="temperature"),
+            statistic="sum",
+        ),
+    )
+    grid = Grid(name="Mine", cells=(cell,))
+    text = grid_to_yaml(grid)
+    assert "null" not in text
+    assert grid_from_yaml(text) == grid
+    GridStore(tmp_path, "dummy", []).save(grid)
+    assert GridStore(tmp_path, "dummy", []).grid("Mine") == grid
+
+    for change, why in [
+        ({"correlation": None}, r"^not a grid: cells\.0: .*needs correlation options"),
+        ({"correlation": {"x": {"log": "m", "low": 1}}}, "both low and high"),
+        ({"correlation": {"x": {"log": "m"}, "y": {"log": "m"}}}, "different logs"),
+        ({"correlation": {"x": {"log": "m", "bins": 0}}}, r"correlation\.x\.bins"),
+        ({"outputs": [counts.model_dump()] * 2}, "exactly one output"),
+        ({"plotter": "line"}, "need plotter correlation"),
+    ]:
+        data = yaml.safe_load(text)
+        data["cells"][0].update(change)
+        with pytest.raises(GridFileError, match=why):
+            grid_from_yaml(yaml.safe_dump(data))
+
+
 def test_dummy_templates_cover_monitors_detectors_logs_and_reduction():
     grids = {g.name: g for g in templates(load_instrument("dummy"))}
     assert list(grids) == ["Monitors", "Detectors", "Logs", "Reduction"]
     assert [c.plotter for c in grids["Logs"].cells][:1] == ["timeseries"]
+    correlation = grids["Monitors"].cells[-1]  # the dummy's plugin adds it
+    assert correlation.plotter == "correlation"
+    assert correlation.outputs[0].path == "monitor_histogram/monitor1/counts_total"
+    assert correlation.correlation.logs() == "motion1"
     images = [c for c in grids["Detectors"].cells if c.plotter == "image"]
     assert {c.outputs[0].workflow for c in images} == {
         "dummy/panel_0_xy/1",

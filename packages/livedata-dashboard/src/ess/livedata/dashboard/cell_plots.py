@@ -20,8 +20,9 @@ import scipp as sc
 
 from . import plots
 from .cell_data import CellData, resolve
+from .correlation_plot import CorrelationPlot
 from .grid_model import Cell, CellOptions, Plotter, Scale
-from .result_plot import STALE_DATA_S
+from .result_plot import STALE_DATA_S, Shown
 from .store import LiveStore
 
 MAX_POINTS = 2000
@@ -315,12 +316,23 @@ def _figure(
     return lambda store, cell: FigureCell(store, cell, render)
 
 
+def correlation_cell(store: LiveStore, cell: Cell) -> CorrelationPlot:
+    """A correlation of the cell's output, starting empty: a new or changed
+    cell is a new histogram."""
+    if cell.correlation is None:  # the model refuses this; for the type checker
+        raise ValueError(f"cell {cell.title!r} has no correlation options")
+    ref = cell.outputs[0]
+    shown = Shown(ref.workflow_id, ref.source, ref.output)
+    return CorrelationPlot(store, shown, cell.correlation, cell.title)
+
+
 PLOTTERS: dict[str, PlotFactory] = {
     Plotter.LINE: _figure(render_line),
     Plotter.IMAGE: _figure(render_image),
     Plotter.BARS: _figure(render_bars),
     Plotter.TABLE: TableCell,
     Plotter.TIMESERIES: _figure(render_timeseries),
+    Plotter.CORRELATION: correlation_cell,
 }
 """How each plotter kind builds a cell's component."""
 

@@ -73,6 +73,31 @@ class LogBins(BaseModel):
         return FixedAxis(self.low, self.high, self.bins)
 
 
+class CorrelationOptions(BaseModel):
+    """What an output is histogrammed against: log ``x`` (and ``y``), and how."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    x: LogBins
+    y: LogBins | None = None
+    statistic: Statistic = "mean"
+    """``mean`` of the outputs per bin, or their ``sum``."""
+    interpolation: Interpolation = "previous"
+
+    @model_validator(mode="after")
+    def _different_logs(self) -> CorrelationOptions:
+        if self.y is not None and self.y.log == self.x.log:
+            raise ValueError("x and y must be different logs")
+        return self
+
+    def bins(self) -> list[LogBins]:
+        return [self.x] if self.y is None else [self.x, self.y]
+
+    def logs(self) -> str:
+        """``x`` or ``x and y``, as captions name them."""
+        return self.x.log if self.y is None else f"{self.x.log} and {self.y.log}"
+
+
 class Axis(Protocol):
     """Where a log value goes; an axis may rebin, saying where old bins went."""
 

@@ -3,8 +3,8 @@
 Logs are read from the ``history`` outputs of the ``timeseries_data`` jobs,
 whose points carry their data times, so a point that arrives late is still
 in the next history. The output's data time is the middle of the window it
-covers. The plot has the shape of a grid cell: ``.view`` and
-``.update(now_s)``, built from a :class:`CorrelationConfig`.
+covers. The plot is a grid cell's (plotter ``correlation``): ``.view`` and
+``.update(now_s)``.
 """
 
 from __future__ import annotations
@@ -15,13 +15,12 @@ import holoviews as hv
 import numpy as np
 import panel as pn
 import scipp as sc
-from pydantic import BaseModel, ConfigDict, model_validator
 
 from ess.livedata.core.view_specs import TIMESERIES_DATA
 from ess.livedata.protocol import TimeseriesOutputs, WorkflowId
 
 from . import plots
-from .correlation import Correlator, Interpolation, LogBins, Statistic
+from .correlation import CorrelationOptions, Correlator
 from .result_plot import Shown
 from .store import LiveStore, Result
 
@@ -30,31 +29,6 @@ _CAPTION_CSS = """
 .ld-caption.waiting { color: #888; font-style: italic; }
 .ld-caption.error { color: #b00020; font-weight: bold; }
 """
-
-
-class CorrelationConfig(BaseModel):
-    """What a correlation plot shows: ``output`` against log ``x`` (and ``y``)."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    output: Shown
-    x: LogBins
-    y: LogBins | None = None
-    statistic: Statistic = "mean"
-    interpolation: Interpolation = "previous"
-
-    @model_validator(mode="after")
-    def _different_logs(self) -> CorrelationConfig:
-        if self.y is not None and self.y.log == self.x.log:
-            raise ValueError("x and y must be different logs")
-        return self
-
-    def bins(self) -> list[LogBins]:
-        return [self.x] if self.y is None else [self.x, self.y]
-
-    def title(self) -> str:
-        logs = self.x.log if self.y is None else f"{self.x.log} and {self.y.log}"
-        return f"{self.output.source} {self.output.output} against {logs}"
 
 
 def timeseries_workflow(instrument: str) -> WorkflowId:
@@ -79,18 +53,26 @@ def output_time_ns(result: Result) -> int:
 
 
 class CorrelationPlot:
-    """``config.output`` histogrammed against log values, since the last reset.
+    """``output`` histogrammed against log values, since the last reset.
 
     Each session's plot accumulates on its own from the moment it is built;
     its reset button clears only this plot.
     """
 
-    def __init__(self, store: LiveStore, config: CorrelationConfig) -> None:
+    def __init__(
+        self,
+        store: LiveStore,
+        output: Shown,
+        options: CorrelationOptions,
+        title: str,
+    ) -> None:
         self._store = store
-        self.config = config
-        self._logs = timeseries_workflow(config.output.workflow.instrument)
+        self.output = output
+        self.options = options
+        self._title = title
+        self._logs = timeseries_workflow(output.workflow.instrument)
         self.correlator = Correlator(
-            config.bins(), config.statistic, config.interpolation
+            options.bins(), options.statistic, options.interpolation
         )
         self._seen: dict[str, int] = {}
         self._ndim = 1
@@ -109,6 +91,11 @@ class CorrelationPlot:
         )
         self._show_caption()
 
+    def describe(self) -> str:
+        """``source output against logs``: what the caption says is shown."""
+        out = self.output
+        return f"{out.source} {out.output} against {self.options.logs()}"
+
     def _dynamic_map(self, ndim: int) -> hv.DynamicMap:
         render = plots.histogram if ndim == 1 else plots.image
         opts = {
@@ -116,7 +103,7 @@ class CorrelationPlot:
             "responsive": True,
             "height": 300,
             "tools": ["hover"],
-            "title": f"{self.config.title()} ({self.config.statistic})",
+            "title": f"{self._title} ({self.options.statistic})",
         }
         if ndim == 1:
             opts |= {"fill_color": "#2a9d8f", "line_color": "#2a9d8f"}
@@ -138,11 +125,11 @@ class CorrelationPlot:
     def update(self, now_s: float) -> None:
         """Feed new log points and output values, and redraw if binned anew."""
         del now_s  # the caption counts outputs; their age is the source plot's
-        for bins in self.config.bins():
+        for bins in self.options.bins():
             history = self._new(self._logs, bins.log, TimeseriesOutputs.HISTORY.name)
             if history is not None:
                 self._add_log(bins.log, history.data)
-        out = self.config.output
+        out = self.output
         result = self._new(out.workflow, out.source, out.output)
         if result is not None:
             try:
@@ -192,7 +179,7 @@ class CorrelationPlot:
             text += f" · {c.unpaired:,} without a log value"
         self.caption.object = (
             f'<span class="ld-caption ld-correlation {state}"'
-            f' data-output="{html.escape(self.config.output.path)}"'
+            f' data-output="{html.escape(self.output.path)}"'
             f' data-paired="{c.paired}" data-pending="{c.pending}">'
-            f"{html.escape(self.config.title())}: {html.escape(text)}</span>"
+            f"{html.escape(self.describe())}: {html.escape(text)}</span>"
         )

@@ -18,7 +18,6 @@ from ess.livedata.protocol import ServiceName
 
 from .backend import Backend
 from .catalog import MONITOR_OUTPUT, Window, monitor_workflow
-from .correlation_section import monitor_correlations
 from .detector_views import detector_controls, detector_views
 from .feedback import CommandFeedback
 from .grid_view import GridView
@@ -29,8 +28,7 @@ from .workflows import workflows_section
 
 
 def monitor_controls(backend: Backend) -> Section:
-    """TOA binning and reset of the monitor jobs, and the collapsed
-    correlation card, above the monitors grid."""
+    """TOA binning and reset of the monitor jobs, above the monitors grid."""
     monitors = [m.name for m in backend.loaded.instrument.monitors]
     workflow = monitor_workflow(backend.loaded.name)
     feedback = CommandFeedback(backend.store)
@@ -43,13 +41,7 @@ def monitor_controls(backend: Backend) -> Section:
         },
         feedback,
     )
-    section = Section("", [controls.view], [controls.update, feedback.update])
-    loaded = backend.loaded
-    correlation = monitor_correlations(backend.store, loaded.instrument, loaded.name)
-    if correlation is not None:
-        section.body.append(correlation.view)
-        section.updaters.append(correlation.update)
-    return section
+    return Section("", [controls.view], [controls.update, feedback.update])
 
 
 class DashboardTabs:

@@ -18,6 +18,8 @@ from ess.livedata.config import ConfigError
 from ess.livedata.core.plugins import LoadedInstrument
 from ess.livedata.protocol import WorkflowId
 
+from .correlation import CorrelationOptions
+
 
 class Plotter(enum.StrEnum):
     LINE = "line"
@@ -25,6 +27,8 @@ class Plotter(enum.StrEnum):
     BARS = "bars"
     TABLE = "table"
     TIMESERIES = "timeseries"
+    CORRELATION = "correlation"
+    """One scalar or 1-D output histogrammed against one or two logs."""
 
 
 class Window(enum.StrEnum):
@@ -98,6 +102,20 @@ class Cell(_Frozen):
     outputs: tuple[OutputRef, ...] = Field(min_length=1)
     plotter: Plotter = Plotter.LINE
     options: CellOptions = CellOptions()
+    correlation: CorrelationOptions | None = None
+    """The logs a ``correlation`` cell bins its output by; only that plotter's."""
+
+    @model_validator(mode="after")
+    def _correlation_fits_plotter(self) -> Cell:
+        if self.plotter is not Plotter.CORRELATION:
+            if self.correlation is not None:
+                raise ValueError("correlation options need plotter correlation")
+            return self
+        if self.correlation is None:
+            raise ValueError("a correlation cell needs correlation options (x log)")
+        if len(self.outputs) != 1:
+            raise ValueError("a correlation cell correlates exactly one output")
+        return self
 
 
 class Grid(_Frozen):
@@ -111,7 +129,9 @@ class GridFileError(ValueError):
 
 
 def grid_to_yaml(grid: Grid) -> str:
-    return yaml.safe_dump(grid.model_dump(mode="json"), sort_keys=False)
+    return yaml.safe_dump(
+        grid.model_dump(mode="json", exclude_none=True), sort_keys=False
+    )
 
 
 def grid_from_yaml(text: str | bytes) -> Grid:

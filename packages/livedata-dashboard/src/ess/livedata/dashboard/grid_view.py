@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import panel as pn
 
 from .backend import Backend
-from .cell_editor import CellEditor, known_outputs
+from .cell_editor import CellEditor, known_logs, known_outputs
 from .cell_plots import CellPlot, build_cell_plot
 from .grid_model import Cell, Grid, GridFileError, grid_from_yaml, grid_to_yaml
 from .page import Section
@@ -38,7 +38,9 @@ class GridView:
         self._plots: list[CellPlot] = []
         self._editing: int | None = None
         self.editor = CellEditor(
-            lambda: known_outputs(backend.loaded, backend.store), self._save_cell
+            lambda: known_outputs(backend.loaded, backend.store),
+            lambda: known_logs(backend.loaded),
+            self._save_cell,
         )
         self.add = pn.widgets.Button(label="Add cell", color="primary")
         self.add.on_click(lambda _event: self._edit(None))
@@ -70,16 +72,23 @@ class GridView:
             plot.update(now_s)
 
     def _show(self, grid: Grid) -> None:
+        """Build the cells that changed; a cell unchanged at its place keeps
+        its plot, so a correlation there keeps what it has accumulated."""
+        before = self._grid.cells if self._grid is not None else ()
+        kept = list(zip(before, self._plots, self.cells.objects, strict=True))
         self._grid = grid
-        store = self._backend.store
-        self._plots = [build_cell_plot(store, cell) for cell in grid.cells]
+        plots, cards = [], []
+        for index, cell in enumerate(grid.cells):
+            if index < len(kept) and kept[index][0] == cell:
+                _, plot, card = kept[index]
+            else:
+                plot = build_cell_plot(self._backend.store, cell)
+                card = self._card(index, cell, plot)
+            plots.append(plot)
+            cards.append(card)
+        self._plots = plots
         self.cells.ncols = grid.columns
-        self.cells.objects = [
-            self._card(index, cell, plot)
-            for index, (cell, plot) in enumerate(
-                zip(grid.cells, self._plots, strict=True)
-            )
-        ]
+        self.cells.objects = cards
 
     def _card(self, index: int, cell: Cell, plot: CellPlot) -> pn.Column:
         configure = pn.widgets.Button(label=f"Configure {cell.title}", width=200)

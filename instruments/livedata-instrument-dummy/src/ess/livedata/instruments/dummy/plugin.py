@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from functools import partial
+from typing import Any
 
 from ess.livedata.core.hookspecs import hookimpl
 from ess.livedata.core.instrument import (
@@ -16,8 +17,10 @@ from ess.livedata.core.instrument import (
     Monitor,
     ProjectionKind,
 )
+from ess.livedata.core.workflow import WorkflowSpec
 
 from .geometry import cylindrical_tubes, flat_panel
+from .grids import dummy_grids
 
 
 def make_instrument() -> Instrument:
@@ -144,3 +147,10 @@ def livedata_register_workflow_factories(
 
     for spec in WORKFLOW_SPECS:
         register(spec.name, spec.version, FACTORIES[spec.key])
+
+
+@hookimpl
+def livedata_dashboard_grids(
+    instrument: Instrument, specs: Mapping[str, WorkflowSpec]
+) -> list[dict[str, Any]]:
+    return dummy_grids(instrument, specs)
