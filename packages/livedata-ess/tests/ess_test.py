@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 
 from ess.livedata.core.fake_shapes import DEFAULT_FAKE_DATA_SHAPES
-from ess.livedata.core.instrument import Instrument
 from ess.livedata.core.message import StreamId, StreamKind
 from ess.livedata.core.streams import Topology
 from ess.livedata.ess.geometry import StandIn
@@ -122,8 +121,10 @@ def test_stand_in_cylinder_puts_pixels_at_its_radius_in_layout_order():
     assert np.all(np.diff(positions[:4, 1]) > 0)
 
 
-def _placed(numbers_from_file: bool) -> Instrument:
-    raw = raw_tables()
+def two_banks(numbers_from_file: bool, **overrides) -> EssInstrument:
+    """Banks ``front`` (numbers 1..24) and ``back`` (25..48) on one panel
+    stand-in; ``overrides`` go to :func:`raw_tables`."""
+    raw = raw_tables(**overrides)
     for bank in raw["detectors"]:
         bank["detector_number"] = {
             **bank["detector_number"],
@@ -136,11 +137,11 @@ def _placed(numbers_from_file: bool) -> Instrument:
         tables=parse_tables(raw),
         banks={"front": plan, "back": plan},
         fake_shapes=DEFAULT_FAKE_DATA_SHAPES,
-    ).instrument()
+    )
 
 
 def test_without_geometry_files_banks_are_their_numbers_placed_in_code():
-    instrument = _placed(numbers_from_file=False)
+    instrument = two_banks(numbers_from_file=False).instrument()
     back = instrument.detector("back")
     assert back.detector_number.values.tolist() == list(range(25, 49))
     assert back.detector_number.dtype == "int32"
@@ -153,7 +154,7 @@ def test_without_geometry_files_banks_are_their_numbers_placed_in_code():
 
 def test_numbers_from_a_file_need_a_declared_file():
     with pytest.raises(ValueError, match="none is declared"):
-        _placed(numbers_from_file=True)
+        two_banks(numbers_from_file=True).instrument()
 
 
 def test_binned_view_sums_square_bins_of_a_square_layout():

@@ -10,14 +10,12 @@ facts). This module adds the views, the placement of the banks
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 
 from ess.livedata.core.fake_shapes import FakeDataShapes, Ring, ToaPeak, ToaShape
-from ess.livedata.core.hookspecs import hookimpl
-from ess.livedata.core.instrument import Instrument, LogicalView
-from ess.livedata.core.streams import StreamMapping, Topology
+from ess.livedata.core.instrument import LogicalView
 from ess.livedata.ess.geometry import FLAT_DIM
 from ess.livedata.ess.instrument import BankPlan, EssInstrument
+from ess.livedata.ess.plugin import EssPlugin
 from ess.livedata.ess.tables import BankTable, load_tables
 
 from .geometry import SideBank
@@ -91,19 +89,4 @@ BEER = EssInstrument(
 )
 """Source and monitor z are rough (the facts give none)."""
 
-
-@hookimpl
-def livedata_register_instruments(register: Callable[[Instrument], None]) -> None:
-    register(BEER.instrument())
-
-
-@hookimpl
-def livedata_stream_mapping(
-    instrument: Instrument, topology: Topology
-) -> StreamMapping:
-    return BEER.stream_mapping(topology)
-
-
-@hookimpl
-def livedata_fake_data_shapes(instrument: Instrument) -> FakeDataShapes:
-    return BEER.fake_data_shapes()
+PLUGIN = EssPlugin(BEER)

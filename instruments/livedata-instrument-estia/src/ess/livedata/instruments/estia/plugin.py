@@ -10,20 +10,12 @@ essreflectometry's reduction.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
-from pathlib import Path
 
 from ess.livedata.core.fake_shapes import FakeDataShapes, Ring, ToaPeak, ToaShape
-from ess.livedata.core.hookspecs import hookimpl
-from ess.livedata.core.instrument import GeometricView, Instrument, ProjectionKind
-from ess.livedata.core.streams import StreamMapping, Topology
-from ess.livedata.core.workflow import WorkflowFactory, WorkflowSpec
+from ess.livedata.core.instrument import GeometricView, ProjectionKind
 from ess.livedata.ess.geometry import StandIn
 from ess.livedata.ess.instrument import BankPlan, EssInstrument, layout_view
-from ess.livedata.ess.reduction_hooks import (
-    register_workflow_factories,
-    register_workflow_specs,
-)
+from ess.livedata.ess.plugin import EssReductionPlugin
 from ess.livedata.ess.tables import load_tables
 
 TABLES = load_tables(__package__)
@@ -80,42 +72,4 @@ ESTIA = EssInstrument(
 )
 """Source and monitor z are rough (the facts give none)."""
 
-
-@hookimpl
-def livedata_register_instruments(register: Callable[[Instrument], None]) -> None:
-    register(ESTIA.instrument())
-
-
-@hookimpl
-def livedata_stream_mapping(
-    instrument: Instrument, topology: Topology
-) -> StreamMapping:
-    return ESTIA.stream_mapping(topology)
-
-
-@hookimpl
-def livedata_fake_data_shapes(instrument: Instrument) -> FakeDataShapes:
-    return ESTIA.fake_data_shapes()
-
-
-@hookimpl
-def livedata_stand_in_geometry(instrument: Instrument, path: Path) -> Path:
-    from ess.livedata.ess.stand_in import write_stand_in_geometry
-
-    return write_stand_in_geometry(instrument, path)
-
-
-@hookimpl
-def livedata_register_workflow_specs(
-    instrument: Instrument, register: Callable[[WorkflowSpec], None]
-) -> None:
-    # .workflows is pydantic only: cheap for dashboards
-    register_workflow_specs(__package__, register)
-
-
-@hookimpl
-def livedata_register_workflow_factories(
-    instrument: Instrument, register: Callable[[str, int, WorkflowFactory], None]
-) -> None:
-    # .reduction imports essreflectometry: the reduction service only
-    register_workflow_factories(__package__, instrument, register)
+PLUGIN = EssReductionPlugin(ESTIA, __package__)

@@ -10,20 +10,16 @@ both banks and a fake diffraction pattern.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
-from pathlib import Path
 
 from ess.livedata.core.fake_shapes import FakeDataShapes, Ring, ToaPeak, ToaShape
-from ess.livedata.core.hookspecs import hookimpl
 from ess.livedata.core.instrument import (
     GeometricView,
-    Instrument,
     LogicalView,
     ProjectionKind,
 )
-from ess.livedata.core.streams import StreamMapping, Topology
 from ess.livedata.ess.geometry import FLAT_DIM, StandIn
 from ess.livedata.ess.instrument import BankPlan, EssInstrument, layout_view
+from ess.livedata.ess.plugin import EssPlugin
 from ess.livedata.ess.tables import load_tables
 
 TABLES = load_tables(__package__)
@@ -105,26 +101,4 @@ MAGIC = EssInstrument(
 )
 """Source and monitor z are rough (the facts give none)."""
 
-
-@hookimpl
-def livedata_register_instruments(register: Callable[[Instrument], None]) -> None:
-    register(MAGIC.instrument())
-
-
-@hookimpl
-def livedata_stream_mapping(
-    instrument: Instrument, topology: Topology
-) -> StreamMapping:
-    return MAGIC.stream_mapping(topology)
-
-
-@hookimpl
-def livedata_fake_data_shapes(instrument: Instrument) -> FakeDataShapes:
-    return MAGIC.fake_data_shapes()
-
-
-@hookimpl
-def livedata_stand_in_geometry(instrument: Instrument, path: Path) -> Path:
-    from ess.livedata.ess.stand_in import write_stand_in_geometry
-
-    return write_stand_in_geometry(instrument, path)
+PLUGIN = EssPlugin(MAGIC)

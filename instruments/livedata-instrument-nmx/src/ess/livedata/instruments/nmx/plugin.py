@@ -10,14 +10,11 @@ a fake pattern of sharp diffraction rings.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 
 from ess.livedata.core.fake_shapes import FakeDataShapes, Ring, ToaPeak, ToaShape
-from ess.livedata.core.hookspecs import hookimpl
-from ess.livedata.core.instrument import Instrument
-from ess.livedata.core.streams import StreamMapping, Topology
 from ess.livedata.ess.geometry import StandIn
 from ess.livedata.ess.instrument import BankPlan, EssInstrument, layout_view
+from ess.livedata.ess.plugin import EssPlugin
 from ess.livedata.ess.tables import load_tables
 
 TABLES = load_tables(__package__)
@@ -71,19 +68,4 @@ NMX = EssInstrument(
     },
 )
 
-
-@hookimpl
-def livedata_register_instruments(register: Callable[[Instrument], None]) -> None:
-    register(NMX.instrument())
-
-
-@hookimpl
-def livedata_stream_mapping(
-    instrument: Instrument, topology: Topology
-) -> StreamMapping:
-    return NMX.stream_mapping(topology)
-
-
-@hookimpl
-def livedata_fake_data_shapes(instrument: Instrument) -> FakeDataShapes:
-    return NMX.fake_data_shapes()
+PLUGIN = EssPlugin(NMX)

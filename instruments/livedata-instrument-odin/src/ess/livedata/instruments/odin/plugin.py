@@ -8,15 +8,11 @@ the Timepix3 image view, its stand-in placement and a fake direct beam.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
-from pathlib import Path
 
 from ess.livedata.core.fake_shapes import BeamSpot, FakeDataShapes, ToaPeak, ToaShape
-from ess.livedata.core.hookspecs import hookimpl
-from ess.livedata.core.instrument import Instrument
-from ess.livedata.core.streams import StreamMapping, Topology
 from ess.livedata.ess.geometry import StandIn
 from ess.livedata.ess.instrument import BankPlan, EssInstrument, binned_view
+from ess.livedata.ess.plugin import EssPlugin
 from ess.livedata.ess.tables import load_tables
 
 TABLES = load_tables(__package__)
@@ -70,26 +66,4 @@ ODIN = EssInstrument(
     },
 )
 
-
-@hookimpl
-def livedata_register_instruments(register: Callable[[Instrument], None]) -> None:
-    register(ODIN.instrument())
-
-
-@hookimpl
-def livedata_stream_mapping(
-    instrument: Instrument, topology: Topology
-) -> StreamMapping:
-    return ODIN.stream_mapping(topology)
-
-
-@hookimpl
-def livedata_fake_data_shapes(instrument: Instrument) -> FakeDataShapes:
-    return ODIN.fake_data_shapes()
-
-
-@hookimpl
-def livedata_stand_in_geometry(instrument: Instrument, path: Path) -> Path:
-    from ess.livedata.ess.stand_in import write_stand_in_geometry
-
-    return write_stand_in_geometry(instrument, path)
+PLUGIN = EssPlugin(ODIN)

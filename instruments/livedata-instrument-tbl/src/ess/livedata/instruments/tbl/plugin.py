@@ -10,8 +10,6 @@ a livedata bank.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
-from pathlib import Path
 
 from ess.livedata.core.fake_shapes import (
     BeamSpot,
@@ -20,9 +18,7 @@ from ess.livedata.core.fake_shapes import (
     ToaPeak,
     ToaShape,
 )
-from ess.livedata.core.hookspecs import hookimpl
-from ess.livedata.core.instrument import GeometricView, Instrument, ProjectionKind
-from ess.livedata.core.streams import StreamMapping, Topology
+from ess.livedata.core.instrument import GeometricView, ProjectionKind
 from ess.livedata.ess.geometry import StandIn
 from ess.livedata.ess.instrument import (
     BankPlan,
@@ -30,6 +26,7 @@ from ess.livedata.ess.instrument import (
     binned_view,
     layout_view,
 )
+from ess.livedata.ess.plugin import EssPlugin
 from ess.livedata.ess.tables import load_tables
 
 TABLES = load_tables(__package__)
@@ -149,26 +146,4 @@ TBL = EssInstrument(
     monitor_positions={"monitor_1": (0.0, 0.0, -2.0)},
 )
 
-
-@hookimpl
-def livedata_register_instruments(register: Callable[[Instrument], None]) -> None:
-    register(TBL.instrument())
-
-
-@hookimpl
-def livedata_stream_mapping(
-    instrument: Instrument, topology: Topology
-) -> StreamMapping:
-    return TBL.stream_mapping(topology)
-
-
-@hookimpl
-def livedata_fake_data_shapes(instrument: Instrument) -> FakeDataShapes:
-    return TBL.fake_data_shapes()
-
-
-@hookimpl
-def livedata_stand_in_geometry(instrument: Instrument, path: Path) -> Path:
-    from ess.livedata.ess.stand_in import write_stand_in_geometry
-
-    return write_stand_in_geometry(instrument, path)
+PLUGIN = EssPlugin(TBL)
