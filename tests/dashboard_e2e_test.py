@@ -168,6 +168,7 @@ def consumers_of(bootstrap: str, pid: int) -> list[str]:
     ]
 
 
+@pytest.mark.alone  # ten Chromium sessions fill both cores
 def test_ten_sessions_share_one_kafka_consumer(bootstrap, dashboard, browser, tmp_path):
     url, program = dashboard("monitors")
     contexts = [browser.new_context() for _ in range(10)]

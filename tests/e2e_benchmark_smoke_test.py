@@ -16,7 +16,7 @@ import pytest
 
 SCRIPT = Path(__file__).parents[1] / "benchmarks" / "e2e" / "throughput.py"
 
-pytestmark = [pytest.mark.kafka, pytest.mark.slow]
+pytestmark = [pytest.mark.kafka, pytest.mark.slow, pytest.mark.alone]
 
 
 def test_quick_run_measures_both_services_and_loses_no_pulse(bootstrap, tmp_path):

@@ -15,6 +15,7 @@ import os
 import socket
 import subprocess
 import sys
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -57,12 +58,16 @@ def service(name: str, *args: str) -> list[str]:
     return module(f"ess.livedata.services.{name}", *args)
 
 
-GUNICORN = [
-    str(BIN / "gunicorn"),
-    "--bind",
-    f"127.0.0.1:{unused_port()}",
-    "ess.livedata.dashboard.monitors_wsgi:application",
-]
+def gunicorn() -> list[str]:
+    """The gunicorn command on a port of its own: the cases run side by side."""
+    return [
+        str(BIN / "gunicorn"),
+        "--bind",
+        f"127.0.0.1:{unused_port()}",
+        "ess.livedata.dashboard.monitors_wsgi:application",
+    ]
+
+
 UNREACHABLE = ("KAFKA_BOOTSTRAP_SERVERS", DEAD)
 UNREACHABLE2 = ("KAFKA2_BOOTSTRAP_SERVERS", DEAD)
 DEAD_UP = {"KAFKA_BOOTSTRAP_SERVERS": DEAD}
@@ -99,7 +104,7 @@ CASES = {
         UNREACHABLE2,
     ),
     "dashboard under gunicorn": Case(
-        GUNICORN,
+        gunicorn(),
         {"LIVEDATA_INSTRUMENT": "dummy", "KAFKA2_BOOTSTRAP_SERVERS": DEAD},
         UNREACHABLE2,
         code=3,  # gunicorn's "worker failed to boot": no restart loop
@@ -127,7 +132,7 @@ CASES = {
         service("fake_monitors"), {"LIVEDATA_LOG_LEVEL": "loud"}, ("LOUD",), 2
     ),
     "LIVEDATA_LOG_LEVEL=LOUD, gunicorn": Case(
-        GUNICORN,
+        gunicorn(),
         {"LIVEDATA_INSTRUMENT": "dummy", "LIVEDATA_LOG_LEVEL": "LOUD"},
         ("LIVEDATA_LOG_LEVEL", "LOUD"),
         code=3,
@@ -142,7 +147,7 @@ CASES = {
         ("LIVEDATA_CACHE_DIR",),
     ),
     "LIVEDATA_INSTRUMENT unknown, gunicorn": Case(
-        GUNICORN,
+        gunicorn(),
         {"LIVEDATA_INSTRUMENT": "nope"},
         ("unknown instrument 'nope'",),
         code=3,
@@ -160,28 +165,62 @@ def clean_env() -> dict[str, str]:
     }
 
 
-@pytest.mark.parametrize("case", CASES.values(), ids=CASES.keys())
-def test_start_up_fault_is_one_line_naming_the_variable(case, kafka_broker, tmp_path):
+@dataclass(frozen=True)
+class Outcome:
+    code: int | None
+    """None: still running after ``HANG_GUARD_S``, then killed."""
+    stdout: str
+    stderr: str
+
+
+@pytest.fixture(scope="module")
+def outcomes(kafka_broker, tmp_path_factory) -> dict[str, Outcome]:
+    """Every case's program, all started at once: most of them wait out a
+    broker's timeout, which they can do side by side."""
     live = kafka_broker.bootstrap_servers
-    env = clean_env() | {
-        key: value.replace(LIVE, live) for key, value in case.env.items()
-    }
-    result = subprocess.run(
-        case.argv,
-        cwd=tmp_path,  # gunicorn reads ./gunicorn.conf.py if there is one
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=HANG_GUARD_S,
-    )
+    started = {}
+    for name, case in CASES.items():
+        directory = tmp_path_factory.mktemp("case")
+        env = clean_env() | {
+            key: value.replace(LIVE, live) for key, value in case.env.items()
+        }
+        with open(directory / "out", "w") as out, open(directory / "err", "w") as err:
+            process = subprocess.Popen(
+                case.argv,
+                cwd=directory,  # gunicorn reads ./gunicorn.conf.py if there is one
+                env=env,
+                stdout=out,
+                stderr=err,
+                text=True,
+            )
+        started[name] = (process, directory)
+    deadline = time.monotonic() + HANG_GUARD_S
+    outcomes = {}
+    for name, (process, directory) in started.items():
+        try:
+            code = process.wait(timeout=max(0.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+            code = None
+        outcomes[name] = Outcome(
+            code, (directory / "out").read_text(), (directory / "err").read_text()
+        )
+    return outcomes
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_start_up_fault_is_one_line_naming_the_variable(name, outcomes, kafka_broker):
+    case, result = CASES[name], outcomes[name]
+    live = kafka_broker.bootstrap_servers
     output = result.stdout + result.stderr
     assert "Traceback" not in output, output
-    assert result.returncode == case.code, output
+    assert result.code == case.code, output
     lines = result.stderr.strip().splitlines()
     errors = [line for line in lines if line.startswith("error:")]
     assert len(errors) == 1, output
     if not case.extra_stderr:
         assert lines == errors, output
-    for name in case.names:
-        assert name.replace(LIVE, live) in errors[0], errors[0]
+    for named in case.names:
+        assert named.replace(LIVE, live) in errors[0], errors[0]
     assert "alice-Pw" not in output
