@@ -21,6 +21,9 @@ process (found by the port it listens on, or ``--pid``):
   part of ``--duration``. Browser, dashboard and the fakes' data clock are
   the same host's clock. "at change" ages are the samples where a cell
   first shows a new window: the latency from window end to screen.
+- the same age of each result as it arrives at a plain consumer of the
+  results topic (before the sessions open): the services' and the broker's
+  share of the data age, without the dashboard's.
 
     python benchmarks/dashboard_load.py --url http://127.0.0.1:5007/ \\
         --bootstrap localhost:9092 --sessions 10 --duration 30 \\
@@ -56,6 +59,8 @@ from ess.livedata.dashboard.grid_model import (
     templates,
 )
 from ess.livedata.dashboard.grid_store import GridStore
+from ess.livedata.dashboard.plots import end_time_s
+from ess.livedata.testing.readers import LivedataReader
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -218,6 +223,28 @@ def sample_ages(pages: list[Page], seconds: float, every_s: float = 0.1) -> Ages
     return Ages(ages, changes, len(by_cell), by_cell)
 
 
+def arrival_ages(bootstrap: str, instrument: str, seconds: float) -> list[float]:
+    """Wall time minus each result's window end as a plain consumer receives
+    it: what the services and the broker add, without the dashboard."""
+    reader = LivedataReader(bootstrap, instrument)
+    ages: list[float] = []
+    counted: dict[str, int] = {}
+    try:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            reader.poll(0.05)
+            now = time.time()
+            for name, parts in reader.data.items():
+                for data in parts[counted.get(name, 0) :]:
+                    end = end_time_s(data)
+                    if end is not None:
+                        ages.append(now - end)
+                counted[name] = len(parts)
+    finally:
+        reader.close()
+    return ages
+
+
 def open_sessions(pages: list[Page], url: str) -> None:
     for page in pages:
         page.goto(url, timeout=120_000)  # a busy dashboard serves slowly
@@ -252,6 +279,7 @@ def main() -> None:
     pids = {p.pid for p in _tree(process)}
     idle = sample(process, min(10.0, args.duration))
     groups_idle = dashboard_consumers(args.bootstrap, pids)
+    arrived = arrival_ages(args.bootstrap, args.instrument, min(10.0, args.duration))
     grid = None
     if args.state_dir is not None:
         grid = store_grid(args.state_dir, args.instrument, args.grid, args.cells)
@@ -294,6 +322,7 @@ def main() -> None:
     print("|---|---:|---:|---:|---:|")
     print(f"| any time | {ages.row(ages.all)} |")
     print(f"| at change | {ages.row(ages.at_change)} |")
+    print(f"| on arrival at a plain consumer (no sessions) | {ages.row(arrived)} |")
     for cell, values in sorted(ages.by_cell.items()):
         print(f"| {cell} | {ages.row(values)} |")
     if groups_loaded != groups_idle:
