@@ -175,8 +175,23 @@ TYPED = {
     "livedata-protocol": (["ess.livedata.protocol"], True),
     "livedata-core": (["ess.livedata.core", "ess.livedata.config"], False),
     "livedata-kafka": (["ess.livedata.kafka"], False),
+    "livedata-fake": (["ess.livedata.fake", "ess.livedata.services"], False),
 }
 STUBS = ["types-PyYAML"]
+
+
+def _mypy_targets(name: str, package: str) -> list[str]:
+    """mypy arguments naming ``package`` of distribution ``name``.
+
+    A namespace portion (no ``__init__.py``, e.g. ``ess.livedata.services``,
+    shared by two distributions) is named module by module: ``-p`` would
+    check only the first portion mypy finds.
+    """
+    path = DISTRIBUTIONS[name] / "src" / package.replace(".", "/")
+    if (path / "__init__.py").is_file():
+        return ["-p", package]
+    modules = sorted(path.glob("*.py"))
+    return [arg for module in modules for arg in ("-m", f"{package}.{module.stem}")]
 
 
 @nox.session(python=PYTHON)
@@ -192,9 +207,9 @@ def typecheck(session: nox.Session) -> None:
         *(arg for name in TYPED for arg in ("-e", str(DISTRIBUTIONS[name])))
     )
     session.install("mypy", *STUBS)
-    for packages, strict in TYPED.values():
+    for name, (packages, strict) in TYPED.items():
         flags = ["--strict"] if strict else []
-        args = [arg for package in packages for arg in ("-p", package)]
+        args = [arg for package in packages for arg in _mypy_targets(name, package)]
         session.run("mypy", "--namespace-packages", *flags, *args)
 
 
