@@ -176,7 +176,18 @@ TYPED = {
     "livedata-core": (["ess.livedata.core", "ess.livedata.config"], False),
     "livedata-kafka": (["ess.livedata.kafka"], False),
     "livedata-fake": (["ess.livedata.fake", "ess.livedata.services"], False),
+    "livedata-services": (
+        [
+            "ess.livedata.services",
+            "ess.livedata.processing",
+            "ess.livedata.demo",
+            "ess.livedata.reduction",
+        ],
+        False,
+    ),
 }
+TYPED_EXTRAS = {"livedata-services": "[reduction]"}
+"""Extras a checked package imports (``ess.livedata.reduction``: essreduce)."""
 STUBS = ["types-PyYAML"]
 
 
@@ -204,7 +215,11 @@ def typecheck(session: nox.Session) -> None:
     there is a copy uv does not rebuild when only a module changed.
     """
     session.install(
-        *(arg for name in TYPED for arg in ("-e", str(DISTRIBUTIONS[name])))
+        *(
+            arg
+            for name in TYPED
+            for arg in ("-e", f"{DISTRIBUTIONS[name]}{TYPED_EXTRAS.get(name, '')}")
+        )
     )
     session.install("mypy", *STUBS)
     for name, (packages, strict) in TYPED.items():
