@@ -185,6 +185,7 @@ TYPED = {
         ],
         False,
     ),
+    "livedata-ess": (["ess.livedata.ess"], False),
 }
 TYPED_EXTRAS = {"livedata-services": "[reduction]"}
 """Extras a checked package imports (``ess.livedata.reduction``: essreduce)."""
