@@ -186,10 +186,11 @@ TYPED = {
         False,
     ),
     "livedata-ess": (["ess.livedata.ess"], False),
+    "livedata-dashboard": (["ess.livedata.dashboard"], False),
 }
 TYPED_EXTRAS = {"livedata-services": "[reduction]"}
 """Extras a checked package imports (``ess.livedata.reduction``: essreduce)."""
-STUBS = ["types-PyYAML"]
+STUBS = ["types-PyYAML", "types-gunicorn", "types-python-dateutil", "pandas-stubs"]
 
 
 def _mypy_targets(name: str, package: str) -> list[str]:
@@ -211,14 +212,16 @@ def typecheck(session: nox.Session) -> None:
     """mypy over the distributions whose public interfaces are fully typed.
 
     The contract package is checked strictly; the rest join as they are made
-    to pass, so this list only grows. They are installed editable: mypy
-    resolves the ``ess`` namespace in site-packages, and a regular install
-    there is a copy uv does not rebuild when only a module changed.
+    to pass, so this list only grows. They and the in-repo distributions they
+    need are installed editable: mypy resolves the ``ess`` namespace in
+    site-packages, and a regular install there is a copy uv does not rebuild
+    when only a module changed.
     """
+    local = dict.fromkeys(dep for name in TYPED for dep in in_repo_closure(name, ()))
     session.install(
         *(
             arg
-            for name in TYPED
+            for name in local
             for arg in ("-e", f"{DISTRIBUTIONS[name]}{TYPED_EXTRAS.get(name, '')}")
         )
     )
