@@ -7,11 +7,12 @@ from __future__ import annotations
 import sys
 
 import pytest
-from ess_test import two_banks
+from ess_test import raw_tables, two_banks
 
 from ess.livedata.core.message import StreamId, StreamKind
 from ess.livedata.core.plugins import LoadedInstrument, create_plugin_manager
 from ess.livedata.core.streams import Topology
+from ess.livedata.ess.checks import log_route_problems
 from ess.livedata.ess.plugin import EssPlugin, EssReductionPlugin
 
 COMMON_HOOKS = {
@@ -135,3 +136,13 @@ def test_each_spec_gets_its_factory_bound_to_the_instrument(package):
     )
     instrument = loaded.instrument
     assert registered == [("a", 1, ("A", instrument)), ("b", 2, ("B", instrument))]
+
+
+def test_route_checks_accept_a_unitless_log_and_name_a_bad_unit():
+    switch = {"name": "shutter", "topic": "x_motion", "source": "X:SH", "unit": None}
+    bad = {"name": "temp", "topic": "x_motion", "source": "X:T", "unit": "kelvinn"}
+    logs = [*raw_tables()["logs"], switch, bad]
+    ess = two_banks(numbers_from_file=False, logs=logs)
+    problems = log_route_problems(load(EssPlugin(ess)), ess.tables)
+    assert len(problems) == 1
+    assert problems[0].startswith("temp: unit 'kelvinn' is no unit")

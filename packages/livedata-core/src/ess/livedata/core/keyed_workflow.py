@@ -11,7 +11,7 @@ no reduction library itself: the processor is passed in.
 from __future__ import annotations
 
 from collections.abc import Collection, Hashable, Mapping
-from typing import Any, Protocol
+from typing import Any, Generic, Protocol, TypeVar
 
 import scipp as sc
 
@@ -28,7 +28,10 @@ class KeyedProcessor(Protocol):
     def clear(self) -> None: ...
 
 
-class KeyedWorkflow:
+_Key = TypeVar("_Key", bound=Hashable)
+
+
+class KeyedWorkflow(Generic[_Key]):
     """Feeds a window's data to a :class:`KeyedProcessor`, names its results.
 
     Parameters
@@ -48,8 +51,8 @@ class KeyedWorkflow:
         self,
         processor: KeyedProcessor,
         *,
-        inputs: Mapping[Hashable, Collection[StreamId]],
-        outputs: Mapping[str, Hashable],
+        inputs: Mapping[_Key, Collection[StreamId]],
+        outputs: Mapping[str, _Key],
     ) -> None:
         self._processor = processor
         self._inputs = dict(inputs)

@@ -45,9 +45,9 @@ NO_LOG = "none"
 """The y log of a correlation against one log."""
 
 
-def _number(label: str, text: str) -> float | None:
+def _number(label: str, text: str | None) -> float | None:
     """``text`` as a number, None if empty."""
-    if not text.strip():
+    if text is None or not text.strip():
         return None
     try:
         return float(text)

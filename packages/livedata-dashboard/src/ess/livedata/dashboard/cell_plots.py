@@ -37,7 +37,8 @@ _CAPTION_CSS = """
 
 
 class CellPlot(Protocol):
-    view: pn.viewable.Viewable
+    @property  # read-only, so a cell's view may be any Viewable subclass
+    def view(self) -> pn.viewable.Viewable: ...
 
     def update(self, now_s: float) -> None: ...
 

@@ -338,7 +338,13 @@ class Correlator:
             template.dims != data.dims
             or template.shape != data.shape
             or template.unit != data.unit
-            or (coord is not None and not sc.identical(coord, self._value_coord))
+            or (
+                coord is not None
+                and (
+                    self._value_coord is None
+                    or not sc.identical(coord, self._value_coord)
+                )
+            )
         ):
             self.reset()
         if self._template is None:
@@ -349,7 +355,10 @@ class Correlator:
         newest = [timeline.newest for timeline in self.logs.values()]
         for time_ns in sorted(self._pending):
             settled = all(n is not None and n >= time_ns for n in newest)
-            waited = self._newest_output - time_ns > self._max_wait_ns
+            waited = (
+                self._newest_output is not None
+                and self._newest_output - time_ns > self._max_wait_ns
+            )
             crowded = len(self._pending) > self._max_pending
             if not (settled or waited or crowded):
                 continue
@@ -357,10 +366,11 @@ class Correlator:
 
     def _bin(self, time_ns: int, value: sc.Variable) -> None:
         self._remember(time_ns)
-        logs = [
+        values = [
             self.logs[b.log].value_at(time_ns, self._interpolation) for b in self._bins
         ]
-        if any(v is None or not math.isfinite(v) for v in logs):
+        logs = [v for v in values if v is not None and math.isfinite(v)]
+        if len(logs) < len(values):
             self.unpaired += 1
             return
         if not all(axis.accepts(v) for axis, v in zip(self._axes, logs, strict=True)):
@@ -369,11 +379,11 @@ class Correlator:
         index = []
         for dim, (axis, log_value) in enumerate(zip(self._axes, logs, strict=True)):
             bin_index, moved = axis.place(log_value)
-            if moved is not None and self._count is not None:
+            if moved is not None and self._count is not None and self._sum is not None:
                 self._count = _remap(self._count, dim, moved, axis.size)
                 self._sum = _remap(self._sum, dim, moved, axis.size)
             index.append(bin_index)
-        if self._count is None:
+        if self._count is None or self._sum is None:
             sizes = [axis.size for axis in self._axes]
             self._count = np.zeros(sizes, dtype=np.int64)
             self._sum = np.zeros(sizes + list(value.shape), dtype=float)

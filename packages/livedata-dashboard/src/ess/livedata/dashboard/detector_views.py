@@ -100,7 +100,7 @@ def _bank_card(
         title=bank.name,
         sizing_mode="stretch_width",
     )
-    updaters = [p.update for p in images.values()]
+    updaters: list[Updater] = [p.update for p in images.values()]
     updaters += [s.update for s in spectra.values()]
     updaters += [toa.update, *(r.update for r in rois.values())]
     return card, updaters

@@ -186,6 +186,8 @@ class KafkaFeed:
                 logger.debug("consumer error: %s", error)
             return
         topic = record.topic()
+        if topic is None:  # typed optional for error events, handled above
+            return
         _, timestamp_ms = record.timestamp()
         try:
             apply_record(
@@ -193,7 +195,9 @@ class KafkaFeed:
                 self._topics[topic],
                 record.value() or b"",
                 max(timestamp_ms, 0),
-                record.headers(),
+                # confluent_kafka's type also allows a dict; a consumer's
+                # record has a list of (str, bytes) pairs.
+                record.headers(),  # type: ignore[arg-type]
             )
         except DecodeError as rejected:
             self._rejections.reject(rejected, where=f"topic {topic}")

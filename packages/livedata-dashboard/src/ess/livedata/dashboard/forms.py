@@ -41,7 +41,9 @@ def _plain(annotation: Any) -> Any:
     return annotation
 
 
-def _widget_type(annotation: Any, default: Any) -> tuple[type, dict[str, Any]]:
+def _widget_type(
+    annotation: Any, default: Any
+) -> tuple[type[pn.widgets.Widget], dict[str, Any]]:
     """Widget class and value arguments for a field's type."""
     if annotation is bool:
         return pn.widgets.Checkbox, {"value": bool(default)}

@@ -155,7 +155,8 @@ class RoiEditor:
 
     def _take_box(self, bounds: tuple[float, float, float, float] | None) -> None:
         if bounds is not None:
-            box = tuple(float(v) for v in bounds)
+            x0, y0, x1, y1 = bounds
+            box = (float(x0), float(y0), float(x1), float(y1))
             self._show(Drawn((*self._drawn.boxes, box), self._drawn.polygons))
 
     def _take_lasso(self, geometry: np.ndarray | None) -> None:

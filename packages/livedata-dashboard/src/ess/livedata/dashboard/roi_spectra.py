@@ -121,7 +121,7 @@ class RoiSpectra:
         elif result is not None and result.serial != self._serial:
             self._pipe.send(present)
         self._serial = -1 if result is None else result.serial
-        if not present:
+        if not present or result is None:
             text = "no ROI defined"
         else:
             end = plots.end_time_s(result.data)

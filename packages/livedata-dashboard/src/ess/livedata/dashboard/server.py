@@ -45,8 +45,8 @@ def _bind_to(sockets: Sequence[socket.socket]) -> Iterator[None]:
     exactly as for a server that bound them itself.
     """
     original = bokeh_server.bind_sockets
-    port = sockets[0].getsockname()[1]
-    bokeh_server.bind_sockets = lambda address, _port: (list(sockets), port)
+    bound = sockets[0].getsockname()[1]
+    bokeh_server.bind_sockets = lambda address, port: (list(sockets), bound)
     try:
         yield
     finally:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Sequence
+from typing import Any
 
 import panel as pn
 
@@ -23,7 +24,7 @@ from .feedback import CommandFeedback
 from .forms import ModelForm
 from .jobs import JobRow
 from .page import Section
-from .result_plot import ResultPlot, Shown
+from .result_plot import Kind, ResultPlot, Shown
 
 WORKFLOWS_TAB = "Workflows"
 
@@ -180,8 +181,10 @@ class OutputViewer:
             self.plot = None
             self.holder.objects = []
             return
-        kind = "image" if result.data.ndim == 2 else "histogram"
-        extra = {"cmap": "viridis", "colorbar": True} if kind == "image" else {}
+        kind: Kind = "image" if result.data.ndim == 2 else "histogram"
+        extra: dict[str, Any] = (
+            {"cmap": "viridis", "colorbar": True} if kind == "image" else {}
+        )
         self.plot = ResultPlot(
             self._store, shown, shown.path, self._scale, kind=kind, **extra
         )

@@ -43,6 +43,8 @@ def log_route_problems(loaded: LoadedInstrument, tables: EssTables) -> list[str]
             if mapping.resolve(key.topic, key.source_name) != stream:
                 problems.append(f"{topology}: {key} does not resolve to {table.name}")
     for log in logs:
+        if log.unit is None:  # a unitless log (e.g. a switch) is declared so
+            continue
         try:
             sc.Unit(log.unit)
         except Exception as error:  # scipp raises its own unit errors

@@ -164,7 +164,7 @@ def binned_view(
     if len(sizes) != 2 or sizes[0] != sizes[1] or sizes[0] % size:
         raise ValueError(f"{table.name}: {table.layout} is no square of {size}")
     step = sizes[0] // size
-    fold = {}
+    fold: dict[str, int] = {}
     for dim in dims:
         fold |= {dim: size, f"{dim}_bin": step}
     return LogicalView(

@@ -225,8 +225,16 @@ class ResumePositions:
 
     def record(self, records: Sequence[KafkaMessage]) -> None:
         for record in records:
-            if record.error() is None:
-                self._next[(record.topic(), record.partition())] = record.offset() + 1
+            if record.error() is not None:
+                continue
+            topic, partition, offset = (
+                record.topic(),
+                record.partition(),
+                record.offset(),
+            )
+            # Typed optional for error events; set on every message.
+            if topic is not None and partition is not None and offset is not None:
+                self._next[(topic, partition)] = offset + 1
 
     def start_offset(self, partition: TopicPartition, low: int, high: int) -> int:
         """Where to start ``partition`` given its current watermarks."""
@@ -382,10 +390,10 @@ def _require_broker(settings: KafkaSettings, deadline: float, timeout_s: float) 
         except KafkaException as error:
             reason = reason or error.args[0]
         admin.poll(0)
-        for error in errors:
-            _raise_if_rejected(settings, error)
-            if error.code() != KafkaError._ALL_BROKERS_DOWN:
-                reason = error  # librdkafka's own words: refused, unresolvable
+        for reported in errors:
+            _raise_if_rejected(settings, reported)
+            if reported.code() != KafkaError._ALL_BROKERS_DOWN:
+                reason = reported  # librdkafka's own words: refused, unresolvable
         errors.clear()
         if time.monotonic() >= deadline:
             raise BrokerUnavailable(

@@ -87,9 +87,8 @@ class UpstreamDecoder:
             )
         schema = schema_id(payload)
         source, timestamp, value = _decode_payload(schema, payload)
-        stream = self._streams.get((topic, source, schema))
-        if stream is None:
-            stream = self._resolve(topic, source, schema)
+        known = self._streams.get((topic, source, schema))
+        stream = known if known is not None else self._resolve(topic, source, schema)
         self.stream_counts.count(topic, source, stream.name)
         if (
             stream.kind is StreamKind.DETECTOR_EVENTS

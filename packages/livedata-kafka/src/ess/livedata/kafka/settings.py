@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, overload
 
 from environs import Env, EnvError
 from marshmallow import ValidationError
@@ -97,6 +97,19 @@ class _Reader:
     def __init__(self, env: Env, prefix: str, fallback: str | None) -> None:
         self.env, self.prefix, self.fallback = env, prefix, fallback
         self.variables: dict[str, str] = {}
+
+    @overload
+    def __call__(
+        self, setting: str, default: str, validate: Callable[[str], Any] | None = None
+    ) -> str: ...
+
+    @overload
+    def __call__(
+        self,
+        setting: str,
+        default: str | None,
+        validate: Callable[[str], Any] | None = None,
+    ) -> str | None: ...
 
     def __call__(
         self,

@@ -100,7 +100,9 @@ class KafkaSink:
                 topic,
                 payload,
                 key=key.encode() if key is not None else None,
-                headers=headers,
+                # confluent_kafka types headers as an invariant list of
+                # (str, str | bytes | None): a list of (str, bytes) is valid.
+                headers=headers,  # type: ignore[arg-type]
                 on_delivery=self._on_delivery,
             )
 

@@ -311,7 +311,7 @@ class DetectorProcessor:
     ) -> None:
         """Apply one command body to its target bank (all for ``None``); an
         area detector takes only ``Reset``."""
-        if body.target in self._cameras:
+        if body.target is not None and body.target in self._cameras:
             if not isinstance(body, Reset):
                 raise CommandRejected(
                     f"area detector {body.target!r} takes no {body.action!r}"

@@ -227,8 +227,9 @@ class DetectorBinding:
         window = produced.get(DetectorOutputs.TOA_CURRENT.name)
         for geometry, readback in self._rois.get((bank, view), {}).items():
             echoed = readback.copy(deep=False)
-            for coord in _TIME_COORDS if window is not None else ():
-                echoed.coords[coord] = window.coords[coord]
+            if window is not None:
+                for coord in _TIME_COORDS:
+                    echoed.coords[coord] = window.coords[coord]
             outputs[geometry.value] = echoed
         if DetectorOutputs.TOA_CURRENT.name in outputs:
             totals = DetectorOutputs.TOA_CURRENT, DetectorOutputs.TOA_CUMULATIVE
@@ -286,6 +287,7 @@ class DetectorBinding:
             y=tuple(float(v) for v in data.coords["y"].values),
             roi_index=tuple(int(v) for v in data.coords["roi_index"].values),
         )
+        shapes: dict[int, RectangleShape | PolygonShape]
         if geometry is RoiGeometry.RECTANGLE:
             shapes = {
                 i: RectangleShape(

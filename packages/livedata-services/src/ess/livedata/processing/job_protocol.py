@@ -20,7 +20,7 @@ import time
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 import scipp as sc
 from pydantic import BaseModel, ValidationError
@@ -146,17 +146,24 @@ class JobBinding(Protocol):
 
 
 class AccumulatingProcessor(Protocol):
-    """A service's accumulators, driven by :class:`JobProtocolProcessor`."""
+    """A service's accumulators, driven by :class:`JobProtocolProcessor`.
+
+    Those whose windows may be skipped are also :class:`SkippingAccumulator`.
+    """
 
     def process_window(
         self, window: TimeWindow, messages: Mapping[StreamId, list[Message[Any]]]
     ) -> list[Message[Any]]: ...
 
+    def status_details(self) -> ServiceDetails: ...
+
+
+class SkippingAccumulator(AccumulatingProcessor, Protocol):
+    """Accumulators that can account for a window the loop skips."""
+
     def skip_window(
         self, window: TimeWindow, messages: Mapping[StreamId, list[Message[Any]]]
     ) -> int: ...
-
-    def status_details(self) -> ServiceDetails: ...
 
 
 class JobProtocolProcessor:
@@ -244,7 +251,8 @@ class JobProtocolProcessor:
         self, window: TimeWindow, messages: Mapping[StreamId, list[Message[Any]]]
     ) -> int:
         self._begin_scheduled(window)
-        skipped = self._inner.skip_window(window, messages)
+        # Only reached with a SkippingAccumulator: __init__ unsets skip_window.
+        skipped = cast(SkippingAccumulator, self._inner).skip_window(window, messages)
         self._end_scheduled(window)
         return skipped
 

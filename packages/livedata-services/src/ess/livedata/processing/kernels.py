@@ -7,6 +7,8 @@ after the first run.
 
 from __future__ import annotations
 
+from typing import no_type_check
+
 import numba
 import numpy as np
 
@@ -72,6 +74,7 @@ def _histogram_plan(lo: int, hi: int, nbins: int) -> np.ndarray:
 
 
 @numba.njit(cache=True, nogil=True, boundscheck=False)
+@no_type_check  # numba's typing of numpy scalars, not mypy's
 def _histogram_uniform(
     values: np.ndarray, plan: np.ndarray, out: np.ndarray
 ) -> tuple[int, int]:
@@ -201,6 +204,7 @@ def _bit(bits: np.ndarray, v: np.uint32) -> bool:
 
 
 @numba.njit(cache=True, nogil=True, boundscheck=False)
+@no_type_check  # numba's typing of numpy scalars, not mypy's
 def _classify_rejected(
     ids: np.ndarray,
     times: np.ndarray,
@@ -231,6 +235,7 @@ def _classify_rejected(
 
 
 @numba.njit(cache=True, nogil=True, boundscheck=False)
+@no_type_check  # numba's typing of numpy scalars, not mypy's
 def _accumulate_pixels(
     pixel_id: np.ndarray,
     toa: np.ndarray,

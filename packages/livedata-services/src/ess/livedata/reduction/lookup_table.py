@@ -15,7 +15,9 @@ from __future__ import annotations
 import scipp as sc
 import scippnexus as snx
 import tof
-from scippneutron.chopper import DiskChopper
+
+# scippneutron's lazy-loading stub re-exports it without marking it public.
+from scippneutron.chopper import DiskChopper  # type: ignore[attr-defined]
 from tof.facilities.ess_pulse.pulse_profile import pulse as ess_pulse
 
 from ess.reduce.nexus.types import DiskChoppers, SampleRun
@@ -34,6 +36,7 @@ from ess.reduce.unwrap import (
     SimulationResults,
     SimulationSeed,
     TimeResolution,
+    WavelengthLutMode,
 )
 
 from .chopper_setting import DiskChopperSetting, LookupTableSetting
@@ -60,6 +63,8 @@ def disk_chopper(setting: DiskChopperSetting) -> DiskChopper:
 def disk_chopper_setting(name: str, chopper: DiskChopper) -> DiskChopperSetting:
     """The setting of a scippneutron chopper (e.g. from an ESS package's
     beamline description), its distance the axle's z."""
+    if chopper.radius is None or chopper.slit_height is None:
+        raise ValueError(f"chopper {name!r} has no radius or slit height")
     return DiskChopperSetting(
         name=name,
         distance_m=chopper.axle_position.fields.z.to(unit="m").value,
@@ -132,7 +137,9 @@ def _angstrom(value: float | None) -> sc.Variable | None:
 def compute_lookup_table(setting: LookupTableSetting) -> LookupTable:
     """The wavelength lookup table for ``setting`` (seconds to compute)."""
     workflow = GenericUnwrapWorkflow(
-        run_types=[SampleRun], monitor_types=[], wavelength_from="simulation"
+        run_types=[SampleRun],
+        monitor_types=[],
+        wavelength_from=WavelengthLutMode.simulation,
     )
     workflow.insert(simulate_ess_pulse_through_choppers)
     workflow[DiskChoppers[SampleRun]] = {

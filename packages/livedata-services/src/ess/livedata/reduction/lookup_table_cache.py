@@ -59,7 +59,8 @@ class LookupTableCache:
             return CachedTable(self._tables[key], "memory", _since(start))
         path = self.path(setting)
         if path.is_file():
-            table = load_lookup_table_from_file(str(path))
+            # Typed as its pipeline's domain type; a plain path is what it reads.
+            table: LookupTable = load_lookup_table_from_file(str(path))  # type: ignore[arg-type]
             origin: Literal["disk", "computed"] = "disk"
         else:
             table = compute_lookup_table(setting)

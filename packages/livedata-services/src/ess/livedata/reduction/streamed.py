@@ -63,7 +63,8 @@ def streamed_workflow(
         dynamic_keys=tuple(inputs),
         context_keys=tuple(context),
         target_keys=tuple(outputs.values()),
-        accumulators=accumulators,
+        # essreduce types this as an invariant dict; any mapping is read.
+        accumulators=accumulators,  # type: ignore[arg-type]
     )
     keyed = KeyedWorkflow(processor, inputs=inputs, outputs=outputs)
     if not context:

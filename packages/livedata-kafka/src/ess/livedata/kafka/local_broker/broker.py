@@ -34,6 +34,7 @@ from confluent_kafka.admin import (
     NewTopic,
     ScramCredentialInfo,
     ScramMechanism,
+    UserScramCredentialAlteration,
     UserScramCredentialUpsertion,
 )
 
@@ -584,7 +585,7 @@ class LocalKafkaBroker:
     def _add_scram_users(self, admin: AdminClient, deadline: float) -> None:
         """Store SCRAM-SHA-512 credentials, then wait until the SASL listener
         accepts one of them (credentials reach the listener asynchronously)."""
-        upserts = [
+        upserts: list[UserScramCredentialAlteration] = [
             UserScramCredentialUpsertion(
                 name,
                 ScramCredentialInfo(ScramMechanism.SCRAM_SHA_512, _SCRAM_ITERATIONS),
