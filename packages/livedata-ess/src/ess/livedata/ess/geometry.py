@@ -118,9 +118,7 @@ class EssNexusDetector(NexusDetector):
                 "detector_number": sc.array(
                     dims=[FLAT_DIM], values=numbers[order], unit=None
                 ),
-                "position": sc.vectors(
-                    dims=[FLAT_DIM], values=positions[order], unit="m"
-                ),
+                "position": pixel_positions(positions[order]),
             },
         )
 
@@ -144,11 +142,24 @@ class PlacedDetector:
                 "detector_number": sc.arange(
                     FLAT_DIM, table.first, table.last + 1, unit=None, dtype="int32"
                 ),
-                "position": sc.vectors(
-                    dims=[FLAT_DIM], values=self.placement.positions(table), unit="m"
-                ),
+                "position": pixel_positions(self.placement.positions(table)),
             },
         )
+
+
+def pixel_positions(values: np.ndarray) -> sc.Variable:
+    """``(pixels, 3)`` metres as vectors along :data:`FLAT_DIM`.
+
+    Assigning the array to a vector variable is 10x faster than
+    ``sc.vectors`` for the millions of pixels of a bank (BEER: 12 million
+    per bank, 8 s per bank with ``sc.vectors``), which every service start
+    pays.
+    """
+    positions = sc.zeros(
+        dims=[FLAT_DIM], shape=[len(values)], dtype=sc.DType.vector3, unit="m"
+    )
+    positions.values = values
+    return positions
 
 
 def _flat(geometry: sc.DataArray) -> sc.DataArray:
