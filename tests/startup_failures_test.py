@@ -12,7 +12,6 @@ guards against a hang.
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -20,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from browser_helpers import unused_port
 
 pytestmark = pytest.mark.slow
 
@@ -27,13 +27,6 @@ HANG_GUARD_S = 120
 BIN = Path(sys.executable).parent
 LIVE = "<live broker>"
 """Placeholder for the session broker's address, filled in by the test."""
-
-
-def unused_port() -> str:
-    """A local port nobody listens on."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return str(s.getsockname()[1])
 
 
 DEAD = f"127.0.0.1:{unused_port()}"
@@ -99,7 +92,7 @@ CASES = {
         ("KAFKA_BOOTSTRAP_SERVERS", "kafka-staging:9092"),
     ),
     "dashboard": Case(
-        module("ess.livedata.dashboard.monitors", "--port", unused_port()),
+        module("ess.livedata.dashboard.monitors", "--port", str(unused_port())),
         {"KAFKA2_BOOTSTRAP_SERVERS": DEAD},
         UNREACHABLE2,
     ),

@@ -71,11 +71,7 @@ def _label(data: CellData) -> str:
 
 def _line_element(data: CellData, options: CellOptions) -> hv.Element:
     array = data.data
-    if (
-        array.ndim == 1
-        and array.dim in array.coords
-        and (array.coords[array.dim].dtype == sc.DType.datetime64)
-    ):
+    if array.ndim == 1 and plots.is_time_axis(array, array.dim):
         return _series_element(data)
     log = options.y_scale is Scale.LOG
     return plots.step_curve(array, log).relabel(_label(data))

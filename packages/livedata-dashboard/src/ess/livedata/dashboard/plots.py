@@ -55,7 +55,8 @@ def _point_edges(coord: np.ndarray) -> np.ndarray:
     return np.concatenate([[2 * coord[0] - mid[0]], mid, [2 * coord[-1] - mid[-1]]])
 
 
-def _is_time(data: sc.DataArray, dim: str) -> bool:
+def is_time_axis(data: sc.DataArray, dim: str) -> bool:
+    """Whether ``dim``'s coordinate is datetimes (drawn as local time)."""
     return dim in data.coords and data.coords[dim].dtype == sc.DType.datetime64
 
 
@@ -64,7 +65,7 @@ def _edges(data: sc.DataArray, dim: str) -> np.ndarray:
     Datetimes become local datetimes (a time axis, not epoch nanoseconds)."""
     if dim not in data.coords:
         return np.arange(data.sizes[dim] + 1, dtype=float)
-    if _is_time(data, dim):
+    if is_time_axis(data, dim):
         ns = np.asarray(data.coords[dim].values, dtype="datetime64[ns]").astype(float)
         edges = ns if data.coords.is_edges(dim) else _point_edges(ns)
         return local_times(edges.astype(np.int64).astype("datetime64[ns]"))
@@ -73,7 +74,7 @@ def _edges(data: sc.DataArray, dim: str) -> np.ndarray:
 
 
 def _axis_label(data: sc.DataArray, dim: str) -> str:
-    if _is_time(data, dim):
+    if is_time_axis(data, dim):
         return f"{dim} (local)"
     return _label(dim, data.coords[dim].unit if dim in data.coords else None)
 
@@ -109,7 +110,7 @@ def step_curve(data: sc.DataArray, log: bool = False) -> hv.Curve:
 
 
 def _regular(edges: np.ndarray) -> bool:
-    steps = np.diff(edges.astype(float))
+    steps = np.diff(edges)
     return bool(np.allclose(steps, steps[0], rtol=1e-6, atol=0))
 
 
@@ -125,7 +126,7 @@ def image(data: sc.DataArray, log: bool = False) -> hv.Image | hv.QuadMesh:
     kdims = [_axis_label(data, xdim), _axis_label(data, ydim)]
     vdims = [value_label(data.unit)]
     if (
-        not (_is_time(data, xdim) or _is_time(data, ydim))
+        not (is_time_axis(data, xdim) or is_time_axis(data, ydim))
         and _regular(x)
         and _regular(y)
     ):
